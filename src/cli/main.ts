@@ -1,0 +1,58 @@
+// Entry of the `xdpswitch` binary: global flags, then dispatch to a subcommand.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../native/paths.js';
+import { UsageError } from './command.js';
+import { commands } from './commands/index.js';
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'usage: xdpswitch COMMAND [ARG...]',
+    '',
+    'An Open vSwitch-compatible switch whose datapath is XDP.',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     show this help, or a command\'s with COMMAND --help',
+    '  -V, --version  print the version',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const cmd = first === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
+    process.stdout.write((cmd ? cmd.usage : help()) + '\n');
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-V' || first === '--version') {
+    process.stdout.write(`xdpswitch ${version()}\n`);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === first);
+  if (!cmd) {
+    process.stderr.write(`xdpswitch: unknown command "${first}" (see xdpswitch --help)\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.usage + '\n');
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`xdpswitch ${cmd.name}: ${err.message}\n${cmd.usage}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

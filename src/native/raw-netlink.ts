@@ -1,0 +1,2 @@
+// Raw bindings of rtnl.cc, ethtool.cc, tap.cc.
+export interface RawNetlink {}

@@ -1,0 +1,9 @@
+// The addon's raw surface, one interface per group of native/src/*.cc facilities.
+// Byte layouts and policy live in the typed wrappers (bpf.ts, netlink.ts), not here.
+import type { NativeError } from './errors.js';
+import type { RawBpf } from './raw-bpf.js';
+import type { RawNetlink } from './raw-netlink.js';
+
+export interface RawAddon extends RawBpf, RawNetlink {
+  init(options: { NativeError: typeof NativeError }): void;
+}

@@ -43,6 +43,11 @@ function header(): string {
     if (m.key) out.push(`\t__type(key, ${cMapType(m.key)});`);
     if (m.value) out.push(`\t__type(value, ${cMapType(m.value)});`);
     out.push(`} ${name} SEC(".maps");`, '');
+    if (m.record) {
+      // Records are only reserved by size, so clang would leave their type out of the
+      // BTF; this anchor keeps it there for the layout check (test/datapath/layout).
+      out.push(`__attribute__((used)) static const struct ${m.record.name} ${name}_record_btf;`, '');
+    }
   }
   out.push('#endif /* XSW_DEFINE_MAPS */', '');
   return out.join('\n');

@@ -92,4 +92,6 @@ struct {
 	__uint(max_entries, 262144);
 } xsw_upcalls SEC(".maps");
 
+__attribute__((used)) static const struct xsw_upcall xsw_upcalls_record_btf;
+
 #endif /* XSW_DEFINE_MAPS */

@@ -54,7 +54,7 @@ export const maps = {
   xsw_ports: { type: 'HASH', maxEntries: 1024, key: u32, value: port, comment: 'ingress ifindex → port config' },
   xsw_tx_ports: { type: 'DEVMAP_HASH', maxEntries: 1024, key: u32, value: u32, comment: 'ifindex → ifindex, XDP redirect targets' },
   xsw_port_stats: { type: 'PERCPU_HASH', maxEntries: 1024, key: u32, value: portStats, comment: 'ifindex → per-CPU counters' },
-  xsw_upcalls: { type: 'RINGBUF', maxEntries: 256 * 1024, comment: 'struct xsw_upcall records for userspace' },
+  xsw_upcalls: { type: 'RINGBUF', maxEntries: 256 * 1024, record: upcall, comment: 'struct xsw_upcall records for userspace' },
 } as const satisfies Record<string, MapDecl>;
 
 export const structs = [port, portStats, upcall];

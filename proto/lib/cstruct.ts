@@ -116,6 +116,8 @@ export interface MapDecl {
   maxEntries: number;
   key?: ScalarType | StructType;
   value?: ScalarType | StructType;
+  /** For RINGBUF: the struct of each record (the map itself has no key or value). */
+  record?: StructType;
   comment: string;
 }
 

@@ -1,0 +1,588 @@
+// proto/openflow/struct.ts — the small struct DSL every OpenFlow layout is declared in:
+// big-endian scalars, padding, length fields and TLV lists. A struct states its spec
+// size and the declaration fails at load if its fields disagree; each codec's read is
+// the inverse of its write, and reads raise only OfpError (caught at the decode entry).
+import { OfpError, type OfpErrorName } from './errors.js';
+
+/** A cursor over peer bytes; `end` bounds the current element, `lenError` names its length error. */
+export class Reader {
+  constructor(
+    readonly view: DataView,
+    public pos: number,
+    public end: number,
+    public lenError: OfpErrorName,
+  ) {}
+
+  static of(bytes: Uint8Array, lenError: OfpErrorName): Reader {
+    return new Reader(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.byteLength, lenError);
+  }
+
+  need(n: number, field: string): void {
+    if (this.pos + n > this.end) throw new OfpError(this.lenError, { field, why: `needs ${n} bytes, ${this.end - this.pos} left` });
+  }
+  u8(): number {
+    return this.view.getUint8(this.pos++);
+  }
+  u16(): number {
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  u64(): bigint {
+    const v = this.view.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  bytes(n: number): Uint8Array {
+    const b = new Uint8Array(this.view.buffer, this.view.byteOffset + this.pos, n).slice();
+    this.pos += n;
+    return b;
+  }
+  /** Runs `fn` with the reader bounded to the next `n` bytes, which it must consume exactly. */
+  within<T>(n: number, field: string, lenError: OfpErrorName, fn: () => T): T {
+    this.need(n, field);
+    const saved = [this.end, this.lenError] as const;
+    const stop = this.pos + n;
+    this.end = stop;
+    this.lenError = lenError;
+    const v = fn();
+    if (this.pos !== stop) throw new OfpError(lenError, { field, why: `${stop - this.pos} bytes left over` });
+    [this.end, this.lenError] = saved;
+    return v;
+  }
+}
+
+/** A growable big-endian output buffer. */
+export class Writer {
+  buf = new Uint8Array(256);
+  view = new DataView(this.buf.buffer);
+  pos = 0;
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): void {
+    this.room(1);
+    this.view.setUint8(this.pos++, v);
+  }
+  u16(v: number): void {
+    this.room(2);
+    this.view.setUint16(this.pos, v);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+  u64(v: bigint): void {
+    this.room(8);
+    this.view.setBigUint64(this.pos, v);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  zeros(n: number): void {
+    this.room(n);
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
+  }
+  patch16(at: number, v: number): void {
+    this.view.setUint16(at, v);
+  }
+  patch32(at: number, v: number): void {
+    this.view.setUint32(at, v);
+  }
+  patch8(at: number, v: number): void {
+    this.view.setUint8(at, v);
+  }
+  done(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+/** Encoding our own values is a programming matter: a bad value throws this, not OfpError. */
+export class EncodeError extends TypeError {}
+
+export interface Codec<T> {
+  /** Wire size in bytes when fixed; undefined when it depends on the value. */
+  readonly size: number | undefined;
+  read(r: Reader, field: string): T;
+  write(w: Writer, v: T): void;
+  /** Set on the hidden fields a struct handles itself. */
+  readonly role?: 'pad' | 'hdr' | 'len' | 'lenOf';
+}
+
+function scalar<T>(size: number, read: (r: Reader) => T, write: (w: Writer, v: T) => void, check: (v: T) => boolean): Codec<T> {
+  return {
+    size,
+    read(r, field) {
+      r.need(size, field);
+      return read(r);
+    },
+    write(w, v) {
+      if (!check(v)) throw new EncodeError(`value ${String(v)} does not fit ${size} bytes`);
+      write(w, v);
+    },
+  };
+}
+const uint = (max: number) => (v: number) => Number.isInteger(v) && v >= 0 && v <= max;
+
+export const u8: Codec<number> = scalar(1, (r) => r.u8(), (w, v) => w.u8(v), uint(0xff));
+export const u16: Codec<number> = scalar(2, (r) => r.u16(), (w, v) => w.u16(v), uint(0xffff));
+export const u32: Codec<number> = scalar(4, (r) => r.u32(), (w, v) => w.u32(v), uint(0xffffffff));
+export const u64: Codec<bigint> = scalar(8, (r) => r.u64(), (w, v) => w.u64(v), (v) => typeof v === 'bigint' && v >= 0n && v < 1n << 64n);
+
+/** A fixed run of bytes kept as is. */
+export function fixedBytes(n: number): Codec<Uint8Array> {
+  return scalar(n, (r) => r.bytes(n), (w, v) => w.bytes(v), (v) => v instanceof Uint8Array && v.length === n);
+}
+
+/** A MAC address, written `aa:bb:cc:dd:ee:ff`. */
+export const mac: Codec<string> = scalar(
+  6,
+  (r) => formatMac(r.bytes(6)),
+  (w, v) => w.bytes(parseMac(v)),
+  (v) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v),
+);
+export function formatMac(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+}
+export function parseMac(s: string): Uint8Array {
+  return Uint8Array.from(s.split(':'), (x) => parseInt(x, 16));
+}
+
+/** A NUL-padded ASCII string in `n` bytes (the spec's `char name[n]`), at most n-1 characters. */
+export function str(n: number): Codec<string> {
+  return scalar(
+    n,
+    (r) => {
+      const b = r.bytes(n);
+      const nul = b.indexOf(0);
+      return String.fromCharCode(...b.subarray(0, nul < 0 ? n : nul));
+    },
+    (w, v) => {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < v.length; i++) b[i] = v.charCodeAt(i);
+      w.bytes(b);
+    },
+    // eslint-disable-next-line no-control-regex
+    (v) => typeof v === 'string' && v.length < n && /^[\x01-\x7f]*$/.test(v),
+  );
+}
+
+/** All bytes to the end of the enclosing element. */
+export const rest: Codec<Uint8Array> = {
+  size: undefined,
+  read: (r) => r.bytes(r.end - r.pos),
+  write: (w, v) => w.bytes(v),
+};
+
+/** Fixed-size elements repeated to the end of the enclosing element. */
+export function array<T>(item: Codec<T>): Codec<T[]> {
+  return {
+    size: undefined,
+    read(r, field) {
+      const out: T[] = [];
+      while (r.pos < r.end) out.push(item.read(r, field));
+      return out;
+    },
+    write(w, v) {
+      for (const x of v) item.write(w, x);
+    },
+  };
+}
+
+/** A named value: the wire number maps to a symbol; an unknown number is `error`. */
+export function enumOf<const E extends Record<string, number>>(base: Codec<number>, values: E, error: OfpErrorName): Codec<keyof E & string> & { values: E; byNumber: ReadonlyMap<number, keyof E & string> } {
+  const byNumber = new Map<number, keyof E & string>(Object.entries(values).map(([k, v]) => [v, k as keyof E & string]));
+  return {
+    size: base.size,
+    values,
+    byNumber,
+    read(r, field) {
+      const n = base.read(r, field);
+      const name = byNumber.get(n);
+      if (name === undefined) throw new OfpError(error, { field, why: `unknown value ${n}` });
+      return name;
+    },
+    write(w, v) {
+      const n = values[v];
+      if (n === undefined) throw new EncodeError(`unknown ${field(values)} value ${v}`);
+      base.write(w, n);
+    },
+  };
+}
+function field(values: Record<string, number>): string {
+  return Object.keys(values).slice(0, 2).join('|');
+}
+
+/** A bitmap: bits outside `known` are `error` (spec: "unknown flags"). */
+export function flags(base: Codec<number>, known: Record<string, number>, error: OfpErrorName): Codec<number> & { known: Record<string, number> } {
+  const mask = Object.values(known).reduce((a, b) => a | b, 0) >>> 0;
+  return {
+    size: base.size,
+    known,
+    read(r, f) {
+      const v = base.read(r, f);
+      if ((v & ~mask) >>> 0) throw new OfpError(error, { field: f, why: `unknown bits 0x${((v & ~mask) >>> 0).toString(16)}` });
+      return v;
+    },
+    write: (w, v) => base.write(w, v),
+  };
+}
+
+// ---- struct ---------------------------------------------------------------------
+
+type HiddenCodec = Codec<never> & { readonly role: 'pad' | 'hdr' | 'len' | 'lenOf'; readonly target?: string; readonly base?: Codec<number> };
+export type Field = readonly [string, Codec<unknown>];
+
+/** `n` bytes written as zero and ignored on read. */
+export function pad(n: number): readonly ['', HiddenCodec] {
+  return ['', { size: n, role: 'pad', read: () => undefined as never, write: () => undefined }];
+}
+/** `n` bytes of an enclosing header (type, length, experimenter) that the registry fills in. */
+export function hdr(n: number): readonly ['', HiddenCodec] {
+  return ['', { size: n, role: 'hdr', read: () => undefined as never, write: () => undefined }];
+}
+/** The length of the whole struct, this field included (padding excluded when `align8`). */
+export function lenSelf(base: Codec<number>): readonly ['', HiddenCodec] {
+  return ['', { size: base.size, role: 'len', base, read: () => undefined as never, write: () => undefined }];
+}
+/** The byte length of the later field `target`. */
+export function lenOf(target: string, base: Codec<number>): readonly ['', HiddenCodec] {
+  return ['', { size: base.size, role: 'lenOf', target, base, read: () => undefined as never, write: () => undefined }];
+}
+
+type Visible<F> = F extends readonly [infer N extends string, Codec<infer T>] ? (N extends '' ? never : readonly [N, T]) : never;
+/** The TypeScript value of a struct: its named fields, hidden ones left out. */
+export type Infer<Fs extends readonly Field[]> = { -readonly [E in Visible<Fs[number]> as E[0]]: E[1] };
+export type ValueOf<C> = C extends Codec<infer T> ? T : never;
+
+export interface Struct<T> extends Codec<T> {
+  readonly name: string;
+  /** Bytes before the first variable-size field: the spec's `sizeof`. */
+  readonly fixedSize: number;
+  readonly fields: readonly Field[];
+}
+
+/**
+ * Declares a wire struct. `size` is the spec's sizeof (the fixed part); a mismatch
+ * with the fields throws when the module loads. `align8`: zero padding to a multiple
+ * of 8 follows the struct and its length field does not count it (ofp_match, OXM
+ * properties).
+ */
+export function struct<const Fs extends readonly Field[]>(name: string, size: number, fields: Fs, opts: { align8?: boolean } = {}): Struct<Infer<Fs>> {
+  let fixed = 0;
+  let variable = false;
+  let selfLen: HiddenCodec | undefined;
+  for (const [, c] of fields) {
+    const hc = c as HiddenCodec;
+    if (hc.role === 'len') selfLen = hc;
+    if (variable) continue;
+    if (c.size === undefined) variable = true;
+    else fixed += c.size;
+  }
+  if (fixed !== size) throw new Error(`${name}: fields take ${fixed} bytes, spec says ${size}`);
+  const lenTargets = new Map<string, HiddenCodec>();
+  for (const [, c] of fields) {
+    const hc = c as HiddenCodec;
+    if (hc.role === 'lenOf') lenTargets.set(hc.target!, hc);
+  }
+  const totalSize = variable || opts.align8 ? undefined : size;
+  const fixedSize = size;
+
+  return {
+    name,
+    size: totalSize,
+    fixedSize,
+    fields,
+    read(r) {
+      const start = r.pos;
+      r.need(fixedSize, name);
+      const savedEnd = r.end;
+      const out: Record<string, unknown> = {};
+      const lens = new Map<string, number>();
+      let stop: number | undefined;
+      for (const [fname, c] of fields) {
+        const hc = c as HiddenCodec;
+        const label = `${name}.${fname}`;
+        switch (hc.role) {
+          case 'pad':
+          case 'hdr':
+            r.pos += hc.size!;
+            continue;
+          case 'len': {
+            const n = hc.base!.read(r, `${name}.length`);
+            if (n < fixedSize || start + n > savedEnd) throw new OfpError(r.lenError, { field: `${name}.length`, why: `${n}` });
+            stop = start + n;
+            r.end = stop;
+            continue;
+          }
+          case 'lenOf':
+            lens.set(hc.target!, hc.base!.read(r, `${name}.${hc.target}_len`));
+            continue;
+        }
+        const n = lens.get(fname);
+        out[fname] = n === undefined ? c.read(r, label) : r.within(n, label, r.lenError, () => c.read(r, label));
+      }
+      if (stop !== undefined) {
+        if (r.pos !== stop) throw new OfpError(r.lenError, { field: name, why: `${stop - r.pos} bytes left over` });
+        r.end = savedEnd;
+        if (opts.align8) {
+          const padded = start + ((stop - start + 7) & ~7);
+          if (padded > r.end) throw new OfpError(r.lenError, { field: name, why: 'padding missing' });
+          r.pos = padded;
+        }
+      }
+      return out as Infer<Fs>;
+    },
+    write(w, v) {
+      const start = w.pos;
+      const value = v as Record<string, unknown>;
+      let selfAt = -1;
+      const lenAt = new Map<string, number>();
+      for (const [fname, c] of fields) {
+        const hc = c as HiddenCodec;
+        switch (hc.role) {
+          case 'pad':
+          case 'hdr':
+            w.zeros(hc.size!);
+            continue;
+          case 'len':
+            selfAt = w.pos;
+            w.zeros(hc.size!);
+            continue;
+          case 'lenOf':
+            lenAt.set(hc.target!, w.pos);
+            w.zeros(hc.size!);
+            continue;
+        }
+        const at = w.pos;
+        if (!(fname in value)) throw new EncodeError(`${name}.${fname} missing`);
+        c.write(w, value[fname]);
+        const lat = lenAt.get(fname);
+        if (lat !== undefined) patch(w, lenTargets.get(fname)!, lat, w.pos - at);
+      }
+      if (selfAt >= 0) patch(w, selfLen!, selfAt, w.pos - start);
+      if (opts.align8) w.zeros(((w.pos - start + 7) & ~7) - (w.pos - start));
+    },
+  };
+}
+
+function patch(w: Writer, c: HiddenCodec, at: number, n: number): void {
+  if (c.base!.size === 1) w.patch8(at, n);
+  else if (c.base!.size === 2) w.patch16(at, n);
+  else w.patch32(at, n);
+}
+
+// ---- TLV registries -------------------------------------------------------------
+
+/** One kind of element in a registry: its tag, experimenter id and subtype, and its layout. */
+export interface Row {
+  readonly tag: number;
+  readonly experimenter?: number;
+  readonly subtype?: number;
+  readonly body: Struct<object>;
+}
+
+type Tagged<R extends Record<string, Row>> = { [K in keyof R & string]: { type: K } & ValueOf<R[K]['body']> }[keyof R & string];
+/** The decoded value of one element of registry R. */
+export type RegistryValue<R> = R extends Registry<infer V> ? V : never;
+
+export interface RegistryLayout {
+  /** What the elements are, for messages: `action`. */
+  readonly what: string;
+  /** Offset and width of the type tag. */
+  readonly tagAt: number;
+  readonly tagWidth: 1 | 2;
+  /** Offset of the u16 length, if the element carries one (else it runs to the end). */
+  readonly lenAt?: number;
+  /** The tag value whose elements are keyed by an experimenter id at +4 (or expAt). */
+  readonly expTag?: number;
+  readonly expAt?: number;
+  readonly subAt?: number;
+  readonly subWidth?: 2 | 4;
+  /** 'include': the length counts padding and is a multiple of 8; 'exclude': zero padding to 8 follows. */
+  readonly align?: 'include' | 'exclude';
+  readonly badType: OfpErrorName;
+  readonly badLen: OfpErrorName;
+  readonly badExperimenter?: OfpErrorName;
+  readonly badExpType?: OfpErrorName;
+  /** Elements of unknown type are kept as `{ type: 'UNKNOWN', tag, data }` instead of refused (HELLO elements). */
+  readonly keepUnknown?: boolean;
+}
+
+export interface UnknownElement {
+  type: 'UNKNOWN';
+  tag: number;
+  data: Uint8Array;
+}
+
+export interface Registry<V> extends Codec<V> {
+  readonly layout: RegistryLayout;
+  readonly rows: Readonly<Record<string, Row>>;
+  /** Name of the row for a wire tag (non-experimenter rows). */
+  readonly byTag: ReadonlyMap<number, string>;
+  /** All elements to the end of the enclosing element. */
+  readonly list: Codec<V[]>;
+}
+
+export function registry<const R extends Record<string, Row>>(layout: RegistryLayout, rows: R): Registry<Tagged<R> | (typeof layout.keepUnknown extends true ? UnknownElement : never)> {
+  type V = Tagged<R>;
+  const byTag = new Map<number, string>();
+  const byExp = new Map<string, string>();
+  const experimenters = new Set<number>();
+  for (const [name, row] of Object.entries(rows)) {
+    if (row.experimenter !== undefined) {
+      byExp.set(`${row.experimenter}/${row.subtype}`, name);
+      experimenters.add(row.experimenter);
+    } else {
+      if (byTag.has(row.tag)) throw new Error(`${layout.what}: tag ${row.tag} declared twice`);
+      byTag.set(row.tag, name);
+    }
+  }
+  const expAt = layout.expAt ?? 4;
+  const subAt = layout.subAt ?? 8;
+  const subWidth = layout.subWidth ?? 4;
+
+  const read = (r: Reader, field: string): V => {
+    const start = r.pos;
+    const headerLen = layout.lenAt !== undefined ? layout.lenAt + 2 : layout.tagAt + layout.tagWidth;
+    r.lenError = layout.badLen;
+    r.need(headerLen, `${layout.what} header`);
+    const tag = layout.tagWidth === 1 ? r.view.getUint8(start + layout.tagAt) : r.view.getUint16(start + layout.tagAt);
+    let len = r.end - start;
+    if (layout.lenAt !== undefined) {
+      len = r.view.getUint16(start + layout.lenAt);
+      if (len < headerLen || start + len > r.end || (layout.align === 'include' && len % 8 !== 0)) {
+        throw new OfpError(layout.badLen, { field: `${field}.len`, why: `${len}` });
+      }
+    }
+    let name: string | undefined;
+    if (layout.expTag !== undefined && tag === layout.expTag) {
+      if (len < subAt + subWidth) {
+        if (len < expAt + 4) throw new OfpError(layout.badLen, { field, why: 'experimenter header truncated' });
+      }
+      const exp = r.view.getUint32(start + expAt);
+      if (!experimenters.has(exp)) throw new OfpError(layout.badExperimenter ?? layout.badType, { field, why: `experimenter 0x${exp.toString(16)}` });
+      if (len < subAt + subWidth) throw new OfpError(layout.badLen, { field, why: 'experimenter header truncated' });
+      const sub = subWidth === 2 ? r.view.getUint16(start + subAt) : r.view.getUint32(start + subAt);
+      name = byExp.get(`${exp}/${sub}`);
+      if (name === undefined) throw new OfpError(layout.badExpType ?? layout.badType, { field, why: `experimenter 0x${exp.toString(16)} type ${sub}` });
+    } else {
+      name = byTag.get(tag);
+    }
+    if (name === undefined) {
+      if (layout.keepUnknown) {
+        r.pos = start + headerLen;
+        const data = r.bytes(start + len - r.pos);
+        if (layout.align === 'exclude') skipPad(r, start, len);
+        return { type: 'UNKNOWN', tag, data } as unknown as V;
+      }
+      throw new OfpError(layout.badType, { field, why: `type ${tag}` });
+    }
+    const body = rows[name]!.body;
+    if (len < body.fixedSize || (body.size !== undefined && len !== body.size)) {
+      throw new OfpError(layout.badLen, { field: `${body.name}.len`, why: `${len}` });
+    }
+    const value = r.within(len, body.name, layout.badLen, () => body.read(r, field)) as object;
+    if (layout.align === 'exclude') skipPad(r, start, len);
+    return { type: name, ...value } as V;
+  };
+
+  const skipPad = (r: Reader, start: number, len: number) => {
+    const padded = start + ((len + 7) & ~7);
+    if (padded > r.end) throw new OfpError(layout.badLen, { field: layout.what, why: 'padding missing' });
+    r.pos = padded;
+  };
+
+  const write = (w: Writer, v: V): void => {
+    const value = v as unknown as { type: string } & Record<string, unknown>;
+    const start = w.pos;
+    if (value.type === 'UNKNOWN') {
+      const u = v as unknown as UnknownElement;
+      w.zeros(layout.lenAt !== undefined ? layout.lenAt + 2 : layout.tagAt + layout.tagWidth);
+      w.bytes(u.data);
+      finish(w, start, u.tag);
+      return;
+    }
+    const row = rows[value.type];
+    if (!row) throw new EncodeError(`unknown ${layout.what} ${value.type}`);
+    row.body.write(w, value);
+    if (row.experimenter !== undefined) {
+      w.patch32(start + expAt, row.experimenter);
+      if (subWidth === 2) w.patch16(start + subAt, row.subtype!);
+      else w.patch32(start + subAt, row.subtype!);
+    }
+    finish(w, start, row.tag);
+  };
+  const finish = (w: Writer, start: number, tag: number) => {
+    if (layout.tagWidth === 1) w.patch8(start + layout.tagAt, tag);
+    else w.patch16(start + layout.tagAt, tag);
+    const len = w.pos - start;
+    if (layout.lenAt !== undefined) {
+      if (len > 0xffff) throw new EncodeError(`${layout.what} longer than 65535 bytes`);
+      w.patch16(start + layout.lenAt, len);
+    }
+    if (layout.align === 'include' && len % 8 !== 0) throw new EncodeError(`${layout.what} length ${len} is not a multiple of 8`);
+    if (layout.align === 'exclude') w.zeros(((len + 7) & ~7) - len);
+  };
+
+  const list: Codec<V[]> = {
+    size: undefined,
+    read(r, field) {
+      const out: V[] = [];
+      const saved = r.lenError;
+      while (r.pos < r.end) out.push(read(r, field));
+      r.lenError = saved;
+      return out;
+    },
+    write(w, v) {
+      for (const x of v) write(w, x);
+    },
+  };
+
+  return {
+    size: undefined,
+    layout,
+    rows,
+    byTag,
+    list,
+    read(r, field) {
+      const saved = r.lenError;
+      const v = read(r, field);
+      r.lenError = saved;
+      return v;
+    },
+    write,
+  } as Registry<V>;
+}
+
+/** A registry's list, to the end of the enclosing element. */
+export function list<V>(reg: Registry<V>): Codec<V[]> {
+  return reg.list;
+}
+
+/** Defers to a codec declared later (nested actions inside an experimenter action). */
+export function lazy<T>(get: () => Codec<T>): Codec<T> {
+  return {
+    size: undefined,
+    read: (r, f) => get().read(r, f),
+    write: (w, v) => get().write(w, v),
+  };
+}

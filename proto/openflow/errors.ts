@@ -218,7 +218,7 @@ export class OfpError extends Error {
 
   constructor(name: OfpErrorName, detail: { field?: string; why?: string } = {}) {
     const info = ofpErrors[name];
-    super(`${name}: ${info.text}${detail.field ? ` (${detail.field}${detail.why ? `: ${detail.why}` : ''})` : detail.why ? ` (${detail.why})` : ''}`);
+    super(`${info.text}${detail.field ? ` (${detail.field}${detail.why ? `: ${detail.why}` : ''})` : detail.why ? ` (${detail.why})` : ''}`);
     this.name = name;
     this.type = info.type;
     this.code = info.code;

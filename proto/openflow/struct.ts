@@ -118,18 +118,38 @@ export class Writer {
 /** Encoding our own values is a programming matter: a bad value throws this, not OfpError. */
 export class EncodeError extends TypeError {}
 
+/**
+ * What a codec is, for tools that walk declarations (property-test generators,
+ * documentation): the codec's behaviour is in read/write, this only names it.
+ */
+export type CodecMeta =
+  | { readonly kind: 'uint'; readonly bytes: 1 | 2 | 4 | 8 }
+  | { readonly kind: 'bytes'; readonly n: number }
+  | { readonly kind: 'mac' }
+  | { readonly kind: 'str'; readonly n: number }
+  | { readonly kind: 'rest' }
+  | { readonly kind: 'array'; readonly item: Codec<unknown> }
+  | { readonly kind: 'enum'; readonly values: Readonly<Record<string, number>> }
+  | { readonly kind: 'flags'; readonly known: Readonly<Record<string, number>> }
+  | { readonly kind: 'struct' }
+  | { readonly kind: 'registry' }
+  | { readonly kind: 'list'; readonly registry: Registry<unknown> }
+  | { readonly kind: 'custom'; readonly name: string };
+
 export interface Codec<T> {
   /** Wire size in bytes when fixed; undefined when it depends on the value. */
   readonly size: number | undefined;
+  readonly meta?: CodecMeta;
   read(r: Reader, field: string): T;
   write(w: Writer, v: T): void;
   /** Set on the hidden fields a struct handles itself. */
   readonly role?: 'pad' | 'hdr' | 'len' | 'lenOf';
 }
 
-function scalar<T>(size: number, read: (r: Reader) => T, write: (w: Writer, v: T) => void, check: (v: T) => boolean): Codec<T> {
+function scalar<T>(size: number, read: (r: Reader) => T, write: (w: Writer, v: T) => void, check: (v: T) => boolean, meta: CodecMeta): Codec<T> {
   return {
     size,
+    meta,
     read(r, field) {
       r.need(size, field);
       return read(r);
@@ -142,14 +162,14 @@ function scalar<T>(size: number, read: (r: Reader) => T, write: (w: Writer, v: T
 }
 const uint = (max: number) => (v: number) => Number.isInteger(v) && v >= 0 && v <= max;
 
-export const u8: Codec<number> = scalar(1, (r) => r.u8(), (w, v) => w.u8(v), uint(0xff));
-export const u16: Codec<number> = scalar(2, (r) => r.u16(), (w, v) => w.u16(v), uint(0xffff));
-export const u32: Codec<number> = scalar(4, (r) => r.u32(), (w, v) => w.u32(v), uint(0xffffffff));
-export const u64: Codec<bigint> = scalar(8, (r) => r.u64(), (w, v) => w.u64(v), (v) => typeof v === 'bigint' && v >= 0n && v < 1n << 64n);
+export const u8: Codec<number> = scalar(1, (r) => r.u8(), (w, v) => w.u8(v), uint(0xff), { kind: 'uint', bytes: 1 });
+export const u16: Codec<number> = scalar(2, (r) => r.u16(), (w, v) => w.u16(v), uint(0xffff), { kind: 'uint', bytes: 2 });
+export const u32: Codec<number> = scalar(4, (r) => r.u32(), (w, v) => w.u32(v), uint(0xffffffff), { kind: 'uint', bytes: 4 });
+export const u64: Codec<bigint> = scalar(8, (r) => r.u64(), (w, v) => w.u64(v), (v) => typeof v === 'bigint' && v >= 0n && v < 1n << 64n, { kind: 'uint', bytes: 8 });
 
 /** A fixed run of bytes kept as is. */
 export function fixedBytes(n: number): Codec<Uint8Array> {
-  return scalar(n, (r) => r.bytes(n), (w, v) => w.bytes(v), (v) => v instanceof Uint8Array && v.length === n);
+  return scalar(n, (r) => r.bytes(n), (w, v) => w.bytes(v), (v) => v instanceof Uint8Array && v.length === n, { kind: 'bytes', n });
 }
 
 /** A MAC address, written `aa:bb:cc:dd:ee:ff`. */
@@ -158,6 +178,7 @@ export const mac: Codec<string> = scalar(
   (r) => formatMac(r.bytes(6)),
   (w, v) => w.bytes(parseMac(v)),
   (v) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v),
+  { kind: 'mac' },
 );
 export function formatMac(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
@@ -182,12 +203,14 @@ export function str(n: number): Codec<string> {
     },
     // eslint-disable-next-line no-control-regex
     (v) => typeof v === 'string' && v.length < n && /^[\x01-\x7f]*$/.test(v),
+    { kind: 'str', n },
   );
 }
 
 /** All bytes to the end of the enclosing element. */
 export const rest: Codec<Uint8Array> = {
   size: undefined,
+  meta: { kind: 'rest' },
   read: (r) => r.bytes(r.end - r.pos),
   write: (w, v) => w.bytes(v),
 };
@@ -196,6 +219,7 @@ export const rest: Codec<Uint8Array> = {
 export function array<T>(item: Codec<T>): Codec<T[]> {
   return {
     size: undefined,
+    meta: { kind: 'array', item: item as Codec<unknown> },
     read(r, field) {
       const out: T[] = [];
       while (r.pos < r.end) out.push(item.read(r, field));
@@ -212,6 +236,7 @@ export function enumOf<const E extends Record<string, number>>(base: Codec<numbe
   const byNumber = new Map<number, keyof E & string>(Object.entries(values).map(([k, v]) => [v, k as keyof E & string]));
   return {
     size: base.size,
+    meta: { kind: 'enum', values },
     values,
     byNumber,
     read(r, field) {
@@ -236,6 +261,7 @@ export function flags(base: Codec<number>, known: Record<string, number>, error:
   const mask = Object.values(known).reduce((a, b) => a | b, 0) >>> 0;
   return {
     size: base.size,
+    meta: { kind: 'flags', known },
     known,
     read(r, f) {
       const v = base.read(r, f);
@@ -308,6 +334,7 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
 
   return {
     name,
+    meta: { kind: 'struct' },
     size: totalSize,
     fixedSize,
     fields,
@@ -324,6 +351,7 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
         switch (hc.role) {
           case 'pad':
           case 'hdr':
+            r.need(hc.size!, label);
             r.pos += hc.size!;
             continue;
           case 'len': {
@@ -338,7 +366,8 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
             continue;
         }
         const n = lens.get(fname);
-        out[fname] = n === undefined ? c.read(r, label) : r.within(n, label, r.lenError, () => c.read(r, label));
+        if (n === undefined) out[fname] = c.read(r, label);
+        else out[fname] = r.within(n as number, label, r.lenError, () => c.read(r, label));
       }
       if (stop !== undefined) {
         if (r.pos !== stop) throw new OfpError(r.lenError, { field: name, why: `${stop - r.pos} bytes left over` });
@@ -376,7 +405,7 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
         if (!(fname in value)) throw new EncodeError(`${name}.${fname} missing`);
         c.write(w, value[fname]);
         const lat = lenAt.get(fname);
-        if (lat !== undefined) patch(w, lenTargets.get(fname)!, lat, w.pos - at);
+        if (lat !== undefined) patch(w, lenTargets.get(fname)!, lat as number, w.pos - at);
       }
       if (selfAt >= 0) patch(w, selfLen!, selfAt, w.pos - start);
       if (opts.align8) w.zeros(((w.pos - start + 7) & ~7) - (w.pos - start));
@@ -442,8 +471,11 @@ export interface Registry<V> extends Codec<V> {
   readonly list: Codec<V[]>;
 }
 
-export function registry<const R extends Record<string, Row>>(layout: RegistryLayout, rows: R): Registry<Tagged<R> | (typeof layout.keepUnknown extends true ? UnknownElement : never)> {
-  type V = Tagged<R>;
+export function registry<const R extends Record<string, Row>, const L extends RegistryLayout>(
+  layout: L,
+  rows: R,
+): Registry<Tagged<R> | (L['keepUnknown'] extends true ? UnknownElement : never)> {
+  type V = Tagged<R> | (L['keepUnknown'] extends true ? UnknownElement : never);
   const byTag = new Map<number, string>();
   const byExp = new Map<string, string>();
   const experimenters = new Set<number>();
@@ -543,8 +575,24 @@ export function registry<const R extends Record<string, Row>>(layout: RegistryLa
     if (layout.align === 'exclude') w.zeros(((len + 7) & ~7) - len);
   };
 
+  const self = {
+    size: undefined,
+    meta: { kind: 'registry' },
+    layout,
+    rows,
+    byTag,
+    list: undefined as unknown as Codec<V[]>,
+    read(r: Reader, field: string) {
+      const saved = r.lenError;
+      const v = read(r, field);
+      r.lenError = saved;
+      return v;
+    },
+    write,
+  } as Registry<V>;
   const list: Codec<V[]> = {
     size: undefined,
+    meta: { kind: 'list', registry: self as Registry<unknown> },
     read(r, field) {
       const out: V[] = [];
       const saved = r.lenError;
@@ -556,21 +604,8 @@ export function registry<const R extends Record<string, Row>>(layout: RegistryLa
       for (const x of v) write(w, x);
     },
   };
-
-  return {
-    size: undefined,
-    layout,
-    rows,
-    byTag,
-    list,
-    read(r, field) {
-      const saved = r.lenError;
-      const v = read(r, field);
-      r.lenError = saved;
-      return v;
-    },
-    write,
-  } as Registry<V>;
+  (self as { list: Codec<V[]> }).list = list;
+  return self;
 }
 
 /** A registry's list, to the end of the enclosing element. */
@@ -582,6 +617,7 @@ export function list<V>(reg: Registry<V>): Codec<V[]> {
 export function lazy<T>(get: () => Codec<T>): Codec<T> {
   return {
     size: undefined,
+    meta: { kind: 'custom', name: 'lazy' },
     read: (r, f) => get().read(r, f),
     write: (w, v) => get().write(w, v),
   };

@@ -86,7 +86,7 @@ export function udpFrame(src: Host, dst: Host, dport: number, payload: Buffer = 
 
 /** Runs iperf3 from `client` to `server` for `seconds`; resolves to bytes received. */
 export async function iperf(client: Host, server: Host, seconds = 2): Promise<number> {
-  const srv = server.spawn(['iperf3', '-s', '-1', '-B', server.ip]);
+  const srv = server.spawn(['iperf3', '-s', '-1', '-B', server.ip, '--forceflush']);
   let out = '';
   srv.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 10_000;

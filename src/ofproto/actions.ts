@@ -1,0 +1,92 @@
+// src/ofproto/actions.ts — what the model accepts in action lists (§7.2.5), and the
+// action set of write_actions (§5.10): one action per type, applied in the spec's order.
+import type { Action } from '../../proto/openflow/actions.js';
+import { OFPP } from '../../proto/openflow/constants.js';
+import { OfpError } from '../../proto/openflow/errors.js';
+import type { Pipeline } from './pipeline.js';
+
+const RESERVED_OUT = new Set<number>([OFPP.IN_PORT, OFPP.TABLE, OFPP.NORMAL, OFPP.FLOOD, OFPP.ALL, OFPP.CONTROLLER, OFPP.LOCAL]);
+
+/** The action types the interpreter runs; Nicira actions are refused until implemented. */
+const SUPPORTED = new Set<Action['type']>([
+  'OUTPUT',
+  'COPY_TTL_OUT',
+  'COPY_TTL_IN',
+  'SET_MPLS_TTL',
+  'DEC_MPLS_TTL',
+  'PUSH_VLAN',
+  'POP_VLAN',
+  'PUSH_MPLS',
+  'POP_MPLS',
+  'SET_QUEUE',
+  'GROUP',
+  'SET_NW_TTL',
+  'DEC_NW_TTL',
+  'SET_FIELD',
+  'PUSH_PBB',
+  'POP_PBB',
+]);
+
+export function validateActions(p: Pipeline, actions: readonly Action[], where: { inGroup?: boolean; packetOut?: boolean } = {}): OfpError | undefined {
+  for (const a of actions) {
+    if (!SUPPORTED.has(a.type)) return new OfpError('OFPBAC_BAD_EXP_TYPE', { why: `${a.type} is not implemented` });
+    switch (a.type) {
+      case 'OUTPUT':
+        if (a.port === 0 || a.port === OFPP.ANY || (a.port > OFPP.MAX && !RESERVED_OUT.has(a.port))) return new OfpError('OFPBAC_BAD_OUT_PORT', { why: `port ${a.port}` });
+        if (a.port === OFPP.TABLE && !where.packetOut) return new OfpError('OFPBAC_BAD_OUT_PORT', { why: 'TABLE is only for packet-out' });
+        break;
+      case 'GROUP':
+        if (!p.groups.has(a.group_id)) return new OfpError('OFPBAC_BAD_OUT_GROUP', { why: `group ${a.group_id}` });
+        break;
+      case 'PUSH_VLAN':
+        if (a.ethertype !== 0x8100 && a.ethertype !== 0x88a8) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `push_vlan ethertype 0x${a.ethertype.toString(16)}` });
+        break;
+      case 'PUSH_MPLS':
+        if (a.ethertype !== 0x8847 && a.ethertype !== 0x8848) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `push_mpls ethertype 0x${a.ethertype.toString(16)}` });
+        break;
+      case 'PUSH_PBB':
+        if (a.ethertype !== 0x88e7) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `push_pbb ethertype 0x${a.ethertype.toString(16)}` });
+        break;
+      case 'SET_FIELD':
+        if (a.field.field === 'IN_PORT' || a.field.field === 'IN_PHY_PORT' || a.field.field === 'METADATA') return new OfpError('OFPBAC_BAD_SET_TYPE', { why: a.field.field });
+        break;
+    }
+  }
+  return undefined;
+}
+
+/** The action set's order (§5.10); set_field/set_*_ttl share one slot per field. */
+const ORDER: Partial<Record<Action['type'], number>> = {
+  COPY_TTL_IN: 0,
+  POP_VLAN: 1,
+  POP_MPLS: 1,
+  POP_PBB: 1,
+  PUSH_MPLS: 2,
+  PUSH_PBB: 3,
+  PUSH_VLAN: 4,
+  COPY_TTL_OUT: 5,
+  DEC_MPLS_TTL: 6,
+  DEC_NW_TTL: 6,
+  SET_MPLS_TTL: 7,
+  SET_NW_TTL: 7,
+  SET_FIELD: 7,
+  SET_QUEUE: 8,
+  GROUP: 9,
+  OUTPUT: 10,
+};
+
+/** The slot an action takes in the set: one per type, one per set_field target. */
+function slot(a: Action): string {
+  return a.type === 'SET_FIELD' ? `SET_FIELD:${a.field.field}` : a.type;
+}
+
+/** write_actions: merges into the set, an action replacing the one of its type. */
+export function writeActions(set: Map<string, Action>, actions: readonly Action[]): void {
+  for (const a of actions) set.set(slot(a), a);
+}
+
+/** The set as the list executed at the end of the pipeline; with a group, output is ignored. */
+export function actionSetList(set: Map<string, Action>): Action[] {
+  const list = [...set.values()].sort((a, b) => (ORDER[a.type] ?? 99) - (ORDER[b.type] ?? 99));
+  return set.has('GROUP') ? list.filter((a) => a.type !== 'OUTPUT') : list;
+}

@@ -1,0 +1,155 @@
+// src/ofproto/classifier.ts — one OpenFlow table as a tuple-space classifier: a hash per
+// distinct mask, the masks walked in order of the highest priority under each so a lookup
+// stops early. The same shape the BPF datapath compiles to (design.md). Counts its hash
+// probes so tests can assert on cost without timing.
+import type { Instruction } from '../../proto/openflow/instructions.js';
+import { covers, maskSignature, matchKey, overlaps, type FlowKey, type Match, type MatchField } from './match.js';
+
+export interface FlowEntry {
+  readonly id: number;
+  table_id: number;
+  priority: number;
+  match: Match;
+  cookie: bigint;
+  idle_timeout: number;
+  hard_timeout: number;
+  flags: number;
+  instructions: readonly Instruction[];
+  packet_count: bigint;
+  byte_count: bigint;
+  /** ms, caller's clock. */
+  installed: number;
+  last_used: number;
+}
+
+interface Subtable {
+  readonly sig: string;
+  readonly fields: readonly Pick<MatchField, 'field' | 'mask'>[];
+  /** masked key → entries with that match, highest priority first. */
+  readonly byKey: Map<string, FlowEntry[]>;
+  maxPriority: number;
+  size: number;
+}
+
+export class FlowTable {
+  readonly entries = new Set<FlowEntry>();
+  lookup_count = 0n;
+  matched_count = 0n;
+  /** Hash probes made by lookups, for cost assertions. */
+  probes = 0;
+  private readonly subtables = new Map<string, Subtable>();
+  private order: Subtable[] = [];
+  private dirty = false;
+  /** priority → entries, for CHECK_OVERLAP. */
+  private readonly byPriority = new Map<number, Set<FlowEntry>>();
+
+  constructor(readonly table_id: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+  get subtableCount(): number {
+    return this.subtables.size;
+  }
+
+  /** The entry with this exact match and priority (strict modify/delete, ADD replace). */
+  findStrict(match: Match, priority: number): FlowEntry | undefined {
+    const st = this.subtables.get(maskSignature(match));
+    return st?.byKey.get(matchKey(match))?.find((e) => e.priority === priority);
+  }
+
+  /** Entries whose match is within `match` (non-strict modify/delete, stats filters). */
+  findCovered(match: Match): FlowEntry[] {
+    if (match.length === 0) return [...this.entries];
+    const out: FlowEntry[] = [];
+    for (const st of this.subtables.values()) {
+      // A subtable can only hold covered entries if its masks include the filter's.
+      const ok = match.every((f) => st.fields.some((g) => g.field === f.field && (g.mask & f.mask) === f.mask));
+      if (!ok) continue;
+      for (const list of st.byKey.values()) for (const e of list) if (covers(match, e.match)) out.push(e);
+    }
+    return out;
+  }
+
+  /** An entry of the same priority that one packet could match along with `match`. */
+  findOverlap(match: Match, priority: number): FlowEntry | undefined {
+    for (const e of this.byPriority.get(priority) ?? []) if (overlaps(match, e.match)) return e;
+    return undefined;
+  }
+
+  insert(e: FlowEntry): void {
+    const sig = maskSignature(e.match);
+    let st = this.subtables.get(sig);
+    if (!st) {
+      st = { sig, fields: e.match.map((f) => ({ field: f.field, mask: f.mask })), byKey: new Map(), maxPriority: -1, size: 0 };
+      this.subtables.set(sig, st);
+      this.dirty = true;
+    }
+    const key = matchKey(e.match);
+    const list = st.byKey.get(key);
+    if (list) {
+      let i = 0;
+      while (i < list.length && list[i]!.priority >= e.priority) i++;
+      list.splice(i, 0, e);
+    } else st.byKey.set(key, [e]);
+    st.size++;
+    if (e.priority > st.maxPriority) {
+      st.maxPriority = e.priority;
+      this.dirty = true;
+    }
+    this.entries.add(e);
+    let p = this.byPriority.get(e.priority);
+    if (!p) this.byPriority.set(e.priority, (p = new Set()));
+    p.add(e);
+  }
+
+  remove(e: FlowEntry): void {
+    if (!this.entries.delete(e)) return;
+    this.byPriority.get(e.priority)?.delete(e);
+    if (this.byPriority.get(e.priority)?.size === 0) this.byPriority.delete(e.priority);
+    const st = this.subtables.get(maskSignature(e.match))!;
+    const key = matchKey(e.match);
+    const list = st.byKey.get(key)!;
+    list.splice(list.indexOf(e), 1);
+    if (list.length === 0) st.byKey.delete(key);
+    st.size--;
+    if (st.size === 0) {
+      this.subtables.delete(st.sig);
+      this.dirty = true;
+    } else if (e.priority === st.maxPriority) {
+      // Rare: the subtable's top entry went; rescan it once.
+      let max = -1;
+      for (const l of st.byKey.values()) if (l[0]!.priority > max) max = l[0]!.priority;
+      st.maxPriority = max;
+      this.dirty = true;
+    }
+  }
+
+  /** The highest-priority entry matching `k`, without touching counters. */
+  lookup(k: FlowKey): FlowEntry | undefined {
+    if (this.dirty) {
+      this.order = [...this.subtables.values()].sort((a, b) => b.maxPriority - a.maxPriority);
+      this.dirty = false;
+    }
+    let best: FlowEntry | undefined;
+    for (const st of this.order) {
+      if (best && st.maxPriority <= best.priority) break;
+      let key = '';
+      let ok = true;
+      for (let i = 0; i < st.fields.length; i++) {
+        const f = st.fields[i]!;
+        const v = k[f.field];
+        if (v === undefined) {
+          ok = false;
+          break;
+        }
+        key += (i ? ',' : '') + (v & f.mask).toString(16);
+      }
+      if (!ok) continue;
+      this.probes++;
+      const hit = st.byKey.get(key)?.[0];
+      if (hit && (!best || hit.priority > best.priority)) best = hit;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,236 @@
+// src/ofproto/flow-mod.ts — OFPT_FLOW_MOD with OpenFlow 1.3 semantics (§6.4): ADD with
+// CHECK_OVERLAP and replace-on-identical, MODIFY[_STRICT] and DELETE[_STRICT] with
+// cookie/mask and out_port/out_group filters; FLOW_REMOVED data; timeouts; flow stats.
+import type { Action } from '../../proto/openflow/actions.js';
+import { OFPFF, OFPG, OFPM, OFPP, OFPTT } from '../../proto/openflow/constants.js';
+import { OfpError } from '../../proto/openflow/errors.js';
+import type { Instruction } from '../../proto/openflow/instructions.js';
+import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
+import { validateActions } from './actions.js';
+import type { FlowEntry } from './classifier.js';
+import { matchToOxm, normaliseMatch, type Match } from './match.js';
+import { duration, type Delta, type Pipeline } from './pipeline.js';
+import { OFPFC, OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
+
+const KNOWN_FLAGS = OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUNTS | OFPFF.NO_PKT_COUNTS | OFPFF.NO_BYT_COUNTS;
+
+export interface FlowModResult {
+  error?: OfpError;
+  deltas: Delta[];
+  /** FLOW_REMOVED data for deleted entries that asked for it (SEND_FLOW_REM). */
+  removed: FlowRemoved[];
+}
+
+function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[]): OfpError | undefined {
+  const seen = new Set<string>();
+  for (const i of insts) {
+    if (seen.has(i.type)) return new OfpError('OFPBIC_UNSUP_INST', { why: `${i.type} twice` });
+    seen.add(i.type);
+    switch (i.type) {
+      case 'GOTO_TABLE':
+        // Forward only: a packet never revisits a table (§5.1).
+        if (i.table_id <= table_id || i.table_id > OFPTT.MAX) return new OfpError('OFPBIC_BAD_TABLE_ID', { why: `goto_table ${i.table_id} from table ${table_id}` });
+        break;
+      case 'METER':
+        if (!p.meters.has(i.meter_id) && i.meter_id !== OFPM.CONTROLLER && i.meter_id !== OFPM.SLOWPATH) return new OfpError('OFPMMFC_UNKNOWN_METER', { why: `meter ${i.meter_id}` });
+        break;
+      case 'APPLY_ACTIONS':
+      case 'WRITE_ACTIONS': {
+        const bad = validateActions(p, i.actions);
+        if (bad) return bad;
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
+const actionsOf = (e: FlowEntry): Action[] => e.instructions.flatMap((i) => (i.type === 'APPLY_ACTIONS' || i.type === 'WRITE_ACTIONS' ? i.actions : []));
+
+/** out_port/out_group filters: OFPP_ANY/OFPG_ANY pass all, else an output/group action must name it. */
+function passesOut(e: FlowEntry, out_port: number, out_group: number): boolean {
+  if (out_port !== OFPP.ANY && !actionsOf(e).some((a) => a.type === 'OUTPUT' && a.port === out_port)) return false;
+  if (out_group !== OFPG.ANY && !actionsOf(e).some((a) => a.type === 'GROUP' && a.group_id === out_group)) return false;
+  return true;
+}
+
+const passesCookie = (e: FlowEntry, cookie: bigint, mask: bigint) => (e.cookie & mask) === (cookie & mask);
+
+export function flowRemoved(e: FlowEntry, reason: number, now: number): FlowRemoved {
+  return {
+    cookie: e.cookie,
+    priority: e.priority,
+    reason,
+    table_id: e.table_id,
+    ...duration(e.installed, now),
+    idle_timeout: e.idle_timeout,
+    hard_timeout: e.hard_timeout,
+    packet_count: e.packet_count,
+    byte_count: e.byte_count,
+    match: matchToOxm(e.match),
+  };
+}
+
+/** Removes every entry `pick` selects, in all tables (group/meter deletion, DELETE). */
+export function removeEntries(p: Pipeline, pick: (e: FlowEntry) => boolean, reason: number, now: number, tables = p.tables): { deltas: Delta[]; removed: FlowRemoved[] } {
+  const deltas: Delta[] = [];
+  const removed: FlowRemoved[] = [];
+  for (const t of tables) {
+    for (const e of [...t.entries]) {
+      if (!pick(e)) continue;
+      t.remove(e);
+      deltas.push({ kind: 'flow-remove', entry: e, reason });
+      if (e.flags & OFPFF.SEND_FLOW_REM) removed.push(flowRemoved(e, reason, now));
+    }
+  }
+  return { deltas, removed };
+}
+
+function selectEntries(p: Pipeline, table_id: number, match: Match, strict: boolean, priority: number): FlowEntry[] {
+  const tables = table_id === OFPTT.ALL ? p.tables : [p.tables[table_id]!];
+  if (strict) return tables.flatMap((t) => t.findStrict(match, priority) ?? []);
+  return tables.flatMap((t) => (t.size ? t.findCovered(match) : []));
+}
+
+/** Applies one flow mod at time `now` (ms). */
+export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowModResult {
+  const fail = (error: OfpError): FlowModResult => ({ error, deltas: [], removed: [] });
+  if (mod.flags & ~KNOWN_FLAGS) return fail(new OfpError('OFPFMFC_BAD_FLAGS', { why: `flags 0x${mod.flags.toString(16)}` }));
+  const match = normaliseMatch(mod.match);
+  if (match instanceof OfpError) return fail(match);
+  const isDelete = mod.command === OFPFC.DELETE || mod.command === OFPFC.DELETE_STRICT;
+  if (mod.table_id > OFPTT.MAX && !(isDelete && mod.table_id === OFPTT.ALL)) return fail(new OfpError('OFPFMFC_BAD_TABLE_ID', { why: `table ${mod.table_id}` }));
+
+  switch (mod.command) {
+    case OFPFC.ADD: {
+      const bad = validateInstructions(p, mod.table_id, mod.instructions);
+      if (bad) return fail(bad);
+      const t = p.tables[mod.table_id]!;
+      const old = t.findStrict(match, mod.priority);
+      if (mod.flags & OFPFF.CHECK_OVERLAP) {
+        const o = t.findOverlap(match, mod.priority);
+        if (o && o !== old) return fail(new OfpError('OFPFMFC_OVERLAP', { why: `priority ${mod.priority}` }));
+        if (old) return fail(new OfpError('OFPFMFC_OVERLAP', { why: `priority ${mod.priority}` }));
+      }
+      const keep = old && !(mod.flags & OFPFF.RESET_COUNTS);
+      const e: FlowEntry = {
+        id: p.nextEntryId++,
+        table_id: mod.table_id,
+        priority: mod.priority,
+        match,
+        cookie: mod.cookie,
+        idle_timeout: mod.idle_timeout,
+        hard_timeout: mod.hard_timeout,
+        flags: mod.flags,
+        instructions: mod.instructions,
+        packet_count: keep ? old.packet_count : 0n,
+        byte_count: keep ? old.byte_count : 0n,
+        installed: now,
+        last_used: now,
+      };
+      const deltas: Delta[] = [];
+      // Identical match and priority: the old entry is replaced, no FLOW_REMOVED (§6.4).
+      if (old) {
+        t.remove(old);
+        deltas.push({ kind: 'flow-remove', entry: old, reason: OFPRR.DELETE });
+      }
+      t.insert(e);
+      deltas.push({ kind: 'flow-add', entry: e });
+      return { deltas, removed: [] };
+    }
+    case OFPFC.MODIFY:
+    case OFPFC.MODIFY_STRICT: {
+      if (mod.table_id === OFPTT.ALL) return fail(new OfpError('OFPFMFC_BAD_TABLE_ID', { why: 'modify in all tables' }));
+      const bad = validateInstructions(p, mod.table_id, mod.instructions);
+      if (bad) return fail(bad);
+      const deltas: Delta[] = [];
+      for (const e of selectEntries(p, mod.table_id, match, mod.command === OFPFC.MODIFY_STRICT, mod.priority)) {
+        if (!passesCookie(e, mod.cookie, mod.cookie_mask)) continue;
+        e.instructions = mod.instructions;
+        if (mod.flags & OFPFF.RESET_COUNTS) {
+          e.packet_count = 0n;
+          e.byte_count = 0n;
+        }
+        deltas.push({ kind: 'flow-modify', entry: e });
+      }
+      return { deltas, removed: [] };
+    }
+    case OFPFC.DELETE:
+    case OFPFC.DELETE_STRICT: {
+      const chosen = new Set(
+        selectEntries(p, mod.table_id, match, mod.command === OFPFC.DELETE_STRICT, mod.priority).filter(
+          (e) => passesCookie(e, mod.cookie, mod.cookie_mask) && passesOut(e, mod.out_port, mod.out_group),
+        ),
+      );
+      const deltas: Delta[] = [];
+      const removed: FlowRemoved[] = [];
+      for (const e of chosen) {
+        p.tables[e.table_id]!.remove(e);
+        deltas.push({ kind: 'flow-remove', entry: e, reason: OFPRR.DELETE });
+        if (e.flags & OFPFF.SEND_FLOW_REM) removed.push(flowRemoved(e, OFPRR.DELETE, now));
+      }
+      return { deltas, removed };
+    }
+    default:
+      return fail(new OfpError('OFPFMFC_BAD_COMMAND', { why: `command ${mod.command}` }));
+  }
+}
+
+/** Idle and hard timeouts at `now` (ms): removes expired entries, FLOW_REMOVED for those that asked. */
+export function expire(p: Pipeline, now: number): { deltas: Delta[]; removed: FlowRemoved[] } {
+  const deltas: Delta[] = [];
+  const removed: FlowRemoved[] = [];
+  for (const t of p.tables) {
+    if (!t.size) continue;
+    for (const e of [...t.entries]) {
+      let reason: number | undefined;
+      if (e.hard_timeout && now - e.installed >= e.hard_timeout * 1000) reason = OFPRR.HARD_TIMEOUT;
+      else if (e.idle_timeout && now - e.last_used >= e.idle_timeout * 1000) reason = OFPRR.IDLE_TIMEOUT;
+      if (reason === undefined) continue;
+      t.remove(e);
+      deltas.push({ kind: 'flow-remove', entry: e, reason });
+      if (e.flags & OFPFF.SEND_FLOW_REM) removed.push(flowRemoved(e, reason, now));
+    }
+  }
+  return { deltas, removed };
+}
+
+function statsEntries(p: Pipeline, req: FlowStatsRequestInput): FlowEntry[] | OfpError {
+  if (req.table_id > OFPTT.MAX && req.table_id !== OFPTT.ALL) return new OfpError('OFPBRC_BAD_TABLE_ID', { why: `table ${req.table_id}` });
+  const match = normaliseMatch(req.match);
+  if (match instanceof OfpError) return match;
+  return selectEntries(p, req.table_id, match, false, 0).filter((e) => passesCookie(e, req.cookie, req.cookie_mask) && passesOut(e, req.out_port, req.out_group));
+}
+
+/** OFPMP_FLOW: entries by table, then priority (highest first). */
+export function flowStats(p: Pipeline, req: FlowStatsRequestInput, now: number): FlowStats[] | OfpError {
+  const es = statsEntries(p, req);
+  if (es instanceof OfpError) return es;
+  return es
+    .sort((a, b) => a.table_id - b.table_id || b.priority - a.priority || a.id - b.id)
+    .map((e) => ({
+      table_id: e.table_id,
+      ...duration(e.installed, now),
+      priority: e.priority,
+      idle_timeout: e.idle_timeout,
+      hard_timeout: e.hard_timeout,
+      flags: e.flags,
+      cookie: e.cookie,
+      packet_count: e.packet_count,
+      byte_count: e.byte_count,
+      match: matchToOxm(e.match),
+      instructions: [...e.instructions],
+    }));
+}
+
+/** OFPMP_AGGREGATE. */
+export function aggregateStats(p: Pipeline, req: FlowStatsRequestInput): { packet_count: bigint; byte_count: bigint; flow_count: number } | OfpError {
+  const es = statsEntries(p, req);
+  if (es instanceof OfpError) return es;
+  return { packet_count: es.reduce((a, e) => a + e.packet_count, 0n), byte_count: es.reduce((a, e) => a + e.byte_count, 0n), flow_count: es.length };
+}
+
+/** OFPMP_TABLE: every table, as OVS answers. */
+export function tableStats(p: Pipeline): TableStats[] {
+  return p.tables.map((t) => ({ table_id: t.table_id, active_count: t.size, lookup_count: t.lookup_count, matched_count: t.matched_count }));
+}

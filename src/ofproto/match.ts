@@ -1,0 +1,140 @@
+// src/ofproto/match.ts — a flow's match as a normalised set of (field, value, mask)
+// over the OXM rows of proto/openflow/oxm.ts: values as bigints, value & mask, exact
+// masks dropped, all-zero masks wildcarded, fields in table order. The classifier
+// hashes it; dump-flows turns it back into OXM entries.
+import { OfpError } from '../../proto/openflow/errors.js';
+import { checkPrereqs, oxmFields, parseIpv6, formatIpv6, type OxmEntry, type OxmName, type OxmRow, type OxmValue } from '../../proto/openflow/oxm.js';
+
+export interface MatchField {
+  readonly field: OxmName;
+  readonly value: bigint;
+  /** Full-width mask (all ones when the OXM was exact). */
+  readonly mask: bigint;
+}
+/** Fields in oxmFields order, each once, value already masked. */
+export type Match = readonly MatchField[];
+
+/** A packet's field values; a field the packet lacks is absent and matches nothing but a wildcard. */
+export type FlowKey = Partial<Record<OxmName, bigint>>;
+
+const order = new Map<OxmName, number>((Object.keys(oxmFields) as OxmName[]).map((n, i) => [n, i]));
+
+export function rowOf(field: OxmName): OxmRow {
+  return oxmFields[field];
+}
+
+/** All ones over the field's meaningful bits. */
+export function fullMask(field: OxmName): bigint {
+  const row = rowOf(field);
+  return (1n << BigInt(row.bits ?? row.width * 8)) - 1n;
+}
+
+export function oxmToBigint(field: OxmName, v: OxmValue): bigint {
+  const row = rowOf(field);
+  switch (row.kind) {
+    case 'mac':
+      return BigInt(`0x${String(v).split(':').join('')}`);
+    case 'ipv4':
+      return String(v)
+        .split('.')
+        .reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n);
+    case 'ipv6':
+      return parseIpv6(String(v)).reduce((a, p) => (a << 8n) | BigInt(p), 0n);
+    case 'uint':
+      return BigInt(v);
+  }
+}
+
+export function bigintToOxm(field: OxmName, v: bigint): OxmValue {
+  const row = rowOf(field);
+  switch (row.kind) {
+    case 'mac':
+      return v
+        .toString(16)
+        .padStart(12, '0')
+        .match(/../g)!
+        .join(':');
+    case 'ipv4':
+      return [24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 0xffn)).join('.');
+    case 'ipv6': {
+      const b = new Uint8Array(16);
+      for (let i = 0; i < 16; i++) b[i] = Number((v >> BigInt((15 - i) * 8)) & 0xffn);
+      return formatIpv6(b);
+    }
+    case 'uint':
+      return row.width <= 4 ? Number(v) : v;
+  }
+}
+
+/**
+ * Normalises an OXM match, checking duplicates and prerequisites (OFPBMC_*), and that
+ * no value bit lies outside its mask (OFPBMC_BAD_WILDCARDS, as OVS reports it).
+ */
+export function normaliseMatch(entries: readonly OxmEntry[]): Match | OfpError {
+  const bad = checkPrereqs(entries);
+  if (bad) return bad;
+  const out: MatchField[] = [];
+  for (const e of entries) {
+    if (!(e.field in oxmFields)) return new OfpError('OFPBMC_BAD_FIELD', { field: String(e.field) });
+    const full = fullMask(e.field);
+    const value = oxmToBigint(e.field, e.value);
+    const mask = e.mask === undefined ? full : oxmToBigint(e.field, e.mask) & full;
+    if (value & ~mask) return new OfpError('OFPBMC_BAD_WILDCARDS', { field: e.field, why: 'value has bits outside the mask' });
+    if (mask === 0n) continue;
+    out.push({ field: e.field, value, mask });
+  }
+  out.sort((a, b) => order.get(a.field)! - order.get(b.field)!);
+  return out;
+}
+
+/** Back to OXM entries, exact fields without a mask (for dump-flows and FLOW_REMOVED). */
+export function matchToOxm(m: Match): OxmEntry[] {
+  return m.map((f) =>
+    f.mask === fullMask(f.field) ? { field: f.field, value: bigintToOxm(f.field, f.value) } : { field: f.field, value: bigintToOxm(f.field, f.value), mask: bigintToOxm(f.field, f.mask) },
+  );
+}
+
+/** The mask signature: rules with equal signatures share one hash (tuple-space search). */
+export function maskSignature(m: Match): string {
+  return m.map((f) => `${f.field}/${f.mask.toString(16)}`).join(',');
+}
+
+/** The hash key of a rule's values under its own mask. */
+export function matchKey(m: Match): string {
+  return m.map((f) => f.value.toString(16)).join(',');
+}
+
+/** Does packet key `k` satisfy match `m`? */
+export function matches(m: Match, k: FlowKey): boolean {
+  for (const f of m) {
+    const v = k[f.field];
+    if (v === undefined || (v & f.mask) !== f.value) return false;
+  }
+  return true;
+}
+
+/** Is every packet matched by `narrow` also matched by `wide` (non-strict modify/delete)? */
+export function covers(wide: Match, narrow: Match): boolean {
+  let j = 0;
+  for (const w of wide) {
+    while (j < narrow.length && narrow[j]!.field !== w.field) j++;
+    const n = narrow[j];
+    if (!n) return false;
+    if ((n.mask & w.mask) !== w.mask || (n.value & w.mask) !== w.value) return false;
+  }
+  return true;
+}
+
+/** Can one packet match both (CHECK_OVERLAP)? */
+export function overlaps(a: Match, b: Match): boolean {
+  const bm = new Map(b.map((f) => [f.field, f]));
+  for (const f of a) {
+    const g = bm.get(f.field);
+    if (g && ((f.value ^ g.value) & f.mask & g.mask) !== 0n) return false;
+  }
+  return true;
+}
+
+export function sameMatch(a: Match, b: Match): boolean {
+  return a.length === b.length && a.every((f, i) => f.field === b[i]!.field && f.mask === b[i]!.mask && f.value === b[i]!.value);
+}

@@ -22,7 +22,7 @@ describe('flow mods', () => {
     let [s] = flowStats(p, all, 1000) as { packet_count: bigint; cookie: bigint }[];
     expect(s).toMatchObject({ packet_count: 5n, cookie: 7n });
     applyFlowMod(p, flowMod({ match, instructions: [apply(output(3))], flags: OFPFF.RESET_COUNTS }), 2000);
-    [s] = flowStats(p, all, 2000) as { packet_count: bigint }[];
+    [s] = flowStats(p, all, 2000) as { packet_count: bigint; cookie: bigint }[];
     expect(s!.packet_count).toBe(0n);
   });
 

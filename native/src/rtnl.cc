@@ -495,8 +495,8 @@ public:
 		LinkMonitor *mon = nullptr;
 	};
 
-	LinkMonitor(Napi::Env env, Napi::Function cb, std::shared_ptr<Handle> handle)
-		: env_(env), cb_(Napi::Persistent(cb)),
+	LinkMonitor(Napi::Env env, Napi::Function cb, std::shared_ptr<Handle> handle, uint32_t rcvbuf)
+		: rcvbuf_(rcvbuf), env_(env), cb_(Napi::Persistent(cb)),
 		  ctx_(std::make_unique<Napi::AsyncContext>(env, "xdpswitch:link-events")), handle_(std::move(handle))
 	{
 	}
@@ -506,8 +506,11 @@ public:
 		if (int err = nl_.Open(RTMGRP_LINK))
 			return err;
 		int fd = mnl_socket_get_fd(nl_.sock());
-		int rcvbuf = 1 << 20;
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		// Events queue here while JS is busy; past this size the kernel drops them
+		// (ENOBUFS: an overrun, after which TS re-lists). FORCE needs CAP_NET_ADMIN.
+		int rcvbuf = rcvbuf_ > INT32_MAX ? INT32_MAX : (int)rcvbuf_;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		uv_loop_t *loop = nullptr;
 		if (napi_get_uv_event_loop(env_, &loop) != napi_ok)
 			return EINVAL;
@@ -553,12 +556,21 @@ public:
 private:
 	static void Cleanup(void *arg)
 	{
+		// The environment is going away, and with its last user the addon's code may be
+		// unloaded: drop JS references now and close the handle without a callback
+		// into this library, leaving its few bytes to the dying loop.
 		auto *self = (LinkMonitor *)arg;
-		// The environment is going away: drop JS references while it still exists.
 		self->closing_ = true;
 		self->cb_.Reset();
 		self->ctx_.reset();
-		self->Close();
+		if (self->handle_)
+			self->handle_->mon = nullptr;
+		if (self->poll_) {
+			uv_poll_stop(self->poll_);
+			uv_close((uv_handle_t *)self->poll_, nullptr);
+			self->poll_ = nullptr;
+		}
+		delete self;
 	}
 
 	static void OnReadable(uv_poll_t *h, int status, int events)
@@ -567,11 +579,11 @@ private:
 		if (self->closing_)
 			return;
 		Napi::HandleScope scope(self->env_);
-		if (status < 0) {
-			self->Deliver(3, Napi::Number::New(self->env_, -status));
-			return;
-		}
 		self->Drain();
+		// On POLLERR (a socket error such as ENOBUFS, which Drain has just consumed)
+		// libuv stops the handle and reports UV_EBADF: resume watching.
+		if (status < 0 && !self->closing_ && self->poll_)
+			uv_poll_start(self->poll_, UV_READABLE, OnReadable);
 	}
 
 	void Drain()
@@ -621,6 +633,7 @@ private:
 		}
 	}
 
+	uint32_t rcvbuf_;
 	Napi::Env env_;
 	Napi::FunctionReference cb_;
 	std::unique_ptr<Napi::AsyncContext> ctx_;
@@ -630,13 +643,14 @@ private:
 	bool closing_ = false;
 };
 
-// rtnlMonitor(callback): { close(): void, ref(): void, unref(): void }
+// rtnlMonitor(callback, rcvbuf?): { close(): void, ref(): void, unref(): void }
 Napi::Value Monitor(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	Napi::Function cb = ArgFn(info, 0, "callback");
+	uint32_t rcvbuf = HasArg(info, 1) ? ArgU32(info, 1, "rcvbuf") : 4u << 20;
 	auto handle = std::make_shared<LinkMonitor::Handle>();
-	auto *mon = new LinkMonitor(env, cb, handle);
+	auto *mon = new LinkMonitor(env, cb, handle, rcvbuf);
 	handle->mon = mon;
 	if (int err = mon->Start()) {
 		mon->Close();

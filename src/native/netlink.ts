@@ -285,6 +285,8 @@ export interface LinkWatchHandlers {
 export interface LinkWatch {
   /** The links as last reported, by ifindex. */
   readonly links: ReadonlyMap<number, Link>;
+  /** How many times events were lost (socket overrun) and the links re-listed. */
+  readonly overruns: number;
   close(): void;
   /** Lets the process exit while watching (and `ref` undoes it). */
   unref(): void;
@@ -295,11 +297,13 @@ export interface LinkWatch {
  * Watches this namespace's links. Subscribes first, then lists, so nothing is missed;
  * events are judged against the listing: an ifindex not seen before is an 'add'. After
  * an overrun (events lost) it lists again and reports the difference as events.
+ * `rcvbuf` sizes the event socket's buffer (default 4 MiB).
  */
-export async function watchLinks(handlers: LinkWatchHandlers): Promise<LinkWatch> {
+export async function watchLinks(handlers: LinkWatchHandlers, opts: { rcvbuf?: number } = {}): Promise<LinkWatch> {
   const known = new Map<number, Link>();
   let queue: Array<{ del: boolean; link: Link }> | undefined = [];
   let closed = false;
+  let overruns = 0;
 
   const apply = (del: boolean, link: Link): void => {
     const prev = known.get(link.ifindex);
@@ -341,13 +345,14 @@ export async function watchLinks(handlers: LinkWatchHandlers): Promise<LinkWatch
       if (queue) queue.push({ del: kind === 1, link });
       else apply(kind === 1, link);
     } else if (kind === 2) {
+      overruns++;
       resync().catch((e: unknown) => handlers.onError(e instanceof Error ? e : new Error(String(e))));
     } else if (kind === 3) {
       handlers.onError(nativeError('rtnl_monitor recv', typeof arg === 'number' ? arg : 0, 'RTNLGRP_LINK'));
     }
   };
 
-  const mon: RawLinkMonitor = native().rtnlMonitor(onRaw);
+  const mon: RawLinkMonitor = native().rtnlMonitor(onRaw, opts.rcvbuf);
   try {
     await resync();
   } catch (e) {
@@ -356,6 +361,9 @@ export async function watchLinks(handlers: LinkWatchHandlers): Promise<LinkWatch
   }
   return {
     links: known,
+    get overruns() {
+      return overruns;
+    },
     close: () => {
       closed = true;
       mon.close();

@@ -64,7 +64,8 @@ export interface RawNetlink {
   rtnlCreateVeth(name: string, peerName: string, peerNetns: string): Promise<void>;
   rtnlDeleteLink(ifindex: number, name: string): Promise<void>;
   rtnlSetLink(ifindex: number, name: string, options: { up?: boolean; mtu?: number; mac?: Buffer }): Promise<void>;
-  rtnlMonitor(callback: (kind: RawLinkEventKind, arg: RawLink | number | null) => void): RawLinkMonitor;
+  /** rcvbuf: socket receive buffer in bytes (default 4 MiB); events beyond it are an overrun. */
+  rtnlMonitor(callback: (kind: RawLinkEventKind, arg: RawLink | number | null) => void, rcvbuf?: number): RawLinkMonitor;
 
   ethtoolGetFeatures(ifname: string): Promise<RawFeature[]>;
   /** Requests the changes, answers the features as they are afterwards. */

@@ -1,9 +1,10 @@
 // Link events from the addon's RTNLGRP_LINK socket (uv_poll, no polling loop): links
 // added, changed and deleted by `ip` from outside, with the up/down transitions TS derives.
+import { spawnSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { run, waitFor } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
-import { getLink, type LinkEvent, watchLinks, type LinkWatch } from '../../src/native/netlink.js';
+import { getLink, type LinkEvent, listLinks, watchLinks, type LinkWatch } from '../../src/native/netlink.js';
 
 /** Collects events of the given links; `next` waits for a matching event not taken yet. */
 async function watch(names: string[]): Promise<{ w: LinkWatch; events: LinkEvent[]; errors: Error[]; next(pred: (e: LinkEvent) => boolean, what: string): Promise<LinkEvent> }> {
@@ -72,8 +73,11 @@ test('add, link-up, link-down and delete events for a veth changed with ip', asy
 test('no events after close, and the baseline needs no event', async () => {
   const topo = await Topology.create();
   const [a] = await topo.vethPair('a', 'b');
+  const link = await waitFor(async () => {
+    const l = await getLink(a);
+    return l.running ? l : undefined;
+  }, `${a} running`);
   const { w, events, next } = await watch([a]);
-  const link = await getLink(a);
   // Known from the listing made at start: a change, never an add.
   expect(w.links.get(link.ifindex)).toMatchObject({ name: a, running: true });
   await run(['ip', 'link', 'set', a, 'mtu', '1400']);
@@ -86,4 +90,30 @@ test('no events after close, and the baseline needs no event', async () => {
   await run(['ip', 'link', 'set', a, 'down']);
   await new Promise((r) => setTimeout(r, 200));
   expect(events.length).toBe(count);
+});
+
+test('events lost to a full socket buffer are recovered by re-listing', async () => {
+  const topo = await Topology.create();
+  const names = Array.from({ length: 24 }, (_, i) => topo.name(`o${i}`));
+  const events: LinkEvent[] = [];
+  const errors: Error[] = [];
+  // The smallest buffer the kernel allows, so a burst overflows it.
+  const w = await watchLinks({ onEvent: (e) => events.push(e), onError: (e) => errors.push(e) }, { rcvbuf: 1 });
+  try {
+    // Links appear while JS is blocked, as when the daemon is busy: the socket overflows.
+    const script = names.filter((_, i) => i % 2 === 0).map((n, i) => `link add ${n} type veth peer name ${names[2 * i + 1]}`).join('\n');
+    const r = spawnSync('ip', ['-batch', '-'], { input: script });
+    expect(r.status).toBe(0);
+    const added = await waitFor(() => {
+      const got = new Set(events.filter((e) => e.type === 'add').map((e) => e.link.name));
+      return names.every((n) => got.has(n)) ? got : undefined;
+    }, 'add events for every link');
+    expect(added.size).toBeGreaterThanOrEqual(names.length);
+    expect(w.overruns).toBeGreaterThan(0);
+    const listed = await listLinks();
+    expect([...w.links.keys()].sort()).toEqual(listed.map((l) => l.ifindex).sort());
+    expect(errors).toEqual([]);
+  } finally {
+    w.close();
+  }
 });

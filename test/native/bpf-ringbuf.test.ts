@@ -1,7 +1,7 @@
 // Ring-buffer records reach JS callbacks through the event loop: from a frame sent by a
 // host in a namespace, and from BPF_PROG_RUN; a throwing callback does not kill the process.
 import { describe, expect, test } from 'vitest';
-import type { BpfMap} from '../../src/native/bpf.js';
+import type { BpfMap } from '../../src/native/bpf.js';
 import { attachXdp, progRun, RingBuffer, XdpAction } from '../../src/native/bpf.js';
 import { Topology } from '../harness/topology.js';
 import { ifindex, loadSelftest, udpFrame } from './bpf-helpers.js';

@@ -121,7 +121,7 @@ Napi::Array FeaturesToJs(Napi::Env env, const std::vector<Feature> &fs)
 // ethtoolGetFeatures(ifname): Promise<RawFeature[]>
 Napi::Value GetFeatures(const Napi::CallbackInfo &info)
 {
-	std::string ifname = ArgStr(info, 0, "ifname");
+	std::string ifname = ArgName(info, 0, "ifname");
 	auto out = std::make_shared<std::vector<Feature>>();
 	auto op = std::make_shared<std::string>("ethtool ETHTOOL_GFEATURES");
 	return NlTask::Queue(
@@ -141,7 +141,7 @@ Napi::Value GetFeatures(const Napi::CallbackInfo &info)
 Napi::Value SetFeatures(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	std::string ifname = ArgStr(info, 0, "ifname");
+	std::string ifname = ArgName(info, 0, "ifname");
 	Napi::Object wanted_obj = ArgObj(info, 1, "wanted");
 	std::map<std::string, bool> wanted;
 	Napi::Array keys = wanted_obj.GetPropertyNames();

@@ -72,4 +72,15 @@ private:
 // (rtnetlink lets the kernel answer ERANGE).
 constexpr size_t kIfNameMax = 15;
 
+// A name handed to the kernel as a C string: an embedded NUL would silently name
+// another device ("lo\0x" is "lo"), so it is a TypeError.
+inline std::string ArgName(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+	std::string s = ArgStr(info, i, what);
+	if (s.find('\0') != std::string::npos)
+		throw Napi::TypeError::New(info.Env(), std::string("argument '") + what +
+							       "' must not contain NUL");
+	return s;
+}
+
 } // namespace xsw

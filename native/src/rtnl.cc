@@ -275,7 +275,7 @@ struct LinkRef {
 	{
 		LinkRef r;
 		r.ifindex = ArgU32(info, i, "ifindex");
-		r.name = ArgStr(info, i + 1, "name");
+		r.name = ArgName(info, i + 1, "name");
 		if (r.ifindex > INT32_MAX)
 			throw Napi::TypeError::New(info.Env(), "argument 'ifindex' out of range");
 		if (!r.ifindex && r.name.empty())
@@ -375,9 +375,9 @@ int OpenNetns(const std::string &name, int *fd)
 // rtnlCreateVeth(name, peerName, peerNetns /* '' = here */): Promise<void>
 Napi::Value CreateVeth(const Napi::CallbackInfo &info)
 {
-	std::string name = ArgStr(info, 0, "name");
-	std::string peer = ArgStr(info, 1, "peerName");
-	std::string netns = ArgStr(info, 2, "peerNetns");
+	std::string name = ArgName(info, 0, "name");
+	std::string peer = ArgName(info, 1, "peerName");
+	std::string netns = ArgName(info, 2, "peerNetns");
 	std::string what = name + " peer " + peer + (netns.empty() ? "" : " netns " + netns);
 	return NlTask::Queue(info.Env(), "rtnl_newlink veth", what, [=](std::string &detail) {
 		int nsfd = -1;

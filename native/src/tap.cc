@@ -54,7 +54,7 @@ int CheckName(const std::string &name)
 // tapCreate(name): Promise<string> — the device's name (a "%d" pattern gets a number).
 Napi::Value TapCreate(const Napi::CallbackInfo &info)
 {
-	std::string name = ArgStr(info, 0, "name");
+	std::string name = ArgName(info, 0, "name");
 	auto actual = std::make_shared<std::string>();
 	return NlTask::Queue(
 		info.Env(), "tap create", name,
@@ -75,7 +75,7 @@ Napi::Value TapCreate(const Napi::CallbackInfo &info)
 // tapDelete(name): Promise<void>
 Napi::Value TapDelete(const Napi::CallbackInfo &info)
 {
-	std::string name = ArgStr(info, 0, "name");
+	std::string name = ArgName(info, 0, "name");
 	return NlTask::Queue(info.Env(), "tap delete", name, [name](std::string &) {
 		if (int err = CheckName(name))
 			return err;

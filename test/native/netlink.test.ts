@@ -2,6 +2,7 @@
 // on the real kernel: veth create/delete (peer in a namespace), up/down, MTU, MAC,
 // statistics, taps, and failures as NativeErrors with errno names.
 import { randomInt } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { run } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
@@ -209,9 +210,27 @@ describe('failures are NativeErrors with errno names; the process carries on', (
     expect(() => bad.rtnlMonitor!(42)).toThrow(TypeError);
     expect(() => bad.ethtoolSetFeatures!('lo', { 'tx-checksum-ip-generic': 1 })).toThrow(TypeError);
     expect(() => bad.tapCreate!()).toThrow(TypeError);
+    // A NUL would end the C string early and name another device.
+    expect(() => bad.rtnlDeleteLink!(0, 'lo\0x')).toThrow(TypeError);
+    expect(() => bad.tapDelete!('lo\0x')).toThrow(TypeError);
     await expect(setLinkMac('lo', 'not-a-mac')).rejects.toThrow(TypeError);
     await expect(getLink(0)).rejects.toThrow(TypeError);
     expect(await nativeErrorOf(raw.rtnlCreateVeth('xswbad0', 'xswbad1', '../x'))).toMatchObject({ code: 'EINVAL' });
     expect((await getLink(1)).name).toBe('lo');
   });
+});
+
+test('any value passed to the read-only calls gives a result or an error, never a crash', async () => {
+  const raw = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom('rtnlGetLink', 'ethtoolGetFeatures'), fc.array(fc.anything(), { maxLength: 3 }), async (fn, args) => {
+      try {
+        await raw[fn]!(...args);
+      } catch (e) {
+        expect(e instanceof TypeError || e instanceof NativeError, String(e)).toBe(true);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  expect((await getLink(1)).name).toBe('lo');
 });

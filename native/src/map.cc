@@ -195,7 +195,17 @@ class BatchWorker : public Napi::AsyncWorker {
 		}
 	}
 
+	// The env may be going away (a worker thread ending): then settling throws, and
+	// nobody is left to see the result.
 	void OnOK() override
+	{
+		try {
+			Settle();
+		} catch (const Napi::Error &) {
+		}
+	}
+
+	void Settle()
 	{
 		Napi::Env env = Env();
 		if (err) {
@@ -215,7 +225,13 @@ class BatchWorker : public Napi::AsyncWorker {
 		deferred.Resolve(r);
 	}
 
-	void OnError(const Napi::Error &e) override { deferred.Reject(e.Value()); }
+	void OnError(const Napi::Error &e) override
+	{
+		try {
+			deferred.Reject(e.Value());
+		} catch (const Napi::Error &) {
+		}
+	}
 
     private:
 	template <typename F> void Run(const char *name, F call)

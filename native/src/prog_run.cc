@@ -50,7 +50,17 @@ class ProgRunWorker : public Napi::AsyncWorker {
 		ctx_out.resize(o.ctx_out ? o.ctx_size_out : 0);
 	}
 
+	// The env may be going away (a worker thread ending): then settling throws, and
+	// nobody is left to see the result.
 	void OnOK() override
+	{
+		try {
+			Settle();
+		} catch (const Napi::Error &) {
+		}
+	}
+
+	void Settle()
 	{
 		Napi::Env env = Env();
 		if (err) {
@@ -66,7 +76,13 @@ class ProgRunWorker : public Napi::AsyncWorker {
 		deferred.Resolve(r);
 	}
 
-	void OnError(const Napi::Error &e) override { deferred.Reject(e.Value()); }
+	void OnError(const Napi::Error &e) override
+	{
+		try {
+			deferred.Reject(e.Value());
+		} catch (const Napi::Error &) {
+		}
+	}
 
     private:
 	Napi::ObjectReference ref;

@@ -50,9 +50,17 @@ class RingBufferHandle : public Napi::ObjectWrap<RingBufferHandle> {
 			RaiseErrno(env, "uv_poll_start", -err, label);
 		// The open consumer keeps the JS object (and so this) alive until close().
 		self = Napi::Persistent(info.This().As<Napi::Object>());
+		// A worker thread's loop must not end with our handle open: close it first.
+		env_ = env;
+		if (napi_add_env_cleanup_hook(env, EnvCleanup, this) == napi_ok)
+			hooked = true;
 	}
 
-	~RingBufferHandle() override { Release(); }
+	~RingBufferHandle() override
+	{
+		Unhook();
+		ReleaseNative(false);
+	}
 
     private:
 	static void OnReadable(uv_poll_t *p, int status, int events)
@@ -149,21 +157,46 @@ class RingBufferHandle : public Napi::ObjectWrap<RingBufferHandle> {
 		return info.Env().Undefined();
 	}
 
+	static void EnvCleanup(void *arg)
+	{
+		auto *self = static_cast<RingBufferHandle *>(arg);
+		self->hooked = false;
+		self->ReleaseNative(true);
+	}
+
+	void Unhook()
+	{
+		if (hooked)
+			napi_remove_env_cleanup_hook(env_, EnvCleanup, this);
+		hooked = false;
+	}
+
 	void Release()
+	{
+		Unhook();
+		ReleaseNative(false);
+		if (!self.IsEmpty())
+			self.Reset();
+		if (!map_ref.IsEmpty())
+			map_ref.Reset();
+	}
+
+	// At env teardown the addon may be unloaded before the loop finishes closing the
+	// handle, so no close callback of ours may run then: the handle's memory is left.
+	void ReleaseNative(bool teardown)
 	{
 		if (poll) {
 			uv_poll_stop(poll);
 			poll->data = nullptr;
-			uv_close((uv_handle_t *)poll, [](uv_handle_t *h) { delete (uv_poll_t *)h; });
+			if (teardown)
+				uv_close((uv_handle_t *)poll, nullptr);
+			else
+				uv_close((uv_handle_t *)poll, [](uv_handle_t *h) { delete (uv_poll_t *)h; });
 			poll = nullptr;
 		}
 		if (rb)
 			ring_buffer__free(rb);
 		rb = nullptr;
-		if (!self.IsEmpty())
-			self.Reset();
-		if (!map_ref.IsEmpty())
-			map_ref.Reset();
 	}
 
 	struct ring_buffer *rb = nullptr;
@@ -173,6 +206,8 @@ class RingBufferHandle : public Napi::ObjectWrap<RingBufferHandle> {
 	Napi::Reference<Napi::Value> pending;
 	Napi::Env *cb_env = nullptr;
 	bool closing = false;
+	bool hooked = false;
+	napi_env env_ = nullptr;
 	std::string label;
 };
 

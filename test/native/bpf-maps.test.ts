@@ -1,5 +1,10 @@
 // Maps on the real kernel through the addon: single and batch operations, per-CPU values,
 // pinning and reopening, and every failure surfacing as a JS error with its errno name.
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import {
   attachXdp,
@@ -7,11 +12,13 @@ import {
   BpfMap,
   BpfObject,
   BpfProgram,
+  ensureBpffs,
   possibleCpus,
   progRun,
   XdpAction,
 } from '../../src/native/bpf.js';
 import { NativeError } from '../../src/native/errors.js';
+import { run } from '../harness/exec.js';
 import { counter, loadSelftest, SELFTEST, tempPinDir, u32, u64 } from './bpf-helpers.js';
 
 /** struct st_big_key { u32 id; u32 tag; } */
@@ -39,6 +46,8 @@ async function expectNativeError(p: Promise<unknown> | (() => unknown), code: st
   if (op) expect(ne.op).toBe(op);
   return ne;
 }
+
+setFlagsFromString('--expose-gc');
 
 describe('BPF maps', () => {
   test('single-element update, lookup, delete and iteration', () => {
@@ -184,5 +193,51 @@ describe('BPF errors reach JS with errno names, the process alive', () => {
     await expectNativeError(() => m.lookup(u32(0)), 'EBADF');
     // A map handle where a program belongs is a TypeError, not a crash.
     expect(() => attachXdp(1, { raw: m.handle } as unknown as BpfProgram)).toThrow(TypeError);
+  });
+
+  test('handles release their fds on close() and when garbage-collected', async () => {
+    const obj = loadSelftest();
+    // BPF map and program fds of this process (others come and go with the test runner).
+    const fds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return /^anon_inode:bpf-(map|prog)$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      }).length;
+    const gc = runInNewContext('gc') as () => void;
+    // Let handles dropped by earlier tests go first.
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const before = fds();
+    const held = Array.from({ length: 100 }, () => obj.map('st_tiny'));
+    expect(fds()).toBe(before + 100);
+    for (const m of held) m.close();
+    expect(fds()).toBe(before);
+    (() => {
+      for (let i = 0; i < 100; i++) obj.program('xsw_st_count');
+    })();
+    for (let i = 0; i < 20 && fds() > before; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(fds()).toBe(before);
+  });
+
+  test('bpffs is mounted where it is missing, and pins land there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xsw-bpffs-'));
+    try {
+      expect(ensureBpffs(dir)).toBe(true);
+      expect(ensureBpffs(dir)).toBe(false); // already there
+      const m = loadSelftest().map('st_tiny');
+      m.pin(`${dir}/st_tiny`);
+      expect(BpfMap.fromPinned(`${dir}/st_tiny`).id).toBe(m.id);
+    } finally {
+      await run(['umount', dir], { allowFail: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,9 @@
 // TC programs through the addon: a tcx (or clsact) bpf_redirect between two namespaces
 // whose hosts keep their default offloads, queries of what is attached, and detach.
 import { describe, expect, test } from 'vitest';
-import { attachTc, detachTc, queryTc, removeClsact } from '../../src/native/bpf.js';
+import { attachTc, BpfLink, detachTc, queryTc, removeClsact } from '../../src/native/bpf.js';
 import { Topology } from '../harness/topology.js';
-import { ifindex, iperf, loadSelftest, u32 } from './bpf-helpers.js';
+import { ifindex, iperf, loadSelftest, tempPinDir, u32 } from './bpf-helpers.js';
 
 async function tcPair(subnet: string, hook: 'auto' | 'clsact') {
   const topo = await Topology.create();
@@ -45,5 +45,21 @@ describe('TC on veths of a namespace topology', () => {
     removeClsact(ib);
     expect(queryTc(ib, 'ingress').clsact).toBe(0);
     removeClsact(ib); // idempotent
+  });
+
+  test('a pinned tcx link outlives its handle and is detached by path', async () => {
+    const topo = await Topology.create();
+    const [p] = await topo.vethPair('t0', 't1');
+    const prog = loadSelftest().program('xsw_st_tc_redirect');
+    const i = ifindex(p);
+    const att = attachTc(i, prog, 'egress');
+    const dir = tempPinDir();
+    att.pin(`${dir}/link`);
+    const link = BpfLink.fromPinned(`${dir}/link`);
+    expect(link.info().progId).toBe(prog.id);
+    link.detach();
+    link.close();
+    expect(queryTc(i, 'egress').tcx).toEqual([]);
+    expect(() => BpfLink.fromPinned(`${dir}/nothing`)).toThrow(/ENOENT/);
   });
 });

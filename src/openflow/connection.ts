@@ -1,0 +1,391 @@
+// src/openflow/connection.ts — one OpenFlow session on the switch side: framing,
+// HELLO/version negotiation, echo and the inactivity probe, config, async masks,
+// roles, barriers and bundles; everything else goes to the handler, in order.
+// Protocol errors get an OFPT_ERROR and the session stays up; transport errors end it.
+import type { Socket } from 'node:net';
+import { OFP_VERSION } from '../../proto/openflow/constants.js';
+import { decodeMessage, encodeMessage, errorReply, peekHeader } from '../../proto/openflow/codec.js';
+import { OfpError, ofpErrorByWire, ofpErrors } from '../../proto/openflow/errors.js';
+import { helloElemRegistry, type Message, type MessageOf } from '../../proto/openflow/messages.js';
+import { Reader } from '../../proto/openflow/struct.js';
+import { Bundles } from './bundles.js';
+import { Framer, FramingError } from './framing.js';
+import type { ConnectionInfo, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler } from './handler.js';
+import type { Logger } from './log.js';
+import { encodeMultipartReply } from './multipart-split.js';
+import { defaultAsyncConfig, type AsyncConfig, type Roles } from './roles.js';
+
+/** OVS's default miss_send_len. */
+const OFP_DEFAULT_MISS_SEND_LEN = 128;
+
+/** Messages that change switch state: a slave sending one gets OFPBRC_IS_SLAVE. */
+const writes = new Set(['FLOW_MOD', 'GROUP_MOD', 'PORT_MOD', 'TABLE_MOD', 'METER_MOD', 'PACKET_OUT', 'BUNDLE_CONTROL', 'BUNDLE_ADD_MESSAGE']);
+/** Messages only a switch sends: receiving one is OFPBRC_BAD_TYPE. */
+const switchOnly = new Set([
+  'FEATURES_REPLY',
+  'GET_CONFIG_REPLY',
+  'PACKET_IN',
+  'FLOW_REMOVED',
+  'PORT_STATUS',
+  'MULTIPART_REPLY',
+  'BARRIER_REPLY',
+  'QUEUE_GET_CONFIG_REPLY',
+  'ROLE_REPLY',
+  'GET_ASYNC_REPLY',
+]);
+
+export interface ConnectionOptions {
+  handler: OpenFlowHandler;
+  roles: Roles;
+  log: Logger;
+  /** Send ECHO_REQUEST after this long without input; disconnect after twice it. 0: never. */
+  probeIntervalMs: number;
+  id: number;
+  peer: string;
+  onClose(c: Connection, why: string): void;
+  onReady?(c: Connection): void;
+  /** Sees every whole message received and sent (for snoop sockets and tests). */
+  trace?(dir: 'rx' | 'tx', bytes: Uint8Array, c: ConnectionInfo): void;
+}
+
+export class Connection implements ConnectionInfo {
+  readonly id: number;
+  readonly peer: string;
+  role: ControllerRole = 'EQUAL';
+  missSendLen = OFP_DEFAULT_MISS_SEND_LEN;
+  configFlags = 0;
+  async: AsyncConfig = defaultAsyncConfig();
+  /** 'hello': waiting for the peer's HELLO; 'ready': negotiated 1.3. */
+  state: 'hello' | 'ready' | 'closed' = 'hello';
+
+  private framer = new Framer();
+  private inbox: Uint8Array[] = [];
+  private pumping = false;
+  private bundles = new Bundles();
+  private lastRx = Date.now();
+  private echoSentAt: number | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private xid = 0xf0000000;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.id = opts.id;
+    this.peer = opts.peer;
+    opts.roles.join(this);
+    socket.setNoDelay?.(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.close(`transport error: ${e.message}`));
+    socket.on('close', () => this.close('peer closed the connection'));
+    this.sendRaw(encodeMessage({ type: 'HELLO', xid: this.nextXid(), elements: [{ type: 'VERSIONBITMAP', bitmaps: [1 << OFP_VERSION] }] }));
+    if (opts.probeIntervalMs > 0) {
+      this.probeTimer = setInterval(() => this.probe(), Math.max(100, opts.probeIntervalMs / 2));
+      this.probeTimer.unref();
+    }
+  }
+
+  /** Sends an async or unsolicited message. */
+  send(m: Message): void {
+    if (this.state === 'closed') return;
+    this.sendRaw(encodeMessage(m));
+  }
+
+  close(why: string): void {
+    if (this.state === 'closed') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.bundles.clear();
+    this.opts.roles.leave(this);
+    this.socket.destroy();
+    this.opts.log.info(`${this.peer}: connection closed (${why})`);
+    if (wasReady) this.opts.handler.connectionChanged?.(this, false);
+    this.opts.onClose(this, why);
+  }
+
+  private nextXid(): number {
+    this.xid = (this.xid + 1) >>> 0;
+    return this.xid;
+  }
+
+  private sendRaw(b: Uint8Array): boolean {
+    if (this.state === 'closed') return false;
+    this.opts.trace?.('tx', b, this);
+    return this.socket.write(b);
+  }
+
+  private probe(): void {
+    const idle = Date.now() - this.lastRx;
+    const p = this.opts.probeIntervalMs;
+    if (this.echoSentAt !== undefined) {
+      if (Date.now() - this.echoSentAt >= p) this.close(`no response to inactivity probe after ${(idle / 1000).toFixed(1)} s`);
+      return;
+    }
+    if (idle >= p) {
+      this.echoSentAt = Date.now();
+      this.opts.log.debug(`${this.peer}: idle ${(idle / 1000).toFixed(1)} s, sending inactivity probe`);
+      this.send({ type: 'ECHO_REQUEST', xid: this.nextXid(), data: new Uint8Array(0) });
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRx = Date.now();
+    this.echoSentAt = undefined;
+    let frames: Uint8Array[];
+    try {
+      frames = this.framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (e) {
+      if (e instanceof FramingError) return this.close(`unframeable input: ${e.message}`);
+      throw e;
+    }
+    if (!frames.length) return;
+    for (const f of frames) this.inbox.push(f);
+    if (!this.pumping) void this.pump();
+  }
+
+  /** Handles queued frames one at a time, so replies (and BARRIER) keep request order. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.inbox.length && this.state !== 'closed') {
+        const frame = this.inbox.shift()!;
+        const pending = this.process(frame);
+        if (pending) await pending;
+        if (this.socket.writableNeedDrain) await new Promise<void>((res) => this.socket.once('drain', res).once('close', res));
+      }
+    } catch (e) {
+      this.opts.log.error(`${this.peer}: internal error, closing: ${(e as Error).stack ?? String(e)}`);
+      this.close('internal error');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private process(frame: Uint8Array): Promise<void> | undefined {
+    this.opts.trace?.('rx', frame, this);
+    if (this.state === 'hello') {
+      this.negotiate(frame);
+      return undefined;
+    }
+    const m = decodeMessage(frame);
+    if (m instanceof OfpError) {
+      this.opts.log.info(`${this.peer}: refused ${describe(frame)}: ${m.name} (${m.message})`);
+      this.send(errorReply(m, frame));
+      return undefined;
+    }
+    return this.dispatch(m, frame);
+  }
+
+  private negotiate(frame: Uint8Array): void {
+    const h = peekHeader(frame)!;
+    let ok = false;
+    let theirs = `version 0x${h.version.toString(16).padStart(2, '0')}`;
+    if (h.type === 0) {
+      let bitmap: number | undefined;
+      try {
+        const r = Reader.of(frame, 'OFPBRC_BAD_LEN');
+        r.pos = 8;
+        for (const e of helloElemRegistry.list.read(r, 'ofp_hello')) if (e.type === 'VERSIONBITMAP') bitmap = e.bitmaps[0] ?? 0;
+      } catch (e) {
+        if (!(e instanceof OfpError)) throw e;
+      }
+      if (bitmap !== undefined) {
+        ok = (bitmap & (1 << OFP_VERSION)) !== 0;
+        theirs = `version bitmap 0x${bitmap.toString(16)}`;
+      } else ok = h.version >= OFP_VERSION;
+    } else theirs = `a message of type ${h.type} before HELLO`;
+    if (!ok) {
+      const text = new TextEncoder().encode(`We support version 0x04, you support ${theirs}, no common versions.`);
+      const err = encodeMessage({ type: 'ERROR', xid: h.xid, err_type: ofpErrors.OFPHFC_INCOMPATIBLE.type, code: ofpErrors.OFPHFC_INCOMPATIBLE.code, data: text });
+      // The peer must be able to read it: answer in its version when it is older.
+      err[0] = Math.min(h.version, OFP_VERSION) || OFP_VERSION;
+      this.sendRaw(err);
+      this.opts.log.warn(`${this.peer}: version negotiation failed: peer offers ${theirs}, we speak OpenFlow 1.3 only`);
+      this.socket.end();
+      this.close('version negotiation failed');
+      return;
+    }
+    this.state = 'ready';
+    this.opts.log.info(`${this.peer}: connected, negotiated OpenFlow 1.3`);
+    this.opts.onReady?.(this);
+    this.opts.handler.connectionChanged?.(this, true);
+  }
+
+  private dispatch(m: Message, frame: Uint8Array): Promise<void> | undefined {
+    if (this.role === 'SLAVE' && (writes.has(m.type) || (m.type === 'MULTIPART_REQUEST' && m.body.type === 'TABLE_FEATURES' && m.body.tables.length > 0))) {
+      this.send(errorReply('OFPBRC_IS_SLAVE', frame));
+      return undefined;
+    }
+    switch (m.type) {
+      case 'HELLO':
+        this.opts.log.debug(`${this.peer}: ignored a second HELLO`);
+        return undefined;
+      case 'ECHO_REQUEST':
+        this.send({ type: 'ECHO_REPLY', xid: m.xid, data: m.data });
+        return undefined;
+      case 'ECHO_REPLY':
+        return undefined;
+      case 'ERROR': {
+        const name = ofpErrorByWire(m.err_type, m.code, m.err_type === 0xffff && m.data.length >= 4 ? new DataView(m.data.buffer, m.data.byteOffset).getUint32(0) : 0);
+        this.opts.log.warn(`${this.peer}: peer sent error ${name ?? `type ${m.err_type} code ${m.code}`}`);
+        return undefined;
+      }
+      case 'FEATURES_REQUEST': {
+        const f = this.opts.handler.features();
+        this.send({ type: 'FEATURES_REPLY', xid: m.xid, ...f, auxiliary_id: 0, reserved: 0 });
+        return undefined;
+      }
+      case 'GET_CONFIG_REQUEST':
+        this.send({ type: 'GET_CONFIG_REPLY', xid: m.xid, flags: this.configFlags, miss_send_len: this.missSendLen });
+        return undefined;
+      case 'SET_CONFIG':
+        this.configFlags = m.flags;
+        this.missSendLen = m.miss_send_len;
+        return undefined;
+      case 'GET_ASYNC_REQUEST':
+        this.send({ type: 'GET_ASYNC_REPLY', xid: m.xid, ...this.async });
+        return undefined;
+      case 'SET_ASYNC':
+        this.async = { packet_in_mask: m.packet_in_mask, port_status_mask: m.port_status_mask, flow_removed_mask: m.flow_removed_mask };
+        return undefined;
+      case 'ROLE_REQUEST': {
+        const before = this.role;
+        const err = this.opts.roles.request(this, m.role, m.generation_id);
+        if (err) {
+          this.send(errorReply(err, frame));
+          return undefined;
+        }
+        if (before !== this.role) this.opts.log.info(`${this.peer}: role ${before} -> ${this.role} (generation_id ${m.generation_id})`);
+        this.send({ type: 'ROLE_REPLY', xid: m.xid, role: this.role, generation_id: this.opts.roles.generationId ?? 0n });
+        return undefined;
+      }
+      case 'BARRIER_REQUEST': {
+        const done = () => this.send({ type: 'BARRIER_REPLY', xid: m.xid });
+        const p = this.opts.handler.barrier?.(this);
+        if (p) return p.then(done);
+        done();
+        return undefined;
+      }
+      case 'NXT_SET_PACKET_IN_FORMAT':
+        // Only the standard OpenFlow PACKET_IN (NXPIF_STANDARD) is spoken here.
+        if (m.format !== 0) this.send(errorReply(new OfpError('OFPBRC_EPERM', { why: `packet-in format ${m.format}` }), frame));
+        return undefined;
+      case 'BUNDLE_CONTROL':
+        return this.bundleControl(m, frame);
+      case 'BUNDLE_ADD_MESSAGE': {
+        const err = this.bundles.add(m);
+        if (err) this.send(errorReply(err, frame));
+        return undefined;
+      }
+    }
+    if (switchOnly.has(m.type)) {
+      this.send(errorReply(new OfpError('OFPBRC_BAD_TYPE', { why: `${m.type} is sent by switches` }), frame));
+      return undefined;
+    }
+    return this.handled(this.invoke(m as HandledMessage), frame);
+  }
+
+  private invoke(m: HandledMessage): HandlerResult | Promise<HandlerResult> {
+    try {
+      return this.opts.handler.handle(m, this);
+    } catch (e) {
+      return this.handlerFailed(e, m.type);
+    }
+  }
+
+  private handlerFailed(e: unknown, what: string): OfpError {
+    this.opts.log.error(`${this.peer}: handler failed on ${what}: ${(e as Error).stack ?? String(e)}`);
+    return new OfpError('OFPBRC_EPERM', { why: 'internal error' });
+  }
+
+  private handled(r: HandlerResult | Promise<HandlerResult>, frame: Uint8Array): Promise<void> | undefined {
+    if (r instanceof Promise) return r.then((v) => this.reply(v, frame), (e: unknown) => this.reply(this.handlerFailed(e, describe(frame)), frame));
+    this.reply(r, frame);
+    return undefined;
+  }
+
+  private reply(r: HandlerResult, frame: Uint8Array): void {
+    if (r instanceof OfpError) {
+      this.send(errorReply(r, frame));
+      return;
+    }
+    for (const m of r) {
+      if (m.type === 'MULTIPART_REPLY') for (const part of encodeMultipartReply(m)) this.sendRaw(part);
+      else this.send(m);
+    }
+  }
+
+  private bundleControl(m: MessageOf<'BUNDLE_CONTROL'>, frame: Uint8Array): Promise<void> | undefined {
+    const reply = (ctrl_type: MessageOf<'BUNDLE_CONTROL'>['ctrl_type']) =>
+      this.send({ type: 'BUNDLE_CONTROL', xid: m.xid, bundle_id: m.bundle_id, ctrl_type, flags: m.flags, properties: new Uint8Array(0) });
+    const fail = (e: OfpError) => this.send(errorReply(e, frame));
+    switch (m.ctrl_type) {
+      case 'OPEN_REQUEST': {
+        const e = this.bundles.openBundle(m);
+        if (e) fail(e);
+        else reply('OPEN_REPLY');
+        return undefined;
+      }
+      case 'CLOSE_REQUEST': {
+        const e = this.bundles.close(m);
+        if (e) fail(e);
+        else reply('CLOSE_REPLY');
+        return undefined;
+      }
+      case 'DISCARD_REQUEST': {
+        const e = this.bundles.discard(m);
+        if (e) fail(e);
+        else reply('DISCARD_REPLY');
+        return undefined;
+      }
+      case 'COMMIT_REQUEST': {
+        const b = this.bundles.take(m);
+        if (b instanceof OfpError) {
+          fail(b);
+          return undefined;
+        }
+        const finish = (res: Awaited<ReturnType<OpenFlowHandler['commitBundle']>>) => {
+          if (res.ok) return reply('COMMIT_REPLY');
+          // As OVS: the failing message's own error, then MSG_FAILED for the commit.
+          this.send(errorReply(res.error, b.raw[res.index]));
+          fail(new OfpError('OFPBFC_MSG_FAILED', { why: `message ${res.index} of bundle ${m.bundle_id}` }));
+        };
+        let res;
+        try {
+          res = this.opts.handler.commitBundle(b.msgs, this);
+        } catch (e) {
+          fail(this.handlerFailed(e, 'bundle commit'));
+          return undefined;
+        }
+        if (res instanceof Promise) return res.then(finish, (e: unknown) => fail(this.handlerFailed(e, 'bundle commit')));
+        finish(res);
+        return undefined;
+      }
+      default:
+        fail(new OfpError('OFPBFC_BAD_TYPE', { why: `${m.ctrl_type} is sent by switches` }));
+        return undefined;
+    }
+  }
+
+  /** Whether this connection wants an async message, per its role and SET_ASYNC masks. */
+  wantsAsync(m: Message): boolean {
+    if (this.state !== 'ready') return false;
+    const slot = this.role === 'SLAVE' ? 1 : 0;
+    switch (m.type) {
+      case 'PACKET_IN':
+        return ((this.async.packet_in_mask[slot] >>> m.reason) & 1) === 1;
+      case 'FLOW_REMOVED':
+        return ((this.async.flow_removed_mask[slot] >>> m.reason) & 1) === 1;
+      case 'PORT_STATUS':
+        return ((this.async.port_status_mask[slot] >>> m.reason) & 1) === 1;
+      default:
+        return true;
+    }
+  }
+}
+
+function describe(frame: Uint8Array): string {
+  const h = peekHeader(frame);
+  return h ? `message type ${h.type} xid ${h.xid} (${frame.length} bytes)` : `${frame.length} bytes`;
+}

@@ -1,0 +1,203 @@
+// src/openflow/endpoint.ts — the switch side of OpenFlow for one bridge: passive
+// listeners (ptcp:, punix: — the bridge's `<rundir>/<bridge>.mgmt` is one), active
+// controller connections (tcp:, unix:) with reconnect back-off, several at once
+// sharing roles, and async messages fanned out per role and async config.
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import type { Message, MessageOf } from '../../proto/openflow/messages.js';
+import { Connection } from './connection.js';
+import type { ConnectionInfo, OpenFlowHandler } from './handler.js';
+import { stderrLogger, type Logger } from './log.js';
+import { Roles } from './roles.js';
+import { formatTarget, parseTarget } from './target.js';
+
+export interface EndpointOptions {
+  handler: OpenFlowHandler;
+  /** For log lines, e.g. the bridge name. */
+  name?: string;
+  log?: Logger;
+  /** Inactivity probe interval (OVS's Controller inactivity_probe), ms; 0 disables. Default 5000. */
+  probeIntervalMs?: number;
+  /** Reconnect back-off for active connections, ms: starts at min, doubles to max (OVS: 1 s to 8 s). */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** Sees every whole message received and sent, on every connection. */
+  trace?(dir: 'rx' | 'tx', bytes: Uint8Array, conn: ConnectionInfo): void;
+}
+
+export interface Listener {
+  /** The target as bound, with the actual port for `ptcp:0`. */
+  readonly target: string;
+  /** For ptcp: the bound TCP port. */
+  readonly port: number | undefined;
+  close(): Promise<void>;
+}
+
+export interface ActiveConnection {
+  readonly target: string;
+  /** Whether a session is up right now. */
+  readonly connected: boolean;
+  close(): void;
+}
+
+/** Async messages a switch sends to controllers. */
+export type AsyncMessage = MessageOf<'PACKET_IN'> | MessageOf<'FLOW_REMOVED'> | MessageOf<'PORT_STATUS'>;
+
+export class OpenFlowEndpoint {
+  readonly roles = new Roles();
+  private readonly log: Logger;
+  private readonly conns = new Set<Connection>();
+  private readonly listeners = new Set<Listener>();
+  private readonly actives = new Set<ActiveConnection>();
+  private nextId = 1;
+  private readonly label: string;
+
+  constructor(private readonly opts: EndpointOptions) {
+    this.log = opts.log ?? stderrLogger();
+    this.label = opts.name ? `${opts.name}: ` : '';
+  }
+
+  /** Live connections that finished the handshake. */
+  get connections(): ConnectionInfo[] {
+    return [...this.conns].filter((c) => c.state === 'ready');
+  }
+
+  /** Listens on `ptcp:[PORT][:IP]` or `punix:PATH`. */
+  async listen(target: string): Promise<Listener> {
+    const t = parseTarget(target);
+    if (t.kind !== 'ptcp' && t.kind !== 'punix') throw new Error(`${target}: not a passive target (ptcp: or punix:)`);
+    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`));
+    if (t.kind === 'punix') removeStaleSocket(t.path);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (t.kind === 'punix') server.listen(t.path, resolve);
+      else server.listen(t.port, t.host, resolve);
+    });
+    server.on('error', (e) => this.log.error(`${this.label}listener ${target} failed: ${e.message}`));
+    const port = t.kind === 'ptcp' ? (server.address() as net.AddressInfo).port : undefined;
+    const bound = t.kind === 'ptcp' ? formatTarget({ ...t, port: port! }) : target;
+    this.log.info(`${this.label}listening on ${bound}`);
+    const listener: Listener = {
+      target: bound,
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          this.listeners.delete(listener);
+          server.close(() => resolve());
+          if (t.kind === 'punix') removeStaleSocket(t.path);
+        }),
+    };
+    this.listeners.add(listener);
+    return listener;
+  }
+
+  /** Keeps a session up to `tcp:IP[:PORT]` or `unix:PATH`, reconnecting with back-off. */
+  connect(target: string): ActiveConnection {
+    const t = parseTarget(target);
+    if (t.kind !== 'tcp' && t.kind !== 'unix') throw new Error(`${target}: not an active target (tcp: or unix:)`);
+    const min = this.opts.backoffMinMs ?? 1000;
+    const max = this.opts.backoffMaxMs ?? 8000;
+    let backoff = min;
+    let closed = false;
+    let timer: NodeJS.Timeout | undefined;
+    let current: Connection | undefined;
+    let socket: net.Socket | undefined;
+    const attempt = () => {
+      timer = undefined;
+      if (closed) return;
+      const s = t.kind === 'unix' ? net.connect(t.path) : net.connect(t.port, t.host);
+      socket = s;
+      const failed = (e: Error) => {
+        this.log.info(`${this.label}${target}: connection attempt failed (${e.message}), retrying in ${backoff / 1000} s`);
+        retry();
+      };
+      s.once('error', failed);
+      s.once('connect', () => {
+        s.off('error', failed);
+        current = this.accept(s, target, {
+          onReady: () => {
+            backoff = min;
+          },
+          onClose: () => {
+            current = undefined;
+            if (!closed) {
+              this.log.info(`${this.label}${target}: disconnected, reconnecting in ${backoff / 1000} s`);
+              retry();
+            }
+          },
+        });
+      });
+    };
+    const retry = () => {
+      if (closed || timer) return;
+      timer = setTimeout(attempt, backoff);
+      timer.unref();
+      backoff = Math.min(backoff * 2, max);
+    };
+    const active: ActiveConnection = {
+      target,
+      get connected() {
+        return current?.state === 'ready';
+      },
+      close: () => {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        current?.close('controller removed');
+        socket?.destroy();
+        this.actives.delete(active);
+      },
+    };
+    this.actives.add(active);
+    attempt();
+    return active;
+  }
+
+  /** Sends an async message to every connection whose role and async config want it. */
+  publish(m: AsyncMessage | ((c: ConnectionInfo) => AsyncMessage | undefined)): void {
+    for (const c of this.conns) {
+      const msg = typeof m === 'function' ? (c.state === 'ready' ? m(c) : undefined) : m;
+      if (msg && c.wantsAsync(msg)) c.send({ ...msg, xid: 0 } as Message);
+    }
+  }
+
+  /** Closes every listener and connection. */
+  async close(): Promise<void> {
+    for (const a of [...this.actives]) a.close();
+    for (const c of [...this.conns]) c.close('endpoint closed');
+    await Promise.all([...this.listeners].map((l) => l.close()));
+  }
+
+  private accept(socket: net.Socket, peer: string, hooks: { onReady?: () => void; onClose?: () => void } = {}): Connection {
+    const c: Connection = new Connection(socket, {
+      handler: this.opts.handler,
+      roles: this.roles,
+      log: prefixed(this.log, this.label),
+      probeIntervalMs: this.opts.probeIntervalMs ?? 5000,
+      id: this.nextId++,
+      peer,
+      trace: this.opts.trace,
+      onReady: () => hooks.onReady?.(),
+      onClose: () => {
+        this.conns.delete(c);
+        hooks.onClose?.();
+      },
+    });
+    this.conns.add(c);
+    return c;
+  }
+}
+
+function prefixed(log: Logger, label: string): Logger {
+  if (!label) return log;
+  return {
+    debug: (m) => log.debug(label + m),
+    info: (m) => log.info(label + m),
+    warn: (m) => log.warn(label + m),
+    error: (m) => log.error(label + m),
+  };
+}
+
+/** A unix socket left by a previous run would make listen fail with EADDRINUSE. */
+function removeStaleSocket(path: string): void {
+  if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+}

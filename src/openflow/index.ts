@@ -1,0 +1,10 @@
+// src/openflow — the OpenFlow 1.3 library: the codec declared in proto/openflow and the
+// switch-side endpoint. Published as `xdpswitch/openflow`.
+export * from '../../proto/openflow/index.js';
+export { Framer, FramingError } from './framing.js';
+export { OpenFlowEndpoint, type ActiveConnection, type AsyncMessage, type EndpointOptions, type Listener } from './endpoint.js';
+export type { BundledMessage, BundleResult, ConnectionInfo, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler, SwitchFeatures } from './handler.js';
+export { silentLogger, stderrLogger, type Logger, type LogLevel } from './log.js';
+export { parseTarget, formatTarget, type Target } from './target.js';
+export { encodeMultipartReply } from './multipart-split.js';
+export { defaultAsyncConfig, type AsyncConfig } from './roles.js';

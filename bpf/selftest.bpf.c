@@ -166,6 +166,15 @@ int xsw_st_event(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Set before load (BpfObject setGlobal): the verdict of xsw_st_verdict. */
+const volatile __u32 st_verdict = XDP_PASS;
+
+SEC("xdp")
+int xsw_st_verdict(struct xdp_md *ctx)
+{
+	return st_verdict;
+}
+
 /* Redirects to the egress of the port st_tc_ports names for the ingress port. */
 SEC("tc")
 int xsw_st_tc_redirect(struct __sk_buff *skb)

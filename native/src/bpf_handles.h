@@ -46,6 +46,8 @@ class ObjectHandle : public Napi::ObjectWrap<ObjectHandle> {
 	Napi::Value Programs(const Napi::CallbackInfo &info);
 	Napi::Value SetMapPinPath(const Napi::CallbackInfo &info);
 	Napi::Value SetMapMaxEntries(const Napi::CallbackInfo &info);
+	Napi::Value Globals(const Napi::CallbackInfo &info);
+	Napi::Value SetGlobal(const Napi::CallbackInfo &info);
 	Napi::Value Close(const Napi::CallbackInfo &info);
 };
 

@@ -8,6 +8,12 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cstring>
+
+#include <bpf/btf.h>
+
+#include <vector>
+
 #include "bpf_handles.h"
 
 namespace xsw {
@@ -119,6 +125,8 @@ Napi::Function ObjectHandle::Class(Napi::Env env)
 				   InstanceMethod("programs", &ObjectHandle::Programs),
 				   InstanceMethod("setMapPinPath", &ObjectHandle::SetMapPinPath),
 				   InstanceMethod("setMapMaxEntries", &ObjectHandle::SetMapMaxEntries),
+				   InstanceMethod("globals", &ObjectHandle::Globals),
+				   InstanceMethod("setGlobal", &ObjectHandle::SetGlobal),
 				   InstanceMethod("close", &ObjectHandle::Close),
 			   });
 }
@@ -254,6 +262,82 @@ Napi::Value ObjectHandle::SetMapMaxEntries(const Napi::CallbackInfo &info)
 	if (err)
 		return ThrowErrno(info.Env(), "bpf_map__set_max_entries", err, name);
 	return info.Env().Undefined();
+}
+
+// Global variables (const volatile in .rodata, others in .data/.bss) from the object's BTF.
+struct GlobalVar {
+	std::string name, section;
+	uint32_t offset, size;
+};
+
+static std::vector<GlobalVar> ListGlobals(struct bpf_object *o)
+{
+	std::vector<GlobalVar> out;
+	struct btf *btf = bpf_object__btf(o);
+	if (!btf)
+		return out;
+	uint32_t n = btf__type_cnt(btf);
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		if (!btf_is_datasec(t))
+			continue;
+		const char *sec = btf__name_by_offset(btf, t->name_off);
+		const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, vs++) {
+			const struct btf_type *v = btf__type_by_id(btf, vs->type);
+			if (!v || !btf_is_var(v))
+				continue;
+			out.push_back({btf__name_by_offset(btf, v->name_off), sec ? sec : "", vs->offset, vs->size});
+		}
+	}
+	return out;
+}
+
+Napi::Value ObjectHandle::Globals(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	Napi::Array out = Napi::Array::New(env);
+	uint32_t i = 0;
+	for (const GlobalVar &g : ListGlobals(Get(env, "bpf_object__btf"))) {
+		Napi::Object e = Napi::Object::New(env);
+		e.Set("name", g.name);
+		e.Set("section", g.section);
+		e.Set("offset", g.offset);
+		e.Set("size", g.size);
+		out.Set(i++, e);
+	}
+	return out;
+}
+
+// setGlobal(name, value) — before load; value must have the variable's exact size.
+Napi::Value ObjectHandle::SetGlobal(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string name = ArgStr(info, 0, "name");
+	auto value = ArgBuf(info, 1, "value");
+	struct bpf_object *o = Get(env, "bpf_map__set_initial_value");
+	if (loaded)
+		return ThrowErrno(env, "bpf_map__set_initial_value", EBUSY, name + ": object already loaded");
+	for (const GlobalVar &g : ListGlobals(o)) {
+		if (g.name != name)
+			continue;
+		if (value.Length() != g.size)
+			throw Napi::TypeError::New(env, "argument 'value' must be " + std::to_string(g.size) +
+								" bytes for global " + name + ", got " +
+								std::to_string(value.Length()));
+		struct bpf_map *m = bpf_object__find_map_by_name(o, g.section.c_str());
+		size_t size = 0;
+		const void *cur = m ? bpf_map__initial_value(m, &size) : nullptr;
+		if (!cur || (size_t)g.offset + g.size > size)
+			return ThrowErrno(env, "bpf_map__initial_value", ENOENT, g.section + " of " + path);
+		std::vector<uint8_t> data((const uint8_t *)cur, (const uint8_t *)cur + size);
+		memcpy(data.data() + g.offset, value.Data(), g.size);
+		int err = bpf_map__set_initial_value(m, data.data(), data.size());
+		if (err)
+			return ThrowErrno(env, "bpf_map__set_initial_value", err, name);
+		return env.Undefined();
+	}
+	return ThrowErrno(env, "btf__find_by_name", ENOENT, "no global " + name + " in " + path);
 }
 
 Napi::Value ObjectHandle::Close(const Napi::CallbackInfo &info)

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { native } from './addon.js';
 import { NativeError } from './errors.js';
 import type {
+  RawGlobal,
   RawLinkHandle,
   RawMapHandle,
   RawMapInfo,
@@ -76,6 +77,11 @@ export interface OpenOptions {
   pinMaps?: readonly string[];
   /** Overrides of max_entries, applied before load. */
   maxEntries?: Readonly<Record<string, number>>;
+  /**
+   * Initial values of global variables, set before load: `const volatile` load-time facts
+   * in .rodata that the verifier then treats as constants. Each exactly the variable's size.
+   */
+  globals?: Readonly<Record<string, Buffer>>;
 }
 
 /** An ELF BPF object: open, adjust, load, then take maps and programs out of it. */
@@ -93,6 +99,7 @@ export class BpfObject {
     const obj = new BpfObject(raw, path, opts);
     try {
       for (const [name, n] of Object.entries(opts.maxEntries ?? {})) raw.setMapMaxEntries(name, n);
+      for (const [name, v] of Object.entries(opts.globals ?? {})) raw.setGlobal(name, v);
       if (opts.pinDir !== undefined) obj.preparePins(opts.pinDir);
     } catch (e) {
       raw.close();
@@ -139,6 +146,16 @@ export class BpfObject {
 
   programs(): RawObjectProgram[] {
     return this.raw.programs();
+  }
+
+  /** Global variables with their section, offset and size (from the object's BTF). */
+  globals(): RawGlobal[] {
+    return this.raw.globals();
+  }
+
+  /** Sets a global's initial value; only before load. */
+  setGlobal(name: string, value: Buffer): void {
+    this.raw.setGlobal(name, value);
   }
 
   /** A map of the loaded object; the handle stays valid after the object is closed. */

@@ -36,6 +36,14 @@ export interface RawObjectProgram {
   type: number;
 }
 
+export interface RawGlobal {
+  name: string;
+  /** '.rodata' (const volatile), '.data' or '.bss'. */
+  section: string;
+  offset: number;
+  size: number;
+}
+
 export interface RawObjectHandle {
   load(): void;
   maps(): RawObjectMap[];
@@ -43,6 +51,10 @@ export interface RawObjectHandle {
   /** Before load: reuse the map pinned there (if compatible), else create and pin it. */
   setMapPinPath(name: string, path: string): void;
   setMapMaxEntries(name: string, maxEntries: number): void;
+  /** Global variables from the object's BTF: where each lives in its section's map. */
+  globals(): RawGlobal[];
+  /** Before load: sets a global's initial value (exactly its size). */
+  setGlobal(name: string, value: Buffer): void;
   close(): void;
 }
 

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach } from 'vitest';
-import { BpfObject, BPFFS_ROOT, ensureBpffs } from '../../src/native/bpf.js';
+import { BpfObject, BPFFS_ROOT, ensureBpffs, type OpenOptions } from '../../src/native/bpf.js';
 import { bpfObjectPath } from '../../src/native/paths.js';
 import type { Host } from '../harness/topology.js';
 
@@ -13,7 +13,7 @@ const objects: BpfObject[] = [];
 const pinDirs: string[] = [];
 
 /** Loads bpf/selftest.bpf.c's object; closed after the test. */
-export function loadSelftest(opts: { pinDir?: string } = {}): BpfObject {
+export function loadSelftest(opts: OpenOptions = {}): BpfObject {
   const obj = BpfObject.load(SELFTEST, opts);
   objects.push(obj);
   return obj;

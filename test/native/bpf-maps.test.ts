@@ -240,4 +240,17 @@ describe('BPF errors reach JS with errno names, the process alive', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('const volatile globals are set before load and the verifier sees them', async () => {
+    const opened = BpfObject.open(SELFTEST);
+    expect(opened.globals()).toContainEqual({ name: 'st_verdict', section: '.rodata', offset: 0, size: 4 });
+    opened.close();
+    const drop = loadSelftest({ globals: { st_verdict: u32(XdpAction.DROP) } });
+    expect((await progRun(drop.program('xsw_st_verdict'), Buffer.alloc(64))).retval).toBe(XdpAction.DROP);
+    const dflt = loadSelftest();
+    expect((await progRun(dflt.program('xsw_st_verdict'), Buffer.alloc(64))).retval).toBe(XdpAction.PASS);
+    expect(() => BpfObject.open(SELFTEST, { globals: { st_verdict: u64(1) } })).toThrow(/must be 4 bytes/);
+    await expectNativeError(() => BpfObject.open(SELFTEST, { globals: { nope: u32(1) } }), 'ENOENT');
+    await expectNativeError(() => dflt.setGlobal('st_verdict', u32(1)), 'EBUSY');
+  });
 });

@@ -8,3 +8,4 @@ export { silentLogger, stderrLogger, type Logger, type LogLevel } from './log.js
 export { parseTarget, formatTarget, type Target } from './target.js';
 export { encodeMultipartReply } from './multipart-split.js';
 export { defaultAsyncConfig, type AsyncConfig } from './roles.js';
+export { ControllerConnection, listenForSwitches, OfpRemoteError, type ControllerConnectionEvents } from './controller.js';

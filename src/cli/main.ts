@@ -1,6 +1,7 @@
 // Entry of the `xdpswitch` binary: global flags, then dispatch to a subcommand.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../native/paths.js';
 import { UsageError } from './command.js';
 import { commands } from './commands/index.js';
@@ -55,4 +56,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+// Run directly too (`npx tsx src/cli/main.ts ovsdb-server ...`), not only through bin/.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`xdpswitch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -1,4 +1,5 @@
 // Every subcommand of the binary, in the order `xdpswitch --help` lists them.
 import type { Command } from '../command.js';
+import ovsdbServer from './ovsdb-server.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [ovsdbServer];

@@ -1,0 +1,300 @@
+// The OVSDB standalone file format (ovsdb/log.c, file.c): records framed as
+// "OVSDB JSON <length> <sha1>\n<json>\n", the schema first, then one record per
+// transaction. Appends are batched and fdatasync()ed before their promises resolve;
+// a torn tail is cut off when the file is opened; compaction replaces the file through
+// a temporary file and rename(), so a crash leaves either the old or the new file.
+import { createHash } from 'node:crypto';
+import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ioError, OvsdbError, syntaxError } from './error.js';
+import { isObject, parseJson, stringify, type Json, type JsonObject } from './json.js';
+import type { Storage } from './database.js';
+
+export const MAGIC = 'JSON';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  err(msg: string): void;
+}
+
+/** One framed record: the header line and the body (JSON plus a newline). */
+export function composeRecord(json: Json, magic = MAGIC): Buffer {
+  const body = Buffer.from(stringify(json) + '\n', 'utf8');
+  const sha1 = createHash('sha1').update(body).digest('hex');
+  const header = Buffer.from(`OVSDB ${magic} ${body.length} ${sha1}\n`, 'latin1');
+  return Buffer.concat([header, body]);
+}
+
+export interface ReadResult {
+  /** Parsed records in order (the schema first). */
+  records: JsonObject[];
+  /** Byte offset just past each record. */
+  ends: number[];
+  /** Why reading stopped early, if it did (the tail past ends[-1] is bad). */
+  error: OvsdbError | null;
+  size: number;
+}
+
+/** Reads every record of a standalone database file (ovsdb_log_read() in a loop). */
+export function readRecords(path: string, displayName = path): ReadResult {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    throw ioError(`${displayName}: open failed`, e as NodeJS.ErrnoException);
+  }
+  const records: JsonObject[] = [];
+  const ends: number[] = [];
+  let offset = 0;
+  let error: OvsdbError | null = null;
+  if (data.length) {
+    const nl = data.indexOf(0x0a);
+    const first = parseHeader(data.toString('latin1', 0, nl < 0 ? Math.min(data.length, 128) : nl + 1));
+    if (!first) throw new OvsdbError('ovsdb error', `${displayName}: unexpected file format`);
+    if (first.magic !== MAGIC) throw new OvsdbError('ovsdb error', `${displayName}: cannot identify file type`);
+  }
+  while (offset < data.length) {
+    const nl = data.indexOf(0x0a, offset);
+    const headerText = data.toString('latin1', offset, nl < 0 || nl - offset > 127 ? Math.min(data.length, offset + 127) : nl + 1);
+    const h = parseHeader(headerText);
+    if (!h || h.magic !== MAGIC) {
+      error = syntaxError(
+        undefined,
+        null,
+        `${displayName}: parse error at offset ${offset} in header line "${headerText.split('\n')[0] as string}"`,
+      );
+      break;
+    }
+    const dataOffset = offset + headerText.length;
+    if (dataOffset + h.length > data.length) {
+      error = new OvsdbError(
+        'I/O error',
+        `${displayName}: error reading ${h.length} bytes starting at offset ${dataOffset}`,
+        undefined,
+        'End of file',
+      );
+      break;
+    }
+    const body = data.subarray(dataOffset, dataOffset + h.length);
+    const sha1 = createHash('sha1').update(body).digest('hex');
+    if (sha1 !== h.sha1) {
+      error = syntaxError(
+        undefined,
+        null,
+        `${displayName}: ${h.length} bytes starting at offset ${dataOffset} have SHA-1 hash ${sha1} but should have hash ${h.sha1}`,
+      );
+      break;
+    }
+    let json: Json;
+    try {
+      json = parseJson(body.toString('utf8'), true);
+    } catch (e) {
+      error = syntaxError(
+        undefined,
+        null,
+        `${displayName}: ${h.length} bytes starting at offset ${dataOffset} are not valid JSON (${(e as Error).message})`,
+      );
+      break;
+    }
+    if (!isObject(json)) {
+      error = syntaxError(undefined, null, `${displayName}: ${h.length} bytes starting at offset ${dataOffset} are not a JSON object`);
+      break;
+    }
+    records.push(json);
+    offset = dataOffset + h.length;
+    ends.push(offset);
+  }
+  return { records, ends, error, size: data.length };
+}
+
+function parseHeader(line: string): { magic: string; length: number; sha1: string } | null {
+  const m = /^OVSDB (\S+) (\d+) ([0-9a-fA-F]{40})\n$/.exec(line);
+  if (!m) return null;
+  const length = Number(m[2]);
+  if (!length) return null;
+  return { magic: m[1] as string, length, sha1: (m[3] as string).toLowerCase() };
+}
+
+/** Creates a new database file holding only `schema` (ovsdb-tool create). */
+export function createFile(path: string, schema: JsonObject): void {
+  const fd = openSync(path, 'wx', 0o660);
+  try {
+    writeSync(fd, composeRecord(schema));
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(path);
+}
+
+function fsyncDir(path: string): void {
+  try {
+    const fd = openSync(dirname(resolve(path)), 'r');
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not all filesystems allow syncing a directory; the rename is still atomic.
+  }
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/** An open database file accepting appends (the storage of one Database). */
+export class FileStorage implements Storage {
+  private fh: FileHandle | null = null;
+  private offset: number;
+  /** Size after the last compaction (or at open), for ovsdb_log_grew_lots(). */
+  private base: number;
+  private pending: Buffer[] = [];
+  private pendingWaiters: Waiter[] = [];
+  private busy = false;
+  private broken: OvsdbError | null = null;
+  private compactRequest: { snapshot: () => JsonObject[]; waiters: Waiter[] } | null = null;
+  /** Records written since open or the last compaction. */
+  nWritten = 0;
+  closed = false;
+
+  private constructor(
+    readonly path: string,
+    size: number,
+    /** Records read at open, the schema included. */
+    readonly nRead: number,
+  ) {
+    this.offset = size;
+    this.base = size;
+  }
+
+  /**
+   * Opens `path` for appending after `goodSize` bytes. A tail past that (a torn or
+   * corrupt last record) is truncated away now.
+   */
+  static async open(path: string, goodSize: number, fileSize: number, nRead: number): Promise<FileStorage> {
+    if (goodSize < fileSize) await truncate(path, goodSize);
+    const s = new FileStorage(path, goodSize, nRead);
+    s.fh = await open(path, 'r+');
+    return s;
+  }
+
+  get size(): number {
+    return this.offset;
+  }
+
+  /** ovsdb_storage_should_snapshot(): the log grew past 10 MB and doubled. */
+  grewLots(): boolean {
+    return this.offset > 10 * 1024 * 1024 && this.offset / 2 > this.base && this.nRead + this.nWritten >= 100;
+  }
+
+  append(record: JsonObject): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
+    const buf = composeRecord(record);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push(buf);
+      this.pendingWaiters.push({ resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Replaces the file by one holding `snapshot()` (schema and data records), taken
+   * once every earlier append is on disk.
+   */
+  compact(snapshot: () => JsonObject[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.compactRequest) this.compactRequest.waiters.push({ resolve, reject });
+      else this.compactRequest = { snapshot, waiters: [{ resolve, reject }] };
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.busy) return;
+    this.busy = true;
+    void this.run().finally(() => {
+      this.busy = false;
+      if (this.pending.length || this.compactRequest) this.kick();
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.pending.length || this.compactRequest) {
+      if (this.pending.length) {
+        const bufs = this.pending;
+        const waiters = this.pendingWaiters;
+        this.pending = [];
+        this.pendingWaiters = [];
+        try {
+          if (this.broken) throw this.broken;
+          const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
+          const fh = this.fh as FileHandle;
+          let done = 0;
+          while (done < buf.length) {
+            const { bytesWritten } = await fh.write(buf, done, buf.length - done, this.offset + done);
+            done += bytesWritten;
+          }
+          await fh.datasync();
+          this.offset += buf.length;
+          this.nWritten += bufs.length;
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          // Drop what may have been half written, as ovsdb_log_write() does.
+          await this.fh?.truncate(this.offset).catch(() => undefined);
+          this.broken ??= e instanceof OvsdbError ? e : ioError(`${this.path}: write failed`, e as NodeJS.ErrnoException);
+          for (const w of waiters) w.reject(this.broken);
+        }
+        continue;
+      }
+      const req = this.compactRequest as { snapshot: () => JsonObject[]; waiters: Waiter[] };
+      this.compactRequest = null;
+      try {
+        await this.replaceWith(req.snapshot());
+        for (const w of req.waiters) w.resolve();
+      } catch (e) {
+        for (const w of req.waiters) w.reject(e as Error);
+      }
+    }
+  }
+
+  private async replaceWith(records: JsonObject[]): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    await unlink(tmp).catch(() => undefined);
+    const data = Buffer.concat(records.map((r) => composeRecord(r)));
+    const fh = await open(tmp, 'wx', 0o660);
+    try {
+      await fh.write(data, 0, data.length, 0);
+      await fh.datasync();
+    } catch (e) {
+      await fh.close();
+      await unlink(tmp).catch(() => undefined);
+      throw ioError(`${tmp}: write failed`, e as NodeJS.ErrnoException);
+    }
+    try {
+      await rename(tmp, this.path);
+    } catch (e) {
+      await fh.close();
+      await unlink(tmp).catch(() => undefined);
+      throw ioError(`failed to rename "${tmp}" to "${this.path}"`, e as NodeJS.ErrnoException);
+    }
+    fsyncDir(this.path);
+    await this.fh?.close();
+    this.fh = fh;
+    this.offset = data.length;
+    this.base = data.length;
+    this.nWritten = 0;
+  }
+
+  /** Waits for pending appends, then closes the file. */
+  async close(): Promise<void> {
+    while (this.busy || this.pending.length) await new Promise((r) => setTimeout(r, 1));
+    this.closed = true;
+    await this.fh?.close();
+    this.fh = null;
+  }
+}

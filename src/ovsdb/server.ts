@@ -1,0 +1,883 @@
+// The OVSDB server (ovsdb/ovsdb-server.c, jsonrpc-server.c, server.c, trigger.c): serves
+// databases over JSON-RPC on passive and active remotes, with transactions as triggers
+// (so "wait" can block), monitors, locks and the _Server database, replying with the
+// same results and errors as ovsdb-server. startOvsdbServer() is the whole server.
+import { randomUUID } from 'node:crypto';
+import { existsSync, unlinkSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { serverSchemaText } from '../../proto/ovsdb/server-schema.js';
+import { datumFromJson, type Datum } from './data.js';
+import { Database } from './database.js';
+import { OvsdbError, syntaxError } from './error.js';
+import { executeTransaction, type LockHolder } from './execution.js';
+import { createFile, FileStorage, readRecords } from './file.js';
+import { parseJson, stringify, stringifySorted, type Json } from './json.js';
+import { Connection, DEFAULT_PROBE_INTERVAL, errorJson, notifyJson, replyJson, type Message } from './jsonrpc.js';
+import { Monitor, type MonitorVersion } from './monitor.js';
+import { isId } from './parser.js';
+import { DatabaseSchema, DEFAULT_SCHEMA_PATH } from './schema.js';
+import { shashOrder } from './shash.js';
+import type { Table } from './table.js';
+import { Logger, nullSink, type LogSink } from './vlog.js';
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+export interface SslOptions {
+  privateKey: string;
+  certificate: string;
+  caCert?: string;
+  /** Accept any client certificate (ovsdb-server's --bootstrap-ca-cert, loosely). */
+  bootstrap?: boolean;
+  protocols?: string;
+  ciphers?: string;
+}
+
+export interface OvsdbServerOptions {
+  /** Database files to serve; each is created from `schema` if missing. */
+  databases: string[];
+  /** Schema for databases that do not exist yet (default: the system's vswitch.ovsschema). */
+  schema?: string;
+  /** punix:, ptcp:, pssl:, unix:, tcp:, ssl: or db:DB,TABLE,COLUMN remotes. */
+  remotes?: string[];
+  ssl?: SslOptions;
+  /** Where log lines go (default: nowhere). */
+  log?: LogSink;
+}
+
+interface ServedDb {
+  name: string;
+  filename: string;
+  db: Database;
+  storage: FileStorage | null;
+  triggers: Set<Trigger>;
+  nextCompaction: number;
+}
+
+interface Trigger {
+  session: Session;
+  id: Json;
+  idKey: string;
+  served: ServedDb;
+  params: Json[];
+  created: number;
+  timer: NodeJS.Timeout | null;
+  /** Committed, waiting for its write to reach the disk. */
+  committing: boolean;
+}
+
+interface LockWaiter {
+  session: Session;
+  name: string;
+  mode: 'wait' | 'steal';
+  /** Null once removed from the lock's queue (a stolen steal). */
+  queued: boolean;
+}
+
+/** One JSON-RPC client of the server. */
+class Session implements LockHolder {
+  readonly triggers = new Map<string, Trigger>();
+  readonly monitors = new Map<string, Monitor>();
+  readonly waiters = new Map<string, LockWaiter>();
+  dbChangeAware = false;
+  private flushQueued = false;
+  closed = false;
+
+  constructor(
+    readonly server: OvsdbServer,
+    readonly conn: Connection,
+    readonly readOnly: boolean,
+  ) {
+    conn.on('message', (m) => this.onMessage(m));
+    conn.on('protocolError', (why) => server.log.warn(`${conn.name}: ${why}`));
+    conn.on('drain', () => this.flushMonitors());
+    conn.on('close', () => this.close());
+  }
+
+  holdsLock(name: string): boolean {
+    const w = this.waiters.get(name);
+    return !!w && this.server.lockOwner(name) === w;
+  }
+
+  /** ovsdb_jsonrpc_session_send(): pending monitor updates always go first. */
+  send(json: Json): void {
+    this.flushMonitors();
+    this.conn.send(json);
+  }
+
+  scheduleFlush(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flushMonitors();
+    });
+  }
+
+  flushMonitors(): void {
+    if (this.closed || this.conn.backlog > 0) return;
+    for (const m of this.monitors.values()) {
+      if (!m.hasPending) continue;
+      const text = this.server.composeShared(m);
+      if (text !== null) this.conn.socket.write(m.notificationText(text, ZERO_UUID));
+    }
+  }
+
+  private onMessage(msg: Message): void {
+    if (this.closed) return;
+    switch (msg.type) {
+      case 'request':
+        this.onRequest(msg);
+        break;
+      case 'notify':
+        if (msg.method === 'cancel') this.cancel(msg.params ?? []);
+        break;
+      default:
+        // A reply to our inactivity probe; anything else is a protocol error.
+        if (msg.type === 'reply' && msg.id === 'echo') return;
+        this.server.log.warn(`${this.conn.name}: received unexpected ${msg.type} message`);
+        this.conn.close();
+    }
+  }
+
+  private onRequest(req: Message): void {
+    const id = req.id as Json;
+    const params = req.params as Json[];
+    const server = this.server;
+    let reply: Json | null;
+    switch (req.method) {
+      case 'transact': {
+        const served = this.lookupDb(req);
+        if (served instanceof OvsdbError) reply = errorJson(served.toJson(), id);
+        else reply = this.transact(served, req);
+        break;
+      }
+      case 'monitor':
+      case 'monitor_cond':
+      case 'monitor_cond_since': {
+        const served = this.lookupDb(req);
+        if (served instanceof OvsdbError) reply = errorJson(served.toJson(), id);
+        else reply = this.monitor(served, params, req.method === 'monitor' ? 1 : req.method === 'monitor_cond' ? 2 : 3, id);
+        break;
+      }
+      case 'monitor_cond_change':
+        reply = this.monitorCondChange(params, id);
+        break;
+      case 'monitor_cancel':
+        reply = this.monitorCancel(params, id);
+        break;
+      case 'get_schema': {
+        const served = this.lookupDb(req);
+        reply = served instanceof OvsdbError ? errorJson(served.toJson(), id) : replyJson(served.db.schema.toJson(), id);
+        break;
+      }
+      case 'list_dbs':
+        reply = replyJson([...server.dbNames()], id);
+        break;
+      case 'get_server_id':
+        reply = replyJson(server.serverId, id);
+        break;
+      case 'lock':
+      case 'steal':
+        reply = this.lock(req, req.method === 'lock' ? 'wait' : 'steal');
+        break;
+      case 'unlock':
+        reply = this.unlock(req);
+        break;
+      case 'set_db_change_aware':
+        if (params.length !== 1 || typeof params[0] !== 'boolean') {
+          reply = errorJson(syntaxError(params, null, `${req.method}: true or false parameter expected`).toJson(), id);
+        } else {
+          this.dbChangeAware = params[0];
+          reply = replyJson({}, id);
+        }
+        break;
+      case 'echo':
+        reply = replyJson(params, id);
+        break;
+      default:
+        reply = errorJson('unknown method', id);
+    }
+    if (reply !== null) this.send(reply);
+  }
+
+  private lookupDb(req: Message): ServedDb | OvsdbError {
+    const params = req.params as Json[];
+    if (!params.length || typeof params[0] !== 'string') {
+      return syntaxError(params, null, `${req.method as string} request params must begin with <db-name>`);
+    }
+    const served = this.server.served(params[0]);
+    if (!served) return syntaxError(params, 'unknown database', `${req.method as string} request specifies unknown database ${params[0]}`);
+    return served;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Transactions as triggers.
+
+  private transact(served: ServedDb, req: Message): Json | null {
+    const id = req.id as Json;
+    const idKey = stringify(id);
+    if (this.triggers.has(idKey)) {
+      return errorJson(syntaxError(req.params as Json[], null, `${req.method as string}: duplicate request ID`).toJson(), id);
+    }
+    const t: Trigger = {
+      session: this,
+      id,
+      idKey,
+      served,
+      params: req.params as Json[],
+      created: Date.now(),
+      timer: null,
+      committing: false,
+    };
+    this.triggers.set(idKey, t);
+    served.triggers.add(t);
+    this.server.tryTrigger(t);
+    return null;
+  }
+
+  completeTrigger(t: Trigger, reply: Json | null): void {
+    if (t.timer) clearTimeout(t.timer);
+    t.served.triggers.delete(t);
+    this.triggers.delete(t.idKey);
+    if (reply !== null && !this.closed) this.send(reply);
+  }
+
+  private cancel(params: Json[]): void {
+    if (params.length !== 1) return;
+    const t = this.triggers.get(stringify(params[0] as Json));
+    if (!t || t.committing) return;
+    // ovsdb-server answers "canceled" only to clients that said they are change-aware.
+    this.completeTrigger(t, this.dbChangeAware ? errorJson('canceled', t.id) : null);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Monitors.
+
+  private monitor(served: ServedDb, params: Json[], version: MonitorVersion, id: Json): Json {
+    try {
+      if ((version === 2 && params.length !== 3) || (version === 3 && params.length !== 4) || params.length < 3) {
+        throw syntaxError(params, null, 'invalid parameters');
+      }
+      const monitorId = params[1] as Json;
+      const key = stringify(monitorId);
+      if (this.monitors.has(key)) throw syntaxError(monitorId, null, 'duplicate monitor ID');
+      const m = Monitor.create(served.db, version, monitorId, params[2] as Json);
+      if (version === 3) {
+        const last = params[3] as Json;
+        if (typeof last !== 'string') throw syntaxError(last, null, 'last-txn-id must be string');
+        if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(last)) {
+          throw syntaxError(last, null, 'last-txn-id must be UUID format.');
+        }
+      }
+      this.monitors.set(key, m);
+      served.db.listeners.add(m);
+      const initial = m.composeInitial() ?? {};
+      // Standalone databases keep no transaction history, so "since" never matches.
+      return replyJson(version === 3 ? [false, ZERO_UUID, initial] : initial, id);
+    } catch (e) {
+      if (!(e instanceof OvsdbError)) throw e;
+      return errorJson(e.toJson(), id);
+    }
+  }
+
+  private monitorCondChange(params: Json[], id: Json): Json {
+    try {
+      if (params.length !== 3) throw syntaxError(params, null, 'invalid parameters');
+      const m = this.monitors.get(stringify(params[0] as Json));
+      if (!m) throw syntaxError(params[0] as Json, null, 'unknown monitor session');
+      const newId = params[1] as Json;
+      const changingId = stringify(newId) !== stringify(m.id);
+      if (changingId && this.monitors.has(stringify(newId))) throw syntaxError(newId, null, 'duplicate monitor ID');
+      if (m.version === 1) throw syntaxError(params, null, 'invalid parameters');
+      // Pending changes go out under the old condition first.
+      this.flushMonitors();
+      m.changeConditions(params[2] as Json);
+      if (changingId) {
+        this.monitors.delete(stringify(m.id));
+        (m as { id: Json }).id = newId;
+        this.monitors.set(stringify(newId), m);
+      }
+      const update = m.composeConditionChange();
+      if (update) this.conn.socket.write(m.notificationText(stringify(update), ZERO_UUID));
+      return replyJson({}, id);
+    } catch (e) {
+      if (!(e instanceof OvsdbError)) throw e;
+      return errorJson(e.toJson(), id);
+    }
+  }
+
+  private monitorCancel(params: Json[], id: Json): Json {
+    if (params.length !== 1) return errorJson('invalid parameters', id);
+    const key = stringify(params[0] as Json);
+    const m = this.monitors.get(key);
+    if (!m) return errorJson('unknown monitor', id);
+    this.removeMonitor(key, m);
+    return replyJson({}, id);
+  }
+
+  private removeMonitor(key: string, m: Monitor): void {
+    this.monitors.delete(key);
+    m.db.listeners.delete(m);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Locks.
+
+  private lockName(req: Message): string | OvsdbError {
+    const params = req.params as Json[];
+    if (params.length !== 1 || typeof params[0] !== 'string' || !isId(params[0])) {
+      return syntaxError(params, null, `${req.method as string} request params must be <id>`);
+    }
+    return params[0];
+  }
+
+  private lock(req: Message, mode: 'wait' | 'steal'): Json {
+    const id = req.id as Json;
+    if (this.readOnly) return errorJson('lock and unlock methods not allowed, DB server is read only.', id);
+    const name = this.lockName(req);
+    if (name instanceof OvsdbError) return errorJson(name.toJson(), id);
+    if (this.waiters.has(name)) {
+      return errorJson(syntaxError(req.params as Json[], null, `must issue "unlock" before new "${req.method as string}"`).toJson(), id);
+    }
+    const w = this.server.lock(this, name, mode);
+    return replyJson({ locked: this.server.lockOwner(name) === w }, id);
+  }
+
+  private unlock(req: Message): Json {
+    const id = req.id as Json;
+    if (this.readOnly) return errorJson('lock and unlock methods not allowed, DB server is read only.', id);
+    const name = this.lockName(req);
+    if (name instanceof OvsdbError) return errorJson(name.toJson(), id);
+    const w = this.waiters.get(name);
+    if (!w) {
+      return errorJson(syntaxError(req.params as Json[], null, `${req.method as string}: "unlock" without "lock" or "steal"`).toJson(), id);
+    }
+    this.server.unlock(w);
+    return replyJson({}, id);
+  }
+
+  notify(method: string, params: Json[]): void {
+    this.send(notifyJson(method, params));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [key, m] of [...this.monitors]) this.removeMonitor(key, m);
+    for (const w of [...this.waiters.values()]) this.server.unlock(w);
+    for (const t of [...this.triggers.values()]) this.completeTrigger(t, null);
+    this.conn.close();
+    this.server.sessionClosed(this);
+  }
+}
+
+/** A parsed remote name (lib/stream.c, pstream). */
+export interface Remote {
+  kind: 'punix' | 'ptcp' | 'pssl' | 'unix' | 'tcp' | 'ssl';
+  path?: string;
+  host?: string;
+  port?: number;
+}
+
+export function parseRemote(name: string): Remote | null {
+  const m = /^(punix|unix):(.+)$/.exec(name);
+  if (m) return { kind: m[1] as 'punix' | 'unix', path: m[2] as string };
+  const p = /^(ptcp|pssl):(\d*)(?::(.*))?$/.exec(name);
+  if (p) {
+    const host = (p[3] ?? '').replace(/^\[(.*)\]$/, '$1');
+    return { kind: p[1] as 'ptcp' | 'pssl', port: p[2] ? Number(p[2]) : 6640, host: host || undefined };
+  }
+  const a = /^(tcp|ssl):(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(name);
+  if (a) return { kind: a[1] as 'tcp' | 'ssl', host: (a[2] as string).replace(/^\[(.*)\]$/, '$1'), port: a[3] ? Number(a[3]) : 6640 };
+  return null;
+}
+
+interface ActiveRemote {
+  name: string;
+  socket: net.Socket | null;
+  timer: NodeJS.Timeout | null;
+  backoff: number;
+  session: Session | null;
+  probeInterval: number;
+  stopped: boolean;
+}
+
+export class OvsdbServer {
+  readonly log: Logger;
+  readonly serverId = randomUUID();
+  private readonly dbs = new Map<string, ServedDb>();
+  private readonly sessions = new Set<Session>();
+  private readonly listeners = new Map<string, net.Server>();
+  private readonly active = new Map<string, ActiveRemote>();
+  private readonly locks = new Map<string, LockWaiter[]>();
+  private readonly shared = new Map<string, string | null>();
+  private readonly dbRemotes: string[] = [];
+  private readonly staticRemotes: string[] = [];
+  private remotesTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: OvsdbServerOptions) {
+    this.log = new Logger('ovsdb_server', opts.log ?? nullSink);
+  }
+
+  /** Listening addresses, by remote name (ptcp:0 resolves to the real port). */
+  readonly addresses = new Map<string, net.AddressInfo | string>();
+
+  // ---------------------------------------------------------------------------
+  // Databases.
+
+  async openDatabase(filename: string): Promise<ServedDb> {
+    if (!existsSync(filename)) {
+      const schema = DatabaseSchema.fromFile(this.opts.schema ?? DEFAULT_SCHEMA_PATH);
+      createFile(filename, schema.toJson());
+      this.log.info(`${filename}: created from schema ${this.opts.schema ?? DEFAULT_SCHEMA_PATH}`);
+    }
+    const read = readRecords(filename);
+    if (!read.records.length) {
+      if (read.error) throw read.error;
+      throw new OvsdbError('ovsdb error', `${filename}: unexpected end of file reading schema`);
+    }
+    const schema = DatabaseSchema.fromJson(read.records[0] as Json);
+    const db = new Database(schema);
+    let good = read.ends[0] as number;
+    let error = read.error;
+    for (let i = 1; i < read.records.length; i++) {
+      try {
+        db.replay(read.records[i] as Json);
+        good = read.ends[i] as number;
+      } catch (e) {
+        if (!(e instanceof OvsdbError)) throw e;
+        error = e;
+        break;
+      }
+    }
+    if (error) {
+      // As ovsdb-server does: log it and serve what was read; the bad tail goes.
+      this.log.err(error.toString());
+      this.log.warn(`${filename}: truncating to ${good} bytes (dropping ${read.size - good} bytes of unreadable data)`);
+    }
+    if (schema.name.startsWith('_')) throw new OvsdbError('ovsdb error', `${schema.name}: names beginning with "_" are reserved`);
+    if (this.dbs.has(schema.name)) throw new OvsdbError('ovsdb error', `${schema.name}: duplicate database name`);
+    const storage = await FileStorage.open(filename, good, read.size, read.records.length);
+    db.storage = storage;
+    const served: ServedDb = { name: schema.name, filename, db, storage, triggers: new Set(), nextCompaction: nextCompactionTime() };
+    this.addDb(served);
+    return served;
+  }
+
+  private addDb(served: ServedDb): void {
+    this.dbs.set(served.name, served);
+    served.db.listeners.add({ onCommit: () => this.afterCommit(served) });
+  }
+
+  served(name: string): ServedDb | undefined {
+    return this.dbs.get(name);
+  }
+
+  database(name: string): Database | undefined {
+    return this.dbs.get(name)?.db;
+  }
+
+  dbNames(): readonly string[] {
+    return shashOrder([...this.dbs.keys()]);
+  }
+
+  private addServerDb(): void {
+    const schema = DatabaseSchema.fromJson(parseJson(serverSchemaText));
+    const db = new Database(schema);
+    this.addDb({ name: '_Server', filename: '<internal>', db, storage: null, triggers: new Set(), nextCompaction: Infinity });
+  }
+
+  /** update_server_status(): one _Server.Database row per database. */
+  private updateServerStatus(): void {
+    const served = this.dbs.get('_Server') as ServedDb;
+    const table = served.db.table('Database') as Table;
+    const txn = served.db.newTxn();
+    const byName = new Map<string, string>();
+    for (const row of table.rows.values()) {
+      const name = row.fields[table.schema.column('name')!.index]![0] as string;
+      if (!this.dbs.has(name)) txn.rowDelete(row);
+      else byName.set(name, row.uuid);
+    }
+    const set = (fields: Datum[], col: string, json: Json): void => {
+      const c = table.schema.column(col)!;
+      fields[c.index] = datumFromJson(c.type, json, null);
+    };
+    for (const s of this.dbs.values()) {
+      const existing = byName.get(s.name);
+      const row = existing ? txn.rowModify(table.rows.get(existing)!) : table.newRow(randomUUID());
+      set(row.fields, 'name', s.name);
+      set(row.fields, 'model', 'standalone');
+      set(row.fields, 'connected', true);
+      set(row.fields, 'leader', true);
+      set(row.fields, 'schema', ['set', [stringifySorted(s.db.schema.toJson())]]);
+      if (!existing) txn.rowInsert(row);
+    }
+    try {
+      served.db.commit(txn);
+    } catch (e) {
+      txn.abort();
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Triggers.
+
+  /** ovsdb_trigger_try(); `elapsed` is given when the trigger's own timer fired. */
+  tryTrigger(t: Trigger, elapsed?: number): void {
+    const now = Date.now();
+    const r = executeTransaction(t.served.db, t.session, t.params, t.session.readOnly, elapsed ?? now - t.created);
+    if (r.kind === 'wait') {
+      if (r.timeoutMs < Number.MAX_SAFE_INTEGER && !t.timer) {
+        const timeoutMs = r.timeoutMs;
+        t.timer = setTimeout(() => {
+          t.timer = null;
+          // ovsdb-server wakes exactly at the deadline; report that, not timer jitter.
+          if (t.session.triggers.get(t.idKey) === t) this.tryTrigger(t, Math.max(timeoutMs, 0));
+        }, Math.max(0, t.created + timeoutMs - now));
+      }
+      return;
+    }
+    if (r.kind === 'reply') {
+      t.session.completeTrigger(t, replyJson(r.results, t.id));
+      return;
+    }
+    let write: Promise<void> | null;
+    try {
+      write = t.served.db.commit(r.txn);
+    } catch (e) {
+      r.txn.abort();
+      if (!(e instanceof OvsdbError)) throw e;
+      t.session.completeTrigger(t, replyJson([...r.results, e.toJson()], t.id));
+      return;
+    }
+    if (!write) {
+      t.session.completeTrigger(t, replyJson(r.results, t.id));
+      return;
+    }
+    t.committing = true;
+    if (t.timer) clearTimeout(t.timer);
+    write.then(
+      () => t.session.completeTrigger(t, replyJson(r.results, t.id)),
+      (e: unknown) => {
+        const err = e instanceof OvsdbError ? e : new OvsdbError('I/O error', String(e));
+        t.session.completeTrigger(t, replyJson([...r.results, err.toJson()], t.id));
+      },
+    );
+  }
+
+  private afterCommit(served: ServedDb): void {
+    // Waiting transactions may now be satisfied; monitors have news.
+    if (served.triggers.size) {
+      setImmediate(() => {
+        for (const t of [...served.triggers]) if (!t.committing && t.session.triggers.get(t.idKey) === t) this.tryTrigger(t);
+      });
+    }
+    for (const s of this.sessions) if (s.monitors.size) s.scheduleFlush();
+    if (this.dbRemotes.length) this.scheduleRemotes();
+    const st = served.storage;
+    if (st && st.grewLots() && Date.now() >= served.nextCompaction) {
+      served.nextCompaction = nextCompactionTime();
+      void this.compact(served.name).catch((e: unknown) => this.log.err(`${served.filename}: compaction failed: ${String(e)}`));
+    }
+  }
+
+  /** Composes a monitor's pending update, sharing the text among identical monitors. */
+  composeShared(m: Monitor): string | null {
+    const key = m.shareKey;
+    if (key !== null && this.shared.has(key)) {
+      m.composePending();
+      return this.shared.get(key) as string | null;
+    }
+    const u = m.composePending();
+    const text = u ? stringify(u) : null;
+    if (key !== null) {
+      if (this.shared.size > 256) this.shared.clear();
+      this.shared.set(key, text);
+    }
+    return text;
+  }
+
+  /** Rewrites a database file as one snapshot record (ovsdb-server/compact). */
+  async compact(name: string): Promise<void> {
+    const served = this.dbs.get(name);
+    if (!served?.storage) throw new Error(`${name}: not a file-backed database`);
+    const db = served.db;
+    await served.storage.compact(() => [db.schema.toJson(), db.snapshotRecord('compacting database online')]);
+    this.log.info(`${served.filename}: compacted`);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Locks (ovsdb/server.c).
+
+  lockOwner(name: string): LockWaiter | undefined {
+    return this.locks.get(name)?.[0];
+  }
+
+  lock(session: Session, name: string, mode: 'wait' | 'steal'): LockWaiter {
+    let q = this.locks.get(name);
+    if (!q) this.locks.set(name, (q = []));
+    const victim = mode === 'steal' && q.length ? q[0] : undefined;
+    const w: LockWaiter = { session, name, mode, queued: true };
+    if (mode === 'steal') q.unshift(w);
+    else q.push(w);
+    session.waiters.set(name, w);
+    if (victim && victim.mode === 'steal') this.removeWaiter(victim);
+    if (victim) victim.session.notify('stolen', [name]);
+    return w;
+  }
+
+  /** Removes `w` from its lock's queue; returns the new owner, if ownership passed. */
+  private removeWaiter(w: LockWaiter): LockWaiter | undefined {
+    if (!w.queued) return undefined;
+    w.queued = false;
+    const q = this.locks.get(w.name);
+    if (!q) return undefined;
+    const wasOwner = q[0] === w;
+    q.splice(q.indexOf(w), 1);
+    if (!q.length) {
+      this.locks.delete(w.name);
+      return undefined;
+    }
+    return wasOwner ? q[0] : undefined;
+  }
+
+  unlock(w: LockWaiter): void {
+    const next = this.removeWaiter(w);
+    w.session.waiters.delete(w.name);
+    if (next) next.session.notify('locked', [w.name]);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Remotes.
+
+  private ssl(): tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+    const o = this.opts.ssl;
+    if (!o) throw new Error('SSL remotes need --private-key, --certificate and --ca-cert');
+    return {
+      key: readFileSync(o.privateKey),
+      cert: readFileSync(o.certificate),
+      ca: o.caCert ? readFileSync(o.caCert) : undefined,
+      ciphers: o.ciphers,
+      minVersion: 'TLSv1.2',
+      requestCert: true,
+      rejectUnauthorized: !o.bootstrap,
+    };
+  }
+
+  async addRemote(name: string): Promise<void> {
+    if (name.startsWith('db:')) {
+      this.dbRemotes.push(name);
+      this.scheduleRemotes();
+      return;
+    }
+    this.staticRemotes.push(name);
+    await this.openRemote(name, { probeInterval: null, readOnly: false });
+  }
+
+  private async openRemote(name: string, o: { probeInterval: number | null; readOnly: boolean }): Promise<void> {
+    const r = parseRemote(name);
+    if (!r) {
+      this.log.err(`${name}: unknown remote type`);
+      return;
+    }
+    if (r.kind === 'punix' || r.kind === 'ptcp' || r.kind === 'pssl') {
+      if (this.listeners.has(name)) return;
+      const probe = o.probeInterval ?? (r.kind === 'punix' ? 0 : DEFAULT_PROBE_INTERVAL);
+      const onConn = (sock: net.Socket): void => {
+        const peer = r.kind === 'punix' ? `unix#${this.sessions.size}` : `${r.kind.slice(1)}:${sock.remoteAddress}:${sock.remotePort}`;
+        this.addSession(new Connection(sock, peer, probe), o.readOnly);
+      };
+      const srv = r.kind === 'pssl' ? tls.createServer(this.ssl(), onConn) : net.createServer(onConn);
+      srv.on('error', (e) => this.log.err(`${name}: ${e.message}`));
+      if (r.kind === 'punix') {
+        const path = r.path as string;
+        if (existsSync(path)) unlinkSync(path);
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(path, () => resolve());
+        });
+        this.addresses.set(name, path);
+      } else {
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(r.port, r.host ?? '0.0.0.0', () => resolve());
+        });
+        this.addresses.set(name, srv.address() as net.AddressInfo);
+      }
+      this.listeners.set(name, srv);
+      this.log.info(`${name}: listening`);
+      return;
+    }
+    if (this.active.has(name)) return;
+    const a: ActiveRemote = {
+      name,
+      socket: null,
+      timer: null,
+      backoff: 1000,
+      session: null,
+      probeInterval: o.probeInterval ?? (r.kind === 'unix' ? 0 : DEFAULT_PROBE_INTERVAL),
+      stopped: false,
+    };
+    this.active.set(name, a);
+    this.connectActive(a, r, o.readOnly);
+  }
+
+  private connectActive(a: ActiveRemote, r: Remote, readOnly: boolean): void {
+    if (a.stopped || this.closed) return;
+    this.log.info(`${a.name}: connecting...`);
+    const sock =
+      r.kind === 'unix'
+        ? net.connect(r.path as string)
+        : r.kind === 'ssl'
+          ? tls.connect({ ...this.ssl(), host: r.host, port: r.port, checkServerIdentity: () => undefined })
+          : net.connect(r.port as number, r.host);
+    a.socket = sock;
+    const ready = r.kind === 'ssl' ? 'secureConnect' : 'connect';
+    sock.once(ready, () => {
+      this.log.info(`${a.name}: connected`);
+      a.backoff = 1000;
+      a.session = this.addSession(new Connection(sock, a.name, a.probeInterval), readOnly);
+    });
+    sock.once('close', () => {
+      if (a.session) this.log.info(`${a.name}: connection dropped`);
+      a.session = null;
+      a.socket = null;
+      if (a.stopped || this.closed) return;
+      a.timer = setTimeout(() => this.connectActive(a, r, readOnly), a.backoff);
+      a.timer.unref();
+      a.backoff = Math.min(a.backoff * 2, 8000);
+    });
+    sock.on('error', (e) => this.log.warn(`${a.name}: connection attempt failed (${e.message})`));
+  }
+
+  private scheduleRemotes(): void {
+    if (this.remotesTimer || this.closed) return;
+    this.remotesTimer = setTimeout(() => {
+      this.remotesTimer = null;
+      void this.reconfigureRemotes();
+    }, 0);
+  }
+
+  /** The remotes named by db:DB,TABLE,COLUMN (query_db_remotes()). */
+  private dbRemoteTargets(): Map<string, { probeInterval: number | null; readOnly: boolean }> {
+    const out = new Map<string, { probeInterval: number | null; readOnly: boolean }>();
+    for (const spec of this.dbRemotes) {
+      const m = /^db:([^,]+),([^,]+),(.+)$/.exec(spec);
+      if (!m) continue;
+      const db = this.database(m[1] as string);
+      const table = db?.table(m[2] as string);
+      const col = table?.schema.column(m[3] as string);
+      if (!db || !table || !col) continue;
+      for (const row of table.rows.values()) {
+        const d = row.get(col);
+        if (col.type.key.type === 'string') {
+          for (const s of d) out.set(s as string, { probeInterval: null, readOnly: false });
+        } else if (col.type.key.refTable) {
+          const rt = col.type.key.refTable;
+          const target = rt.schema.column('target');
+          if (!target) continue;
+          for (const u of d) {
+            const mrow = rt.rows.get(u as string);
+            if (!mrow) continue;
+            const t = mrow.get(target)[0];
+            if (typeof t !== 'string') continue;
+            const probeCol = rt.schema.column('inactivity_probe');
+            const roCol = rt.schema.column('read_only');
+            const probe = probeCol ? mrow.get(probeCol)[0] : undefined;
+            const ro = roCol ? mrow.get(roCol)[0] : undefined;
+            out.set(t, { probeInterval: typeof probe === 'number' ? probe : null, readOnly: ro === true });
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private async reconfigureRemotes(): Promise<void> {
+    const want = this.dbRemoteTargets();
+    for (const s of this.staticRemotes) want.set(s, { probeInterval: null, readOnly: false });
+    for (const [name, srv] of this.listeners) {
+      if (want.has(name)) continue;
+      srv.close();
+      this.listeners.delete(name);
+      this.addresses.delete(name);
+    }
+    for (const [name, a] of this.active) {
+      if (want.has(name)) continue;
+      a.stopped = true;
+      if (a.timer) clearTimeout(a.timer);
+      a.session?.close();
+      a.socket?.destroy();
+      this.active.delete(name);
+    }
+    for (const [name, o] of want) {
+      try {
+        await this.openRemote(name, o);
+      } catch (e) {
+        this.log.err(`${name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private addSession(conn: Connection, readOnly: boolean): Session {
+    const s = new Session(this, conn, readOnly);
+    this.sessions.add(s);
+    return s;
+  }
+
+  sessionClosed(s: Session): void {
+    this.sessions.delete(s);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Closes every remote and session, waits for writes, closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.remotesTimer) clearTimeout(this.remotesTimer);
+    for (const a of this.active.values()) {
+      a.stopped = true;
+      if (a.timer) clearTimeout(a.timer);
+      a.socket?.destroy();
+    }
+    for (const s of [...this.sessions]) s.close();
+    await Promise.all(
+      [...this.listeners.values()].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))),
+    );
+    for (const [name, addr] of this.addresses) {
+      if (typeof addr === 'string' && name.startsWith('punix:') && existsSync(addr)) unlinkSync(addr);
+    }
+    for (const s of this.dbs.values()) await s.storage?.close();
+  }
+
+  /** Opens databases and remotes (after the constructor). */
+  async start(): Promise<void> {
+    this.addServerDb();
+    for (const f of this.opts.databases) await this.openDatabase(f);
+    this.updateServerStatus();
+    for (const r of this.opts.remotes ?? []) await this.addRemote(r);
+    if (this.dbRemotes.length) await this.reconfigureRemotes();
+  }
+}
+
+function nextCompactionTime(): number {
+  return Date.now() + 10 * 60 * 1000 + Math.floor(Math.random() * 10 * 60 * 1000);
+}
+
+/** Starts a server: opens (or creates) the databases and listens on the remotes. */
+export async function startOvsdbServer(options: OvsdbServerOptions): Promise<OvsdbServer> {
+  const server = new OvsdbServer(options);
+  try {
+    await server.start();
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return server;
+}

@@ -187,4 +187,14 @@ int xsw_st_tc_redirect(struct __sk_buff *skb)
 	return bpf_redirect(*out, 0);
 }
 
+/* Loaded only on request ("?"): reads the frame without a bounds check, so the verifier
+ * refuses it and the test sees the verifier log in the error. */
+SEC("?xdp")
+int xsw_st_unsafe(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+
+	return *(__u8 *)data;
+}
+
 char LICENSE[] SEC("license") = "GPL";

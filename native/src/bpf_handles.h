@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include <string>
+#include <vector>
 
 #include "common.h"
 
@@ -38,6 +39,8 @@ class ObjectHandle : public Napi::ObjectWrap<ObjectHandle> {
 	struct bpf_object *obj = nullptr;
 	bool loaded = false;
 	std::string path;
+	static constexpr size_t kLogSize = 4 << 20;
+	std::vector<char> log; // verifier log, until load
 	struct bpf_object *Get(const Napi::Env &env, const char *op);
 
     private:
@@ -47,6 +50,7 @@ class ObjectHandle : public Napi::ObjectWrap<ObjectHandle> {
 	Napi::Value SetMapPinPath(const Napi::CallbackInfo &info);
 	Napi::Value SetMapMaxEntries(const Napi::CallbackInfo &info);
 	Napi::Value Globals(const Napi::CallbackInfo &info);
+	Napi::Value SetAutoload(const Napi::CallbackInfo &info);
 	Napi::Value SetGlobal(const Napi::CallbackInfo &info);
 	Napi::Value Close(const Napi::CallbackInfo &info);
 };

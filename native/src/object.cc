@@ -126,6 +126,7 @@ Napi::Function ObjectHandle::Class(Napi::Env env)
 				   InstanceMethod("setMapPinPath", &ObjectHandle::SetMapPinPath),
 				   InstanceMethod("setMapMaxEntries", &ObjectHandle::SetMapMaxEntries),
 				   InstanceMethod("globals", &ObjectHandle::Globals),
+				   InstanceMethod("setAutoload", &ObjectHandle::SetAutoload),
 				   InstanceMethod("setGlobal", &ObjectHandle::SetGlobal),
 				   InstanceMethod("close", &ObjectHandle::Close),
 			   });
@@ -135,7 +136,11 @@ ObjectHandle::ObjectHandle(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Ob
 {
 	path = ArgStr(info, 0, "path");
 	info.This().As<Napi::Object>().TypeTag(&kObjectTag);
-	struct bpf_object *o = bpf_object__open_file(path.c_str(), nullptr);
+	// Our own log buffer: a verifier rejection then reaches JS with its log (libbpf only
+	// prints logs it buffered itself). Kept until load; the kernel keeps the log's tail.
+	log.resize(kLogSize);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log.data(), .kernel_log_size = log.size());
+	struct bpf_object *o = bpf_object__open_file(path.c_str(), &opts);
 	if (!o)
 		RaiseErrno(info.Env(), "bpf_object__open_file", errno, path);
 	obj = o;
@@ -159,9 +164,22 @@ Napi::Value ObjectHandle::Load(const Napi::CallbackInfo &info)
 	struct bpf_object *o = Get(info.Env(), "bpf_object__load");
 	if (loaded)
 		return ThrowErrno(info.Env(), "bpf_object__load", EALREADY, path);
+	if (!log.empty())
+		log[0] = 0;
 	int err = bpf_object__load(o);
-	if (err)
-		return ThrowErrno(info.Env(), "bpf_object__load", err, path);
+	std::string text = log.empty() ? "" : std::string(log.data(), strnlen(log.data(), log.size()));
+	std::vector<char>().swap(log); // libbpf never writes it again
+	if (err) {
+		Napi::Error e = MakeErrno(info.Env(), "bpf_object__load", err, path);
+		if (!text.empty()) {
+			// The last lines say why; the whole log can be megabytes.
+			size_t at = text.size();
+			for (int lines = 0; at > 0 && lines <= 40; lines += text[--at] == '\n')
+				;
+			e.Set("verifierLog", Napi::String::New(info.Env(), text.substr(at ? at + 1 : 0)));
+		}
+		throw e;
+	}
 	loaded = true;
 	return info.Env().Undefined();
 }
@@ -262,6 +280,22 @@ Napi::Value ObjectHandle::SetMapMaxEntries(const Napi::CallbackInfo &info)
 	if (err)
 		return ThrowErrno(info.Env(), "bpf_map__set_max_entries", err, name);
 	return info.Env().Undefined();
+}
+
+// setAutoload(program, on) — before load; SEC("?...") programs start with autoload off.
+Napi::Value ObjectHandle::SetAutoload(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string name = ArgStr(info, 0, "name");
+	if (!HasArg(info, 1) || !info[1].IsBoolean())
+		throw Napi::TypeError::New(env, "argument 'on' must be a boolean");
+	struct bpf_program *p = bpf_object__find_program_by_name(Get(env, "bpf_program__set_autoload"), name.c_str());
+	if (!p)
+		return ThrowErrno(env, "bpf_program__set_autoload", ENOENT, "no program " + name + " in " + path);
+	int err = bpf_program__set_autoload(p, info[1].As<Napi::Boolean>().Value());
+	if (err)
+		return ThrowErrno(env, "bpf_program__set_autoload", err, name);
+	return env.Undefined();
 }
 
 // Global variables (const volatile in .rodata, others in .data/.bss) from the object's BTF.

@@ -82,6 +82,8 @@ export interface OpenOptions {
    * in .rodata that the verifier then treats as constants. Each exactly the variable's size.
    */
   globals?: Readonly<Record<string, Buffer>>;
+  /** Programs to load or skip, overriding their section (SEC("?xdp") starts skipped). */
+  autoload?: Readonly<Record<string, boolean>>;
 }
 
 /** An ELF BPF object: open, adjust, load, then take maps and programs out of it. */
@@ -100,6 +102,7 @@ export class BpfObject {
     try {
       for (const [name, n] of Object.entries(opts.maxEntries ?? {})) raw.setMapMaxEntries(name, n);
       for (const [name, v] of Object.entries(opts.globals ?? {})) raw.setGlobal(name, v);
+      for (const [name, on] of Object.entries(opts.autoload ?? {})) raw.setAutoload(name, on);
       if (opts.pinDir !== undefined) obj.preparePins(opts.pinDir);
     } catch (e) {
       raw.close();
@@ -130,7 +133,10 @@ export class BpfObject {
     }
   }
 
-  /** Verifies and loads every program, creating (or reusing pinned) maps. */
+  /**
+   * Verifies and loads every program, creating (or reusing pinned) maps. A verifier
+   * rejection's NativeError carries the log's last lines (see verifierLog()).
+   */
   load(): void {
     this.raw.load();
     this.loaded = true;
@@ -172,6 +178,13 @@ export class BpfObject {
   close(): void {
     this.raw.close();
   }
+}
+
+/** The verifier's last words, when a load failed because a program was refused. */
+export function verifierLog(e: unknown): string | undefined {
+  if (!(e instanceof NativeError)) return undefined;
+  const log = (e as NativeError & { verifierLog?: unknown }).verifierLog;
+  return typeof log === 'string' ? log : undefined;
 }
 
 function ensureBpffsFor(dir: string): void {

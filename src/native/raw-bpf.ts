@@ -53,6 +53,8 @@ export interface RawObjectHandle {
   setMapMaxEntries(name: string, maxEntries: number): void;
   /** Global variables from the object's BTF: where each lives in its section's map. */
   globals(): RawGlobal[];
+  /** Before load: whether a program is loaded (SEC("?...") programs start off). */
+  setAutoload(name: string, on: boolean): void;
   /** Before load: sets a global's initial value (exactly its size). */
   setGlobal(name: string, value: Buffer): void;
   close(): void;

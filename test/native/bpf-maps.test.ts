@@ -15,6 +15,7 @@ import {
   ensureBpffs,
   possibleCpus,
   progRun,
+  verifierLog,
   XdpAction,
 } from '../../src/native/bpf.js';
 import { NativeError } from '../../src/native/errors.js';
@@ -252,5 +253,12 @@ describe('BPF errors reach JS with errno names, the process alive', () => {
     expect(() => BpfObject.open(SELFTEST, { globals: { st_verdict: u64(1) } })).toThrow(/must be 4 bytes/);
     await expectNativeError(() => BpfObject.open(SELFTEST, { globals: { nope: u32(1) } }), 'ENOENT');
     await expectNativeError(() => dflt.setGlobal('st_verdict', u32(1)), 'EBUSY');
+  });
+
+  test('a program the verifier refuses fails the load with EACCES and the log', async () => {
+    const e = await expectNativeError(() => BpfObject.load(SELFTEST, { autoload: { xsw_st_unsafe: true } }), 'EACCES', 'bpf_object__load');
+    expect(verifierLog(e)).toMatch(/invalid access to packet/);
+    expect(verifierLog(e)!.split('\n').length).toBeLessThanOrEqual(42);
+    loadSelftest(); // skipped by default ("?xdp"), so the object loads
   });
 });

@@ -29,11 +29,14 @@ export interface Meter {
 
 const KNOWN_FLAGS = OFPMF.KBPS | OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS;
 
-/** Bucket depth: the band's burst when BURST is set, else 100 ms of its rate (at least one large frame). */
+/**
+ * Bucket depth: the band's burst when BURST is set, else 10 ms of its rate but at least
+ * ten full-size frames (or packets), so that frame-sized quanta do not eat the rate.
+ */
 function capacity(flags: number, b: MeterBand): number {
   const pkt = (flags & OFPMF.PKTPS) !== 0;
   if (flags & OFPMF.BURST && b.burst_size > 0) return pkt ? b.burst_size * 1000 : b.burst_size * 1000;
-  return pkt ? Math.max(b.rate * 100, 1000) : Math.max(b.rate * 100, 1518 * 8);
+  return pkt ? Math.max(b.rate * 10, 10 * 1000) : Math.max(b.rate * 10, 10 * 1518 * 8);
 }
 
 function bands(flags: number, bs: readonly MeterBand[]): BandState[] {

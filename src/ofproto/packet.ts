@@ -1,0 +1,223 @@
+// src/ofproto/packet.ts — parses a frame into OXM field values (Ethernet, two VLAN tags,
+// PBB, MPLS, ARP, IPv4 with fragments, IPv6 with extension headers and ND, TCP, UDP,
+// SCTP, ICMP, ICMPv6) and records where each header sits, so rewrite.ts can change
+// the bytes in place. The parse follows the flow key the BPF parser fills (design.md).
+import type { FlowKey } from './match.js';
+
+export const ETH = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MC: 0x8848, PBB: 0x88e7 } as const;
+export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17, SCTP: 132, ICMPV6: 58 } as const;
+/** ofp_ipv6exthdr_flags. */
+export const OFPIEH = { NONEXT: 1, ESP: 2, AUTH: 4, DEST: 8, FRAG: 16, ROUTER: 32, HOP: 64, UNREP: 128, UNSEQ: 256 } as const;
+
+export interface Layout {
+  /** Offset of each VLAN tag (TPID), outermost first. */
+  vlans: number[];
+  /** Offset of the ethertype that follows the VLAN tags. */
+  ethTypeAt: number;
+  ethType: number;
+  /** PBB I-TAG offset (after the 0x88e7 ethertype). */
+  itag?: number;
+  /** Offset of the outermost MPLS label stack entry. */
+  mpls?: number;
+  /** Offset of the L3 header (IPv4/IPv6/ARP), and where the payload after MPLS starts. */
+  l3?: number;
+  l3Kind?: 'ipv4' | 'ipv6' | 'arp';
+  /** Offset of the byte holding the L4 protocol number (IPv4 proto or the last IPv6 next-header). */
+  protoAt?: number;
+  ipProto?: number;
+  /** Offset of the transport header, when the packet is not a later fragment. */
+  l4?: number;
+  /** Bytes of the L4 segment (IPv4 total length or IPv6 payload length minus extension headers). */
+  l4Len?: number;
+}
+
+const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
+const u32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+function big(b: Uint8Array, o: number, n: number): bigint {
+  let v = 0n;
+  for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[o + i] ?? 0);
+  return v;
+}
+const has = (b: Uint8Array, o: number, n: number) => o + n <= b.length;
+
+/** Pipeline fields that are not in the packet: in_port, metadata, tunnel id, registers. */
+export interface PipelineFields {
+  in_port: number;
+  metadata: bigint;
+  tunnel_id: bigint;
+  regs?: readonly bigint[];
+}
+
+const EXT: Record<number, number> = { 0: OFPIEH.HOP, 43: OFPIEH.ROUTER, 44: OFPIEH.FRAG, 60: OFPIEH.DEST, 51: OFPIEH.AUTH, 50: OFPIEH.ESP };
+/** RFC 8200 §4.1 preferred order; a destination options header may come first or last. */
+const RANK: Record<number, number> = { 0: 0, 60: 1, 43: 2, 44: 3, 51: 4, 50: 5 };
+
+/** Parses `b`, returning the flow key and the header layout. */
+export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout: Layout } {
+  const key: FlowKey = {
+    IN_PORT: BigInt(pf.in_port),
+    IN_PHY_PORT: BigInt(pf.in_port),
+    METADATA: pf.metadata,
+    TUNNEL_ID: pf.tunnel_id,
+    NXM_NX_TUN_ID: pf.tunnel_id,
+    VLAN_VID: 0n,
+  };
+  for (let i = 0; i < 16; i++) key[`NXM_NX_REG${i}` as 'NXM_NX_REG0'] = pf.regs?.[i] ?? 0n;
+  const layout: Layout = { vlans: [], ethTypeAt: 12, ethType: 0 };
+  if (b.length < 14) return { key, layout };
+  key.ETH_DST = big(b, 0, 6);
+  key.ETH_SRC = big(b, 6, 6);
+  let o = 12;
+  let type = u16(b, o);
+  while ((type === ETH.VLAN || type === ETH.QINQ) && has(b, o, 6)) {
+    if (layout.vlans.length === 0) {
+      const tci = u16(b, o + 2);
+      key.VLAN_VID = BigInt((tci & 0xfff) | 0x1000);
+      key.VLAN_PCP = BigInt(tci >> 13);
+    }
+    layout.vlans.push(o);
+    o += 4;
+    type = u16(b, o);
+  }
+  layout.ethTypeAt = o;
+  layout.ethType = type;
+  key.ETH_TYPE = BigInt(type);
+  o += 2;
+  if (type === ETH.PBB) {
+    if (has(b, o, 4)) {
+      layout.itag = o;
+      key.PBB_ISID = BigInt(u32(b, o) & 0xffffff);
+    }
+    return { key, layout };
+  }
+  if (type === ETH.MPLS || type === ETH.MPLS_MC) {
+    if (has(b, o, 4)) {
+      layout.mpls = o;
+      const e = u32(b, o);
+      key.MPLS_LABEL = BigInt(e >>> 12);
+      key.MPLS_TC = BigInt((e >> 9) & 7);
+      key.MPLS_BOS = BigInt((e >> 8) & 1);
+    }
+    return { key, layout };
+  }
+  if (type === ETH.ARP && has(b, o, 28)) {
+    layout.l3 = o;
+    layout.l3Kind = 'arp';
+    key.ARP_OP = BigInt(u16(b, o + 6));
+    key.ARP_SHA = big(b, o + 8, 6);
+    key.ARP_SPA = big(b, o + 14, 4);
+    key.ARP_THA = big(b, o + 18, 6);
+    key.ARP_TPA = big(b, o + 24, 4);
+    return { key, layout };
+  }
+  if (type === ETH.IPV4 && has(b, o, 20)) {
+    layout.l3 = o;
+    layout.l3Kind = 'ipv4';
+    const ihl = (b[o]! & 0xf) * 4;
+    const tos = b[o + 1]!;
+    key.IP_DSCP = BigInt(tos >> 2);
+    key.IP_ECN = BigInt(tos & 3);
+    key.IP_PROTO = BigInt(b[o + 9]!);
+    key.IPV4_SRC = big(b, o + 12, 4);
+    key.IPV4_DST = big(b, o + 16, 4);
+    layout.protoAt = o + 9;
+    layout.ipProto = b[o + 9]!;
+    const fragOffset = u16(b, o + 6) & 0x1fff;
+    if (fragOffset === 0) {
+      layout.l4 = o + ihl;
+      layout.l4Len = Math.min(u16(b, o + 2), b.length - o) - ihl;
+      l4(b, layout.l4, layout.ipProto, key, false);
+    }
+    return { key, layout };
+  }
+  if (type === ETH.IPV6 && has(b, o, 40)) {
+    layout.l3 = o;
+    layout.l3Kind = 'ipv6';
+    const w = u32(b, o);
+    const tc = (w >>> 20) & 0xff;
+    key.IP_DSCP = BigInt(tc >> 2);
+    key.IP_ECN = BigInt(tc & 3);
+    key.IPV6_FLABEL = BigInt(w & 0xfffff);
+    key.IPV6_SRC = big(b, o + 8, 16);
+    key.IPV6_DST = big(b, o + 24, 16);
+    const end = Math.min(b.length, o + 40 + u16(b, o + 4));
+    let nxt = b[o + 6]!;
+    let protoAt = o + 6;
+    let p = o + 40;
+    let ext = 0;
+    let rank = -1;
+    let later = false;
+    const seen = new Set<number>();
+    while (nxt in EXT && has(b, p, 2)) {
+      const bit = EXT[nxt]!;
+      if (seen.has(nxt) && !(nxt === 60 && seen.size > 0)) ext |= OFPIEH.UNREP;
+      const r = nxt === 60 && rank >= 2 ? 6 : RANK[nxt]!;
+      if (r < rank) ext |= OFPIEH.UNSEQ;
+      rank = r;
+      seen.add(nxt);
+      ext |= bit;
+      if (nxt === 44 && (u16(b, p + 2) & 0xfff8) !== 0) later = true;
+      if (nxt === 50) {
+        // ESP hides everything after it.
+        nxt = -1;
+        break;
+      }
+      const len = nxt === 51 ? (b[p + 1]! + 2) * 4 : nxt === 44 ? 8 : (b[p + 1]! + 1) * 8;
+      protoAt = p;
+      nxt = b[p]!;
+      p += len;
+    }
+    if (nxt === 59) ext |= OFPIEH.NONEXT;
+    key.IPV6_EXTHDR = BigInt(ext);
+    if (nxt >= 0) {
+      key.IP_PROTO = BigInt(nxt);
+      layout.protoAt = protoAt;
+      layout.ipProto = nxt;
+      if (!later && p <= end) {
+        layout.l4 = p;
+        layout.l4Len = end - p;
+        l4(b, p, nxt, key, true);
+      }
+    }
+    return { key, layout };
+  }
+  return { key, layout };
+}
+
+function l4(b: Uint8Array, o: number, proto: number, key: FlowKey, v6: boolean): void {
+  switch (proto) {
+    case IPPROTO.TCP:
+      if (has(b, o, 4)) [key.TCP_SRC, key.TCP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
+      return;
+    case IPPROTO.UDP:
+      if (has(b, o, 4)) [key.UDP_SRC, key.UDP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
+      return;
+    case IPPROTO.SCTP:
+      if (has(b, o, 4)) [key.SCTP_SRC, key.SCTP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
+      return;
+    case IPPROTO.ICMP:
+      if (!v6 && has(b, o, 2)) [key.ICMPV4_TYPE, key.ICMPV4_CODE] = [BigInt(b[o]!), BigInt(b[o + 1]!)];
+      return;
+    case IPPROTO.ICMPV6: {
+      if (!v6 || !has(b, o, 4)) return;
+      const type = b[o]!;
+      key.ICMPV6_TYPE = BigInt(type);
+      key.ICMPV6_CODE = BigInt(b[o + 1]!);
+      if ((type === 135 || type === 136) && has(b, o, 24)) {
+        key.IPV6_ND_TARGET = big(b, o + 8, 16);
+        // An absent link-layer address option reads as zero, as in OVS.
+        const want = type === 135 ? 1 : 2;
+        let ll = 0n;
+        for (let p = o + 24; has(b, p, 8) && b[p + 1]! > 0; p += b[p + 1]! * 8) {
+          if (b[p] === want) {
+            ll = big(b, p + 2, 6);
+            break;
+          }
+        }
+        if (type === 135) key.IPV6_ND_SLL = ll;
+        else key.IPV6_ND_TLL = ll;
+      }
+      return;
+    }
+  }
+}

@@ -1,0 +1,366 @@
+// src/ofproto/trace.ts — the reference interpreter: one frame arriving on a port, run
+// through the pipeline model (tables, instructions, action set, groups, meters), gives
+// the frames that leave and where, the packet-ins and the counters it touched. It is
+// the semantics the XDP datapath must reproduce, its slow path, and its tests' oracle.
+import type { Action } from '../../proto/openflow/actions.js';
+import { OFPCML_NO_BUFFER, OFPG, OFPP, OFPPC, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
+import type { OxmEntry } from '../../proto/openflow/oxm.js';
+import { actionSetList, writeActions } from './actions.js';
+import type { FlowEntry } from './classifier.js';
+import type { Group } from './group.js';
+import { bigintToOxm, oxmToBigint } from './match.js';
+import { meterPacket } from './meter.js';
+import type { Pipeline } from './pipeline.js';
+import { portLive } from './port.js';
+import { copyTtlIn, copyTtlOut, decMplsTtl, decNwTtl, Pkt, popMpls, popPbb, popVlan, pushMpls, pushPbb, pushVlan, setField, setMplsTtl, setNwTtl } from './rewrite.js';
+import { OFPGT, OFPR } from './types.js';
+
+export interface TraceOutput {
+  port: number;
+  frame: Buffer;
+  queue_id?: number;
+}
+
+/** OFPT_PACKET_IN (§7.4.1), as data. */
+export interface PacketIn {
+  buffer_id: number;
+  total_len: number;
+  reason: number;
+  table_id: number;
+  cookie: bigint;
+  match: OxmEntry[];
+  data: Buffer;
+}
+
+export interface TraceCounters {
+  /** Flow entries hit, in order. */
+  entries: FlowEntry[];
+  /** Tables looked up; `missed` those where nothing matched. */
+  tables: number[];
+  missed: number[];
+  groups: number[];
+  meters: number[];
+}
+
+export interface TraceResult {
+  outputs: TraceOutput[];
+  packetIns: PacketIn[];
+  counters: TraceCounters;
+  /** Why the packet stopped, when it was dropped on purpose (meter band, TTL, port config). */
+  drops: string[];
+}
+
+export interface TraceOptions {
+  /** Update the model's counters (entries, tables, groups, buckets, meters, ports). Default true. */
+  count?: boolean;
+}
+
+/** Group chains and goto_table are bounded; this guards against a model bug, not input. */
+const MAX_DEPTH = 64;
+
+interface Ctx {
+  p: Pipeline;
+  now: number;
+  in_port: number;
+  count: boolean;
+  res: TraceResult;
+  /** The entry whose actions run now (packet-in table_id and cookie). */
+  entry?: FlowEntry;
+  table_id: number;
+  depth: number;
+  /** Size at ingress, for flow/table byte counters. */
+  bytes: number;
+}
+
+/** Runs `frame`, received on `in_port` at time `now` (ms), through the pipeline. */
+export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: number, opts: TraceOptions = {}): TraceResult {
+  const ctx = newCtx(p, in_port, frame, now, opts);
+  const port = p.ports.get(in_port);
+  if (port && ctx.count) {
+    port.counters.rx_packets++;
+    port.counters.rx_bytes += BigInt(frame.length);
+  }
+  if (port && port.desc.config & (OFPPC.NO_RECV | OFPPC.PORT_DOWN)) {
+    ctx.res.drops.push(`port ${in_port} does not receive (config 0x${port.desc.config.toString(16)})`);
+    if (ctx.count) port.counters.rx_dropped++;
+    return ctx.res;
+  }
+  runTables(ctx, new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n }), 0);
+  return ctx.res;
+}
+
+/** OFPT_PACKET_OUT: runs `actions` on `frame` as if received on `in_port` (OFPP_CONTROLLER when none). */
+export function packetOut(p: Pipeline, in_port: number, actions: readonly Action[], frame: Uint8Array, now: number, opts: TraceOptions = {}): TraceResult {
+  const ctx = newCtx(p, in_port, frame, now, opts);
+  runActions(ctx, new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n }), actions);
+  return ctx.res;
+}
+
+function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, opts: TraceOptions): Ctx {
+  return {
+    p,
+    now,
+    in_port,
+    count: opts.count ?? true,
+    res: { outputs: [], packetIns: [], counters: { entries: [], tables: [], missed: [], groups: [], meters: [] }, drops: [] },
+    table_id: 0,
+    depth: 0,
+    bytes: frame.length,
+  };
+}
+
+function runTables(ctx: Ctx, pk: Pkt, first: number): void {
+  const set = new Map<string, Action>();
+  let table_id = first;
+  for (;;) {
+    const t = ctx.p.tables[table_id]!;
+    ctx.table_id = table_id;
+    ctx.res.counters.tables.push(table_id);
+    if (ctx.count) t.lookup_count++;
+    const e = t.lookup(pk.key);
+    if (!e) {
+      // OF1.3 §5.4: without a table-miss entry the packet is dropped.
+      ctx.res.counters.missed.push(table_id);
+      ctx.res.drops.push(`table ${table_id} miss`);
+      break;
+    }
+    ctx.entry = e;
+    ctx.res.counters.entries.push(e);
+    if (ctx.count) {
+      t.matched_count++;
+      e.packet_count++;
+      e.byte_count += BigInt(ctx.bytes);
+      e.last_used = ctx.now;
+    }
+    let next: number | undefined;
+    // Instructions run in the spec's order whatever their order in the entry (§5.9).
+    const by = new Map(e.instructions.map((i) => [i.type, i]));
+    const meter = by.get('METER');
+    if (meter?.type === 'METER') {
+      const m = ctx.p.meters.get(meter.meter_id);
+      if (m) {
+        ctx.res.counters.meters.push(m.meter_id);
+        const band = meterPacket(m, pk.data.length, ctx.now);
+        if (band?.type === 'DROP') {
+          ctx.res.drops.push(`meter ${m.meter_id} band drop`);
+          return;
+        }
+        if (band?.type === 'DSCP_REMARK' && pk.key.IP_DSCP !== undefined) {
+          // Raise the drop precedence (AF class low bits) by prec_level.
+          const dscp = Number(pk.key.IP_DSCP);
+          setField(pk, 'IP_DSCP', BigInt(Math.min(63, dscp + 2 * band.prec_level)));
+        }
+      }
+    }
+    const applyI = by.get('APPLY_ACTIONS');
+    if (applyI?.type === 'APPLY_ACTIONS') runActions(ctx, pk, applyI.actions);
+    if (by.has('CLEAR_ACTIONS')) set.clear();
+    const writeI = by.get('WRITE_ACTIONS');
+    if (writeI?.type === 'WRITE_ACTIONS') writeActions(set, writeI.actions);
+    const wm = by.get('WRITE_METADATA');
+    if (wm?.type === 'WRITE_METADATA') {
+      pk.pf.metadata = (pk.pf.metadata & ~wm.metadata_mask) | (wm.metadata & wm.metadata_mask);
+      pk.reparse();
+    }
+    const gt = by.get('GOTO_TABLE');
+    if (gt?.type === 'GOTO_TABLE') next = gt.table_id;
+    if (next === undefined || next <= table_id) break;
+    table_id = next;
+  }
+  if (set.size) runActions(ctx, pk, actionSetList(set));
+}
+
+function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
+  for (const a of actions) {
+    switch (a.type) {
+      case 'OUTPUT':
+        output(ctx, pk, a.port, a.max_len);
+        break;
+      case 'GROUP': {
+        const g = ctx.p.groups.get(a.group_id);
+        if (g) runGroup(ctx, pk, g);
+        break;
+      }
+      case 'SET_FIELD': {
+        const f = a.field;
+        setField(pk, f.field, oxmToBigint(f.field, f.value));
+        break;
+      }
+      case 'PUSH_VLAN':
+        pushVlan(pk, a.ethertype);
+        break;
+      case 'POP_VLAN':
+        popVlan(pk);
+        break;
+      case 'PUSH_MPLS':
+        pushMpls(pk, a.ethertype);
+        break;
+      case 'POP_MPLS':
+        popMpls(pk, a.ethertype);
+        break;
+      case 'PUSH_PBB':
+        pushPbb(pk, a.ethertype);
+        break;
+      case 'POP_PBB':
+        popPbb(pk);
+        break;
+      case 'SET_QUEUE':
+        pk.queue_id = a.queue_id;
+        break;
+      case 'SET_NW_TTL':
+        setNwTtl(pk, a.nw_ttl);
+        break;
+      case 'DEC_NW_TTL':
+        if (decNwTtl(pk) === 'invalid') return invalidTtl(ctx, pk);
+        break;
+      case 'SET_MPLS_TTL':
+        setMplsTtl(pk, a.mpls_ttl);
+        break;
+      case 'DEC_MPLS_TTL':
+        if (decMplsTtl(pk) === 'invalid') return invalidTtl(ctx, pk);
+        break;
+      case 'COPY_TTL_OUT':
+        copyTtlOut(pk);
+        break;
+      case 'COPY_TTL_IN':
+        copyTtlIn(pk);
+        break;
+      default:
+        // validateActions admits nothing else; a Nicira action here is a model bug.
+        ctx.res.drops.push(`action ${a.type} not implemented`);
+        return;
+    }
+  }
+}
+
+/** A TTL that would reach zero drops the packet; OVS and the spec send it to no one by default. */
+function invalidTtl(ctx: Ctx, _pk: Pkt): void {
+  ctx.res.drops.push('invalid ttl');
+}
+
+function liveGroup(ctx: Ctx, id: number, depth = 0): boolean {
+  const g = ctx.p.groups.get(id);
+  if (!g || depth > MAX_DEPTH) return false;
+  return g.buckets.some((b) => bucketLive(ctx, b, depth + 1));
+}
+function bucketLive(ctx: Ctx, b: Group['buckets'][number], depth = 0): boolean {
+  if (b.watch_port !== OFPP.ANY && !portLive(ctx.p, b.watch_port)) return false;
+  if (b.watch_group !== OFPG.ANY && !liveGroup(ctx, b.watch_group, depth)) return false;
+  return true;
+}
+
+/** FNV-1a over the L2-L4 fields: the select group's flow hash. */
+function flowHash(pk: Pkt): number {
+  const k = pk.key;
+  const parts = [k.ETH_SRC, k.ETH_DST, k.ETH_TYPE, k.VLAN_VID, k.IPV4_SRC, k.IPV4_DST, k.ARP_SPA, k.ARP_TPA, k.IPV6_SRC, k.IPV6_DST, k.IP_PROTO, k.TCP_SRC, k.TCP_DST, k.UDP_SRC, k.UDP_DST, k.SCTP_SRC, k.SCTP_DST];
+  let h = 0x811c9dc5;
+  for (const c of parts.map((x) => (x ?? 0n).toString(16)).join('|')) {
+    h ^= c.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // Final avalanche so nearby keys spread across buckets.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+function runGroup(ctx: Ctx, pk: Pkt, g: Group): void {
+  if (ctx.depth++ > MAX_DEPTH) {
+    ctx.res.drops.push(`group chain deeper than ${MAX_DEPTH}`);
+    return;
+  }
+  ctx.res.counters.groups.push(g.group_id);
+  if (ctx.count) {
+    g.packet_count++;
+    g.byte_count += BigInt(pk.data.length);
+  }
+  // Each bucket acts on its own copy: actions after the group see the packet unchanged.
+  const run = (b: Group['buckets'][number]) => {
+    if (ctx.count) {
+      b.packet_count++;
+      b.byte_count += BigInt(pk.data.length);
+    }
+    runActions(ctx, pk.clone(), b.actions);
+  };
+  switch (g.type) {
+    case OFPGT.ALL:
+      for (const b of g.buckets) run(b);
+      break;
+    case OFPGT.INDIRECT:
+      if (g.buckets[0]) run(g.buckets[0]);
+      break;
+    case OFPGT.SELECT: {
+      const live = g.buckets.filter((b) => b.weight > 0 && bucketLive(ctx, b));
+      const total = live.reduce((a, b) => a + b.weight, 0);
+      if (!total) break;
+      let x = flowHash(pk) % total;
+      const b = live.find((b) => (x -= b.weight) < 0)!;
+      run(b);
+      break;
+    }
+    case OFPGT.FF: {
+      const b = g.buckets.find((b) => bucketLive(ctx, b));
+      if (b) run(b);
+      else ctx.res.drops.push(`group ${g.group_id}: no live bucket`);
+      break;
+    }
+  }
+  ctx.depth--;
+}
+
+function emit(ctx: Ctx, pk: Pkt, port: number): void {
+  const s = ctx.p.ports.get(port);
+  if (s && s.desc.config & (OFPPC.NO_FWD | OFPPC.PORT_DOWN)) {
+    ctx.res.drops.push(`port ${port} does not forward (config 0x${s.desc.config.toString(16)})`);
+    if (ctx.count) s.counters.tx_dropped++;
+    return;
+  }
+  if (s && ctx.count) {
+    s.counters.tx_packets++;
+    s.counters.tx_bytes += BigInt(pk.data.length);
+  }
+  ctx.res.outputs.push({ port, frame: Buffer.from(pk.data), ...(pk.queue_id !== undefined ? { queue_id: pk.queue_id } : {}) });
+}
+
+function output(ctx: Ctx, pk: Pkt, port: number, max_len: number): void {
+  switch (port) {
+    case OFPP.IN_PORT:
+      return emit(ctx, pk, ctx.in_port);
+    case OFPP.ALL:
+    case OFPP.FLOOD:
+      for (const n of [...ctx.p.ports.keys()].sort((a, b) => a - b)) if (n !== ctx.in_port && n <= OFPP.MAX) emit(ctx, pk, n);
+      return;
+    case OFPP.CONTROLLER:
+      return packetIn(ctx, pk, max_len);
+    case OFPP.TABLE:
+      // Packet-out only (validateActions refuses it in flows): through the tables from 0.
+      return runTables(ctx, pk.clone(), 0);
+    case OFPP.NORMAL:
+      ctx.res.drops.push('output NORMAL not implemented');
+      return;
+    default:
+      // Sending back out of the ingress port needs OFPP_IN_PORT (§7.2.5).
+      if (port === ctx.in_port) {
+        ctx.res.drops.push(`output to in_port ${port} without OFPP_IN_PORT`);
+        return;
+      }
+      return emit(ctx, pk, port);
+  }
+}
+
+function packetIn(ctx: Ctx, pk: Pkt, max_len: number): void {
+  const inPort = ctx.p.ports.get(ctx.in_port);
+  if (inPort && inPort.desc.config & OFPPC.NO_PACKET_IN) {
+    ctx.res.drops.push(`port ${ctx.in_port} has NO_PACKET_IN`);
+    return;
+  }
+  const e = ctx.entry;
+  // A table-miss entry (priority 0, empty match) sends OFPR_NO_MATCH (§6.1.2).
+  const reason = e && e.priority === 0 && e.match.length === 0 ? OFPR.NO_MATCH : OFPR.ACTION;
+  const data = Buffer.from(max_len === OFPCML_NO_BUFFER ? pk.data : pk.data.subarray(0, max_len));
+  const match: OxmEntry[] = [{ field: 'IN_PORT', value: ctx.in_port }];
+  if (pk.pf.metadata) match.push({ field: 'METADATA', value: bigintToOxm('METADATA', pk.pf.metadata) });
+  if (pk.pf.tunnel_id) match.push({ field: 'TUNNEL_ID', value: bigintToOxm('TUNNEL_ID', pk.pf.tunnel_id) });
+  ctx.res.packetIns.push({ buffer_id: OFP_NO_BUFFER, total_len: pk.data.length, reason, table_id: ctx.table_id, cookie: e?.cookie ?? 0xffffffffffffffffn, match, data });
+}

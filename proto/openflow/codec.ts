@@ -38,8 +38,12 @@ export function decodeMessage(bytes: Uint8Array): Message | OfpError {
 }
 
 /** Encodes a message; the header's version, type and length are filled in. */
+const shared = new Writer();
+
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new Writer();
+  // One scratch buffer for every message: done() copies out exactly the bytes written.
+  const w = shared;
+  w.pos = 0;
   messageRegistry.write(w, m);
   w.patch8(0, OFP_VERSION);
   return w.done();

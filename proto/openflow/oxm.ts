@@ -178,20 +178,46 @@ function writeValue(w: Writer, row: OxmRow, v: OxmValue, name: string): void {
       if (typeof v !== 'string' || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v)) throw new EncodeError(`${name}: bad MAC ${String(v)}`);
       return w.bytes(parseMac(v));
     case 'ipv4': {
-      const parts = typeof v === 'string' ? v.split('.').map(Number) : [];
-      if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) throw new EncodeError(`${name}: bad IPv4 ${String(v)}`);
-      return parts.forEach((p) => w.u8(p));
+      const n = typeof v === 'string' ? parseIpv4(v) : -1;
+      if (n < 0) throw new EncodeError(`${name}: bad IPv4 ${String(v)}`);
+      w.u32(n);
+      return;
     }
     case 'ipv6':
       if (typeof v !== 'string') throw new EncodeError(`${name}: bad IPv6 ${String(v)}`);
       return w.bytes(parseIpv6(v));
     case 'uint': {
+      if (row.width <= 4) {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (row.width * 8)) throw new EncodeError(`${name}: ${String(v)} does not fit ${row.width} bytes`);
+        for (let i = row.width - 1; i >= 0; i--) w.u8(Math.floor(v / 2 ** (i * 8)) & 0xff);
+        return;
+      }
       const n = BigInt(v);
       if (n < 0n || n >> BigInt(row.width * 8) !== 0n) throw new EncodeError(`${name}: ${v} does not fit ${row.width} bytes`);
-      if (row.width <= 4 ? typeof v !== 'number' : typeof v !== 'bigint') throw new EncodeError(`${name}: expects a ${row.width <= 4 ? 'number' : 'bigint'}`);
+      if (typeof v !== 'bigint') throw new EncodeError(`${name}: expects a bigint`);
       for (let i = row.width - 1; i >= 0; i--) w.u8(Number((n >> BigInt(i * 8)) & 0xffn));
     }
   }
+}
+
+/** Dotted quad to a 32-bit number, -1 if malformed. */
+export function parseIpv4(s: string): number {
+  let n = 0;
+  let part = -1;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (part < 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = -1;
+    } else if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + c - 48;
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  if (part < 0 || dots !== 3) return -1;
+  return n * 256 + part;
 }
 
 export function formatIpv6(bytes: Uint8Array): string {

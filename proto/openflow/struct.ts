@@ -304,6 +304,8 @@ export interface Struct<T> extends Codec<T> {
   /** Bytes before the first variable-size field: the spec's `sizeof`. */
   readonly fixedSize: number;
   readonly fields: readonly Field[];
+  /** Reads the fields into `out` (a registry passes one already holding `type`). */
+  readInto(r: Reader, out: object): void;
 }
 
 /**
@@ -329,8 +331,71 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
     const hc = c as HiddenCodec;
     if (hc.role === 'lenOf') lenTargets.set(hc.target!, hc);
   }
+  // Per-field facts worked out once, so reads and writes allocate nothing but the value.
+  const plan = fields.map(([fname, c]) => {
+    const hc = c as HiddenCodec;
+    return {
+      fname,
+      codec: c,
+      role: hc.role,
+      size: c.size ?? 0,
+      base: hc.base,
+      label: `${name}.${hc.role === 'len' ? 'length' : hc.role === 'lenOf' ? `${hc.target}_len` : fname}`,
+      lenSlot: hc.role === 'lenOf' ? [...lenTargets.keys()].indexOf(hc.target!) : fname !== '' && lenTargets.has(fname) ? [...lenTargets.keys()].indexOf(fname) : -1,
+    };
+  });
+  const nLens = lenTargets.size;
   const totalSize = variable || opts.align8 ? undefined : size;
   const fixedSize = size;
+
+  const readInto = (r: Reader, out: Record<string, unknown>): void => {
+    const start = r.pos;
+    r.need(fixedSize, name);
+    const savedEnd = r.end;
+    const lens = nLens ? new Array<number>(nLens) : undefined;
+    let stop = -1;
+    for (let i = 0; i < plan.length; i++) {
+      const f = plan[i]!;
+      switch (f.role) {
+        case 'pad':
+        case 'hdr':
+          r.need(f.size, f.label);
+          r.pos += f.size;
+          continue;
+        case 'len': {
+          const n = f.base!.read(r, f.label);
+          if (n < fixedSize || start + n > savedEnd) throw new OfpError(r.lenError, { field: f.label, why: `${n}` });
+          stop = start + n;
+          r.end = stop;
+          continue;
+        }
+        case 'lenOf':
+          lens![f.lenSlot] = f.base!.read(r, f.label);
+          continue;
+      }
+      if (f.lenSlot < 0) {
+        out[f.fname] = f.codec.read(r, f.label);
+        continue;
+      }
+      const n = lens![f.lenSlot]!;
+      r.need(n, f.label);
+      const outer = r.end;
+      const fieldEnd = r.pos + n;
+      r.end = fieldEnd;
+      out[f.fname] = f.codec.read(r, f.label);
+      if (r.pos !== fieldEnd) throw new OfpError(r.lenError, { field: f.label, why: `${fieldEnd - r.pos} bytes left over` });
+      r.end = outer;
+    }
+    if (stop >= 0) {
+      if (r.pos !== stop) throw new OfpError(r.lenError, { field: name, why: `${stop - r.pos} bytes left over` });
+      r.end = savedEnd;
+      if (opts.align8) {
+        const padded = start + ((stop - start + 7) & ~7);
+        if (padded > r.end) throw new OfpError(r.lenError, { field: name, why: 'padding missing' });
+        r.pos = padded;
+      }
+    }
+  };
 
   return {
     name,
@@ -338,74 +403,38 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
     size: totalSize,
     fixedSize,
     fields,
+    readInto: readInto as Struct<Infer<Fs>>['readInto'],
     read(r) {
-      const start = r.pos;
-      r.need(fixedSize, name);
-      const savedEnd = r.end;
       const out: Record<string, unknown> = {};
-      const lens = new Map<string, number>();
-      let stop: number | undefined;
-      for (const [fname, c] of fields) {
-        const hc = c as HiddenCodec;
-        const label = `${name}.${fname}`;
-        switch (hc.role) {
-          case 'pad':
-          case 'hdr':
-            r.need(hc.size!, label);
-            r.pos += hc.size!;
-            continue;
-          case 'len': {
-            const n = hc.base!.read(r, `${name}.length`);
-            if (n < fixedSize || start + n > savedEnd) throw new OfpError(r.lenError, { field: `${name}.length`, why: `${n}` });
-            stop = start + n;
-            r.end = stop;
-            continue;
-          }
-          case 'lenOf':
-            lens.set(hc.target!, hc.base!.read(r, `${name}.${hc.target}_len`));
-            continue;
-        }
-        const n = lens.get(fname);
-        if (n === undefined) out[fname] = c.read(r, label);
-        else out[fname] = r.within(n as number, label, r.lenError, () => c.read(r, label));
-      }
-      if (stop !== undefined) {
-        if (r.pos !== stop) throw new OfpError(r.lenError, { field: name, why: `${stop - r.pos} bytes left over` });
-        r.end = savedEnd;
-        if (opts.align8) {
-          const padded = start + ((stop - start + 7) & ~7);
-          if (padded > r.end) throw new OfpError(r.lenError, { field: name, why: 'padding missing' });
-          r.pos = padded;
-        }
-      }
+      readInto(r, out);
       return out as Infer<Fs>;
     },
     write(w, v) {
       const start = w.pos;
       const value = v as Record<string, unknown>;
       let selfAt = -1;
-      const lenAt = new Map<string, number>();
-      for (const [fname, c] of fields) {
-        const hc = c as HiddenCodec;
-        switch (hc.role) {
+      const lenAt = nLens ? new Array<number>(nLens) : undefined;
+      for (let i = 0; i < plan.length; i++) {
+        const f = plan[i]!;
+        switch (f.role) {
           case 'pad':
           case 'hdr':
-            w.zeros(hc.size!);
+            w.zeros(f.size);
             continue;
           case 'len':
             selfAt = w.pos;
-            w.zeros(hc.size!);
+            w.zeros(f.size);
             continue;
           case 'lenOf':
-            lenAt.set(hc.target!, w.pos);
-            w.zeros(hc.size!);
+            lenAt![f.lenSlot] = w.pos;
+            w.zeros(f.size);
             continue;
         }
         const at = w.pos;
-        if (!(fname in value)) throw new EncodeError(`${name}.${fname} missing`);
-        c.write(w, value[fname]);
-        const lat = lenAt.get(fname);
-        if (lat !== undefined) patch(w, lenTargets.get(fname)!, lat as number, w.pos - at);
+        const x = value[f.fname];
+        if (x === undefined) throw new EncodeError(`${f.label} missing`);
+        f.codec.write(w, x);
+        if (f.lenSlot >= 0) patch(w, lenTargets.get(f.fname)!, lenAt![f.lenSlot]!, w.pos - at);
       }
       if (selfAt >= 0) patch(w, selfLen!, selfAt, w.pos - start);
       if (opts.align8) w.zeros(((w.pos - start + 7) & ~7) - (w.pos - start));
@@ -532,9 +561,18 @@ export function registry<const R extends Record<string, Row>, const L extends Re
     if (len < body.fixedSize || (body.size !== undefined && len !== body.size)) {
       throw new OfpError(layout.badLen, { field: `${body.name}.len`, why: `${len}` });
     }
-    const value = r.within(len, body.name, layout.badLen, () => body.read(r, field)) as object;
+    const outer = r.end;
+    const savedLenError = r.lenError;
+    const stop = start + len;
+    r.end = stop;
+    r.lenError = layout.badLen;
+    const out = { type: name } as Record<string, unknown>;
+    body.readInto(r, out);
+    if (r.pos !== stop) throw new OfpError(layout.badLen, { field: body.name, why: `${stop - r.pos} bytes left over` });
+    r.end = outer;
+    r.lenError = savedLenError;
     if (layout.align === 'exclude') skipPad(r, start, len);
-    return { type: name, ...value } as V;
+    return out as V;
   };
 
   const skipPad = (r: Reader, start: number, len: number) => {

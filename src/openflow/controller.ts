@@ -137,11 +137,25 @@ export class ControllerConnection extends EventEmitter<ControllerConnectionEvent
     };
     this.on('message', listener);
     try {
+      // Batched into ~64 KB writes: one write per message costs more than encoding it.
+      let batch: Uint8Array[] = [];
+      let size = 0;
+      const flush = async () => {
+        if (!batch.length) return;
+        const ok = this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size));
+        batch = [];
+        size = 0;
+        if (!ok) await new Promise((r) => this.socket.once('drain', r));
+      };
       for (const m of msgs) {
         const xid = this.nextXid();
         mine.add(xid);
-        if (!this.socket.write(encodeMessage({ ...m, xid } as Message))) await new Promise((r) => this.socket.once('drain', r));
+        const b = encodeMessage({ ...m, xid } as Message);
+        batch.push(b);
+        size += b.length;
+        if (size >= 65536) await flush();
       }
+      await flush();
       await this.barrier();
     } finally {
       this.off('message', listener);

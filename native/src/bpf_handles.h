@@ -70,6 +70,7 @@ class MapHandle : public Napi::ObjectWrap<MapHandle> {
 
     private:
 	Napi::Value Info(const Napi::CallbackInfo &info);
+	Napi::Value FdValue(const Napi::CallbackInfo &info);
 	Napi::Value Lookup(const Napi::CallbackInfo &info);
 	Napi::Value Update(const Napi::CallbackInfo &info);
 	Napi::Value Delete(const Napi::CallbackInfo &info);
@@ -92,6 +93,7 @@ class ProgHandle : public Napi::ObjectWrap<ProgHandle> {
 
     private:
 	Napi::Value Info(const Napi::CallbackInfo &info);
+	Napi::Value FdValue(const Napi::CallbackInfo &info);
 	Napi::Value Pin(const Napi::CallbackInfo &info);
 	Napi::Value Close(const Napi::CallbackInfo &info);
 };

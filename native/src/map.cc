@@ -22,6 +22,7 @@ Napi::Function MapHandle::Class(Napi::Env env)
 	return DefineClass(env, "MapHandle",
 			   {
 				   InstanceMethod("info", &MapHandle::Info),
+				   InstanceMethod("fd", &MapHandle::FdValue),
 				   InstanceMethod("lookup", &MapHandle::Lookup),
 				   InstanceMethod("update", &MapHandle::Update),
 				   InstanceMethod("delete", &MapHandle::Delete),
@@ -70,6 +71,12 @@ static Napi::Buffer<uint8_t> SizedBuf(const Napi::CallbackInfo &info, size_t i, 
 static void *KeyPtr(Napi::Buffer<uint8_t> &b)
 {
 	return b.Length() ? b.Data() : nullptr;
+}
+
+// The fd number, for values that hold one (map-in-map, a devmap entry's egress program).
+Napi::Value MapHandle::FdValue(const Napi::CallbackInfo &info)
+{
+	return Napi::Number::New(info.Env(), Fd(info.Env(), "fd"));
 }
 
 Napi::Value MapHandle::Info(const Napi::CallbackInfo &info)

@@ -456,6 +456,7 @@ Napi::Function ProgHandle::Class(Napi::Env env)
 	return DefineClass(env, "ProgHandle",
 			   {
 				   InstanceMethod("info", &ProgHandle::Info),
+				   InstanceMethod("fd", &ProgHandle::FdValue),
 				   InstanceMethod("pin", &ProgHandle::Pin),
 				   InstanceMethod("close", &ProgHandle::Close),
 			   });
@@ -481,6 +482,11 @@ int ProgHandle::Fd(const Napi::Env &env, const char *op)
 	if (fd.fd < 0 || fd.close_requested)
 		RaiseErrno(env, op, EBADF, label + " is closed");
 	return fd.fd;
+}
+
+Napi::Value ProgHandle::FdValue(const Napi::CallbackInfo &info)
+{
+	return Napi::Number::New(info.Env(), Fd(info.Env(), "fd"));
 }
 
 Napi::Value ProgHandle::Info(const Napi::CallbackInfo &info)
@@ -527,6 +533,65 @@ static Napi::Value IsBpffs(const Napi::CallbackInfo &info)
 	return Napi::Boolean::New(info.Env(), st.f_type == BPF_FS_MAGIC);
 }
 
+// ---- feature probes -------------------------------------------------------------------
+
+// 1 → true, 0 → false, < 0 → NativeError (e.g. a type this libbpf does not know).
+static Napi::Value ProbeResult(const Napi::CallbackInfo &info, int r, const char *op, uint32_t what)
+{
+	if (r < 0)
+		return ThrowErrno(info.Env(), op, r, std::to_string(what));
+	return Napi::Boolean::New(info.Env(), r > 0);
+}
+
+static Napi::Value ProbeMapType(const Napi::CallbackInfo &info)
+{
+	uint32_t t = ArgU32(info, 0, "mapType");
+	return ProbeResult(info, libbpf_probe_bpf_map_type((enum bpf_map_type)t, nullptr), "libbpf_probe_bpf_map_type", t);
+}
+
+static Napi::Value ProbeProgType(const Napi::CallbackInfo &info)
+{
+	uint32_t t = ArgU32(info, 0, "progType");
+	return ProbeResult(info, libbpf_probe_bpf_prog_type((enum bpf_prog_type)t, nullptr), "libbpf_probe_bpf_prog_type",
+			   t);
+}
+
+static Napi::Value ProbeHelper(const Napi::CallbackInfo &info)
+{
+	uint32_t t = ArgU32(info, 0, "progType");
+	uint32_t h = ArgU32(info, 1, "helperId");
+	return ProbeResult(info, libbpf_probe_bpf_helper((enum bpf_prog_type)t, (enum bpf_func_id)h, nullptr),
+			   "libbpf_probe_bpf_helper", h);
+}
+
+// kernelHasFunc(name, module?) — whether the running kernel's BTF (or a loaded module's)
+// declares a function of that name: how kfuncs (nf_conntrack's bpf_xdp_ct_lookup, ...)
+// are probed.
+static Napi::Value KernelHasFunc(const Napi::CallbackInfo &info)
+{
+	std::string name = ArgStr(info, 0, "name");
+	std::string module = HasArg(info, 1) ? ArgStr(info, 1, "module") : "";
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return ThrowErrno(info.Env(), "btf__load_vmlinux_btf", errno);
+	struct btf *btf = vmlinux;
+	if (!module.empty()) {
+		btf = btf__load_module_btf(module.c_str(), vmlinux);
+		if (!btf) {
+			int err = errno;
+			btf__free(vmlinux);
+			if (err == ENOENT) // module not loaded
+				return Napi::Boolean::New(info.Env(), false);
+			return ThrowErrno(info.Env(), "btf__load_module_btf", err, module);
+		}
+	}
+	bool found = btf__find_by_name_kind(btf, name.c_str(), BTF_KIND_FUNC) > 0;
+	if (btf != vmlinux)
+		btf__free(btf);
+	btf__free(vmlinux);
+	return Napi::Boolean::New(info.Env(), found);
+}
+
 static Napi::Value PossibleCpus(const Napi::CallbackInfo &info)
 {
 	int n = libbpf_num_possible_cpus();
@@ -542,6 +607,10 @@ void InitObject(Napi::Env env, Napi::Object exports)
 	exports.Set("mountBpffs", Napi::Function::New(env, MountBpffs));
 	exports.Set("isBpffs", Napi::Function::New(env, IsBpffs));
 	exports.Set("possibleCpus", Napi::Function::New(env, PossibleCpus));
+	exports.Set("probeMapType", Napi::Function::New(env, ProbeMapType));
+	exports.Set("probeProgType", Napi::Function::New(env, ProbeProgType));
+	exports.Set("probeHelper", Napi::Function::New(env, ProbeHelper));
+	exports.Set("kernelHasFunc", Napi::Function::New(env, KernelHasFunc));
 }
 
 } // namespace xsw

@@ -36,6 +36,9 @@ export const MapType = {
   RINGBUF: 27,
 } as const;
 
+/** BPF_PROG_TYPE_* values this project uses. */
+export const ProgType = { SCHED_CLS: 3, XDP: 6 } as const;
+
 /** XDP verdicts (enum xdp_action). */
 export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 
@@ -65,6 +68,29 @@ export function ensureBpffs(path = BPFFS_ROOT): boolean {
 export function possibleCpus(): number {
   return native().possibleCpus();
 }
+
+/** Feature probes, for choosing a tier at start (and logging the choice). */
+export const probe = {
+  mapType: (type: number): boolean => native().probeMapType(type),
+  progType: (type: number): boolean => native().probeProgType(type),
+  /**
+   * Whether the kernel knows helper number `helperId` (enum bpf_func_id) for `progType`.
+   * libbpf 1.1 only spots unknown helpers: one known but refused for the type reads true.
+   */
+  helper: (progType: number, helperId: number): boolean => native().probeHelper(progType, helperId),
+  /** A function (kfunc) in the kernel's BTF, or in a loaded module's (e.g. 'nf_conntrack'). */
+  kernelFunc: (name: string, module?: string): boolean => native().kernelHasFunc(name, module),
+  /** tcx hooks (Linux ≥ 6.6): querying the loopback device's tcx ingress works. */
+  tcx: (): boolean => {
+    try {
+      native().tcxQuery(1, BPF_TCX_INGRESS);
+      return true;
+    } catch (e) {
+      if (e instanceof NativeError && e.code === 'EINVAL') return false;
+      throw e;
+    }
+  },
+};
 
 export interface OpenOptions {
   /**
@@ -267,6 +293,11 @@ export class BpfMap {
     return this.raw;
   }
 
+  /** The fd number (valid until close()), for values that hold one, e.g. map-in-map. */
+  get fd(): number {
+    return this.raw.fd();
+  }
+
   info(): RawMapInfo {
     return this.raw.info();
   }
@@ -381,6 +412,11 @@ export class BpfProgram {
     this.id = i.id;
     this.type = i.type;
     this.tag = i.tag;
+  }
+
+  /** The fd number (valid until close()), e.g. for a devmap entry's egress program. */
+  get fd(): number {
+    return this.raw.fd();
   }
 
   static fromPinned(path: string): BpfProgram {

@@ -65,6 +65,7 @@ export type RawFdSource = { object: RawObjectHandle; name: string } | { path: st
 
 export interface RawMapHandle {
   info(): RawMapInfo & { valueLength: number; perCpu: boolean };
+  fd(): number;
   lookup(key: Buffer, valueOut: Buffer, flags?: number | bigint): boolean;
   update(key: Buffer, value: Buffer, flags?: number | bigint): void;
   delete(key: Buffer): boolean;
@@ -78,6 +79,7 @@ export interface RawMapHandle {
 
 export interface RawProgHandle {
   info(): RawProgInfo;
+  fd(): number;
   pin(path: string): void;
   close(): void;
 }
@@ -134,6 +136,10 @@ export interface RawBpf {
   mountBpffs(path: string): boolean;
   isBpffs(path: string): boolean;
   possibleCpus(): number;
+  probeMapType(mapType: number): boolean;
+  probeProgType(progType: number): boolean;
+  probeHelper(progType: number, helperId: number): boolean;
+  kernelHasFunc(name: string, module?: string): boolean;
   xdpAttach(ifindex: number, prog: RawProgHandle, flags: number, replaceProg?: RawProgHandle): void;
   xdpDetach(ifindex: number, flags: number, expectedProg?: RawProgHandle): void;
   xdpQuery(ifindex: number): RawXdpQuery;

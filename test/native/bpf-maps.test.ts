@@ -13,8 +13,11 @@ import {
   BpfObject,
   BpfProgram,
   ensureBpffs,
+  MapType,
   possibleCpus,
+  probe,
   progRun,
+  ProgType,
   verifierLog,
   XdpAction,
 } from '../../src/native/bpf.js';
@@ -260,5 +263,20 @@ describe('BPF errors reach JS with errno names, the process alive', () => {
     expect(verifierLog(e)).toMatch(/invalid access to packet/);
     expect(verifierLog(e)!.split('\n').length).toBeLessThanOrEqual(42);
     loadSelftest(); // skipped by default ("?xdp"), so the object loads
+  });
+
+  test('feature probes answer for this kernel; fds are real BPF fds', () => {
+    expect(probe.mapType(MapType.DEVMAP_HASH)).toBe(true);
+    expect(probe.mapType(MapType.RINGBUF)).toBe(true);
+    expect(probe.progType(ProgType.XDP)).toBe(true);
+    expect(probe.helper(ProgType.XDP, 51)).toBe(true); // bpf_redirect_map
+    expect(probe.helper(ProgType.XDP, 100_000)).toBe(false); // no such helper
+    expect(probe.kernelFunc('bpf_prog_test_run_xdp')).toBe(true);
+    expect(probe.kernelFunc('xsw_no_such_function')).toBe(false);
+    expect(probe.kernelFunc('bpf_xdp_ct_lookup', 'xsw_no_such_module')).toBe(false);
+    expect(probe.tcx()).toBe(true); // Linux 6.18 here
+    const obj = loadSelftest();
+    expect(readlinkSync(`/proc/self/fd/${obj.map('st_tiny').fd}`)).toBe('anon_inode:bpf-map');
+    expect(readlinkSync(`/proc/self/fd/${obj.program('xsw_st_count').fd}`)).toBe('anon_inode:bpf-prog');
   });
 });

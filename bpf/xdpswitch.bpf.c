@@ -8,6 +8,7 @@
 
 #define XSW_DEFINE_MAPS
 #include "gen/maps.h"
+#include "lib/parse.h"
 
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
@@ -26,8 +27,10 @@ static __always_inline struct xsw_port_stats *port_stats(__u32 ifindex)
 	return bpf_map_lookup_elem(&xsw_port_stats, &ifindex);
 }
 
-/* Copies the frame head into the upcall ring. `is_xdp` selects the load helper. */
-static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 reason, __u32 len)
+/* Copies the parsed key and the frame head into the upcall ring. `is_xdp` selects
+ * the load helper. */
+static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 reason, __u32 len,
+				   const struct xsw_flow_key *key)
 {
 	struct xsw_upcall *u = bpf_ringbuf_reserve(&xsw_upcalls, sizeof(*u), 0);
 	__u32 cap = len < XSW_UPCALL_CAP ? len : XSW_UPCALL_CAP;
@@ -38,6 +41,7 @@ static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 
 	u->reason = reason;
 	u->frame_len = len;
 	u->cap_len = 0;
+	__builtin_memcpy(&u->key, key, sizeof(*key));
 	/* The load helpers want a length the verifier knows is in [1, XSW_UPCALL_CAP];
 	 * the mask makes that explicit (XSW_UPCALL_CAP is a power of two). A zero-length
 	 * frame becomes a 128-byte read that fails, leaving cap_len 0. */
@@ -47,6 +51,29 @@ static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 
 	bpf_ringbuf_submit(u, 0);
 }
 
+/* The parser runs as global functions, one per hook: the verifier checks a global
+ * function once, on its own, instead of once per path of its caller, which keeps the
+ * load time of the programs below the parser's (many) packet-offset states. */
+__noinline int xsw_parse_xdp(struct xdp_md *ctx, struct xsw_flow_key *key)
+{
+	struct xsw_cursor c = { (void *)(long)ctx->data, (void *)(long)ctx->data_end, 0 };
+
+	if (!key)
+		return -1;
+	xsw_parse(&c, key);
+	return 0;
+}
+
+__noinline int xsw_parse_tc(struct __sk_buff *skb, struct xsw_flow_key *key)
+{
+	struct xsw_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end, 0 };
+
+	if (!key)
+		return -1;
+	xsw_parse(&c, key);
+	return 0;
+}
+
 enum verdict { V_PASS, V_DROP, V_REDIRECT };
 
 static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifindex, __u32 len,
@@ -54,13 +81,21 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 {
 	struct xsw_port *port = bpf_map_lookup_elem(&xsw_ports, &ifindex);
 	struct xsw_port_stats *st = port_stats(ifindex);
+	struct xsw_flow_key key = {};
+
+	if (is_xdp)
+		xsw_parse_xdp(ctx, &key);
+	else
+		xsw_parse_tc(ctx, &key);
+	if (port)
+		key.in_port = port->ofport;
 
 	if (st) {
 		st->rx_packets++;
 		st->rx_bytes += len;
 	}
 	if (!port) {
-		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_NO_PORT, len);
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_NO_PORT, len, &key);
 		return V_PASS;
 	}
 	switch (port->action) {
@@ -81,7 +116,7 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 	case XSW_PORT_UPCALL:
 		if (st)
 			st->upcalls++;
-		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_PORT, len);
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_PORT, len, &key);
 		return V_PASS;
 	default:
 		return V_PASS;
@@ -91,7 +126,8 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 SEC("xdp")
 int xsw_xdp(struct xdp_md *ctx)
 {
-	__u32 len = ctx->data_end - ctx->data;
+	/* The whole frame, fragments of a multi-buffer frame included. */
+	__u32 len = bpf_xdp_get_buff_len(ctx);
 	__u32 out = 0;
 
 	switch (pipeline(ctx, true, ctx->ingress_ifindex, len, &out)) {

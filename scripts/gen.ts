@@ -100,7 +100,7 @@ function codec(s: StructType): string {
 }
 
 function tsModule(): string {
-  const out: string[] = [`// ${marker}`, '/* eslint-disable */', ''];
+  const out: string[] = [`// ${marker}`, ''];
   out.push(`export const LAYOUT_VERSION = ${dp.LAYOUT_VERSION};`, `export const UPCALL_CAP = ${dp.UPCALL_CAP};`, '');
   for (const e of dp.enums as CEnum[]) {
     out.push(`export const ${camel(e.name)} = {`, ...Object.entries(e.values).map(([k, v]) => `  ${k}: ${v},`), '} as const;', '');

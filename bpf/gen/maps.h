@@ -5,6 +5,12 @@
 #define XSW_LAYOUT_VERSION 1
 #define XSW_UPCALL_CAP 128
 
+/* flow_key.ip_frag bits */
+enum xsw_ip_frag {
+	XSW_FRAG_ANY = 1,
+	XSW_FRAG_LATER = 2,
+};
+
 /* per-port verdict of the first-form pipeline */
 enum xsw_port_action {
 	XSW_PORT_PASS = 0,
@@ -17,6 +23,74 @@ enum xsw_upcall_reason {
 	XSW_UPCALL_PORT = 0,
 	XSW_UPCALL_NO_PORT = 1,
 };
+
+struct xsw_flow_key {
+	__u32 in_port; /* OpenFlow ingress port number, host order */
+	__u32 recirc_id; /* 0 on the first pass, host order */
+	__u64 metadata; /* OpenFlow metadata, host order */
+	__u64 tunnel_id; /* host order */
+	__u8 eth_dst[6];
+	__u8 eth_src[6];
+	__be16 eth_type; /* innermost ethertype, after the VLAN tags */
+	__be16 vlan_tci; /* outer tag: PCP(3) | present(1, in CFI position) | VID(12); 0 when untagged */
+	__be16 vlan_tpid; /* outer tag TPID (0x8100 or 0x88a8) */
+	__be16 vlan2_tci; /* inner tag, same form as vlan_tci */
+	__u8 ip_proto; /* IPv4 protocol / IPv6 next header of the L4 header */
+	__u8 ip_tos; /* DSCP(6) | ECN(2); IPv6 traffic class */
+	__u8 ip_ttl; /* TTL / hop limit */
+	__u8 ip_frag; /* enum xsw_ip_frag bits */
+	__be32 ipv4_src; /* also ARP SPA */
+	__be32 ipv4_dst; /* also ARP TPA */
+	__be16 tp_src; /* TCP/UDP/SCTP source port; ICMP/ICMPv6 type in the low byte */
+	__be16 tp_dst; /* TCP/UDP/SCTP destination port; ICMP/ICMPv6 code in the low byte */
+	__be16 tcp_flags; /* low 12 bits of the TCP header flags word */
+	__be16 arp_op;
+	__u8 arp_sha[6]; /* also ND source link-layer address */
+	__u8 arp_tha[6]; /* also ND target link-layer address */
+	__be32 ipv6_label; /* low 20 bits */
+	__u8 ipv6_src[16];
+	__u8 ipv6_dst[16];
+	__u8 nd_target[16];
+	__be32 mpls_lse; /* top label stack entry: label(20) | TC(3) | BOS(1) | TTL(8) */
+	__u16 ipv6_exthdr; /* OFPIEH_* bits, host order */
+	__u16 ct_zone; /* host order */
+	__u32 ct_state; /* OVS CS_* bits, host order */
+	__u32 ct_mark; /* host order */
+	__u8 ct_label[16];
+};
+_Static_assert(sizeof(struct xsw_flow_key) == 160, "struct xsw_flow_key size");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, in_port) == 0, "xsw_flow_key.in_port offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, recirc_id) == 4, "xsw_flow_key.recirc_id offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, metadata) == 8, "xsw_flow_key.metadata offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, tunnel_id) == 16, "xsw_flow_key.tunnel_id offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, eth_dst) == 24, "xsw_flow_key.eth_dst offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, eth_src) == 30, "xsw_flow_key.eth_src offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, eth_type) == 36, "xsw_flow_key.eth_type offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, vlan_tci) == 38, "xsw_flow_key.vlan_tci offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, vlan_tpid) == 40, "xsw_flow_key.vlan_tpid offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, vlan2_tci) == 42, "xsw_flow_key.vlan2_tci offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ip_proto) == 44, "xsw_flow_key.ip_proto offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ip_tos) == 45, "xsw_flow_key.ip_tos offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ip_ttl) == 46, "xsw_flow_key.ip_ttl offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ip_frag) == 47, "xsw_flow_key.ip_frag offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ipv4_src) == 48, "xsw_flow_key.ipv4_src offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ipv4_dst) == 52, "xsw_flow_key.ipv4_dst offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, tp_src) == 56, "xsw_flow_key.tp_src offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, tp_dst) == 58, "xsw_flow_key.tp_dst offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, tcp_flags) == 60, "xsw_flow_key.tcp_flags offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, arp_op) == 62, "xsw_flow_key.arp_op offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, arp_sha) == 64, "xsw_flow_key.arp_sha offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, arp_tha) == 70, "xsw_flow_key.arp_tha offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ipv6_label) == 76, "xsw_flow_key.ipv6_label offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ipv6_src) == 80, "xsw_flow_key.ipv6_src offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ipv6_dst) == 96, "xsw_flow_key.ipv6_dst offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, nd_target) == 112, "xsw_flow_key.nd_target offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, mpls_lse) == 128, "xsw_flow_key.mpls_lse offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ipv6_exthdr) == 132, "xsw_flow_key.ipv6_exthdr offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ct_zone) == 134, "xsw_flow_key.ct_zone offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ct_state) == 136, "xsw_flow_key.ct_state offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ct_mark) == 140, "xsw_flow_key.ct_mark offset");
+_Static_assert(__builtin_offsetof(struct xsw_flow_key, ct_label) == 144, "xsw_flow_key.ct_label offset");
 
 struct xsw_port {
 	__u32 action; /* enum xsw_port_action */
@@ -51,14 +125,16 @@ struct xsw_upcall {
 	__u32 reason; /* enum xsw_upcall_reason */
 	__u32 frame_len; /* length of the whole frame in bytes */
 	__u32 cap_len; /* bytes of it in data[] */
+	struct xsw_flow_key key; /* the frame as the parser saw it */
 	__u8 data[128]; /* the frame head, cap_len bytes valid */
 };
-_Static_assert(sizeof(struct xsw_upcall) == 144, "struct xsw_upcall size");
+_Static_assert(sizeof(struct xsw_upcall) == 304, "struct xsw_upcall size");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, ifindex) == 0, "xsw_upcall.ifindex offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, reason) == 4, "xsw_upcall.reason offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, frame_len) == 8, "xsw_upcall.frame_len offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, cap_len) == 12, "xsw_upcall.cap_len offset");
-_Static_assert(__builtin_offsetof(struct xsw_upcall, data) == 16, "xsw_upcall.data offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, key) == 16, "xsw_upcall.key offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, data) == 176, "xsw_upcall.data offset");
 
 #ifdef XSW_DEFINE_MAPS
 /* Map definitions, included once by the object that owns the maps. */

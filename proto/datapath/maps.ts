@@ -2,6 +2,7 @@
 // outlive the daemon, so this is an ABI: retire a field as reserved_N, never reuse it,
 // and bump LAYOUT_VERSION (part of the pin path) when a field moves.
 import { array, cenum, cstruct, type MapDecl, u32, u64, u8 } from '../lib/cstruct.js';
+import { flowKey, ipFrag } from './key.js';
 
 export const LAYOUT_VERSION = 1;
 
@@ -42,11 +43,12 @@ export const portStats = cstruct('xsw_port_stats', 48, [
 /** Largest frame head copied into an upcall record. */
 export const UPCALL_CAP = 128;
 
-export const upcall = cstruct('xsw_upcall', 16 + UPCALL_CAP, [
+export const upcall = cstruct('xsw_upcall', 16 + flowKey.size + UPCALL_CAP, [
   ['ifindex', u32, 'ingress device'],
   ['reason', u32, 'enum xsw_upcall_reason'],
   ['frame_len', u32, 'length of the whole frame in bytes'],
   ['cap_len', u32, 'bytes of it in data[]'],
+  ['key', flowKey, 'the frame as the parser saw it'],
   ['data', array(u8, UPCALL_CAP), 'the frame head, cap_len bytes valid'],
 ]);
 
@@ -57,5 +59,5 @@ export const maps = {
   xsw_upcalls: { type: 'RINGBUF', maxEntries: 256 * 1024, record: upcall, comment: 'struct xsw_upcall records for userspace' },
 } as const satisfies Record<string, MapDecl>;
 
-export const structs = [port, portStats, upcall];
-export const enums = [portAction, upcallReason];
+export const structs = [flowKey, port, portStats, upcall];
+export const enums = [ipFrag, portAction, upcallReason];

@@ -1,8 +1,12 @@
 // Generated from proto/datapath/maps.ts by npm run gen; edit the source.
-/* eslint-disable */
 
 export const LAYOUT_VERSION = 1;
 export const UPCALL_CAP = 128;
+
+export const XswIpFrag = {
+  XSW_FRAG_ANY: 1,
+  XSW_FRAG_LATER: 2,
+} as const;
 
 export const XswPortAction = {
   XSW_PORT_PASS: 0,
@@ -15,6 +19,119 @@ export const XswUpcallReason = {
   XSW_UPCALL_PORT: 0,
   XSW_UPCALL_NO_PORT: 1,
 } as const;
+
+export interface XswFlowKey {
+  in_port: number; // OpenFlow ingress port number, host order
+  recirc_id: number; // 0 on the first pass, host order
+  metadata: bigint; // OpenFlow metadata, host order
+  tunnel_id: bigint; // host order
+  eth_dst: Uint8Array;
+  eth_src: Uint8Array;
+  eth_type: number; // innermost ethertype, after the VLAN tags
+  vlan_tci: number; // outer tag: PCP(3) | present(1, in CFI position) | VID(12); 0 when untagged
+  vlan_tpid: number; // outer tag TPID (0x8100 or 0x88a8)
+  vlan2_tci: number; // inner tag, same form as vlan_tci
+  ip_proto: number; // IPv4 protocol / IPv6 next header of the L4 header
+  ip_tos: number; // DSCP(6) | ECN(2); IPv6 traffic class
+  ip_ttl: number; // TTL / hop limit
+  ip_frag: number; // enum xsw_ip_frag bits
+  ipv4_src: number; // also ARP SPA
+  ipv4_dst: number; // also ARP TPA
+  tp_src: number; // TCP/UDP/SCTP source port; ICMP/ICMPv6 type in the low byte
+  tp_dst: number; // TCP/UDP/SCTP destination port; ICMP/ICMPv6 code in the low byte
+  tcp_flags: number; // low 12 bits of the TCP header flags word
+  arp_op: number;
+  arp_sha: Uint8Array; // also ND source link-layer address
+  arp_tha: Uint8Array; // also ND target link-layer address
+  ipv6_label: number; // low 20 bits
+  ipv6_src: Uint8Array;
+  ipv6_dst: Uint8Array;
+  nd_target: Uint8Array;
+  mpls_lse: number; // top label stack entry: label(20) | TC(3) | BOS(1) | TTL(8)
+  ipv6_exthdr: number; // OFPIEH_* bits, host order
+  ct_zone: number; // host order
+  ct_state: number; // OVS CS_* bits, host order
+  ct_mark: number; // host order
+  ct_label: Uint8Array;
+}
+
+export const XSW_FLOW_KEY_SIZE = 160;
+
+export function encodeXswFlowKey(v: XswFlowKey, buf: Buffer = Buffer.alloc(160), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 160);
+  dv.setUint32(0, v.in_port, true);
+  dv.setUint32(4, v.recirc_id, true);
+  dv.setBigUint64(8, v.metadata, true);
+  dv.setBigUint64(16, v.tunnel_id, true);
+  buf.set(v.eth_dst.subarray(0, 6), off + 24);
+  buf.set(v.eth_src.subarray(0, 6), off + 30);
+  dv.setUint16(36, v.eth_type, false);
+  dv.setUint16(38, v.vlan_tci, false);
+  dv.setUint16(40, v.vlan_tpid, false);
+  dv.setUint16(42, v.vlan2_tci, false);
+  dv.setUint8(44, v.ip_proto);
+  dv.setUint8(45, v.ip_tos);
+  dv.setUint8(46, v.ip_ttl);
+  dv.setUint8(47, v.ip_frag);
+  dv.setUint32(48, v.ipv4_src, false);
+  dv.setUint32(52, v.ipv4_dst, false);
+  dv.setUint16(56, v.tp_src, false);
+  dv.setUint16(58, v.tp_dst, false);
+  dv.setUint16(60, v.tcp_flags, false);
+  dv.setUint16(62, v.arp_op, false);
+  buf.set(v.arp_sha.subarray(0, 6), off + 64);
+  buf.set(v.arp_tha.subarray(0, 6), off + 70);
+  dv.setUint32(76, v.ipv6_label, false);
+  buf.set(v.ipv6_src.subarray(0, 16), off + 80);
+  buf.set(v.ipv6_dst.subarray(0, 16), off + 96);
+  buf.set(v.nd_target.subarray(0, 16), off + 112);
+  dv.setUint32(128, v.mpls_lse, false);
+  dv.setUint16(132, v.ipv6_exthdr, true);
+  dv.setUint16(134, v.ct_zone, true);
+  dv.setUint32(136, v.ct_state, true);
+  dv.setUint32(140, v.ct_mark, true);
+  buf.set(v.ct_label.subarray(0, 16), off + 144);
+  return buf;
+}
+
+export function decodeXswFlowKey(buf: Uint8Array, off = 0): XswFlowKey {
+  if (buf.length - off < 160) throw new RangeError('xsw_flow_key: need 160 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 160);
+  return {
+    in_port: dv.getUint32(0, true),
+    recirc_id: dv.getUint32(4, true),
+    metadata: dv.getBigUint64(8, true),
+    tunnel_id: dv.getBigUint64(16, true),
+    eth_dst: buf.slice(off + 24, off + 30),
+    eth_src: buf.slice(off + 30, off + 36),
+    eth_type: dv.getUint16(36, false),
+    vlan_tci: dv.getUint16(38, false),
+    vlan_tpid: dv.getUint16(40, false),
+    vlan2_tci: dv.getUint16(42, false),
+    ip_proto: dv.getUint8(44),
+    ip_tos: dv.getUint8(45),
+    ip_ttl: dv.getUint8(46),
+    ip_frag: dv.getUint8(47),
+    ipv4_src: dv.getUint32(48, false),
+    ipv4_dst: dv.getUint32(52, false),
+    tp_src: dv.getUint16(56, false),
+    tp_dst: dv.getUint16(58, false),
+    tcp_flags: dv.getUint16(60, false),
+    arp_op: dv.getUint16(62, false),
+    arp_sha: buf.slice(off + 64, off + 70),
+    arp_tha: buf.slice(off + 70, off + 76),
+    ipv6_label: dv.getUint32(76, false),
+    ipv6_src: buf.slice(off + 80, off + 96),
+    ipv6_dst: buf.slice(off + 96, off + 112),
+    nd_target: buf.slice(off + 112, off + 128),
+    mpls_lse: dv.getUint32(128, false),
+    ipv6_exthdr: dv.getUint16(132, true),
+    ct_zone: dv.getUint16(134, true),
+    ct_state: dv.getUint32(136, true),
+    ct_mark: dv.getUint32(140, true),
+    ct_label: buf.slice(off + 144, off + 160),
+  };
+}
 
 export interface XswPort {
   action: number; // enum xsw_port_action
@@ -85,30 +202,33 @@ export interface XswUpcall {
   reason: number; // enum xsw_upcall_reason
   frame_len: number; // length of the whole frame in bytes
   cap_len: number; // bytes of it in data[]
+  key: XswFlowKey; // the frame as the parser saw it
   data: Uint8Array; // the frame head, cap_len bytes valid
 }
 
-export const XSW_UPCALL_SIZE = 144;
+export const XSW_UPCALL_SIZE = 304;
 
-export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(144), off = 0): Buffer {
-  const dv = new DataView(buf.buffer, buf.byteOffset + off, 144);
+export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(304), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 304);
   dv.setUint32(0, v.ifindex, true);
   dv.setUint32(4, v.reason, true);
   dv.setUint32(8, v.frame_len, true);
   dv.setUint32(12, v.cap_len, true);
-  buf.set(v.data.subarray(0, 128), off + 16);
+  encodeXswFlowKey(v.key, buf, off + 16);
+  buf.set(v.data.subarray(0, 128), off + 176);
   return buf;
 }
 
 export function decodeXswUpcall(buf: Uint8Array, off = 0): XswUpcall {
-  if (buf.length - off < 144) throw new RangeError('xsw_upcall: need 144 bytes, have ' + (buf.length - off));
-  const dv = new DataView(buf.buffer, buf.byteOffset + off, 144);
+  if (buf.length - off < 304) throw new RangeError('xsw_upcall: need 304 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 304);
   return {
     ifindex: dv.getUint32(0, true),
     reason: dv.getUint32(4, true),
     frame_len: dv.getUint32(8, true),
     cap_len: dv.getUint32(12, true),
-    data: buf.slice(off + 16, off + 144),
+    key: decodeXswFlowKey(buf, off + 16),
+    data: buf.slice(off + 176, off + 304),
   };
 }
 

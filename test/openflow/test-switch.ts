@@ -10,6 +10,8 @@ export class TestSwitch implements OpenFlowHandler {
   /** Every message handed to handle(), in order. */
   seen: HandledMessage[] = [];
   commits: BundledMessage[][] = [];
+  groups: MessageOf<'GROUP_MOD'>[] = [];
+  packetOuts: MessageOf<'PACKET_OUT'>[] = [];
   barriers = 0;
   /** Flow mods with this priority fail with OFPFMFC_EPERM (to test errors and atomic bundles). */
   failPriority = 666;
@@ -25,6 +27,13 @@ export class TestSwitch implements OpenFlowHandler {
         return this.apply(m) ?? [];
       case 'MULTIPART_REQUEST':
         return this.multipart(m);
+      case 'GROUP_MOD':
+        if (m.command !== 'ADD') return new OfpError('OFPGMFC_BAD_COMMAND', { why: 'test switch only adds groups' });
+        this.groups.push(m);
+        return [];
+      case 'PACKET_OUT':
+        this.packetOuts.push(m);
+        return [];
       default:
         return new OfpError('OFPBRC_BAD_TYPE', { why: `${m.type} not supported by the test switch` });
     }

@@ -10,7 +10,7 @@ import { validateActions } from './actions.js';
 import type { FlowEntry } from './classifier.js';
 import { matchToOxm, normaliseMatch, type Match } from './match.js';
 import { duration, type Delta, type Pipeline } from './pipeline.js';
-import { OFPFC, OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
+import { OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
 
 const KNOWN_FLAGS = OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUNTS | OFPFF.NO_PKT_COUNTS | OFPFF.NO_BYT_COUNTS;
 
@@ -98,11 +98,11 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
   if (mod.flags & ~KNOWN_FLAGS) return fail(new OfpError('OFPFMFC_BAD_FLAGS', { why: `flags 0x${mod.flags.toString(16)}` }));
   const match = normaliseMatch(mod.match);
   if (match instanceof OfpError) return fail(match);
-  const isDelete = mod.command === OFPFC.DELETE || mod.command === OFPFC.DELETE_STRICT;
+  const isDelete = mod.command === 'DELETE' || mod.command === 'DELETE_STRICT';
   if (mod.table_id > OFPTT.MAX && !(isDelete && mod.table_id === OFPTT.ALL)) return fail(new OfpError('OFPFMFC_BAD_TABLE_ID', { why: `table ${mod.table_id}` }));
 
   switch (mod.command) {
-    case OFPFC.ADD: {
+    case 'ADD': {
       const bad = validateInstructions(p, mod.table_id, mod.instructions);
       if (bad) return fail(bad);
       const t = p.tables[mod.table_id]!;
@@ -138,13 +138,13 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       deltas.push({ kind: 'flow-add', entry: e });
       return { deltas, removed: [] };
     }
-    case OFPFC.MODIFY:
-    case OFPFC.MODIFY_STRICT: {
+    case 'MODIFY':
+    case 'MODIFY_STRICT': {
       if (mod.table_id === OFPTT.ALL) return fail(new OfpError('OFPFMFC_BAD_TABLE_ID', { why: 'modify in all tables' }));
       const bad = validateInstructions(p, mod.table_id, mod.instructions);
       if (bad) return fail(bad);
       const deltas: Delta[] = [];
-      for (const e of selectEntries(p, mod.table_id, match, mod.command === OFPFC.MODIFY_STRICT, mod.priority)) {
+      for (const e of selectEntries(p, mod.table_id, match, mod.command === 'MODIFY_STRICT', mod.priority)) {
         if (!passesCookie(e, mod.cookie, mod.cookie_mask)) continue;
         e.instructions = mod.instructions;
         if (mod.flags & OFPFF.RESET_COUNTS) {
@@ -155,10 +155,10 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       }
       return { deltas, removed: [] };
     }
-    case OFPFC.DELETE:
-    case OFPFC.DELETE_STRICT: {
+    case 'DELETE':
+    case 'DELETE_STRICT': {
       const chosen = new Set(
-        selectEntries(p, mod.table_id, match, mod.command === OFPFC.DELETE_STRICT, mod.priority).filter(
+        selectEntries(p, mod.table_id, match, mod.command === 'DELETE_STRICT', mod.priority).filter(
           (e) => passesCookie(e, mod.cookie, mod.cookie_mask) && passesOut(e, mod.out_port, mod.out_group),
         ),
       );
@@ -172,7 +172,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       return { deltas, removed };
     }
     default:
-      return fail(new OfpError('OFPFMFC_BAD_COMMAND', { why: `command ${mod.command}` }));
+      return fail(new OfpError('OFPFMFC_BAD_COMMAND', { why: `command ${String(mod.command)}` }));
   }
 }
 

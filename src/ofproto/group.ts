@@ -7,7 +7,7 @@ import type { GroupDesc, GroupStats } from '../../proto/openflow/group.js';
 import { validateActions } from './actions.js';
 import { removeEntries } from './flow-mod.js';
 import { duration, type Delta, type Pipeline } from './pipeline.js';
-import { OFPGC, OFPGT, OFPRR, type BucketInput, type FlowRemoved, type GroupModInput } from './types.js';
+import { OFPRR, type BucketInput, type FlowRemoved, type GroupModInput, type GroupType } from './types.js';
 
 export interface Bucket extends BucketInput {
   packet_count: bigint;
@@ -16,7 +16,7 @@ export interface Bucket extends BucketInput {
 
 export interface Group {
   group_id: number;
-  type: number;
+  group_type: GroupType;
   buckets: Bucket[];
   packet_count: bigint;
   byte_count: bigint;
@@ -48,11 +48,11 @@ function loops(p: Pipeline, id: number, buckets: readonly BucketInput[]): boolea
 
 function checkGroup(p: Pipeline, mod: GroupModInput): OfpError | undefined {
   if (mod.group_id > OFPG.MAX) return new OfpError('OFPGMFC_INVALID_GROUP', { why: `group ${mod.group_id}` });
-  if (!Object.values(OFPGT).includes(mod.type as 0)) return new OfpError('OFPGMFC_BAD_TYPE', { why: `type ${mod.type}` });
-  if (mod.type === OFPGT.INDIRECT && mod.buckets.length !== 1) return new OfpError('OFPGMFC_INVALID_GROUP', { why: 'indirect group needs exactly one bucket' });
+  if (!['ALL', 'SELECT', 'INDIRECT', 'FF'].includes(mod.group_type)) return new OfpError('OFPGMFC_BAD_TYPE', { why: `type ${String(mod.group_type)}` });
+  if (mod.group_type === 'INDIRECT' && mod.buckets.length !== 1) return new OfpError('OFPGMFC_INVALID_GROUP', { why: 'indirect group needs exactly one bucket' });
   for (const b of mod.buckets) {
-    if (mod.type === OFPGT.FF && b.watch_port === 0xffffffff && b.watch_group === OFPG.ANY) return new OfpError('OFPGMFC_BAD_WATCH', { why: 'fast-failover bucket watches nothing' });
-    if (mod.type !== OFPGT.SELECT && b.weight !== 0) return new OfpError('OFPGMFC_BAD_BUCKET', { why: 'weight outside a select group' });
+    if (mod.group_type === 'FF' && b.watch_port === 0xffffffff && b.watch_group === OFPG.ANY) return new OfpError('OFPGMFC_BAD_WATCH', { why: 'fast-failover bucket watches nothing' });
+    if (mod.group_type !== 'SELECT' && b.weight !== 0) return new OfpError('OFPGMFC_BAD_BUCKET', { why: 'weight outside a select group' });
     const bad = validateActions(p, b.actions, { inGroup: true });
     if (bad) return bad;
   }
@@ -66,24 +66,24 @@ const toBuckets = (bs: readonly BucketInput[]): Bucket[] => bs.map((b) => ({ ...
 export function applyGroupMod(p: Pipeline, mod: GroupModInput, now: number): ModResult {
   const fail = (error: OfpError): ModResult => ({ error, deltas: [], removed: [] });
   switch (mod.command) {
-    case OFPGC.ADD: {
+    case 'ADD': {
       if (p.groups.has(mod.group_id)) return fail(new OfpError('OFPGMFC_GROUP_EXISTS', { why: `group ${mod.group_id}` }));
       const bad = checkGroup(p, mod);
       if (bad) return fail(bad);
-      const g: Group = { group_id: mod.group_id, type: mod.type, buckets: toBuckets(mod.buckets), packet_count: 0n, byte_count: 0n, installed: now };
+      const g: Group = { group_id: mod.group_id, group_type: mod.group_type, buckets: toBuckets(mod.buckets), packet_count: 0n, byte_count: 0n, installed: now };
       p.groups.set(g.group_id, g);
       return { deltas: [{ kind: 'group-add', group: g }], removed: [] };
     }
-    case OFPGC.MODIFY: {
+    case 'MODIFY': {
       const g = p.groups.get(mod.group_id);
       if (!g) return fail(new OfpError('OFPGMFC_UNKNOWN_GROUP', { why: `group ${mod.group_id}` }));
       const bad = checkGroup(p, mod);
       if (bad) return fail(bad);
-      g.type = mod.type;
+      g.group_type = mod.group_type;
       g.buckets = toBuckets(mod.buckets);
       return { deltas: [{ kind: 'group-modify', group: g }], removed: [] };
     }
-    case OFPGC.DELETE: {
+    case 'DELETE': {
       const ids = mod.group_id === OFPG.ALL ? [...p.groups.keys()] : p.groups.has(mod.group_id) ? [mod.group_id] : [];
       const gone = new Set(ids);
       for (const g of p.groups.values()) {
@@ -103,14 +103,17 @@ export function applyGroupMod(p: Pipeline, mod: GroupModInput, now: number): Mod
       return { deltas, removed };
     }
     default:
-      return fail(new OfpError('OFPGMFC_BAD_COMMAND', { why: `command ${mod.command}` }));
+      return fail(new OfpError('OFPGMFC_BAD_COMMAND', { why: `command ${String(mod.command)}` }));
   }
 }
+
+/** ofp_group_type numbers, for OFPMP_GROUP_DESC's u8 field. */
+const GROUP_TYPE_NUMBER: Record<GroupType, number> = { ALL: 0, SELECT: 1, INDIRECT: 2, FF: 3 };
 
 export function groupDesc(p: Pipeline): GroupDesc[] {
   return [...p.groups.values()]
     .sort((a, b) => a.group_id - b.group_id)
-    .map((g) => ({ group_type: g.type, group_id: g.group_id, buckets: g.buckets.map((b) => ({ weight: b.weight, watch_port: b.watch_port, watch_group: b.watch_group, actions: [...b.actions] })) }));
+    .map((g) => ({ group_type: GROUP_TYPE_NUMBER[g.group_type], group_id: g.group_id, buckets: g.buckets.map((b) => ({ weight: b.weight, watch_port: b.watch_port, watch_group: b.watch_group, actions: [...b.actions] })) }));
 }
 
 /** Flows whose instructions name the group. */

@@ -6,7 +6,7 @@ import type { MeterBand, MeterConfig, MeterStats } from '../../proto/openflow/me
 import { removeEntries } from './flow-mod.js';
 import type { ModResult } from './group.js';
 import { duration, type Delta, type Pipeline } from './pipeline.js';
-import { OFPMC, OFPRR, type MeterModInput } from './types.js';
+import { OFPRR, type MeterModInput } from './types.js';
 
 export interface BandState {
   band: MeterBand;
@@ -60,7 +60,7 @@ function check(mod: MeterModInput): OfpError | undefined {
 export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): ModResult {
   const fail = (error: OfpError): ModResult => ({ error, deltas: [], removed: [] });
   switch (mod.command) {
-    case OFPMC.ADD: {
+    case 'ADD': {
       const bad = check(mod);
       if (bad) return fail(bad);
       if (p.meters.has(mod.meter_id)) return fail(new OfpError('OFPMMFC_METER_EXISTS', { why: `meter ${mod.meter_id}` }));
@@ -68,7 +68,7 @@ export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): Mod
       p.meters.set(m.meter_id, m);
       return { deltas: [{ kind: 'meter-add', meter: m }], removed: [] };
     }
-    case OFPMC.MODIFY: {
+    case 'MODIFY': {
       const bad = check(mod);
       if (bad) return fail(bad);
       const m = p.meters.get(mod.meter_id);
@@ -77,7 +77,7 @@ export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): Mod
       m.bands = bands(mod.flags, mod.bands);
       return { deltas: [{ kind: 'meter-modify', meter: m }], removed: [] };
     }
-    case OFPMC.DELETE: {
+    case 'DELETE': {
       const ids = mod.meter_id === OFPM.ALL ? [...p.meters.keys()] : p.meters.has(mod.meter_id) ? [mod.meter_id] : [];
       const deltas: Delta[] = [];
       const removed = [];
@@ -90,7 +90,7 @@ export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): Mod
       return { deltas, removed };
     }
     default:
-      return fail(new OfpError('OFPMMFC_BAD_COMMAND', { why: `command ${mod.command}` }));
+      return fail(new OfpError('OFPMMFC_BAD_COMMAND', { why: `command ${String(mod.command)}` }));
   }
 }
 

@@ -5,7 +5,8 @@
 import type { Action } from '../../proto/openflow/actions.js';
 import { OFPCML_NO_BUFFER, OFPG, OFPP, OFPPC, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
 import type { OxmEntry } from '../../proto/openflow/oxm.js';
-import { actionSetList, writeActions } from './actions.js';
+import { OfpError } from '../../proto/openflow/errors.js';
+import { actionSetList, validateActions, writeActions } from './actions.js';
 import type { FlowEntry } from './classifier.js';
 import type { Group } from './group.js';
 import { bigintToOxm, oxmToBigint } from './match.js';
@@ -13,7 +14,7 @@ import { meterPacket } from './meter.js';
 import type { Pipeline } from './pipeline.js';
 import { portLive } from './port.js';
 import { copyTtlIn, copyTtlOut, decMplsTtl, decNwTtl, Pkt, popMpls, popPbb, popVlan, pushMpls, pushPbb, pushVlan, setField, setMplsTtl, setNwTtl } from './rewrite.js';
-import { OFPGT, OFPR } from './types.js';
+import { OFPR, type PacketOutInput } from './types.js';
 
 export interface TraceOutput {
   port: number;
@@ -89,10 +90,19 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
   return ctx.res;
 }
 
-/** OFPT_PACKET_OUT: runs `actions` on `frame` as if received on `in_port` (OFPP_CONTROLLER when none). */
-export function packetOut(p: Pipeline, in_port: number, actions: readonly Action[], frame: Uint8Array, now: number, opts: TraceOptions = {}): TraceResult {
-  const ctx = newCtx(p, in_port, frame, now, opts);
-  runActions(ctx, new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n }), actions);
+/**
+ * OFPT_PACKET_OUT (§7.3.7): runs the actions on the frame as if received on `in_port`
+ * (OFPP_CONTROLLER when none); OUTPUT:TABLE sends it through the tables. We keep no
+ * buffers, so a buffer_id is OFPBRC_BUFFER_UNKNOWN.
+ */
+export function packetOut(p: Pipeline, po: PacketOutInput, now: number, opts: TraceOptions = {}): TraceResult | OfpError {
+  if (po.buffer_id !== OFP_NO_BUFFER) return new OfpError('OFPBRC_BUFFER_UNKNOWN', { why: `buffer ${po.buffer_id}` });
+  const ok = po.in_port === OFPP.CONTROLLER || po.in_port === OFPP.LOCAL || po.in_port === OFPP.ANY || (po.in_port > 0 && po.in_port <= OFPP.MAX);
+  if (!ok) return new OfpError('OFPBRC_BAD_PORT', { why: `in_port ${po.in_port}` });
+  const bad = validateActions(p, po.actions, { packetOut: true });
+  if (bad) return bad;
+  const ctx = newCtx(p, po.in_port, po.data, now, opts);
+  runActions(ctx, new Pkt(po.data, { in_port: po.in_port, metadata: 0n, tunnel_id: 0n }), po.actions);
   return ctx.res;
 }
 
@@ -283,14 +293,14 @@ function runGroup(ctx: Ctx, pk: Pkt, g: Group): void {
     }
     runActions(ctx, pk.clone(), b.actions);
   };
-  switch (g.type) {
-    case OFPGT.ALL:
+  switch (g.group_type) {
+    case 'ALL':
       for (const b of g.buckets) run(b);
       break;
-    case OFPGT.INDIRECT:
+    case 'INDIRECT':
       if (g.buckets[0]) run(g.buckets[0]);
       break;
-    case OFPGT.SELECT: {
+    case 'SELECT': {
       const live = g.buckets.filter((b) => b.weight > 0 && bucketLive(ctx, b));
       const total = live.reduce((a, b) => a + b.weight, 0);
       if (!total) break;
@@ -299,7 +309,7 @@ function runGroup(ctx: Ctx, pk: Pkt, g: Group): void {
       run(b);
       break;
     }
-    case OFPGT.FF: {
+    case 'FF': {
       const b = g.buckets.find((b) => bucketLive(ctx, b));
       if (b) run(b);
       else ctx.res.drops.push(`group ${g.group_id}: no live bucket`);

@@ -2,14 +2,14 @@
 import type { Action } from '../../proto/openflow/actions.js';
 import type { Instruction } from '../../proto/openflow/instructions.js';
 import type { OxmEntry } from '../../proto/openflow/oxm.js';
-import { OFPFC, type FlowModInput } from '../../src/ofproto/types.js';
+import type { FlowModInput } from '../../src/ofproto/types.js';
 
 export function flowMod(over: Partial<FlowModInput> = {}): FlowModInput {
   return {
     cookie: 0n,
     cookie_mask: 0n,
     table_id: 0,
-    command: OFPFC.ADD,
+    command: 'ADD',
     idle_timeout: 0,
     hard_timeout: 0,
     priority: 0x8000,

@@ -79,6 +79,7 @@ export function setup(c: OfconfCase): { p: Pipeline; error?: string } {
         p,
         {
           ...(mod as unknown as FlowModInput),
+          command: (['ADD', 'MODIFY', 'MODIFY_STRICT', 'DELETE', 'DELETE_STRICT'] as const)[mod.command as number]!,
           cookie: BigInt(mod.cookie as string),
           cookie_mask: BigInt(mod.cookie_mask as string),
           match: (mod.match as Json[]).map(oxm),
@@ -87,9 +88,9 @@ export function setup(c: OfconfCase): { p: Pipeline; error?: string } {
         0,
       );
     } else if (kind === 'group') {
-      r = applyGroupMod(p, { ...(mod as unknown as GroupModInput), buckets: (mod.buckets as Json[]).map((b) => ({ ...(b as unknown as BucketInput), actions: (b.actions as Json[]).map(action) })) }, 0);
+      r = applyGroupMod(p, { ...(mod as unknown as GroupModInput), command: (['ADD', 'MODIFY', 'DELETE'] as const)[mod.command as number]!, group_type: (['ALL', 'SELECT', 'INDIRECT', 'FF'] as const)[mod.type as number]!, buckets: (mod.buckets as Json[]).map((b) => ({ ...(b as unknown as BucketInput), actions: (b.actions as Json[]).map(action) })) }, 0);
     } else {
-      r = applyMeterMod(p, { ...(mod as unknown as MeterModInput), bands: mod.bands as MeterBand[] }, 0);
+      r = applyMeterMod(p, { ...(mod as unknown as MeterModInput), command: (['ADD', 'MODIFY', 'DELETE'] as const)[mod.command as number]!, bands: mod.bands as MeterBand[] }, 0);
     }
     if (r.error) return { p, error: `Failed to add ${kind}s: ${r.error.name}` };
   }

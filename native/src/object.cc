@@ -384,7 +384,8 @@ Napi::Value ObjectHandle::Close(const Napi::CallbackInfo &info)
 
 // ---- where a map or program handle's fd comes from ------------------------------------
 
-// source: { object, name } (a loaded object's map/program), { path } (pinned), { id }.
+// source: { object, name } (a loaded object's map/program), { path } (pinned), { id },
+// and for maps { create } (a new map, e.g. the inner map of a map-in-map).
 template <typename Find, typename FdOf>
 static int SourceFd(const Napi::CallbackInfo &info, const char *kind, std::string &label, Find find, FdOf fd_of)
 {
@@ -423,6 +424,40 @@ static int SourceFd(const Napi::CallbackInfo &info, const char *kind, std::strin
 			RaiseErrno(env, "fcntl(F_DUPFD_CLOEXEC)", errno, label);
 		return fd;
 	}
+	if (src.Has("create") && std::string(kind) == "map") {
+		// { create: { type, keySize, valueSize, maxEntries, name?, flags?, innerMap? } }
+		Napi::Value cv = src.Get("create");
+		if (!cv.IsObject())
+			throw Napi::TypeError::New(env, "source.create must be an object");
+		Napi::Object c = cv.As<Napi::Object>();
+		auto u32 = [&](const char *k, bool required, uint32_t def) -> uint32_t {
+			Napi::Value v = c.Get(k);
+			if (v.IsUndefined() && !required)
+				return def;
+			double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+			if (d < 0 || d > 4294967295.0 || d != (double)(uint32_t)d)
+				throw Napi::TypeError::New(env, std::string("source.create.") + k +
+									" must be a 32-bit unsigned integer");
+			return (uint32_t)d;
+		};
+		uint32_t type = u32("type", true, 0), key = u32("keySize", true, 0), value = u32("valueSize", true, 0);
+		uint32_t max = u32("maxEntries", true, 0);
+		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = u32("flags", false, 0));
+		Napi::Value nv = c.Get("name"), iv = c.Get("innerMap");
+		label = nv.IsString() ? nv.As<Napi::String>().Utf8Value() : "";
+		if (!nv.IsUndefined() && !nv.IsString())
+			throw Napi::TypeError::New(env, "source.create.name must be a string");
+		if (!iv.IsUndefined()) {
+			if (!iv.IsObject() || !iv.As<Napi::Object>().CheckTypeTag(&kMapTag))
+				throw Napi::TypeError::New(env, "source.create.innerMap must be a BPF map handle");
+			opts.inner_map_fd = Napi::ObjectWrap<MapHandle>::Unwrap(iv.As<Napi::Object>())->Fd(env, "bpf_map_create");
+		}
+		int fd = bpf_map_create((enum bpf_map_type)type, label.empty() ? nullptr : label.c_str(), key, value, max,
+					&opts);
+		if (fd < 0)
+			RaiseErrno(env, "bpf_map_create", errno, label.empty() ? "map type " + std::to_string(type) : label);
+		return fd;
+	}
 	if (src.Has("id")) {
 		Napi::Value idv = src.Get("id");
 		if (!idv.IsNumber())
@@ -434,7 +469,7 @@ static int SourceFd(const Napi::CallbackInfo &info, const char *kind, std::strin
 			RaiseErrno(env, std::string("bpf_") + kind + "_get_fd_by_id", errno, label);
 		return fd;
 	}
-	throw Napi::TypeError::New(env, "source must have object+name, path or id");
+	throw Napi::TypeError::New(env, "source must have object+name, path, id (or create, for a map)");
 }
 
 // Map handles are built here too so one SourceFd serves both; map.cc holds their methods.

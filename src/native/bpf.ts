@@ -32,6 +32,8 @@ export const MapType = {
   LRU_HASH: 9,
   LRU_PERCPU_HASH: 10,
   DEVMAP: 14,
+  ARRAY_OF_MAPS: 12,
+  HASH_OF_MAPS: 13,
   DEVMAP_HASH: 25,
   RINGBUF: 27,
 } as const;
@@ -286,6 +288,23 @@ export class BpfMap {
 
   static fromId(id: number): BpfMap {
     return new BpfMap(new (native().MapHandle)({ id }));
+  }
+
+  /**
+   * Creates a map outside any object, e.g. an inner map to put into an ARRAY_OF_MAPS /
+   * HASH_OF_MAPS (whose value is the inner map's fd on update, its id on lookup).
+   */
+  static create(spec: {
+    type: number;
+    keySize: number;
+    valueSize: number;
+    maxEntries: number;
+    name?: string;
+    flags?: number;
+    innerMap?: BpfMap;
+  }): BpfMap {
+    const { innerMap, ...rest } = spec;
+    return new BpfMap(new (native().MapHandle)({ create: { ...rest, innerMap: innerMap?.handle } }));
   }
 
   /** @internal for RingBuffer */

@@ -63,6 +63,20 @@ export interface RawObjectHandle {
 /** Where a map or program fd comes from. */
 export type RawFdSource = { object: RawObjectHandle; name: string } | { path: string } | { id: number };
 
+/** A new map (bpf_map_create). */
+export interface RawMapCreate {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** At most 15 characters. */
+  name?: string;
+  /** BPF_F_* map flags (BPF_F_NO_PREALLOC = 1, ...). */
+  flags?: number;
+  /** For ARRAY_OF_MAPS / HASH_OF_MAPS: a map of the kind every inner map must be. */
+  innerMap?: RawMapHandle;
+}
+
 export interface RawMapHandle {
   info(): RawMapInfo & { valueLength: number; perCpu: boolean };
   fd(): number;
@@ -129,7 +143,7 @@ export interface RawRingBufferHandle {
 
 export interface RawBpf {
   ObjectHandle: new (path: string) => RawObjectHandle;
-  MapHandle: new (source: RawFdSource) => RawMapHandle;
+  MapHandle: new (source: RawFdSource | { create: RawMapCreate }) => RawMapHandle;
   ProgHandle: new (source: RawFdSource) => RawProgHandle;
   LinkHandle: new (source: RawLinkSource) => RawLinkHandle;
   RingBufferHandle: new (map: RawMapHandle, callback: (record: Buffer) => void) => RawRingBufferHandle;

@@ -279,4 +279,20 @@ describe('BPF errors reach JS with errno names, the process alive', () => {
     expect(readlinkSync(`/proc/self/fd/${obj.map('st_tiny').fd}`)).toBe('anon_inode:bpf-map');
     expect(readlinkSync(`/proc/self/fd/${obj.program('xsw_st_count').fd}`)).toBe('anon_inode:bpf-prog');
   });
+
+  test('maps created from TypeScript, inner maps of a map-in-map included', () => {
+    const inner = BpfMap.create({ type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 16, name: 'xsw_t_inner' });
+    inner.update(u32(1), u64(11));
+    expect(inner.name).toBe('xsw_t_inner');
+    const outer = BpfMap.create({ type: MapType.ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 4, innerMap: inner });
+    outer.update(u32(2), u32(inner.fd)); // fd in...
+    expect(outer.lookup(u32(2))?.readUInt32LE(0)).toBe(inner.id); // ...id out
+    expect(BpfMap.fromId(inner.id).lookup(u32(1))?.readBigUInt64LE(0)).toBe(11n);
+    // An inner map of another shape is refused by the kernel.
+    const other = BpfMap.create({ type: MapType.HASH, keySize: 8, valueSize: 8, maxEntries: 16 });
+    expect(() => outer.update(u32(3), u32(other.fd))).toThrow(/EINVAL/);
+    expect(() => BpfMap.create({ type: MapType.HASH, keySize: 0, valueSize: 8, maxEntries: 1 })).toThrow(/EINVAL/);
+    expect(() => BpfMap.create({ type: -1, keySize: 4, valueSize: 8, maxEntries: 1 })).toThrow(TypeError);
+    for (const m of [inner, outer, other]) m.close();
+  });
 });

@@ -62,6 +62,7 @@ describe('the BPF addon under hostile input', () => {
     fc.assert(
       fc.property(anyArg, anyArg, (a, b) => {
         survives(() => new raw.MapHandle(a as never));
+        survives(() => new raw.MapHandle({ create: { type: 1, keySize: a, valueSize: b, maxEntries: 1, innerMap: b } } as never));
         survives(() => new raw.ProgHandle({ path: a } as never));
         if (typeof a !== 'string') survives(() => new raw.ObjectHandle(a as never)); // strings: paths, tested elsewhere
         survives(() => new raw.RingBufferHandle(a as never, b as never));

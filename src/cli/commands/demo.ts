@@ -2,7 +2,7 @@
 // first at XDP (ping), then at TC ingress (a TCP stream with the hosts' default
 // offloads), printing the per-CPU counters read back from the BPF maps. Everything it
 // creates is removed on exit, Ctrl-C included.
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
 import { Datapath, type Hook } from '../../datapath/datapath.js';
 import { createVeth, deleteLink, getLink, setLinkUp } from '../../native/netlink.js';
@@ -72,8 +72,13 @@ async function ping(ns: string, ip: string, count: number): Promise<string> {
   return /\d+ packets transmitted, \d+ received[^\n]*/.exec(r.stdout)?.[0] ?? 'no answer';
 }
 
+/** Processes the demo started, ended by PID on exit (namespaces do not end them). */
+const children = new Set<ChildProcess>();
+
 async function iperf(client: string, server: string, serverIp: string, seconds: number): Promise<string> {
   const srv = spawn('ip', ['netns', 'exec', server, 'iperf3', '-s', '-1', '-B', serverIp], { stdio: 'ignore' });
+  children.add(srv);
+  srv.once('exit', () => children.delete(srv));
   try {
     await new Promise((r) => setTimeout(r, 500));
     const r = await exec('ip', ['netns', 'exec', client, 'iperf3', '-c', serverIp, '-t', String(seconds), '-J'], {
@@ -91,6 +96,7 @@ async function runDemo(seconds: number): Promise<number> {
   const topo = new DemoTopology();
   let dp: Datapath | undefined;
   const cleanup = async () => {
+    for (const c of children) c.kill('SIGTERM');
     dp?.close({ unpin: true });
     dp = undefined;
     await topo.destroy();

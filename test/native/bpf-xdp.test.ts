@@ -50,11 +50,15 @@ describe('XDP on veths of a namespace topology', () => {
   });
 
   test('XDP redirect carries a TCP stream between two namespaces', async () => {
-    const { a, b } = await redirectPair('10.66.2.0/24');
+    const { a, b, obj } = await redirectPair('10.66.2.0/24');
     // Partial checksums do not survive XDP_REDIRECT: the senders compute them in software.
     await a.ethtool('tx', false);
     await b.ethtool('tx', false);
-    expect(await iperf(a, b, 2)).toBeGreaterThan(10_000_000);
+    const bytes = await iperf(a, b, 2);
+    expect(bytes).toBeGreaterThan(10_000_000);
+    // Every segment went through the program at a's port (slot 1), TCP = protocol 6.
+    const tcp = obj.map('st_counts').lookupPerCpu(u32(1 * 256 + 6))!.map(counter);
+    expect(tcp.reduce((n, c) => n + c.bytes, 0n)).toBeGreaterThan(BigInt(bytes));
   });
 
   test('generic mode only when asked, and reported as such', async () => {

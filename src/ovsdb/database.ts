@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefaultDatum, isUuid, type Datum } from './data.js';
 import { syntaxError } from './error.js';
 import { isObject, type Json, type JsonObject } from './json.js';
-import { objectOrder } from './shash.js';
+import { objectOrder, ovsOrdered } from './shash.js';
 import type { Column, DatabaseSchema } from './schema.js';
 import { Table, type Row } from './table.js';
 import { Txn, type TxnRow } from './transaction.js';
@@ -180,7 +180,7 @@ function rowToRecord(row: Row, persistent: Column[], old: Row | null, r: TxnRow 
       o[c.name] = datumToJson(d, c.type);
     }
   }
-  return o;
+  return ovsOrdered(o);
 }
 
 /** ovsdb_file_txn_to_json(): changed rows, modified ones as column diffs. */
@@ -205,5 +205,6 @@ export function annotate(record: JsonObject, comment: string | null): JsonObject
   if (comment !== null) record._comment = comment;
   record._is_diff = true;
   record._date = Date.now();
-  return record;
+  // Key order as ovsdb-server writes it, so ovsdb-tool lists tables the same way.
+  return ovsOrdered(record);
 }

@@ -118,3 +118,10 @@ export function outcome(r: RunResult, sortLines = false): string {
   };
   return `status ${r.code}\nstdout:\n${fix(r.stdout)}\nstderr:\n${fix(r.stderr)}`;
 }
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/** Starts `xdpswitch ARGS...` from the sources, as its own process (for kill -9). */
+export function spawnXdpswitch(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  return spawnChild([process.execPath, '--import', 'tsx', MAIN, ...args], env);
+}

@@ -1,0 +1,62 @@
+// What src/vswitchd needs from the datapath of one bridge: ports attached at their hook,
+// the OpenFlow pipeline's changes compiled into the BPF maps, counters read back,
+// packet-in and packet-out. src/vswitchd programs against this interface; the XDP
+// implementation (compiler + bpf/xdpswitch.bpf.c) lives beside it in src/datapath.
+import type { Delta, Pipeline } from '../ofproto/pipeline.js';
+import type { Hook } from './datapath.js';
+
+export interface BridgePort {
+  /** OpenFlow port number. */
+  ofport: number;
+  ifindex: number;
+  name: string;
+  /** Where the pipeline runs for frames arriving on this port. */
+  hook: Hook;
+}
+
+export interface PortCounters {
+  rx_packets: bigint;
+  rx_bytes: bigint;
+  tx_packets: bigint;
+  tx_bytes: bigint;
+  rx_dropped: bigint;
+  tx_dropped: bigint;
+}
+
+export interface FlowCounters {
+  packets: bigint;
+  bytes: bigint;
+  /** Time of the last hit on the caller's clock (ms), when the datapath saw one. */
+  lastUsed?: number;
+}
+
+/** A frame the pipeline sends to the controller (output:CONTROLLER or a table miss). */
+export interface DatapathPacketIn {
+  in_port: number;
+  /** ofp_packet_in_reason. */
+  reason: number;
+  table_id: number;
+  /** FlowEntry.id of the rule that sent it (its cookie is in the model). */
+  entryId: number;
+  /** Bytes to send, already cut to max_len / miss_send_len. */
+  data: Buffer;
+  total_len: number;
+}
+
+export interface BridgeDatapath {
+  addPort(port: BridgePort): Promise<void>;
+  removePort(ofport: number): Promise<void>;
+  /**
+   * Compiles pipeline changes into the datapath. A packet sees all of `deltas` or none
+   * of them; the promise resolves once they are in effect (what BARRIER_REPLY promises).
+   */
+  apply(pipeline: Pipeline, deltas: readonly Delta[]): Promise<void>;
+  /** Counters of flow entries by FlowEntry.id, cumulative since each entry was added. */
+  flowCounters(): Map<number, FlowCounters>;
+  portCounters(ofport: number): PortCounters | undefined;
+  /** Sends a frame out of a port as is (PACKET_OUT after the model resolved its actions). */
+  transmit(ofport: number, frame: Buffer): Promise<void>;
+  onPacketIn(cb: (p: DatapathPacketIn) => void): void;
+  /** Detaches everything; with `keepPinned`, leaves maps and programs for a restart. */
+  close(opts?: { keepPinned?: boolean }): Promise<void>;
+}

@@ -3,12 +3,13 @@
 import type { Action } from '../../proto/openflow/actions.js';
 import { OFPP } from '../../proto/openflow/constants.js';
 import { OfpError } from '../../proto/openflow/errors.js';
+import { oxmFields, type OxmName } from '../../proto/openflow/oxm.js';
 import type { Pipeline } from './pipeline.js';
 
 const RESERVED_OUT = new Set<number>([OFPP.IN_PORT, OFPP.TABLE, OFPP.NORMAL, OFPP.FLOOD, OFPP.ALL, OFPP.CONTROLLER, OFPP.LOCAL]);
 
 /** The action types the interpreter runs; Nicira actions are refused until implemented. */
-const SUPPORTED = new Set<Action['type']>([
+export const SUPPORTED_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>([
   'OUTPUT',
   'COPY_TTL_OUT',
   'COPY_TTL_IN',
@@ -27,9 +28,14 @@ const SUPPORTED = new Set<Action['type']>([
   'POP_PBB',
 ]);
 
+/** Fields set_field can write: the packet's own fields, tunnel id and registers (not in_port, metadata, exthdr, conntrack). */
+export const SETTABLE_FIELDS: ReadonlySet<OxmName> = new Set(
+  (Object.keys(oxmFields) as OxmName[]).filter((f) => !['IN_PORT', 'IN_PHY_PORT', 'METADATA', 'IPV6_EXTHDR'].includes(f) && !f.startsWith('NXM_NX_CT_') && !f.startsWith('NXM_NX_TUN_IPV4')),
+);
+
 export function validateActions(p: Pipeline, actions: readonly Action[], where: { inGroup?: boolean; packetOut?: boolean } = {}): OfpError | undefined {
   for (const a of actions) {
-    if (!SUPPORTED.has(a.type)) return new OfpError('OFPBAC_BAD_EXP_TYPE', { why: `${a.type} is not implemented` });
+    if (!SUPPORTED_ACTIONS.has(a.type)) return new OfpError('OFPBAC_BAD_EXP_TYPE', { why: `${a.type} is not implemented` });
     switch (a.type) {
       case 'OUTPUT':
         if (a.port === 0 || a.port === OFPP.ANY || (a.port > OFPP.MAX && !RESERVED_OUT.has(a.port))) return new OfpError('OFPBAC_BAD_OUT_PORT', { why: `port ${a.port}` });
@@ -48,7 +54,7 @@ export function validateActions(p: Pipeline, actions: readonly Action[], where: 
         if (a.ethertype !== 0x88e7) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `push_pbb ethertype 0x${a.ethertype.toString(16)}` });
         break;
       case 'SET_FIELD':
-        if (a.field.field === 'IN_PORT' || a.field.field === 'IN_PHY_PORT' || a.field.field === 'METADATA') return new OfpError('OFPBAC_BAD_SET_TYPE', { why: a.field.field });
+        if (!SETTABLE_FIELDS.has(a.field.field)) return new OfpError('OFPBAC_BAD_SET_TYPE', { why: a.field.field });
         break;
     }
   }

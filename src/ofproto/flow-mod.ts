@@ -5,10 +5,11 @@ import type { Action } from '../../proto/openflow/actions.js';
 import { OFPFF, OFPG, OFPM, OFPP, OFPTT } from '../../proto/openflow/constants.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import type { Instruction } from '../../proto/openflow/instructions.js';
+import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
-import { validateActions } from './actions.js';
+import { actionSetList, validateActions } from './actions.js';
 import type { FlowEntry } from './classifier.js';
-import { matchToOxm, normaliseMatch, type Match } from './match.js';
+import { fullMask, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
 import { duration, type Delta, type Pipeline } from './pipeline.js';
 import { OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
 
@@ -21,7 +22,55 @@ export interface FlowModResult {
   removed: FlowRemoved[];
 }
 
-function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[]): OfpError | undefined {
+/** What a flow's match (and the actions so far) pin down, for set_field prerequisites. */
+type Known = Map<OxmName, bigint>;
+
+function knownFrom(match: Match): Known {
+  return new Map(match.filter((f) => f.mask === fullMask(f.field)).map((f) => [f.field, f.value]));
+}
+
+/** Follows an action list's effect on the header stack; refuses a set_field whose prerequisites are not met (OVS: OFPBAC_MATCH_INCONSISTENT). */
+function checkSetFields(known: Known, actions: readonly Action[]): OfpError | undefined {
+  const dropL3 = () => ['IP_PROTO', 'ICMPV6_TYPE'].forEach((f) => known.delete(f as OxmName));
+  for (const a of actions) {
+    switch (a.type) {
+      case 'PUSH_VLAN':
+        known.set('VLAN_VID', 0x1000n);
+        break;
+      case 'POP_VLAN':
+        known.delete('VLAN_VID');
+        break;
+      case 'PUSH_MPLS':
+      case 'POP_MPLS':
+      case 'PUSH_PBB':
+        known.set('ETH_TYPE', BigInt(a.ethertype));
+        dropL3();
+        break;
+      case 'POP_PBB':
+        known.delete('ETH_TYPE');
+        dropL3();
+        break;
+      case 'SET_FIELD': {
+        const f = a.field.field;
+        for (const pre of rowOf(f).prereq ?? []) {
+          const v = known.get(pre.field as OxmName);
+          const ok = v !== undefined && (pre.bits !== undefined ? (Number(v) & pre.bits) === pre.bits : !pre.values || pre.values.includes(Number(v)));
+          if (!ok) return new OfpError('OFPBAC_MATCH_INCONSISTENT', { why: `set_field ${f} needs ${pre.field}` });
+        }
+        if (f === 'ETH_TYPE' || f === 'IP_PROTO' || f === 'ICMPV6_TYPE' || f === 'VLAN_VID') known.set(f, oxmToBigint(f, a.field.value));
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
+function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[], match: Match): OfpError | undefined {
+  const known = knownFrom(match);
+  const apply = insts.find((i) => i.type === 'APPLY_ACTIONS');
+  const write = insts.find((i) => i.type === 'WRITE_ACTIONS');
+  const bad = (apply?.type === 'APPLY_ACTIONS' && checkSetFields(known, apply.actions)) || (write?.type === 'WRITE_ACTIONS' && checkSetFields(known, actionSetList(new Map(write.actions.map((a, i) => [String(i), a])))));
+  if (bad) return bad;
   const seen = new Set<string>();
   for (const i of insts) {
     if (seen.has(i.type)) return new OfpError('OFPBIC_UNSUP_INST', { why: `${i.type} twice` });
@@ -103,7 +152,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
 
   switch (mod.command) {
     case 'ADD': {
-      const bad = validateInstructions(p, mod.table_id, mod.instructions);
+      const bad = validateInstructions(p, mod.table_id, mod.instructions, match);
       if (bad) return fail(bad);
       const t = p.tables[mod.table_id]!;
       const old = t.findStrict(match, mod.priority);
@@ -141,7 +190,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
     case 'MODIFY':
     case 'MODIFY_STRICT': {
       if (mod.table_id === OFPTT.ALL) return fail(new OfpError('OFPFMFC_BAD_TABLE_ID', { why: 'modify in all tables' }));
-      const bad = validateInstructions(p, mod.table_id, mod.instructions);
+      const bad = validateInstructions(p, mod.table_id, mod.instructions, match);
       if (bad) return fail(bad);
       const deltas: Delta[] = [];
       for (const e of selectEntries(p, mod.table_id, match, mod.command === 'MODIFY_STRICT', mod.priority)) {

@@ -48,6 +48,17 @@ describe('flow mods', () => {
     expect(p.tables[0]!.size).toBe(0);
   });
 
+  test('set_field needs its prerequisites in the match or from earlier actions (OFPBAC_MATCH_INCONSISTENT)', () => {
+    const p = createPipeline();
+    const sf = (field: Parameters<typeof m>[0], value: Parameters<typeof m>[1]) => ({ type: 'SET_FIELD' as const, field: m(field, value) });
+    expect(applyFlowMod(p, flowMod({ instructions: [apply(sf('IPV4_SRC', '1.2.3.4'))] }), 0).error?.name).toBe('OFPBAC_MATCH_INCONSISTENT');
+    expect(applyFlowMod(p, flowMod({ match: [m('ETH_TYPE', 0x0800)], instructions: [apply(sf('IPV4_SRC', '1.2.3.4'))] }), 0).error).toBeUndefined();
+    expect(applyFlowMod(p, flowMod({ match: [m('ETH_TYPE', 0x0800)], instructions: [apply({ type: 'PUSH_MPLS', ethertype: 0x8847 }, sf('IPV4_SRC', '1.2.3.4'))] }), 0).error?.name).toBe('OFPBAC_MATCH_INCONSISTENT');
+    expect(applyFlowMod(p, flowMod({ match: [m('ETH_TYPE', 0x8847)], instructions: [apply({ type: 'POP_MPLS', ethertype: 0x0800 }, sf('IPV4_SRC', '1.2.3.4'))] }), 0).error).toBeUndefined();
+    expect(applyFlowMod(p, flowMod({ instructions: [apply({ type: 'PUSH_VLAN', ethertype: 0x8100 }, sf('VLAN_PCP', 3))] }), 0).error).toBeUndefined();
+    expect(applyFlowMod(p, flowMod({ instructions: [apply(sf('IN_PORT', 3))] }), 0).error?.name).toBe('OFPBAC_BAD_SET_TYPE');
+  });
+
   test('MODIFY is non-strict and cookie-filtered; MODIFY_STRICT needs match and priority', () => {
     const p = createPipeline();
     applyFlowMod(p, flowMod({ match: [m('IN_PORT', 1), m('ETH_TYPE', 0x0800)], cookie: 1n }), 0);

@@ -73,7 +73,7 @@ describe('outputs', () => {
 describe('instructions', () => {
   test('the action set: write replaces by type, clear empties it, group wins over output, order is the spec\'s', () => {
     const p = bridge();
-    add(p, { instructions: [write(output(2), { type: 'SET_FIELD', field: m('IPV4_DST', '10.9.9.9') }), { type: 'GOTO_TABLE', table_id: 1 }] });
+    add(p, { match: [m('ETH_TYPE', 0x0800)], instructions: [write(output(2), { type: 'SET_FIELD', field: m('IPV4_DST', '10.9.9.9') }), { type: 'GOTO_TABLE', table_id: 1 }] });
     add(p, { table_id: 1, instructions: [write({ type: 'PUSH_VLAN', ethertype: 0x8100 }, { type: 'SET_FIELD', field: m('VLAN_VID', 0x1000 | 7) }, output(3)), { type: 'GOTO_TABLE', table_id: 2 }] });
     add(p, { table_id: 2, match: [m('IN_PORT', 2)], instructions: [{ type: 'CLEAR_ACTIONS' }] });
     const r = trace(p, 1, udp, 0);

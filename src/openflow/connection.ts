@@ -44,6 +44,8 @@ export interface ConnectionOptions {
   peer: string;
   onClose(c: Connection, why: string): void;
   onReady?(c: Connection): void;
+  /** A snoop session (`<bridge>.snoop`): gets copies of controller traffic, its own requests are ignored. */
+  snoop?: boolean;
   /** Sees every whole message received and sent (for snoop sockets and tests). */
   trace?(dir: 'rx' | 'tx', bytes: Uint8Array, c: ConnectionInfo): void;
 }
@@ -85,6 +87,11 @@ export class Connection implements ConnectionInfo {
     }
   }
 
+  /** Sends bytes as they are: a copy of another session's message, for a snoop. */
+  forward(b: Uint8Array): void {
+    if (this.state === 'ready') this.sendRaw(b);
+  }
+
   /** Sends an async or unsolicited message. */
   send(m: Message): void {
     if (this.state === 'closed') return;
@@ -100,7 +107,7 @@ export class Connection implements ConnectionInfo {
     this.opts.roles.leave(this);
     this.socket.destroy();
     this.opts.log.info(`${this.peer}: connection closed (${why})`);
-    if (wasReady) this.opts.handler.connectionChanged?.(this, false);
+    if (wasReady && !this.opts.snoop) this.opts.handler.connectionChanged?.(this, false);
     this.opts.onClose(this, why);
   }
 
@@ -209,10 +216,16 @@ export class Connection implements ConnectionInfo {
     this.state = 'ready';
     this.opts.log.info(`${this.peer}: connected, negotiated OpenFlow 1.3`);
     this.opts.onReady?.(this);
-    this.opts.handler.connectionChanged?.(this, true);
+    if (!this.opts.snoop) this.opts.handler.connectionChanged?.(this, true);
   }
 
   private dispatch(m: Message, frame: Uint8Array): Promise<void> | undefined {
+    if (this.opts.snoop) {
+      // As OVS's monitors: a snooper only watches, so all it may do is keep the session alive.
+      if (m.type === 'ECHO_REQUEST') this.send({ type: 'ECHO_REPLY', xid: m.xid, data: m.data });
+      else this.opts.log.debug(`${this.peer}: snoop session sent ${m.type}, ignored`);
+      return undefined;
+    }
     if (this.role === 'SLAVE' && (writes.has(m.type) || (m.type === 'MULTIPART_REQUEST' && m.body.type === 'TABLE_FEATURES' && m.body.tables.length > 0))) {
       this.send(errorReply('OFPBRC_IS_SLAVE', frame));
       return undefined;

@@ -47,6 +47,7 @@ export class OpenFlowEndpoint {
   readonly roles = new Roles();
   private readonly log: Logger;
   private readonly conns = new Set<Connection>();
+  private readonly snoops = new Set<Connection>();
   private readonly listeners = new Set<Listener>();
   private readonly actives = new Set<ActiveConnection>();
   private nextId = 1;
@@ -62,11 +63,21 @@ export class OpenFlowEndpoint {
     return [...this.conns].filter((c) => c.state === 'ready');
   }
 
-  /** Listens on `ptcp:[PORT][:IP]` or `punix:PATH`. */
-  async listen(target: string): Promise<Listener> {
+  /** Snoop sessions that finished the handshake. */
+  get snoopers(): ConnectionInfo[] {
+    return [...this.snoops].filter((c) => c.state === 'ready');
+  }
+
+  /**
+   * Listens on `ptcp:[PORT][:IP]` or `punix:PATH`. With `snoop`, the sessions accepted
+   * there watch: they get a copy of every message to and from the controllers this
+   * endpoint dialed with connect() (OVS's `<bridge>.snoop`, read by `ovs-ofctl snoop`).
+   */
+  async listen(target: string, opts: { snoop?: boolean } = {}): Promise<Listener> {
     const t = parseTarget(target);
     if (t.kind !== 'ptcp' && t.kind !== 'punix') throw new Error(`${target}: not a passive target (ptcp: or punix:)`);
-    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`));
+    const snoop = opts.snoop ?? false;
+    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`, { snoop }));
     if (t.kind === 'punix') removeStaleSocket(t.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -76,7 +87,7 @@ export class OpenFlowEndpoint {
     server.on('error', (e) => this.log.error(`${this.label}listener ${target} failed: ${e.message}`));
     const port = t.kind === 'ptcp' ? (server.address() as net.AddressInfo).port : undefined;
     const bound = t.kind === 'ptcp' ? formatTarget({ ...t, port: port! }) : target;
-    this.log.info(`${this.label}listening on ${bound}`);
+    this.log.info(`${this.label}listening on ${bound}${snoop ? ' (snoop)' : ''}`);
     const listener: Listener = {
       target: bound,
       port,
@@ -115,6 +126,7 @@ export class OpenFlowEndpoint {
       s.once('connect', () => {
         s.off('error', failed);
         current = this.accept(s, target, {
+          primary: true,
           onReady: () => {
             backoff = min;
           },
@@ -163,26 +175,36 @@ export class OpenFlowEndpoint {
   /** Closes every listener and connection. */
   async close(): Promise<void> {
     for (const a of [...this.actives]) a.close();
-    for (const c of [...this.conns]) c.close('endpoint closed');
+    for (const c of [...this.conns, ...this.snoops]) c.close('endpoint closed');
     await Promise.all([...this.listeners].map((l) => l.close()));
   }
 
-  private accept(socket: net.Socket, peer: string, hooks: { onReady?: () => void; onClose?: () => void } = {}): Connection {
+  private accept(socket: net.Socket, peer: string, hooks: { snoop?: boolean; primary?: boolean; onReady?: () => void; onClose?: () => void } = {}): Connection {
+    const trace = this.opts.trace;
+    const mirror = hooks.primary
+      ? (dir: 'rx' | 'tx', b: Uint8Array, info: ConnectionInfo) => {
+          trace?.(dir, b, info);
+          for (const s of this.snoops) s.forward(b);
+        }
+      : trace;
     const c: Connection = new Connection(socket, {
+      snoop: hooks.snoop,
       handler: this.opts.handler,
       roles: this.roles,
       log: prefixed(this.log, this.label),
       probeIntervalMs: this.opts.probeIntervalMs ?? 5000,
       id: this.nextId++,
       peer,
-      trace: this.opts.trace,
+      trace: mirror,
       onReady: () => hooks.onReady?.(),
       onClose: () => {
         this.conns.delete(c);
+        this.snoops.delete(c);
         hooks.onClose?.();
       },
     });
-    this.conns.add(c);
+    if (hooks.snoop) this.snoops.add(c);
+    else this.conns.add(c);
     return c;
   }
 }

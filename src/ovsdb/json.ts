@@ -262,20 +262,35 @@ export function parseJson(text: string, exact = false): Json {
 // ---------------------------------------------------------------------------------
 // Streams of concatenated JSON values.
 
+// Scanner states: what the grammar allows next.
+const S_VALUE = 0; // a value (after '[', ',' in an array, ':' or at the start)
+const S_VALUE_OR_CLOSE = 1; // right after '[': a value or ']'
+const S_KEY = 2; // a key string (after ',' in an object)
+const S_KEY_OR_CLOSE = 3; // right after '{': a key or '}'
+const S_COLON = 4;
+const S_COMMA_OR_CLOSE = 5; // after a value inside a container
+const S_LITERAL = 6; // inside true/false/null or a number
+
+const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
+
 /**
  * Splits a byte stream into complete top-level JSON texts, keeping its place across
- * partial reads. It only tracks strings and nesting; the text itself is parsed by
- * JSON.parse, or exactly when it holds a number JSON.parse could round.
+ * partial reads. It checks the grammar as bytes arrive, so a malformed message is
+ * refused at the byte where ovsdb-server refuses it, not when it ends; string bodies
+ * are skipped with indexOf. The text itself is parsed by JSON.parse, or exactly when
+ * it holds a number JSON.parse could round.
  */
 export class JsonStream {
   private chunks: Buffer[] = [];
+  private state = S_VALUE;
+  /** Open containers: 0x7b '{' or 0x5b '['. */
+  private readonly stack = new Uint8Array(JSON_MAX_DEPTH + 1);
   private depth = 0;
   private inString = false;
   private escape = false;
   private started = false;
   private exact = false;
-  private digits = 0;
-  private prevDigit = false;
+  private literal = '';
   /** Bytes received since the stream began. */
   received = 0;
 
@@ -318,13 +333,30 @@ export class JsonStream {
   }
 
   private reset(): void {
+    this.state = S_VALUE;
     this.depth = 0;
     this.inString = false;
     this.escape = false;
     this.started = false;
     this.exact = false;
-    this.digits = 0;
-    this.prevDigit = false;
+    this.literal = '';
+  }
+
+  /** A value just ended: what may follow it. Returns true if it was the top level. */
+  private valueDone(): boolean {
+    if (this.depth === 0) return true;
+    this.state = S_COMMA_OR_CLOSE;
+    return false;
+  }
+
+  private endLiteral(): void {
+    const t = this.literal;
+    this.literal = '';
+    if (t === 'true' || t === 'false' || t === 'null') return;
+    if (/^[a-z]+$/.test(t)) throw new JsonSyntaxError(`invalid keyword '${t}'`);
+    if (!NUMBER_RE.test(t)) throw new JsonSyntaxError('syntax error in number');
+    const digits = t.replace(/[^0-9]/g, '').length;
+    if (digits >= 16 || /[.eE]/.test(t)) this.exact = true;
   }
 
   /** Scans from `i`; returns the offset just past a complete value, or -1. */
@@ -347,42 +379,73 @@ export class JsonStream {
         if (q < 0) return -1;
         this.inString = false;
         i = q + 1;
+        if (this.state === S_COLON) continue; // that string was a key
+        if (this.valueDone()) return i;
         continue;
       }
       const c = buf[i] as number;
-      i++;
-      if (c >= 0x30 && c <= 0x39) {
-        if (++this.digits >= 16) this.exact = true;
-        this.prevDigit = true;
-        continue;
+      if (this.state === S_LITERAL) {
+        if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x45) {
+          this.literal += String.fromCharCode(c);
+          i++;
+          continue;
+        }
+        this.endLiteral();
+        if (this.valueDone()) throw new JsonSyntaxError('syntax error at beginning of input');
+        continue; // look at `c` again in the new state
       }
-      if ((c === 0x2e || c === 0x65 || c === 0x45) && this.prevDigit) this.exact = true;
-      this.digits = 0;
-      this.prevDigit = false;
-      switch (c) {
-        case 0x20:
-        case 0x09:
-        case 0x0a:
-        case 0x0d:
-          break;
-        case 0x22:
-          if (!this.started) throw new JsonSyntaxError('syntax error at beginning of input');
-          this.inString = true;
-          break;
-        case 0x7b:
-        case 0x5b:
-          this.started = true;
-          if (++this.depth > JSON_MAX_DEPTH) {
-            throw new JsonSyntaxError(`input exceeds maximum nesting depth ${JSON_MAX_DEPTH}`);
+      i++;
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+      switch (this.state) {
+        case S_VALUE:
+        case S_VALUE_OR_CLOSE:
+          if (c === 0x5d && this.state === S_VALUE_OR_CLOSE) {
+            this.depth--;
+            if (this.valueDone()) return i;
+          } else if (c === 0x7b || c === 0x5b) {
+            this.started = true;
+            if (this.depth >= JSON_MAX_DEPTH) throw new JsonSyntaxError(`input exceeds maximum nesting depth ${JSON_MAX_DEPTH}`);
+            this.stack[this.depth++] = c;
+            this.state = c === 0x7b ? S_KEY_OR_CLOSE : S_VALUE_OR_CLOSE;
+          } else if (!this.started) {
+            throw new JsonSyntaxError('syntax error at beginning of input');
+          } else if (c === 0x22) {
+            this.inString = true;
+          } else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d) {
+            this.state = S_LITERAL;
+            this.literal = String.fromCharCode(c);
+          } else {
+            throw new JsonSyntaxError('syntax error expecting value');
           }
           break;
-        case 0x7d:
-        case 0x5d:
-          if (!this.started) throw new JsonSyntaxError('syntax error at beginning of input');
-          if (--this.depth === 0) return i;
+        case S_KEY:
+        case S_KEY_OR_CLOSE:
+          if (c === 0x22) {
+            this.inString = true;
+            this.state = S_COLON;
+          } else if (c === 0x7d && this.state === S_KEY_OR_CLOSE) {
+            this.depth--;
+            if (this.valueDone()) return i;
+          } else {
+            throw new JsonSyntaxError('syntax error parsing object expecting string');
+          }
           break;
-        default:
-          if (!this.started) throw new JsonSyntaxError('syntax error at beginning of input');
+        case S_COLON:
+          if (c !== 0x3a) throw new JsonSyntaxError("syntax error parsing object expecting ':'");
+          this.state = S_VALUE;
+          break;
+        case S_COMMA_OR_CLOSE: {
+          const top = this.stack[this.depth - 1];
+          if (c === 0x2c) {
+            this.state = top === 0x7b ? S_KEY : S_VALUE;
+          } else if ((c === 0x7d && top === 0x7b) || (c === 0x5d && top === 0x5b)) {
+            this.depth--;
+            if (this.valueDone()) return i;
+          } else {
+            throw new JsonSyntaxError(top === 0x7b ? "syntax error expecting '}' or ','" : "syntax error expecting ']' or ','");
+          }
+          break;
+        }
       }
     }
     return -1;

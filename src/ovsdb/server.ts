@@ -858,8 +858,9 @@ export class OvsdbServer {
 
   /** Opens databases and remotes (after the constructor). */
   async start(): Promise<void> {
-    this.addServerDb();
+    // ovsdb-server opens the files first and adds _Server last; list_dbs shows it.
     for (const f of this.opts.databases) await this.openDatabase(f);
+    this.addServerDb();
     this.updateServerStatus();
     for (const r of this.opts.remotes ?? []) await this.addRemote(r);
     if (this.dbRemotes.length) await this.reconfigureRemotes();

@@ -39,7 +39,7 @@ describe('JsonStream', () => {
 
   test('keeps 64-bit integers exact', () => {
     const [v] = new JsonStream().feed(Buffer.from('[9223372036854775807,-9223372036854775808,12345678901234567890,1.0,1e2]'));
-    expect(v).toEqual([9223372036854775807n, -9223372036854775808n, 12345678901234567890, 1, 100]);
+    expect(v).toEqual([9223372036854775807n, -9223372036854775808n, Number('12345678901234567890'), 1, 100]);
   });
 
   test('property: any JSON value survives any split', () => {

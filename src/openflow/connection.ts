@@ -10,7 +10,7 @@ import { helloElemRegistry, type Message, type MessageOf } from '../../proto/ope
 import { Reader } from '../../proto/openflow/struct.js';
 import { Bundles } from './bundles.js';
 import { Framer, FramingError } from './framing.js';
-import type { ConnectionInfo, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler } from './handler.js';
+import type { ConnectionInfo, ConnectionType, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler } from './handler.js';
 import type { Logger } from './log.js';
 import { encodeMultipartReply } from './multipart-split.js';
 import { defaultAsyncConfig, type AsyncConfig, type Roles } from './roles.js';
@@ -42,6 +42,7 @@ export interface ConnectionOptions {
   probeIntervalMs: number;
   id: number;
   peer: string;
+  type: ConnectionType;
   onClose(c: Connection, why: string): void;
   onReady?(c: Connection): void;
   /** A snoop session (`<bridge>.snoop`): gets copies of controller traffic, its own requests are ignored. */
@@ -53,9 +54,10 @@ export interface ConnectionOptions {
 export class Connection implements ConnectionInfo {
   readonly id: number;
   readonly peer: string;
+  readonly type: ConnectionType;
   role: ControllerRole = 'EQUAL';
-  missSendLen = OFP_DEFAULT_MISS_SEND_LEN;
-  configFlags = 0;
+  /** OVS: 128 for primary connections, 0 (no async messages) for service ones. */
+  missSendLen: number;
   async: AsyncConfig = defaultAsyncConfig();
   /** 'hello': waiting for the peer's HELLO; 'ready': negotiated 1.3. */
   state: 'hello' | 'ready' | 'closed' = 'hello';
@@ -75,6 +77,8 @@ export class Connection implements ConnectionInfo {
   ) {
     this.id = opts.id;
     this.peer = opts.peer;
+    this.type = opts.type;
+    this.missSendLen = opts.type === 'primary' ? OFP_DEFAULT_MISS_SEND_LEN : 0;
     opts.roles.join(this);
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -85,6 +89,10 @@ export class Connection implements ConnectionInfo {
       this.probeTimer = setInterval(() => this.probe(), Math.max(100, opts.probeIntervalMs / 2));
       this.probeTimer.unref();
     }
+  }
+
+  get configFlags(): number {
+    return this.opts.roles.configFlags;
   }
 
   /** Sends bytes as they are: a copy of another session's message, for a snoop. */
@@ -252,15 +260,23 @@ export class Connection implements ConnectionInfo {
       case 'GET_CONFIG_REQUEST':
         this.send({ type: 'GET_CONFIG_REPLY', xid: m.xid, flags: this.configFlags, miss_send_len: this.missSendLen });
         return undefined;
-      case 'SET_CONFIG':
-        this.configFlags = m.flags;
+      case 'SET_CONFIG': {
+        // As OVS: a slave controller may set its miss_send_len, not the switch's frag handling.
+        const shared = this.opts.roles;
+        if ((this.type !== 'primary' || this.role !== 'SLAVE') && m.flags !== shared.configFlags) {
+          if (this.opts.handler.setFragHandling?.(m.flags) ?? true) shared.configFlags = m.flags;
+          else this.opts.log.warn(`${this.peer}: fragment handling ${m.flags} not supported, keeping ${shared.configFlags}`);
+        }
         this.missSendLen = m.miss_send_len;
         return undefined;
+      }
       case 'GET_ASYNC_REQUEST':
         this.send({ type: 'GET_ASYNC_REPLY', xid: m.xid, ...this.async });
         return undefined;
       case 'SET_ASYNC':
         this.async = { packet_in_mask: m.packet_in_mask, port_status_mask: m.port_status_mask, flow_removed_mask: m.flow_removed_mask };
+        // OVS: asking for async messages on a service connection turns them on.
+        if (this.type === 'service' && this.missSendLen === 0) this.missSendLen = OFP_DEFAULT_MISS_SEND_LEN;
         return undefined;
       case 'ROLE_REQUEST': {
         const before = this.role;
@@ -384,6 +400,8 @@ export class Connection implements ConnectionInfo {
   /** Whether this connection wants an async message, per its role and SET_ASYNC masks. */
   wantsAsync(m: Message): boolean {
     if (this.state !== 'ready') return false;
+    // Service connections get nothing until they ask (OVS ofconn_receives_async_msg).
+    if (this.type === 'service' && this.missSendLen === 0) return false;
     const slot = this.role === 'SLAVE' ? 1 : 0;
     switch (m.type) {
       case 'PACKET_IN':

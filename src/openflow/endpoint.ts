@@ -6,7 +6,7 @@ import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Message, MessageOf } from '../../proto/openflow/messages.js';
 import { Connection } from './connection.js';
-import type { ConnectionInfo, OpenFlowHandler } from './handler.js';
+import type { ConnectionInfo, ConnectionType, OpenFlowHandler } from './handler.js';
 import { stderrLogger, type Logger } from './log.js';
 import { Roles } from './roles.js';
 import { formatTarget, parseTarget } from './target.js';
@@ -69,15 +69,17 @@ export class OpenFlowEndpoint {
   }
 
   /**
-   * Listens on `ptcp:[PORT][:IP]` or `punix:PATH`. With `snoop`, the sessions accepted
+   * Listens on `ptcp:[PORT][:IP]` or `punix:PATH`; its sessions are service
+   * connections unless `type` says otherwise (OVS: a Controller row's type). With `snoop`, the sessions accepted
    * there watch: they get a copy of every message to and from the controllers this
    * endpoint dialed with connect() (OVS's `<bridge>.snoop`, read by `ovs-ofctl snoop`).
    */
-  async listen(target: string, opts: { snoop?: boolean } = {}): Promise<Listener> {
+  async listen(target: string, opts: { snoop?: boolean; type?: ConnectionType } = {}): Promise<Listener> {
     const t = parseTarget(target);
     if (t.kind !== 'ptcp' && t.kind !== 'punix') throw new Error(`${target}: not a passive target (ptcp: or punix:)`);
     const snoop = opts.snoop ?? false;
-    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`, { snoop }));
+    const type = opts.type ?? 'service';
+    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`, { snoop, type }));
     if (t.kind === 'punix') removeStaleSocket(t.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -103,7 +105,7 @@ export class OpenFlowEndpoint {
   }
 
   /** Keeps a session up to `tcp:IP[:PORT]` or `unix:PATH`, reconnecting with back-off. */
-  connect(target: string): ActiveConnection {
+  connect(target: string, opts: { type?: ConnectionType } = {}): ActiveConnection {
     const t = parseTarget(target);
     if (t.kind !== 'tcp' && t.kind !== 'unix') throw new Error(`${target}: not an active target (tcp: or unix:)`);
     const min = this.opts.backoffMinMs ?? 1000;
@@ -126,7 +128,7 @@ export class OpenFlowEndpoint {
       s.once('connect', () => {
         s.off('error', failed);
         current = this.accept(s, target, {
-          primary: true,
+          type: opts.type ?? 'primary',
           onReady: () => {
             backoff = min;
           },
@@ -179,9 +181,9 @@ export class OpenFlowEndpoint {
     await Promise.all([...this.listeners].map((l) => l.close()));
   }
 
-  private accept(socket: net.Socket, peer: string, hooks: { snoop?: boolean; primary?: boolean; onReady?: () => void; onClose?: () => void } = {}): Connection {
+  private accept(socket: net.Socket, peer: string, hooks: { snoop?: boolean; type: ConnectionType; onReady?: () => void; onClose?: () => void }): Connection {
     const trace = this.opts.trace;
-    const mirror = hooks.primary
+    const mirror = hooks.type === 'primary'
       ? (dir: 'rx' | 'tx', b: Uint8Array, info: ConnectionInfo) => {
           trace?.(dir, b, info);
           for (const s of this.snoops) s.forward(b);
@@ -195,6 +197,7 @@ export class OpenFlowEndpoint {
       probeIntervalMs: this.opts.probeIntervalMs ?? 5000,
       id: this.nextId++,
       peer,
+      type: hooks.type,
       trace: mirror,
       onReady: () => hooks.onReady?.(),
       onClose: () => {

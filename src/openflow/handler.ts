@@ -23,11 +23,19 @@ export interface ConnectionInfo {
   /** Where the peer is, e.g. `tcp:127.0.0.1:40112` or `unix:/run/openvswitch/br0.mgmt`. */
   readonly peer: string;
   readonly role: ControllerRole;
+  /**
+   * 'primary': a controller the switch dials (OVS: an active Controller target);
+   * 'service': one that dials the switch (the .mgmt socket, ptcp:/punix: targets).
+   * Service connections get no async messages until they set a miss_send_len.
+   */
+  readonly type: ConnectionType;
   /** SET_CONFIG's miss_send_len: bytes of a table-miss packet to send (OFPCML_NO_BUFFER: all). */
   readonly missSendLen: number;
-  /** SET_CONFIG's flags (OFPC_FRAG_*). */
+  /** SET_CONFIG's flags (OFPC_FRAG_*): switch-wide, the same on every connection. */
   readonly configFlags: number;
 }
+
+export type ConnectionType = 'primary' | 'service';
 
 /** Replies to send (possibly none), or the error to answer the request with. */
 export type HandlerResult = readonly Message[] | OfpError;
@@ -63,6 +71,11 @@ export interface OpenFlowHandler {
   commitBundle(msgs: readonly BundledMessage[], conn: ConnectionInfo): BundleResult | Promise<BundleResult>;
   /** Resolves once everything handled before it is in effect in the datapath (BARRIER). */
   barrier?(conn: ConnectionInfo): void | Promise<void>;
+  /**
+   * SET_CONFIG asked for another fragment handling (OFPC_FRAG_NORMAL 0, DROP 1,
+   * REASM 2). Return false if the datapath cannot do it: the old one stays, as in OVS.
+   */
+  setFragHandling?(flags: number): boolean;
   /** A connection finished its handshake or went away. */
   connectionChanged?(conn: ConnectionInfo, up: boolean): void;
 }

@@ -1,6 +1,6 @@
-// src/openflow/roles.ts — controller roles across all of a switch's connections
-// (§6.3.6): one master at most, a generation_id that only moves forward, and the
-// per-role async masks' defaults.
+// src/openflow/roles.ts — what a switch's connections share (§6.3.6): roles (one
+// master at most, a generation_id that only moves forward) and the switch config
+// flags; plus the per-role async masks' defaults.
 import { OfpError } from '../../proto/openflow/errors.js';
 import type { ControllerRole } from './handler.js';
 
@@ -9,6 +9,8 @@ export interface RoleHolder {
 }
 
 export class Roles {
+  /** SET_CONFIG flags (OFPC_FRAG_*): one value for the switch, as OVS keeps it. */
+  configFlags = 0;
   /** The last generation_id a MASTER or SLAVE request carried; undefined before any. */
   generationId: bigint | undefined;
   private holders = new Set<RoleHolder>();

@@ -38,7 +38,15 @@ describe('ovs-ofctl -O OpenFlow13', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('OFPT_FEATURES_REPLY (OF1.3) (xid=0x2): dpid:00000a0b0c0d0e0f\nn_tables:254, n_buffers:0\n');
     expect(r.stdout).toContain(' LOCAL(br0): addr:0a:0b:0c:0d:0e:0f');
-    expect(r.stdout).toContain('OFPT_GET_CONFIG_REPLY (OF1.3) (xid=0x5): frags=normal miss_send_len=128');
+    // A service connection (the .mgmt socket) starts with miss_send_len 0, as in OVS.
+    expect(r.stdout).toContain('OFPT_GET_CONFIG_REPLY (OF1.3) (xid=0x5): frags=normal miss_send_len=0');
+  });
+
+  test('set-frags is switch-wide: another connection reads it back', async () => {
+    expect((await ofctl(['set-frags', target, 'drop'])).code).toBe(0);
+    expect((await ofctl(['get-frags', 'br0'], { OVS_RUNDIR: dir })).stdout).toBe('drop\n');
+    expect((await ofctl(['set-frags', target, 'normal'])).code).toBe(0);
+    expect((await ofctl(['get-frags', target])).stdout).toBe('normal\n');
   });
 
   test('dump-flows of an empty table', async () => {

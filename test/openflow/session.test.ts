@@ -127,6 +127,14 @@ describe('config and async', () => {
     await master.next('ROLE_REPLY');
     await slave.next('ROLE_REPLY');
     const pin: MessageOf<'PACKET_IN'> = { type: 'PACKET_IN', xid: 0, buffer_id: 0xffffffff, total_len: 2, reason: 0, table_id: 0, cookie: 0n, match: [{ field: 'IN_PORT', value: 1 }], data: Uint8Array.of(1, 2) };
+    // They dialed us, so they are service connections: no async messages until a miss_send_len is set.
+    ep.publish({ ...pin, cookie: 1n });
+    for (const c of [master, slave]) {
+      c.send({ type: 'SET_CONFIG', xid: 9, flags: 0, miss_send_len: 128 });
+      c.send({ type: 'BARRIER_REQUEST', xid: 10 });
+      await c.next('BARRIER_REPLY');
+    }
+    expect([...master.received, ...slave.received].filter((m) => m.type === 'PACKET_IN')).toEqual([]);
     ep.publish(pin);
     expect(await master.next('PACKET_IN')).toEqual(pin);
     slave.send({ type: 'SET_ASYNC', xid: 3, packet_in_mask: [0, 1], port_status_mask: [7, 7], flow_removed_mask: [0, 0] });

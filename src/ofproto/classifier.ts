@@ -33,6 +33,8 @@ interface Subtable {
 
 export class FlowTable {
   readonly entries = new Set<FlowEntry>();
+  /** Entries with an idle or hard timeout: what expire() walks. */
+  readonly timed = new Set<FlowEntry>();
   lookup_count = 0n;
   matched_count = 0n;
   /** Hash probes made by lookups, for cost assertions. */
@@ -98,6 +100,7 @@ export class FlowTable {
       this.dirty = true;
     }
     this.entries.add(e);
+    if (e.idle_timeout || e.hard_timeout) this.timed.add(e);
     let p = this.byPriority.get(e.priority);
     if (!p) this.byPriority.set(e.priority, (p = new Set()));
     p.add(e);
@@ -105,6 +108,7 @@ export class FlowTable {
 
   remove(e: FlowEntry): void {
     if (!this.entries.delete(e)) return;
+    this.timed.delete(e);
     this.byPriority.get(e.priority)?.delete(e);
     if (this.byPriority.get(e.priority)?.size === 0) this.byPriority.delete(e.priority);
     const st = this.subtables.get(maskSignature(e.match))!;

@@ -230,8 +230,8 @@ export function expire(p: Pipeline, now: number): { deltas: Delta[]; removed: Fl
   const deltas: Delta[] = [];
   const removed: FlowRemoved[] = [];
   for (const t of p.tables) {
-    if (!t.size) continue;
-    for (const e of [...t.entries]) {
+    if (!t.timed.size) continue;
+    for (const e of [...t.timed]) {
       let reason: number | undefined;
       if (e.hard_timeout && now - e.installed >= e.hard_timeout * 1000) reason = OFPRR.HARD_TIMEOUT;
       else if (e.idle_timeout && now - e.last_used >= e.idle_timeout * 1000) reason = OFPRR.IDLE_TIMEOUT;

@@ -23,10 +23,11 @@ export function rowOf(field: OxmName): OxmRow {
   return oxmFields[field];
 }
 
+const fullMasks = new Map<OxmName, bigint>((Object.keys(oxmFields) as OxmName[]).map((f) => [f, (1n << BigInt(oxmFields[f].bits ?? oxmFields[f].width * 8)) - 1n]));
+
 /** All ones over the field's meaningful bits. */
 export function fullMask(field: OxmName): bigint {
-  const row = rowOf(field);
-  return (1n << BigInt(row.bits ?? row.width * 8)) - 1n;
+  return fullMasks.get(field)!;
 }
 
 export function oxmToBigint(field: OxmName, v: OxmValue): bigint {

@@ -29,6 +29,8 @@ export interface Layout {
   l4?: number;
   /** Bytes of the L4 segment (IPv4 total length or IPv6 payload length minus extension headers). */
   l4Len?: number;
+  /** An IP fragment: the first (offset 0, more to come) or a later one. */
+  frag?: 'first' | 'later';
 }
 
 const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
@@ -122,12 +124,15 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     key.IPV4_DST = big(b, o + 16, 4);
     layout.protoAt = o + 9;
     layout.ipProto = b[o + 9]!;
-    const fragOffset = u16(b, o + 6) & 0x1fff;
-    if (fragOffset === 0) {
+    const fragWord = u16(b, o + 6);
+    if (fragWord & 0x1fff) layout.frag = 'later';
+    else if (fragWord & 0x2000) layout.frag = 'first';
+    if (layout.frag !== 'later') {
       layout.l4 = o + ihl;
       layout.l4Len = Math.min(u16(b, o + 2), b.length - o) - ihl;
       l4(b, layout.l4, layout.ipProto, key, false);
     }
+    if (layout.frag) fragmentPorts(key, layout.ipProto);
     return { key, layout };
   }
   if (type === ETH.IPV6 && has(b, o, 40)) {
@@ -156,7 +161,10 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
       rank = r;
       seen.add(nxt);
       ext |= bit;
-      if (nxt === 44 && (u16(b, p + 2) & 0xfff8) !== 0) later = true;
+      if (nxt === 44) {
+        if ((u16(b, p + 2) & 0xfff8) !== 0) later = true;
+        else if (u16(b, p + 2) & 1) layout.frag = 'first';
+      }
       if (nxt === 50) {
         // ESP hides everything after it.
         nxt = -1;
@@ -173,15 +181,35 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
       key.IP_PROTO = BigInt(nxt);
       layout.protoAt = protoAt;
       layout.ipProto = nxt;
-      if (!later && p <= end) {
+      if (later) layout.frag = 'later';
+      else if (p <= end) {
         layout.l4 = p;
         layout.l4Len = end - p;
         l4(b, p, nxt, key, true);
       }
+      if (layout.frag) fragmentPorts(key, nxt);
     }
     return { key, layout };
   }
   return { key, layout };
+}
+
+/**
+ * OFPC_FRAG_NORMAL as OVS reads it: a fragment's transport ports (and ICMP type and
+ * code) are looked up as 0, the first fragment included, so no fragment matches a port.
+ */
+function fragmentPorts(key: FlowKey, proto: number): void {
+  const zero = (...fs: (keyof FlowKey)[]) => fs.forEach((f) => (key[f] = 0n));
+  if (proto === IPPROTO.TCP) zero('TCP_SRC', 'TCP_DST');
+  else if (proto === IPPROTO.UDP) zero('UDP_SRC', 'UDP_DST');
+  else if (proto === IPPROTO.SCTP) zero('SCTP_SRC', 'SCTP_DST');
+  else if (proto === IPPROTO.ICMP) zero('ICMPV4_TYPE', 'ICMPV4_CODE');
+  else if (proto === IPPROTO.ICMPV6) {
+    zero('ICMPV6_TYPE', 'ICMPV6_CODE');
+    delete key.IPV6_ND_TARGET;
+    delete key.IPV6_ND_SLL;
+    delete key.IPV6_ND_TLL;
+  }
 }
 
 function l4(b: Uint8Array, o: number, proto: number, key: FlowKey, v6: boolean): void {

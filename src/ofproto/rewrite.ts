@@ -11,6 +11,8 @@ export class Pkt {
   key!: FlowKey;
   layout!: Layout;
   queue_id?: number;
+  /** Stopped by an action (invalid TTL): nothing more happens to it. */
+  dead = false;
   data: Uint8Array;
   constructor(
     data: Uint8Array,

@@ -3,7 +3,7 @@
 // the frames that leave and where, the packet-ins and the counters it touched. It is
 // the semantics the XDP datapath must reproduce, its slow path, and its tests' oracle.
 import type { Action } from '../../proto/openflow/actions.js';
-import { OFPCML_NO_BUFFER, OFPG, OFPP, OFPPC, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
+import { OFPCML_NO_BUFFER, OFPC_FRAG, OFPG, OFPP, OFPPC, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
 import type { OxmEntry } from '../../proto/openflow/oxm.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { actionSetList, validateActions, writeActions } from './actions.js';
@@ -86,7 +86,12 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
     if (ctx.count) port.counters.rx_dropped++;
     return ctx.res;
   }
-  runTables(ctx, new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n }), 0);
+  const pk = new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n });
+  if (pk.layout.frag && (p.config_flags & OFPC_FRAG.MASK) === OFPC_FRAG.DROP) {
+    ctx.res.drops.push('IP fragment (OFPC_FRAG_DROP)');
+    return ctx.res;
+  }
+  runTables(ctx, pk, 0);
   return ctx.res;
 }
 
@@ -164,6 +169,7 @@ function runTables(ctx: Ctx, pk: Pkt, first: number): void {
     }
     const applyI = by.get('APPLY_ACTIONS');
     if (applyI?.type === 'APPLY_ACTIONS') runActions(ctx, pk, applyI.actions);
+    if (pk.dead) return;
     if (by.has('CLEAR_ACTIONS')) set.clear();
     const writeI = by.get('WRITE_ACTIONS');
     if (writeI?.type === 'WRITE_ACTIONS') writeActions(set, writeI.actions);
@@ -243,9 +249,14 @@ function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
   }
 }
 
-/** A TTL that would reach zero drops the packet; OVS and the spec send it to no one by default. */
-function invalidTtl(ctx: Ctx, _pk: Pkt): void {
+/**
+ * A TTL that would reach zero stops the packet and goes to the controller with reason
+ * OFPR_INVALID_TTL, miss_send_len bytes of it (each connection's async config filters it).
+ */
+function invalidTtl(ctx: Ctx, pk: Pkt): void {
+  pk.dead = true;
   ctx.res.drops.push('invalid ttl');
+  packetIn(ctx, pk, ctx.p.miss_send_len, OFPR.INVALID_TTL);
 }
 
 function liveGroup(ctx: Ctx, id: number, depth = 0): boolean {
@@ -359,7 +370,7 @@ function output(ctx: Ctx, pk: Pkt, port: number, max_len: number): void {
   }
 }
 
-function packetIn(ctx: Ctx, pk: Pkt, max_len: number): void {
+function packetIn(ctx: Ctx, pk: Pkt, max_len: number, why?: number): void {
   const inPort = ctx.p.ports.get(ctx.in_port);
   if (inPort && inPort.desc.config & OFPPC.NO_PACKET_IN) {
     ctx.res.drops.push(`port ${ctx.in_port} has NO_PACKET_IN`);
@@ -367,7 +378,7 @@ function packetIn(ctx: Ctx, pk: Pkt, max_len: number): void {
   }
   const e = ctx.entry;
   // A table-miss entry (priority 0, empty match) sends OFPR_NO_MATCH (§6.1.2).
-  const reason = e && e.priority === 0 && e.match.length === 0 ? OFPR.NO_MATCH : OFPR.ACTION;
+  const reason = why ?? (e && e.priority === 0 && e.match.length === 0 ? OFPR.NO_MATCH : OFPR.ACTION);
   const data = Buffer.from(max_len === OFPCML_NO_BUFFER ? pk.data : pk.data.subarray(0, max_len));
   const match: OxmEntry[] = [{ field: 'IN_PORT', value: ctx.in_port }];
   if (pk.pf.metadata) match.push({ field: 'METADATA', value: bigintToOxm('METADATA', pk.pf.metadata) });

@@ -70,6 +70,31 @@ describe('outputs', () => {
   });
 });
 
+describe('TTL and fragments', () => {
+  test('dec_nw_ttl at TTL 1 stops the packet and sends OFPR_INVALID_TTL, miss_send_len bytes', () => {
+    const p = bridge();
+    add(p, { match: [m('ETH_TYPE', 0x0800)], instructions: [apply({ type: 'DEC_NW_TTL' }, output(2)), write(output(3))] });
+    const ok = trace(p, 1, eth().ipv4('10.0.0.1', '10.0.0.2', { ttl: 2 }).udp(1, 2).build(), 0);
+    expect(ports(ok)).toEqual([2, 3]);
+    const r = trace(p, 1, eth().ipv4('10.0.0.1', '10.0.0.2', { ttl: 1 }).udp(1, 2).data(Array(200).fill(7)).build(), 0);
+    expect(r.outputs).toEqual([]);
+    expect(r.packetIns).toMatchObject([{ reason: OFPR.INVALID_TTL, total_len: 242 }]);
+    expect(r.packetIns[0]!.data).toHaveLength(128);
+  });
+
+  test('fragments: ports read as 0 (OFPC_FRAG_NORMAL, as OVS), dropped with OFPC_FRAG_DROP', () => {
+    const p = bridge();
+    add(p, { match: [m('ETH_TYPE', 0x0800), m('IP_PROTO', 17), m('UDP_DST', 0)], instructions: [apply(output(2))] });
+    add(p, { priority: 1, instructions: [apply(output(3))] });
+    const frag = eth().ipv4('10.0.0.1', '10.0.0.2').udp(1, 53).build();
+    frag[14 + 6] = 0x20; // MF: the first fragment
+    expect(ports(trace(p, 1, frag, 0))).toEqual([2]);
+    expect(ports(trace(p, 1, udp, 0))).toEqual([3]);
+    p.config_flags = 1;
+    expect(trace(p, 1, frag, 0).drops).toEqual(['IP fragment (OFPC_FRAG_DROP)']);
+  });
+});
+
 describe('instructions', () => {
   test('the action set: write replaces by type, clear empties it, group wins over output, order is the spec\'s', () => {
     const p = bridge();

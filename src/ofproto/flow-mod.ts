@@ -10,7 +10,7 @@ import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
 import { actionSetList, validateActions } from './actions.js';
 import type { FlowEntry } from './classifier.js';
 import { fullMask, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
-import { duration, type Delta, type Pipeline } from './pipeline.js';
+import { duration, insertEntry, removeEntry, undoable, type Delta, type Pipeline } from './pipeline.js';
 import { OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
 
 const KNOWN_FLAGS = OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUNTS | OFPFF.NO_PKT_COUNTS | OFPFF.NO_BYT_COUNTS;
@@ -127,7 +127,7 @@ export function removeEntries(p: Pipeline, pick: (e: FlowEntry) => boolean, reas
   for (const t of tables) {
     for (const e of [...t.entries]) {
       if (!pick(e)) continue;
-      t.remove(e);
+      removeEntry(p, e);
       deltas.push({ kind: 'flow-remove', entry: e, reason });
       if (e.flags & OFPFF.SEND_FLOW_REM) removed.push(flowRemoved(e, reason, now));
     }
@@ -180,10 +180,10 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       const deltas: Delta[] = [];
       // Identical match and priority: the old entry is replaced, no FLOW_REMOVED (§6.4).
       if (old) {
-        t.remove(old);
+        removeEntry(p, old);
         deltas.push({ kind: 'flow-remove', entry: old, reason: OFPRR.DELETE });
       }
-      t.insert(e);
+      insertEntry(p, e);
       deltas.push({ kind: 'flow-add', entry: e });
       return { deltas, removed: [] };
     }
@@ -195,6 +195,8 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       const deltas: Delta[] = [];
       for (const e of selectEntries(p, mod.table_id, match, mod.command === 'MODIFY_STRICT', mod.priority)) {
         if (!passesCookie(e, mod.cookie, mod.cookie_mask)) continue;
+        const was = { instructions: e.instructions, packet_count: e.packet_count, byte_count: e.byte_count };
+        undoable(p, () => Object.assign(e, was));
         e.instructions = mod.instructions;
         if (mod.flags & OFPFF.RESET_COUNTS) {
           e.packet_count = 0n;
@@ -214,7 +216,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       const deltas: Delta[] = [];
       const removed: FlowRemoved[] = [];
       for (const e of chosen) {
-        p.tables[e.table_id]!.remove(e);
+        removeEntry(p, e);
         deltas.push({ kind: 'flow-remove', entry: e, reason: OFPRR.DELETE });
         if (e.flags & OFPFF.SEND_FLOW_REM) removed.push(flowRemoved(e, OFPRR.DELETE, now));
       }
@@ -236,7 +238,7 @@ export function expire(p: Pipeline, now: number): { deltas: Delta[]; removed: Fl
       if (e.hard_timeout && now - e.installed >= e.hard_timeout * 1000) reason = OFPRR.HARD_TIMEOUT;
       else if (e.idle_timeout && now - e.last_used >= e.idle_timeout * 1000) reason = OFPRR.IDLE_TIMEOUT;
       if (reason === undefined) continue;
-      t.remove(e);
+      removeEntry(p, e);
       deltas.push({ kind: 'flow-remove', entry: e, reason });
       if (e.flags & OFPFF.SEND_FLOW_REM) removed.push(flowRemoved(e, reason, now));
     }

@@ -6,7 +6,7 @@ import { OfpError } from '../../proto/openflow/errors.js';
 import type { GroupDesc, GroupStats } from '../../proto/openflow/group.js';
 import { validateActions } from './actions.js';
 import { removeEntries } from './flow-mod.js';
-import { duration, type Delta, type Pipeline } from './pipeline.js';
+import { duration, undoable, type Delta, type Pipeline } from './pipeline.js';
 import { OFPRR, type BucketInput, type FlowRemoved, type GroupModInput, type GroupType } from './types.js';
 
 export interface Bucket extends BucketInput {
@@ -72,6 +72,7 @@ export function applyGroupMod(p: Pipeline, mod: GroupModInput, now: number): Mod
       if (bad) return fail(bad);
       const g: Group = { group_id: mod.group_id, group_type: mod.group_type, buckets: toBuckets(mod.buckets), packet_count: 0n, byte_count: 0n, installed: now };
       p.groups.set(g.group_id, g);
+      undoable(p, () => p.groups.delete(g.group_id));
       return { deltas: [{ kind: 'group-add', group: g }], removed: [] };
     }
     case 'MODIFY': {
@@ -79,6 +80,8 @@ export function applyGroupMod(p: Pipeline, mod: GroupModInput, now: number): Mod
       if (!g) return fail(new OfpError('OFPGMFC_UNKNOWN_GROUP', { why: `group ${mod.group_id}` }));
       const bad = checkGroup(p, mod);
       if (bad) return fail(bad);
+      const was = { group_type: g.group_type, buckets: g.buckets };
+      undoable(p, () => Object.assign(g, was));
       g.group_type = mod.group_type;
       g.buckets = toBuckets(mod.buckets);
       return { deltas: [{ kind: 'group-modify', group: g }], removed: [] };
@@ -98,7 +101,9 @@ export function applyGroupMod(p: Pipeline, mod: GroupModInput, now: number): Mod
         deltas.push(...r.deltas);
         removed.push(...r.removed);
         deltas.push({ kind: 'group-remove', group: p.groups.get(id)! });
+        const g = p.groups.get(id)!;
         p.groups.delete(id);
+        undoable(p, () => p.groups.set(id, g));
       }
       return { deltas, removed };
     }

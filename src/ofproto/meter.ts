@@ -5,7 +5,7 @@ import { OfpError } from '../../proto/openflow/errors.js';
 import type { MeterBand, MeterConfig, MeterStats } from '../../proto/openflow/meter.js';
 import { removeEntries } from './flow-mod.js';
 import type { ModResult } from './group.js';
-import { duration, type Delta, type Pipeline } from './pipeline.js';
+import { duration, undoable, type Delta, type Pipeline } from './pipeline.js';
 import { OFPRR, type MeterModInput } from './types.js';
 
 export interface BandState {
@@ -66,6 +66,7 @@ export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): Mod
       if (p.meters.has(mod.meter_id)) return fail(new OfpError('OFPMMFC_METER_EXISTS', { why: `meter ${mod.meter_id}` }));
       const m: Meter = { meter_id: mod.meter_id, flags: mod.flags, bands: bands(mod.flags, mod.bands), packet_in_count: 0n, byte_in_count: 0n, installed: now, last: now };
       p.meters.set(m.meter_id, m);
+      undoable(p, () => p.meters.delete(m.meter_id));
       return { deltas: [{ kind: 'meter-add', meter: m }], removed: [] };
     }
     case 'MODIFY': {
@@ -73,6 +74,8 @@ export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): Mod
       if (bad) return fail(bad);
       const m = p.meters.get(mod.meter_id);
       if (!m) return fail(new OfpError('OFPMMFC_UNKNOWN_METER', { why: `meter ${mod.meter_id}` }));
+      const was = { flags: m.flags, bands: m.bands };
+      undoable(p, () => Object.assign(m, was));
       m.flags = mod.flags;
       m.bands = bands(mod.flags, mod.bands);
       return { deltas: [{ kind: 'meter-modify', meter: m }], removed: [] };
@@ -85,7 +88,9 @@ export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): Mod
         const r = removeEntries(p, (e) => e.instructions.some((i) => i.type === 'METER' && i.meter_id === id), OFPRR.DELETE, now);
         deltas.push(...r.deltas, { kind: 'meter-remove', meter: p.meters.get(id)! });
         removed.push(...r.removed);
+        const m = p.meters.get(id)!;
         p.meters.delete(id);
+        undoable(p, () => p.meters.set(id, m));
       }
       return { deltas, removed };
     }

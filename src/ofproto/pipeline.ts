@@ -28,8 +28,27 @@ export class Pipeline {
   config_flags = 0;
   /** Ids for flow entries, so the datapath can name them. */
   nextEntryId = 1;
+  /** While a bundle is applied: how to undo each change, newest last. */
+  journal: (() => void)[] | undefined;
   /** ms of the caller's clock at creation, for port stats durations. */
   constructor(readonly created = 0) {}
+}
+
+/** Records how to undo a change, when a bundle is being applied. */
+export function undoable(p: Pipeline, undo: () => void): void {
+  p.journal?.push(undo);
+}
+
+export function insertEntry(p: Pipeline, e: FlowEntry): void {
+  const t = p.tables[e.table_id]!;
+  t.insert(e);
+  undoable(p, () => t.remove(e));
+}
+
+export function removeEntry(p: Pipeline, e: FlowEntry): void {
+  const t = p.tables[e.table_id]!;
+  t.remove(e);
+  undoable(p, () => t.insert(e));
 }
 
 export function createPipeline(now = 0): Pipeline {

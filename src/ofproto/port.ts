@@ -4,7 +4,7 @@ import { OFPPC, OFPPS } from '../../proto/openflow/constants.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import type { PortStats } from '../../proto/openflow/multipart.js';
 import type { Port } from '../../proto/openflow/port.js';
-import { duration, type Delta, type Pipeline } from './pipeline.js';
+import { duration, undoable, type Delta, type Pipeline } from './pipeline.js';
 import type { PortModInput } from './types.js';
 
 export interface PortCounters {
@@ -79,6 +79,8 @@ export function applyPortMod(p: Pipeline, mod: PortModInput): { error?: OfpError
   // A port brought down administratively is not live (fast-failover watches this).
   if (config & OFPPC.PORT_DOWN) state &= ~OFPPS.LIVE;
   else if (!(state & OFPPS.LINK_DOWN)) state |= OFPPS.LIVE;
+  const was = s.desc;
+  undoable(p, () => (s.desc = was));
   s.desc = { ...s.desc, config, state, ...(mod.advertise ? { advertised: mod.advertise } : {}) };
   return { deltas: [{ kind: 'port-modify', port: s }], status: s.desc };
 }

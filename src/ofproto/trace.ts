@@ -101,14 +101,19 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
  * buffers, so a buffer_id is OFPBRC_BUFFER_UNKNOWN.
  */
 export function packetOut(p: Pipeline, po: PacketOutInput, now: number, opts: TraceOptions = {}): TraceResult | OfpError {
-  if (po.buffer_id !== OFP_NO_BUFFER) return new OfpError('OFPBRC_BUFFER_UNKNOWN', { why: `buffer ${po.buffer_id}` });
-  const ok = po.in_port === OFPP.CONTROLLER || po.in_port === OFPP.LOCAL || po.in_port === OFPP.ANY || (po.in_port > 0 && po.in_port <= OFPP.MAX);
-  if (!ok) return new OfpError('OFPBRC_BAD_PORT', { why: `in_port ${po.in_port}` });
-  const bad = validateActions(p, po.actions, { packetOut: true });
+  const bad = checkPacketOut(p, po);
   if (bad) return bad;
   const ctx = newCtx(p, po.in_port, po.data, now, opts);
   runActions(ctx, new Pkt(po.data, { in_port: po.in_port, metadata: 0n, tunnel_id: 0n }), po.actions);
   return ctx.res;
+}
+
+/** A packet-out's errors, found before anything is sent. */
+export function checkPacketOut(p: Pipeline, po: PacketOutInput): OfpError | undefined {
+  if (po.buffer_id !== OFP_NO_BUFFER) return new OfpError('OFPBRC_BUFFER_UNKNOWN', { why: `buffer ${po.buffer_id}` });
+  const ok = po.in_port === OFPP.CONTROLLER || po.in_port === OFPP.LOCAL || po.in_port === OFPP.ANY || (po.in_port > 0 && po.in_port <= OFPP.MAX);
+  if (!ok) return new OfpError('OFPBRC_BAD_PORT', { why: `in_port ${po.in_port}` });
+  return validateActions(p, po.actions, { packetOut: true });
 }
 
 function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, opts: TraceOptions): Ctx {

@@ -25,17 +25,18 @@ describe('bundles', () => {
 
   test('a failing message undoes every earlier one of the bundle', () => {
     const p = start();
+    for (const e of p.tables[0]!.entries) e.packet_count = 7n;
     const before = snapshot(p);
     const r = applyBundle(
       p,
       [
+        fm({ command: 'MODIFY', instructions: [apply(output(4))], flags: 4 /* RESET_COUNTS */ }),
         fm({ match: [m('IN_PORT', 1)], instructions: [apply(output(9))] }), // replaces
         fm({ command: 'DELETE', table_id: 0xff, priority: 5 }), // removes both
         fm({ table_id: 3, priority: 9 }),
         { type: 'GROUP_MOD', xid: 1, command: 'ADD', group_type: 'ALL', group_id: 1, buckets: [] },
         { type: 'METER_MOD', xid: 1, command: 'ADD', flags: 1, meter_id: 1, bands: [{ type: 'DROP', rate: 5, burst_size: 0 }] },
         { type: 'PORT_MOD', xid: 1, port_no: 1, hw_addr: '02:00:00:00:00:01', config: 1, mask: 1, advertise: 0 },
-        fm({ command: 'MODIFY', instructions: [apply(output(4))] }),
         { type: 'PACKET_OUT', xid: 1, buffer_id: 0xffffffff, in_port: OFPP.CONTROLLER, actions: [output(1)], data: Buffer.alloc(60) },
         fm({ match: [m('TCP_DST', 80)] }), // bad prerequisite: the bundle fails here
       ],
@@ -46,6 +47,7 @@ describe('bundles', () => {
     expect(p.journal).toBeUndefined();
     // The classifier itself is consistent again: lookups find the restored entries.
     expect(p.tables[0]!.lookup({ IN_PORT: 1n })?.priority).toBe(0x8000);
+    expect(p.tables[0]!.lookup({ IN_PORT: 1n })?.packet_count).toBe(7n);
   });
 
   test('a good bundle applies in order and runs its packet-outs after the mods', () => {

@@ -3,6 +3,7 @@
 // stops early. The same shape the BPF datapath compiles to (design.md). Counts its hash
 // probes so tests can assert on cost without timing.
 import type { Instruction } from '../../proto/openflow/instructions.js';
+import type { OxmEntry } from '../../proto/openflow/oxm.js';
 import { covers, maskSignature, matchKey, overlaps, type FlowKey, type Match, type MatchField } from './match.js';
 
 export interface FlowEntry {
@@ -10,6 +11,11 @@ export interface FlowEntry {
   table_id: number;
   priority: number;
   match: Match;
+  /** maskSignature(match) and matchKey(match), computed once. */
+  readonly sig: string;
+  readonly key: string;
+  /** The match as OXM entries, for dumps and FLOW_REMOVED; filled on first use. */
+  oxm?: OxmEntry[];
   cookie: bigint;
   idle_timeout: number;
   hard_timeout: number;
@@ -55,9 +61,9 @@ export class FlowTable {
   }
 
   /** The entry with this exact match and priority (strict modify/delete, ADD replace). */
-  findStrict(match: Match, priority: number): FlowEntry | undefined {
-    const st = this.subtables.get(maskSignature(match));
-    return st?.byKey.get(matchKey(match))?.find((e) => e.priority === priority);
+  findStrict(match: Match, priority: number, sig = maskSignature(match), key = matchKey(match)): FlowEntry | undefined {
+    const st = this.subtables.get(sig);
+    return st?.byKey.get(key)?.find((e) => e.priority === priority);
   }
 
   /** Entries whose match is within `match` (non-strict modify/delete, stats filters). */
@@ -80,14 +86,14 @@ export class FlowTable {
   }
 
   insert(e: FlowEntry): void {
-    const sig = maskSignature(e.match);
+    const sig = e.sig;
     let st = this.subtables.get(sig);
     if (!st) {
       st = { sig, fields: e.match.map((f) => ({ field: f.field, mask: f.mask })), byKey: new Map(), maxPriority: -1, size: 0 };
       this.subtables.set(sig, st);
       this.dirty = true;
     }
-    const key = matchKey(e.match);
+    const key = e.key;
     const list = st.byKey.get(key);
     if (list) {
       let i = 0;
@@ -111,8 +117,8 @@ export class FlowTable {
     this.timed.delete(e);
     this.byPriority.get(e.priority)?.delete(e);
     if (this.byPriority.get(e.priority)?.size === 0) this.byPriority.delete(e.priority);
-    const st = this.subtables.get(maskSignature(e.match))!;
-    const key = matchKey(e.match);
+    const st = this.subtables.get(e.sig)!;
+    const key = e.key;
     const list = st.byKey.get(key)!;
     list.splice(list.indexOf(e), 1);
     if (list.length === 0) st.byKey.delete(key);

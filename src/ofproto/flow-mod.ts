@@ -9,7 +9,7 @@ import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
 import { actionSetList, validateActions } from './actions.js';
 import type { FlowEntry } from './classifier.js';
-import { fullMask, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
+import { fullMask, matchKey, maskSignature, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
 import { duration, insertEntry, removeEntry, undoable, type Delta, type Pipeline } from './pipeline.js';
 import { OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
 
@@ -66,11 +66,14 @@ function checkSetFields(known: Known, actions: readonly Action[]): OfpError | un
 }
 
 function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[], match: Match): OfpError | undefined {
-  const known = knownFrom(match);
   const apply = insts.find((i) => i.type === 'APPLY_ACTIONS');
   const write = insts.find((i) => i.type === 'WRITE_ACTIONS');
-  const bad = (apply?.type === 'APPLY_ACTIONS' && checkSetFields(known, apply.actions)) || (write?.type === 'WRITE_ACTIONS' && checkSetFields(known, actionSetList(new Map(write.actions.map((a, i) => [String(i), a])))));
-  if (bad) return bad;
+  const setsFields = (i: Instruction | undefined) => (i?.type === 'APPLY_ACTIONS' || i?.type === 'WRITE_ACTIONS') && i.actions.some((a) => a.type === 'SET_FIELD');
+  if (setsFields(apply) || setsFields(write)) {
+    const known = knownFrom(match);
+    const bad = (apply?.type === 'APPLY_ACTIONS' && checkSetFields(known, apply.actions)) || (write?.type === 'WRITE_ACTIONS' && checkSetFields(known, actionSetList(new Map(write.actions.map((a, i) => [String(i), a])))));
+    if (bad) return bad;
+  }
   const seen = new Set<string>();
   for (const i of insts) {
     if (seen.has(i.type)) return new OfpError('OFPBIC_UNSUP_INST', { why: `${i.type} twice` });
@@ -116,7 +119,7 @@ export function flowRemoved(e: FlowEntry, reason: number, now: number): FlowRemo
     hard_timeout: e.hard_timeout,
     packet_count: e.packet_count,
     byte_count: e.byte_count,
-    match: matchToOxm(e.match),
+    match: (e.oxm ??= matchToOxm(e.match)),
   };
 }
 
@@ -155,7 +158,9 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       const bad = validateInstructions(p, mod.table_id, mod.instructions, match);
       if (bad) return fail(bad);
       const t = p.tables[mod.table_id]!;
-      const old = t.findStrict(match, mod.priority);
+      const sig = maskSignature(match);
+      const key = matchKey(match);
+      const old = t.findStrict(match, mod.priority, sig, key);
       if (mod.flags & OFPFF.CHECK_OVERLAP) {
         const o = t.findOverlap(match, mod.priority);
         if (o && o !== old) return fail(new OfpError('OFPFMFC_OVERLAP', { why: `priority ${mod.priority}` }));
@@ -167,6 +172,10 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
         table_id: mod.table_id,
         priority: mod.priority,
         match,
+        sig,
+        key,
+        // An unmasked match is already in normal form (fields once, prerequisites met): dumps reuse it.
+        ...(mod.match.length === match.length && mod.match.every((x) => x.mask === undefined) ? { oxm: [...mod.match] } : {}),
         cookie: mod.cookie,
         idle_timeout: mod.idle_timeout,
         hard_timeout: mod.hard_timeout,
@@ -269,8 +278,8 @@ export function flowStats(p: Pipeline, req: FlowStatsRequestInput, now: number):
       cookie: e.cookie,
       packet_count: e.packet_count,
       byte_count: e.byte_count,
-      match: matchToOxm(e.match),
-      instructions: [...e.instructions],
+      match: (e.oxm ??= matchToOxm(e.match)),
+      instructions: e.instructions as Instruction[],
     }));
 }
 

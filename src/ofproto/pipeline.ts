@@ -5,6 +5,7 @@ import { OFPTT } from '../../proto/openflow/constants.js';
 import { FlowTable, type FlowEntry } from './classifier.js';
 import type { Group } from './group.js';
 import type { Meter } from './meter.js';
+import type { MacEntry } from './normal.js';
 import type { PortState } from './port.js';
 
 export const N_TABLES = OFPTT.MAX + 1;
@@ -26,6 +27,8 @@ export class Pipeline {
   miss_send_len = 128;
   /** OFPT_SET_CONFIG flags (OFPC_FRAG_*). */
   config_flags = 0;
+  /** OFPP_NORMAL's learned MACs, by `vid/mac`. */
+  readonly fdb = new Map<string, MacEntry>();
   /** Ids for flow entries, so the datapath can name them. */
   nextEntryId = 1;
   /** While a bundle is applied: how to undo each change, newest last. */

@@ -3,7 +3,7 @@
 // the frames that leave and where, the packet-ins and the counters it touched. It is
 // the semantics the XDP datapath must reproduce, its slow path, and its tests' oracle.
 import type { Action } from '../../proto/openflow/actions.js';
-import { OFPCML_NO_BUFFER, OFPC_FRAG, OFPG, OFPP, OFPPC, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
+import { OFPCML_NO_BUFFER, OFPC_FRAG, OFPG, OFPP, OFPPC, OFPPS, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
 import type { OxmEntry } from '../../proto/openflow/oxm.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { actionSetList, validateActions, writeActions } from './actions.js';
@@ -11,6 +11,7 @@ import type { FlowEntry } from './classifier.js';
 import type { Group } from './group.js';
 import { bigintToOxm, oxmToBigint } from './match.js';
 import { meterPacket } from './meter.js';
+import { normalDecision } from './normal.js';
 import type { Pipeline } from './pipeline.js';
 import { portLive } from './port.js';
 import { copyTtlIn, copyTtlOut, decMplsTtl, decNwTtl, Pkt, popMpls, popPbb, popVlan, pushMpls, pushPbb, pushVlan, setField, setMplsTtl, setNwTtl } from './rewrite.js';
@@ -349,22 +350,37 @@ function emit(ctx: Ctx, pk: Pkt, port: number): void {
   ctx.res.outputs.push({ port, frame: Buffer.from(pk.data), ...(pk.queue_id !== undefined ? { queue_id: pk.queue_id } : {}) });
 }
 
+/**
+ * ALL: every standard port (physical and LOCAL) but the ingress one (§4.5). FLOOD: the
+ * same less ports the link layer blocks (OFPPS_BLOCKED, e.g. by STP).
+ */
+function flood(ctx: Ctx, pk: Pkt, skipBlocked: boolean): void {
+  for (const n of [...ctx.p.ports.keys()].sort((a, b) => a - b)) {
+    if (n === ctx.in_port || (n > OFPP.MAX && n !== OFPP.LOCAL)) continue;
+    if (skipBlocked && ctx.p.ports.get(n)!.desc.state & OFPPS.BLOCKED) continue;
+    emit(ctx, pk, n);
+  }
+}
+
 function output(ctx: Ctx, pk: Pkt, port: number, max_len: number): void {
   switch (port) {
     case OFPP.IN_PORT:
       return emit(ctx, pk, ctx.in_port);
     case OFPP.ALL:
     case OFPP.FLOOD:
-      for (const n of [...ctx.p.ports.keys()].sort((a, b) => a - b)) if (n !== ctx.in_port && n <= OFPP.MAX) emit(ctx, pk, n);
-      return;
+      return flood(ctx, pk, port === OFPP.FLOOD);
     case OFPP.CONTROLLER:
       return packetIn(ctx, pk, max_len);
     case OFPP.TABLE:
       // Packet-out only (validateActions refuses it in flows): through the tables from 0.
       return runTables(ctx, pk.clone(), 0);
-    case OFPP.NORMAL:
-      ctx.res.drops.push('output NORMAL not implemented');
+    case OFPP.NORMAL: {
+      const to = normalDecision(ctx.p, pk.key, ctx.in_port, ctx.now);
+      if (to === 'flood') return flood(ctx, pk, true);
+      if (to === undefined) ctx.res.drops.push('NORMAL: destination is on the ingress port');
+      else emit(ctx, pk, to);
       return;
+    }
     default:
       // Sending back out of the ingress port needs OFPP_IN_PORT (§7.2.5).
       if (port === ctx.in_port) {

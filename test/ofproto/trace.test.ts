@@ -40,6 +40,23 @@ describe('outputs', () => {
     expect(ports(trace(p, 2, udp, 0))).toEqual([1, 3, 4]);
   });
 
+  test('NORMAL learns source MACs per VLAN, floods the unknown and broadcast, includes LOCAL', () => {
+    const p = bridge(3);
+    addPort(p, { port_no: OFPP.LOCAL, name: 'br0', hw_addr: '02:00:00:00:00:fe' });
+    add(p, { priority: 0, instructions: [apply(output(OFPP.NORMAL))] });
+    const a = '02:aa:00:00:00:01';
+    const b = '02:bb:00:00:00:02';
+    expect(ports(trace(p, 1, eth(b, a).ipv4('10.0.0.1', '10.0.0.2').udp(1, 2).build(), 0))).toEqual([2, 3, OFPP.LOCAL]);
+    expect(ports(trace(p, 2, eth(a, b).ipv4('10.0.0.2', '10.0.0.1').udp(2, 1).build(), 10))).toEqual([1]);
+    expect(ports(trace(p, 3, eth(b, a).ipv4('10.0.0.1', '10.0.0.2').udp(1, 2).build(), 20))).toEqual([2]);
+    // Port 1's MAC moved to port 3 with that frame; another VLAN learns apart.
+    expect(ports(trace(p, 2, eth(a, b).vlan(5).ipv4('10.0.0.2', '10.0.0.1').udp(2, 1).build(), 30))).toEqual([1, 3, OFPP.LOCAL]);
+    expect(ports(trace(p, 2, eth(a, b).ipv4('10.0.0.2', '10.0.0.1').udp(2, 1).build(), 40))).toEqual([3]);
+    expect(ports(trace(p, 1, eth('ff:ff:ff:ff:ff:ff', a).build(), 50))).toEqual([2, 3, OFPP.LOCAL]);
+    // Aged out after 300 s: flooded again.
+    expect(ports(trace(p, 2, eth(a, b).ipv4('10.0.0.2', '10.0.0.1').udp(2, 1).build(), 400_000))).toEqual([1, 3, OFPP.LOCAL]);
+  });
+
   test('PORT_MOD: NO_FWD and PORT_DOWN stop output, NO_RECV stops input, NO_PACKET_IN stops packet-ins', () => {
     const p = bridge();
     add(p, { instructions: [apply(output(OFPP.FLOOD), output(OFPP.CONTROLLER))] });

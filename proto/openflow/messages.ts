@@ -126,6 +126,7 @@ export const messageRegistry = registry(
       ]),
     },
     FLOW_REMOVED: {
+      len8: true, // OVS refuses other lengths first, as OFPBRC_BAD_LEN
       tag: 11,
       body: struct('ofp_flow_removed', 48, [
         ...OFP_HEADER,
@@ -160,6 +161,7 @@ export const messageRegistry = registry(
     },
     // Spec sizeof 56 counts an empty ofp_match; the fixed part is 48.
     FLOW_MOD: {
+      len8: true, // OVS refuses other lengths first, as OFPBRC_BAD_LEN
       tag: 14,
       body: struct('ofp_flow_mod', 48, [
         ...OFP_HEADER,
@@ -180,6 +182,7 @@ export const messageRegistry = registry(
       ]),
     },
     GROUP_MOD: {
+      len8: true, // OVS refuses other lengths first, as OFPBRC_BAD_LEN
       tag: 15,
       body: struct('ofp_group_mod', 16, [...OFP_HEADER, ['command', groupModCommand], ['group_type', groupType], pad(1), ['group_id', u32], ['buckets', buckets]]),
     },
@@ -204,6 +207,7 @@ export const messageRegistry = registry(
     BARRIER_REPLY: { tag: 21, body: headerOnly },
     QUEUE_GET_CONFIG_REQUEST: { tag: 22, body: struct('ofp_queue_get_config_request', 16, [...OFP_HEADER, ['port', u32], pad(4)]) },
     QUEUE_GET_CONFIG_REPLY: {
+      len8: true, // OVS refuses other lengths first, as OFPBRC_BAD_LEN
       tag: 23,
       body: struct('ofp_queue_get_config_reply', 16, [...OFP_HEADER, ['port', u32], pad(4), ['queues', array(packetQueue)]]),
     },
@@ -213,11 +217,13 @@ export const messageRegistry = registry(
     GET_ASYNC_REPLY: { tag: 27, body: asyncConfig('ofp_async_config') },
     SET_ASYNC: { tag: 28, body: asyncConfig('ofp_async_config') },
     METER_MOD: {
+      len8: true, // OVS refuses other lengths first, as OFPBRC_BAD_LEN
       tag: 29,
       body: struct('ofp_meter_mod', 16, [...OFP_HEADER, ['command', meterModCommand], ['flags', meterFlags], ['meter_id', u32], ['bands', meterBands]]),
     },
 
     BUNDLE_CONTROL: {
+      len8: true,
       tag: 4,
       experimenter: ONF_EXPERIMENTER,
       subtype: ONFT_BUNDLE_CONTROL,

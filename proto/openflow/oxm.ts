@@ -279,12 +279,24 @@ export function readOxm(r: Reader, errors: OxmErrors, allowMask: boolean): OxmEn
   const row: OxmRow = oxmFields[name];
   if (len !== (hasMask ? 2 : 1) * row.width) throw new OfpError(errors.badLen, { field: name, why: `oxm_length ${len}` });
   if (r.pos + len > r.end) throw new OfpError(errors.badLen, { field: name, why: 'past the end of the match' });
-  if (hasMask && (!row.maskable || !allowMask)) throw new OfpError(errors.badMask, { field: name });
+  if (hasMask && !allowMask) throw new OfpError(errors.badMask, { field: name });
+  const valueAt = r.pos;
   const value = readValue(r, row);
+  if (!hasMask) {
+    if (tooWide(row, value)) throw new OfpError(errors.badValue, { field: name, why: `${value}` });
+    return { field: name, value };
+  }
+  // As OVS: a value bit outside the mask is BAD_WILDCARDS; a field that takes no mask
+  // accepts only the all-ones one; mask bits past the field's width are tolerated.
+  const bytes = new Uint8Array(r.view.buffer, r.view.byteOffset + valueAt, row.width * 2);
+  let full = true;
+  for (let i = 0; i < row.width; i++) {
+    if (bytes[i]! & ~bytes[row.width + i]!) throw new OfpError(errors.badWildcards, { field: name, why: 'value has bits outside the mask' });
+    if (bytes[row.width + i] !== 0xff) full = false;
+  }
+  if (!row.maskable && !full) throw new OfpError(errors.badMask, { field: name, why: 'field takes no mask' });
   if (tooWide(row, value)) throw new OfpError(errors.badValue, { field: name, why: `${value}` });
-  if (!hasMask) return { field: name, value };
   const mask = readValue(r, row);
-  if (tooWide(row, mask)) throw new OfpError(errors.badMask, { field: name, why: `${mask}` });
   return { field: name, value, mask };
 }
 
@@ -301,8 +313,15 @@ export interface OxmErrors {
   badLen: OfpErrorName;
   badMask: OfpErrorName;
   badValue: OfpErrorName;
+  badWildcards: OfpErrorName;
 }
-const matchErrors: OxmErrors = { badField: 'OFPBMC_BAD_FIELD', badLen: 'OFPBMC_BAD_LEN', badMask: 'OFPBMC_BAD_MASK', badValue: 'OFPBMC_BAD_VALUE' };
+const matchErrors: OxmErrors = {
+  badField: 'OFPBMC_BAD_FIELD',
+  badLen: 'OFPBMC_BAD_LEN',
+  badMask: 'OFPBMC_BAD_MASK',
+  badValue: 'OFPBMC_BAD_VALUE',
+  badWildcards: 'OFPBMC_BAD_WILDCARDS',
+};
 
 /** Checks a match's prerequisites (spec §7.2.3.6): each must be matched exactly, earlier or later. */
 export function checkPrereqs(match: readonly OxmEntry[]): OfpError | undefined {
@@ -345,6 +364,8 @@ export const match: Codec<OxmEntry[]> & { name: string; fixedSize: number } = {
     r.need(4, 'ofp_match');
     const type = r.u16();
     const length = r.u16();
+    // As OVS: an OFPMT_STANDARD match is judged by its fixed 88-byte length first.
+    if (type === 0 && length !== 88) throw new OfpError('OFPBMC_BAD_LEN', { field: 'ofp_match.length', why: `${length} for OFPMT_STANDARD` });
     if (type !== OFPMT_OXM) throw new OfpError('OFPBMC_BAD_TYPE', { field: 'ofp_match.type', why: `${type}` });
     const padded = start + ((length + 7) & ~7);
     if (length < 4 || padded > r.end) throw new OfpError('OFPBMC_BAD_LEN', { field: 'ofp_match.length', why: `${length}` });
@@ -375,6 +396,7 @@ const setFieldErrors: OxmErrors = {
   badLen: 'OFPBAC_BAD_SET_LEN',
   badMask: 'OFPBAC_BAD_SET_ARGUMENT',
   badValue: 'OFPBAC_BAD_SET_ARGUMENT',
+  badWildcards: 'OFPBMC_BAD_WILDCARDS',
 };
 
 /** The OXM inside ofp_action_set_field: one unmasked field, then zero padding to the action's end. */
@@ -383,6 +405,8 @@ export const setFieldOxm: Codec<OxmEntry> = {
   size: undefined,
   read(r) {
     const e = readOxm(r, setFieldErrors, false);
+    // Spec §7.2.5: OXM_OF_IN_PORT may not be set with set_field.
+    if (e.field === 'IN_PORT') throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', { field: 'ofp_action_set_field', why: 'IN_PORT' });
     while (r.pos < r.end) if (r.u8() !== 0) throw new OfpError('OFPBAC_BAD_SET_ARGUMENT', { field: 'ofp_action_set_field.pad' });
     return e;
   },

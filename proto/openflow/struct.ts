@@ -456,6 +456,8 @@ export interface Row {
   readonly experimenter?: number;
   readonly subtype?: number;
   readonly body: Struct<object>;
+  /** The element's length must be a multiple of 8 (OVS: messages whose tail is `uint8_t[8][]`). */
+  readonly len8?: boolean;
 }
 
 type Tagged<R extends Record<string, Row>> = { [K in keyof R & string]: { type: K } & ValueOf<R[K]['body']> }[keyof R & string];
@@ -557,8 +559,9 @@ export function registry<const R extends Record<string, Row>, const L extends Re
       }
       throw new OfpError(layout.badType, { field, why: `type ${tag}` });
     }
-    const body = rows[name]!.body;
-    if (len < body.fixedSize || (body.size !== undefined && len !== body.size)) {
+    const row = rows[name]!;
+    const body = row.body;
+    if (len < body.fixedSize || (body.size !== undefined && len !== body.size) || (row.len8 && len % 8 !== 0)) {
       throw new OfpError(layout.badLen, { field: `${body.name}.len`, why: `${len}` });
     }
     const outer = r.end;

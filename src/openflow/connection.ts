@@ -183,10 +183,18 @@ export class Connection implements ConnectionInfo {
       this.negotiate(frame);
       return undefined;
     }
+    if (frame[1] === 0) {
+      // As OVS: HELLO belongs to the handshake; another one is OFPBRC_BAD_TYPE.
+      this.send(errorReply(new OfpError('OFPBRC_BAD_TYPE', { why: 'HELLO after the handshake' }), frame));
+      return undefined;
+    }
     const m = decodeMessage(frame);
     if (m instanceof OfpError) {
       this.opts.log.info(`${this.peer}: refused ${describe(frame)}: ${m.name} (${m.message})`);
-      this.send(errorReply(m, frame));
+      const reply = encodeMessage(errorReply(m, frame));
+      // As OVS: the error is in the request's own version, so its sender can read it.
+      if (m.name === 'OFPBRC_BAD_VERSION') reply[0] = frame[0]!;
+      this.sendRaw(reply);
       return undefined;
     }
     return this.dispatch(m, frame);
@@ -239,9 +247,6 @@ export class Connection implements ConnectionInfo {
       return undefined;
     }
     switch (m.type) {
-      case 'HELLO':
-        this.opts.log.debug(`${this.peer}: ignored a second HELLO`);
-        return undefined;
       case 'ECHO_REQUEST':
         this.send({ type: 'ECHO_REPLY', xid: m.xid, data: m.data });
         return undefined;
@@ -286,7 +291,8 @@ export class Connection implements ConnectionInfo {
           return undefined;
         }
         if (before !== this.role) this.opts.log.info(`${this.peer}: role ${before} -> ${this.role} (generation_id ${m.generation_id})`);
-        this.send({ type: 'ROLE_REPLY', xid: m.xid, role: this.role, generation_id: this.opts.roles.generationId ?? 0n });
+        // As OVS: "no generation_id yet" is all ones.
+        this.send({ type: 'ROLE_REPLY', xid: m.xid, role: this.role, generation_id: this.opts.roles.generationId ?? 0xffffffffffffffffn });
         return undefined;
       }
       case 'BARRIER_REQUEST': {
@@ -346,8 +352,9 @@ export class Connection implements ConnectionInfo {
   }
 
   private bundleControl(m: MessageOf<'BUNDLE_CONTROL'>, frame: Uint8Array): Promise<void> | undefined {
+    // Replies carry no flags, as OVS sends them.
     const reply = (ctrl_type: MessageOf<'BUNDLE_CONTROL'>['ctrl_type']) =>
-      this.send({ type: 'BUNDLE_CONTROL', xid: m.xid, bundle_id: m.bundle_id, ctrl_type, flags: m.flags, properties: new Uint8Array(0) });
+      this.send({ type: 'BUNDLE_CONTROL', xid: m.xid, bundle_id: m.bundle_id, ctrl_type, flags: 0, properties: new Uint8Array(0) });
     const fail = (e: OfpError) => this.send(errorReply(e, frame));
     switch (m.ctrl_type) {
       case 'OPEN_REQUEST': {

@@ -6,6 +6,8 @@ import {
   encodeMessage,
   formatIpv6,
   formatMac,
+  parseIpv6,
+  parseMac,
   messageRegistry,
   oxmFields,
   type Codec,
@@ -43,8 +45,37 @@ function oxmValueArb(row: OxmRow): Arb {
 function entryArb(field: OxmName, maskable: boolean): fc.Arbitrary<OxmEntry> {
   const row: OxmRow = oxmFields[field];
   const v = oxmValueArb(row) as fc.Arbitrary<OxmEntry['value']>;
-  if (!maskable || !row.maskable) return v.map((value) => ({ field, value }));
-  return fc.tuple(v, fc.option(v, { nil: undefined })).map(([value, mask]) => (mask === undefined ? { field, value } : { field, value, mask }));
+  if (!maskable) return v.map((value) => ({ field, value }));
+  // Masked values carry no bit outside their mask (else OFPBMC_BAD_WILDCARDS); a field
+  // that takes no mask accepts only the all-ones one.
+  const mask = row.maskable ? v : fc.constant(allOnes(row));
+  return fc.tuple(v, fc.option(mask, { nil: undefined })).map(([value, m]) => (m === undefined ? { field, value } : { field, value: andValue(row, value, m), mask: m }));
+}
+
+function allOnes(row: OxmRow): OxmEntry['value'] {
+  switch (row.kind) {
+    case 'mac':
+      return 'ff:ff:ff:ff:ff:ff';
+    case 'ipv4':
+      return '255.255.255.255';
+    case 'ipv6':
+      return formatIpv6(new Uint8Array(16).fill(0xff));
+    case 'uint':
+      return row.width <= 4 ? 2 ** (row.width * 8) - 1 : (1n << BigInt(row.width * 8)) - 1n;
+  }
+}
+
+function andValue(row: OxmRow, v: OxmEntry['value'], m: OxmEntry['value']): OxmEntry['value'] {
+  switch (row.kind) {
+    case 'uint':
+      return typeof v === 'bigint' ? v & (m as bigint) : Number((BigInt(v) & BigInt(m)) >> 0n);
+    case 'mac':
+      return formatMac(Uint8Array.from(parseMac(v as string), (x, i) => x & parseMac(m as string)[i]!));
+    case 'ipv4':
+      return (v as string).split('.').map((x, i) => Number(x) & Number((m as string).split('.')[i])).join('.');
+    case 'ipv6':
+      return formatIpv6(Uint8Array.from(parseIpv6(v as string), (x, i) => x & parseIpv6(m as string)[i]!));
+  }
 }
 
 /** Prerequisite chains that can be true together; fields whose prerequisites they meet are added at random. */
@@ -79,7 +110,7 @@ export const matchArb: fc.Arbitrary<OxmEntry[]> = fc.constantFrom(...chains).cha
     .map((all) => all.map((e) => ({ ...e })));
 });
 
-const setFieldArb: fc.Arbitrary<OxmEntry> = fc.constantFrom(...(Object.keys(oxmFields) as OxmName[])).chain((f) => entryArb(f, false));
+const setFieldArb: fc.Arbitrary<OxmEntry> = fc.constantFrom(...(Object.keys(oxmFields) as OxmName[]).filter((f) => f !== 'IN_PORT')).chain((f) => entryArb(f, false));
 
 /** Note bytes so the action stays a multiple of 8: 10-byte header + 6 + 8k. */
 const noteArb = fc.integer({ min: 0, max: 2 }).chain((k) => fc.uint8Array({ minLength: 6 + 8 * k, maxLength: 6 + 8 * k }));
@@ -98,6 +129,7 @@ const custom: Record<string, () => Arb> = {
 const fieldOverrides: Record<string, () => Arb> = {
   'nx_action_note.note': () => noteArb,
   'nx_action_nat.range': () => rangeArb,
+  'onf_bundle_ctrl.properties': () => rangeArb, // the message's length is a multiple of 8
 };
 
 const cache = new Map<Codec<unknown>, Arb>();

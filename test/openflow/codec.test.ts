@@ -162,12 +162,15 @@ describe('malformed messages give the spec error', () => {
   malformed('unknown ONF message', 'OFPBRC_BAD_EXP_TYPE', hex('04 04 00 10 00000001 4f4e4600 00000001'));
   malformed('flow mod with a bad command', 'OFPFMFC_BAD_COMMAND', hex('04 0e 00 38 00000001 0000000000000000 0000000000000000 00090000 00000064 ffffffffffffffff ffffffff00000000 0001000400000000'));
   malformed('flow mod with unknown flags', 'OFPFMFC_BAD_FLAGS', hex('04 0e 00 38 00000001 0000000000000000 0000000000000000 00000000 00000064 ffffffffffffffff ffffffff80000000 0001000400000000'));
-  malformed('match of type OFPMT_STANDARD', 'OFPBMC_BAD_TYPE', hex(`${base} 0000 0004 00000000`.replace('00 70', '00 38')));
+  malformed('match of an unknown type', 'OFPBMC_BAD_TYPE', hex(`${base} 0007 0004 00000000`.replace('00 70', '00 38')));
   malformed('unknown OXM field', 'OFPBMC_BAD_FIELD', hex(`${base} 0001 0008 80007f00 `.replace('00 70', '00 38')));
   malformed('OXM length wrong for its field', 'OFPBMC_BAD_LEN', hex(`${base} 0001 000a 80000a04 08000000 000000 00`.replace('00 70', '00 40')));
   malformed('duplicate field', 'OFPBMC_DUP_FIELD', hex(`${base} 0001 0010 80000a02 0800 80000a02 0800`.replace('00 70', '00 40')));
   malformed('tcp_dst without ip_proto=6', 'OFPBMC_BAD_PREREQ', hex(`${base} 0001 000a 80001c02 0050 000000000000`.replace('00 70', '00 40')));
-  malformed('mask on a field that takes none', 'OFPBMC_BAD_MASK', hex(`${base} 0001 000c 80000b04 08000000 00000000`.replace('00 70', '00 40')));
+  malformed('a partial mask on a field that takes none', 'OFPBMC_BAD_MASK', hex(`${base} 0001 000c 80000b04 0800ff00 00000000`.replace('00 70', '00 40')));
+  malformed('a value bit outside its mask', 'OFPBMC_BAD_WILDCARDS', hex(`${base} 0001 0016 80000a02 0800 80001908 0a000001 ff000000 0000`.replace('00 70', '00 48')));
+  malformed('an OFPMT_STANDARD match of the wrong length', 'OFPBMC_BAD_LEN', hex(`${base} 0000 0004 00000000`.replace('00 70', '00 38')));
+  malformed('set_field of IN_PORT', 'OFPBAC_BAD_SET_ARGUMENT', hex(`${base} 0001000400000000 00040018 00000000 00190010 80000004 00000001 00000000`.replace('00 70', '00 50')));
   malformed('unknown action', 'OFPBAC_BAD_TYPE', hex(`${base} 0001000400000000 00040010 00000000 00630008 00000000`.replace('00 70', '00 48')));
   malformed('action length not a multiple of 8', 'OFPBAC_BAD_LEN', hex(`${base} 0001000400000000 00040018 00000000 0000000c 00000002 00000000 00000000`.replace('00 70', '00 50')));
   malformed('unknown Nicira action', 'OFPBAC_BAD_EXP_TYPE', hex(`${base} 0001000400000000 00040018 00000000 ffff0010 00002320 00ff0000 00000000`.replace('00 70', '00 50')));

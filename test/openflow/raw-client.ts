@@ -12,6 +12,9 @@ export class RawClient {
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk) => {
       for (const f of this.framer.push(new Uint8Array(chunk))) {
+        // A switch offering newer versions too (OVS: 1.5) says so in the HELLO's header,
+        // and answers a request of another version with an ERROR in that version.
+        if ((f[1] === 0 || f[1] === 1) && f[0] !== 4) f[0] = 4;
         const m = decodeMessage(f);
         if (m instanceof OfpError) throw new Error(`switch sent an undecodable message: ${m.message}`);
         this.received.push(m);

@@ -2,5 +2,6 @@
 import type { Command } from '../command.js';
 import demo from './demo.js';
 import ovsdbServer from './ovsdb-server.js';
+import start from './start.js';
 
-export const commands: Command[] = [demo, ovsdbServer];
+export const commands: Command[] = [demo, ovsdbServer, start];

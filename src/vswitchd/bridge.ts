@@ -1,0 +1,229 @@
+// src/vswitchd/bridge.ts — one running bridge: its pipeline and OpenFlow endpoint (the
+// `<rundir>/<bridge>.mgmt` listener and the Controller connections), its datapath, its
+// LOCAL port (a tap named like the bridge) and its interfaces with their ofports.
+import { OFPP, OFPPC, OFPPS } from '../../proto/openflow/constants.js';
+import type { Port } from '../../proto/openflow/port.js';
+import type { Hook } from '../datapath/datapath.js';
+import { addPort, removePort } from '../ofproto/port.js';
+import { OFPPR } from '../ofproto/types.js';
+import { OpenFlowEndpoint, type ActiveConnection, type EndpointOptions, type Listener } from '../openflow/endpoint.js';
+import type { Logger as OfLogger } from '../openflow/log.js';
+import { parseTarget } from '../openflow/target.js';
+import type { Link } from '../native/netlink.js';
+import type { BridgeConfig, ControllerConfig, InterfaceConfig } from './config.js';
+import type { Log } from './log.js';
+import { BridgeOfproto } from './ofproto-handler.js';
+import type { PendingDatapath } from './pending-datapath.js';
+
+/** OFPP_LOCAL as the Interface ofport column shows it. */
+export const LOCAL_OFPORT = 65534;
+const MAX_OFPORT = 0xfeff; // OFPP_MAX as OpenFlow 1.0 port numbers, what OVS allocates below
+
+export interface IfaceState {
+  cfg: InterfaceConfig;
+  portName: string;
+  /** -1 when the interface could not be added (see `error`). */
+  ofport: number;
+  /** The OpenFlow port number (OFPP_LOCAL for the bridge's own interface). */
+  portNo: number;
+  ifindex?: number;
+  error?: string;
+  hook: Hook;
+  /** We created the device (internal type), so removing the interface deletes it. */
+  created: boolean;
+  /** Times the link went down, as OVS counts link_resets. */
+  linkResets: number;
+  running?: boolean;
+}
+
+export interface ControllerState {
+  cfg: ControllerConfig;
+  active?: ActiveConnection;
+  listener?: Listener;
+  error?: string;
+}
+
+export const controllerKey = (c: ControllerConfig): string => JSON.stringify([c.target, c.inactivityProbe ?? null, c.maxBackoff ?? null, c.connectionMode ?? null]);
+
+/** ovs-vswitchd: the datapath id is the bridge MAC as a 48-bit number unless other_config:datapath-id says. */
+export function pickDatapathId(otherConfig: ReadonlyMap<string, string>, mac: string): bigint {
+  const dpid = otherConfig.get('datapath-id');
+  if (dpid && /^(0x)?[0-9a-fA-F]{16}$/.test(dpid)) return BigInt(`0x${dpid.replace(/^0x/, '')}`);
+  return BigInt(`0x${mac.replace(/:/g, '') || '0'}`);
+}
+
+/** The bridge MAC OVS picks: other_config:hwaddr, else the lowest MAC of its non-internal ports, else the LOCAL device's own. */
+export function pickBridgeMac(otherConfig: ReadonlyMap<string, string>, portMacs: readonly string[], localMac: string): string {
+  const hw = otherConfig.get('hwaddr');
+  if (hw && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(hw) && !(parseInt(hw.slice(0, 2), 16) & 1)) return hw.toLowerCase();
+  const candidates = portMacs.filter((m) => m && !(parseInt(m.slice(0, 2), 16) & 1)).sort();
+  return candidates[0] ?? localMac;
+}
+
+/** ofp_port for a device. */
+export function portDescFor(portNo: number, name: string, link: Link | undefined): Port {
+  const down = !link || !link.running;
+  return {
+    port_no: portNo,
+    hw_addr: link?.mac ?? '00:00:00:00:00:00',
+    name: name.slice(0, 15),
+    config: link && !link.up ? OFPPC.PORT_DOWN : 0,
+    state: down ? OFPPS.LINK_DOWN : OFPPS.LIVE,
+    curr: 0,
+    advertised: 0,
+    supported: 0,
+    peer: 0,
+    curr_speed: 0,
+    max_speed: 0,
+  };
+}
+
+export interface BridgeDeps {
+  rundir: string;
+  log: Log;
+  ofLog: OfLogger;
+  swVersion: string;
+  /** Kernel counters of a device, for port stats. */
+  linkOf(ifindex: number): Promise<Link | undefined>;
+}
+
+export class RunningBridge {
+  readonly ifaces = new Map<string, IfaceState>();
+  readonly controllers = new Map<string, ControllerState>();
+  readonly ofproto: BridgeOfproto;
+  readonly endpoint: OpenFlowEndpoint;
+  /** The endpoint reads these when it accepts or dials, so changing them reconfigures later sessions. */
+  private readonly epOpts: EndpointOptions;
+  mgmt?: Listener;
+  mac = '00:00:00:00:00:00';
+  dpid = 0n;
+  cfg: BridgeConfig;
+  /** The LOCAL device we created (a tap named like the bridge). */
+  localCreated = false;
+  private expiry?: NodeJS.Timeout;
+
+  constructor(
+    cfg: BridgeConfig,
+    readonly datapath: PendingDatapath,
+    private readonly deps: BridgeDeps,
+  ) {
+    this.cfg = cfg;
+    this.ofproto = new BridgeOfproto({
+      datapath,
+      datapathId: () => this.dpid,
+      desc: () => ({ mfr_desc: 'xdpswitch', hw_desc: 'XDP datapath', sw_desc: deps.swVersion, serial_num: 'None', dp_desc: this.cfg.otherConfig.get('dp-desc') ?? 'None' }),
+      publish: (m) => this.endpoint.publish(m),
+      refreshPortCounters: () => this.refreshPortCounters(),
+    });
+    this.epOpts = { handler: this.ofproto, name: cfg.name, log: deps.ofLog, probeIntervalMs: 5000, backoffMinMs: 1000, backoffMaxMs: 8000 };
+    this.endpoint = new OpenFlowEndpoint(this.epOpts);
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  get mgmtPath(): string {
+    return `${this.deps.rundir}/${this.name}.mgmt`;
+  }
+
+  async start(): Promise<void> {
+    this.mgmt = await this.endpoint.listen(`punix:${this.mgmtPath}`);
+    this.expiry = setInterval(() => void this.ofproto.expire().catch((e: unknown) => this.deps.log.err(`${this.name}: flow expiry failed: ${String(e)}`)), 1000);
+    this.expiry.unref();
+  }
+
+  async stop(opts: { keepPinned?: boolean } = {}): Promise<void> {
+    if (this.expiry) clearInterval(this.expiry);
+    await this.endpoint.close();
+    await this.datapath.close(opts);
+  }
+
+  /** ofports in use, LOCAL excluded. */
+  private usedOfports(): Set<number> {
+    return new Set([...this.ifaces.values()].filter((i) => i.ofport > 0).map((i) => i.ofport));
+  }
+
+  /** ofport_request when it is valid and free, else the lowest free number from 1. */
+  allocOfport(req: number | undefined): number {
+    const used = this.usedOfports();
+    if (req !== undefined && req >= 1 && req <= MAX_OFPORT && !used.has(req)) return req;
+    for (let n = 1; n <= MAX_OFPORT; n++) if (!used.has(n)) return n;
+    return -1;
+  }
+
+  /** Adds a working interface to the pipeline and the datapath; tells controllers. */
+  async attach(st: IfaceState, link: Link): Promise<void> {
+    st.ifindex = link.ifindex;
+    st.running = link.running;
+    await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: st.hook });
+    const desc = addPort(this.ofproto.pipeline, portDescFor(st.portNo, st.cfg.name, link), Date.now());
+    this.ifaces.set(st.cfg.name, st);
+    this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });
+  }
+
+  /** Removes an interface from the pipeline and the datapath; tells controllers. */
+  async detach(st: IfaceState): Promise<void> {
+    this.ifaces.delete(st.cfg.name);
+    if (st.ofport === -1) return;
+    await this.datapath.removePort(st.portNo);
+    const desc = removePort(this.ofproto.pipeline, st.portNo);
+    if (desc) this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.DELETE, desc });
+  }
+
+  /** A link event on one of our devices: new port config/state, PORT_STATUS when they changed. */
+  linkChanged(st: IfaceState, link: Link): boolean {
+    const p = this.ofproto.pipeline.ports.get(st.portNo);
+    if (st.running === true && !link.running) st.linkResets++;
+    st.running = link.running;
+    if (!p) return false;
+    const fresh = portDescFor(st.portNo, st.cfg.name, link);
+    // PORT_MOD may have set config bits; only PORT_DOWN follows the device.
+    const config = (p.desc.config & ~OFPPC.PORT_DOWN) | fresh.config;
+    const state = config & OFPPC.PORT_DOWN ? fresh.state & ~OFPPS.LIVE : fresh.state;
+    if (config === p.desc.config && state === p.desc.state && fresh.hw_addr === p.desc.hw_addr) return false;
+    p.desc = { ...p.desc, config, state, hw_addr: fresh.hw_addr };
+    this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.MODIFY, desc: p.desc });
+    return true;
+  }
+
+  /** Opens a Controller row's connection: active (tcp:, unix:) or a listener (ptcp:, punix:). */
+  async addController(cfg: ControllerConfig): Promise<ControllerState> {
+    const st: ControllerState = { cfg };
+    this.controllers.set(controllerKey(cfg), st);
+    this.epOpts.probeIntervalMs = cfg.inactivityProbe ?? 5000;
+    this.epOpts.backoffMaxMs = Math.max(1000, cfg.maxBackoff ?? 8000);
+    try {
+      const t = parseTarget(cfg.target);
+      if (t.kind === 'tcp' || t.kind === 'unix') st.active = this.endpoint.connect(cfg.target);
+      else st.listener = await this.endpoint.listen(cfg.target);
+      this.deps.log.info(`${this.name}: added controller "${cfg.target}"`);
+    } catch (e) {
+      st.error = e instanceof Error ? e.message : String(e);
+      this.deps.log.err(`${this.name}: controller "${cfg.target}" not usable: ${st.error}`);
+    }
+    return st;
+  }
+
+  async removeController(key: string): Promise<void> {
+    const st = this.controllers.get(key);
+    if (!st) return;
+    this.controllers.delete(key);
+    st.active?.close();
+    await st.listener?.close();
+    this.deps.log.info(`${this.name}: removed controller "${st.cfg.target}"`);
+  }
+
+  private async refreshPortCounters(): Promise<void> {
+    for (const st of this.ifaces.values()) {
+      const p = this.ofproto.pipeline.ports.get(st.portNo);
+      if (!p || st.ifindex === undefined) continue;
+      const s = (await this.deps.linkOf(st.ifindex))?.stats;
+      if (!s) continue;
+      p.counters = { rx_packets: s.rxPackets, tx_packets: s.txPackets, rx_bytes: s.rxBytes, tx_bytes: s.txBytes, rx_dropped: s.rxDropped, tx_dropped: s.txDropped };
+    }
+  }
+}
+
+export const isLocal = (bridge: string, i: InterfaceConfig): boolean => i.name === bridge;
+export const OFPP_LOCAL = OFPP.LOCAL;

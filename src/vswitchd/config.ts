@@ -1,0 +1,112 @@
+// src/vswitchd/config.ts — the configuration the database asks for, read from the
+// monitored replica of Open_vSwitch into plain data: what the reconciler compares with
+// what runs. Only configuration columns are monitored, so status writes wake nothing.
+import type { DecodedValue, Monitor, ReplicaRow } from '../ovsdb/client.js';
+
+/** Columns the daemon reads, per table (its monitor request). */
+export const CONFIG_COLUMNS = {
+  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'other_config'],
+  Bridge: ['name', 'ports', 'controller', 'fail_mode', 'protocols', 'other_config', 'datapath_type'],
+  Port: ['name', 'interfaces'],
+  Interface: ['name', 'type', 'ofport_request', 'other_config', 'options'],
+  Controller: ['target', 'connection_mode', 'inactivity_probe', 'max_backoff'],
+} as const;
+
+export interface InterfaceConfig {
+  uuid: string;
+  name: string;
+  /** '' means system. */
+  type: string;
+  ofportRequest?: number;
+  otherConfig: ReadonlyMap<string, string>;
+}
+
+export interface PortConfig {
+  uuid: string;
+  name: string;
+  interfaces: InterfaceConfig[];
+}
+
+export interface ControllerConfig {
+  uuid: string;
+  target: string;
+  connectionMode?: string;
+  /** ms; undefined: the default (5000), 0: disabled. */
+  inactivityProbe?: number;
+  /** ms. */
+  maxBackoff?: number;
+}
+
+export interface BridgeConfig {
+  uuid: string;
+  name: string;
+  datapathType: string;
+  failMode: 'secure' | 'standalone';
+  protocols: string[];
+  otherConfig: ReadonlyMap<string, string>;
+  ports: PortConfig[];
+  controllers: ControllerConfig[];
+}
+
+export interface SwitchConfig {
+  /** The Open_vSwitch row, when there is one. */
+  root?: { uuid: string; nextCfg: number; curCfg: number };
+  bridges: BridgeConfig[];
+}
+
+const str = (v: DecodedValue | undefined): string => (typeof v === 'string' ? v : '');
+const num = (v: DecodedValue | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
+const list = (v: DecodedValue | undefined): DecodedValue[] => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]);
+function smap(v: DecodedValue | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (v instanceof Map) for (const [k, x] of v) out.set(String(k), String(x));
+  return out;
+}
+
+/** The configuration in the replica now. Rows a reference names but the replica lacks are skipped. */
+export function readConfig(m: Monitor): SwitchConfig {
+  const ovs = [...m.rows('Open_vSwitch').values()][0];
+  const bridgesT = m.rows('Bridge');
+  const portsT = m.rows('Port');
+  const ifacesT = m.rows('Interface');
+  const ctlT = m.rows('Controller');
+  const rows = (t: Map<string, ReplicaRow>, refs: DecodedValue | undefined): ReplicaRow[] =>
+    list(refs).flatMap((u) => {
+      const r = t.get(str(u));
+      return r ? [r] : [];
+    });
+  const bridges: BridgeConfig[] = ovs
+    ? rows(bridgesT, ovs.bridges).map((b) => ({
+        uuid: b._uuid,
+        name: str(b.name),
+        datapathType: str(b.datapath_type),
+        failMode: str(list(b.fail_mode)[0]) === 'secure' ? 'secure' : 'standalone',
+        protocols: list(b.protocols).map(str),
+        otherConfig: smap(b.other_config),
+        ports: rows(portsT, b.ports).map((p) => ({
+          uuid: p._uuid,
+          name: str(p.name),
+          interfaces: rows(ifacesT, p.interfaces).map((i) => {
+            const req = num(list(i.ofport_request)[0]);
+            return { uuid: i._uuid, name: str(i.name), type: str(i.type), otherConfig: smap(i.other_config), ...(req !== undefined ? { ofportRequest: req } : {}) };
+          }),
+        })),
+        controllers: rows(ctlT, b.controller).map((c) => {
+          const probe = num(list(c.inactivity_probe)[0]);
+          const backoff = num(list(c.max_backoff)[0]);
+          const mode = list(c.connection_mode)[0];
+          return {
+            uuid: c._uuid,
+            target: str(c.target),
+            ...(mode !== undefined ? { connectionMode: str(mode) } : {}),
+            ...(probe !== undefined ? { inactivityProbe: probe } : {}),
+            ...(backoff !== undefined ? { maxBackoff: backoff } : {}),
+          };
+        }),
+      }))
+    : [];
+  return {
+    ...(ovs ? { root: { uuid: ovs._uuid, nextCfg: num(ovs.next_cfg) ?? 0, curCfg: num(ovs.cur_cfg) ?? 0 } } : {}),
+    bridges,
+  };
+}

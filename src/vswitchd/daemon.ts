@@ -1,0 +1,107 @@
+// src/vswitchd/daemon.ts — the whole switch in one process: the OVSDB server on
+// `<rundir>/db.sock` (and the Manager rows' remotes), the reconciler as its client, and
+// the run dir claimed by a pid file so a second instance refuses to start.
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { startOvsdbServer, type OvsdbServer } from '../ovsdb/server.js';
+import type { LogSink } from '../ovsdb/vlog.js';
+import { moduleLog } from './log.js';
+import { Vswitchd } from './vswitchd.js';
+
+export interface DaemonOptions {
+  rundir: string;
+  /** The database file; created from `schema` when missing. */
+  db: string;
+  schema?: string;
+  /** Default: `<rundir>/xdpswitch.pid`. */
+  pidfile?: string;
+  sink: LogSink;
+  /** xdpswitch's version (OpenFlow sw_desc). */
+  version: string;
+  statsIntervalMs?: number;
+}
+
+/** The OVS release whose interfaces (schema, clients) xdpswitch serves: Open_vSwitch ovs_version. */
+export const OVS_COMPAT_VERSION = '3.1.0';
+
+export class RundirBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RundirBusyError';
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Does a process answer on this unix socket? */
+function socketLive(path: string): Promise<boolean> {
+  if (!existsSync(path)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export class Daemon {
+  private constructor(
+    readonly opts: DaemonOptions,
+    readonly pidfile: string,
+    readonly server: OvsdbServer,
+    readonly vswitchd: Vswitchd,
+  ) {}
+
+  get dbSocket(): string {
+    return join(this.opts.rundir, 'db.sock');
+  }
+
+  /** Claims the run dir, serves the database, applies it. Throws RundirBusyError when another instance owns the run dir. */
+  static async start(o: DaemonOptions): Promise<Daemon> {
+    const log = moduleLog(o.sink, 'xdpswitch');
+    mkdirSync(o.rundir, { recursive: true });
+    mkdirSync(dirname(o.db), { recursive: true });
+    const pidfile = o.pidfile ?? join(o.rundir, 'xdpswitch.pid');
+    const sock = join(o.rundir, 'db.sock');
+    if (existsSync(pidfile)) {
+      const pid = Number(readFileSync(pidfile, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) throw new RundirBusyError(`${o.rundir} is in use by another xdpswitch (pid ${pid}, from ${pidfile})`);
+    }
+    if (await socketLive(sock)) throw new RundirBusyError(`${sock} is served by another process; stop it first`);
+    writeFileSync(pidfile, `${process.pid}\n`);
+    let server: OvsdbServer | undefined;
+    try {
+      server = await startOvsdbServer({
+        databases: [o.db],
+        schema: o.schema,
+        // As `ovs-ctl start` runs ovsdb-server: the socket, and the Manager rows as remotes.
+        remotes: [`punix:${sock}`, 'db:Open_vSwitch,Open_vSwitch,manager_options'],
+        log: o.sink,
+      });
+      const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs });
+      log.info(`serving ${o.db} on ${sock}; bridges' OpenFlow sockets in ${o.rundir}`);
+      return new Daemon(o, pidfile, server, vswitchd);
+    } catch (e) {
+      await server?.close();
+      if (existsSync(pidfile)) unlinkSync(pidfile);
+      throw e;
+    }
+  }
+
+  /** Removes every bridge (devices, programs, maps, sockets), stops serving, releases the run dir. */
+  async close(): Promise<void> {
+    await this.vswitchd.close();
+    await this.server.close();
+    if (existsSync(this.pidfile) && readFileSync(this.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.pidfile);
+  }
+}

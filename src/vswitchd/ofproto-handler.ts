@@ -1,0 +1,132 @@
+// src/vswitchd/ofproto-handler.ts — one bridge's OpenFlow side: the endpoint's handler
+// interface (src/openflow) served by the pipeline model (src/ofproto handleRequest), its
+// changes handed to the bridge's datapath (BridgeDatapath) before the reply or barrier.
+import { OFPC } from '../../proto/openflow/constants.js';
+import type { Message } from '../../proto/openflow/messages.js';
+import type { Port } from '../../proto/openflow/port.js';
+import type { BridgeDatapath } from '../datapath/bridge.js';
+import type { FlowEntry } from '../ofproto/classifier.js';
+import { expire } from '../ofproto/flow-mod.js';
+import type { Group } from '../ofproto/group.js';
+import type { Meter } from '../ofproto/meter.js';
+import { createPipeline, type Delta, type Pipeline } from '../ofproto/pipeline.js';
+import type { PortState } from '../ofproto/port.js';
+import { flowRemovedMessage, handleRequest, packetInMessage, type RequestResult, type SwitchDesc } from '../ofproto/requests.js';
+import type { TraceResult } from '../ofproto/trace.js';
+import type { AsyncMessage } from '../openflow/endpoint.js';
+import type { BundledMessage, BundleResult, ConnectionInfo, HandledMessage, HandlerResult, OpenFlowHandler, SwitchFeatures } from '../openflow/handler.js';
+
+export interface OfprotoOptions {
+  datapath: BridgeDatapath;
+  /** Current datapath id (changes with the bridge's MAC or other_config:datapath-id). */
+  datapathId(): bigint;
+  desc(): SwitchDesc;
+  /** Sends an async message to the bridge's controllers. */
+  publish(m: AsyncMessage): void;
+  /** Refreshes the pipeline's port counters before port stats are answered. */
+  refreshPortCounters?(): Promise<void>;
+  now?: () => number;
+}
+
+export class BridgeOfproto implements OpenFlowHandler {
+  readonly pipeline: Pipeline;
+  private readonly now: () => number;
+  /** Datapath applies are chained, so a barrier waits for every earlier change. */
+  private applying: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: OfprotoOptions) {
+    this.now = o.now ?? Date.now;
+    this.pipeline = createPipeline(this.now());
+  }
+
+  features(): SwitchFeatures {
+    return {
+      datapath_id: this.o.datapathId(),
+      n_buffers: 0,
+      n_tables: 254,
+      capabilities: OFPC.FLOW_STATS | OFPC.TABLE_STATS | OFPC.PORT_STATS | OFPC.GROUP_STATS | OFPC.QUEUE_STATS,
+    };
+  }
+
+  /** Hands deltas to the datapath, in order; resolves once they are in effect. */
+  commit(deltas: readonly Delta[]): Promise<void> {
+    if (!deltas.length) return this.applying;
+    this.applying = this.applying.then(() => this.o.datapath.apply(this.pipeline, deltas));
+    return this.applying;
+  }
+
+  private publishAll(events: readonly Message[]): void {
+    for (const e of events) this.o.publish(e as AsyncMessage);
+  }
+
+  /** PACKET_OUT's outcome: frames out of their ports, packet-ins to the controllers. */
+  private async runTrace(t: TraceResult): Promise<void> {
+    for (const out of t.outputs) await this.o.datapath.transmit(out.port, out.frame);
+    for (const pi of t.packetIns) this.o.publish(packetInMessage(pi) as AsyncMessage);
+  }
+
+  /** Idle and hard timeouts: called periodically by the bridge. */
+  async expire(): Promise<void> {
+    const { deltas, removed } = expire(this.pipeline, this.now());
+    await this.commit(deltas);
+    this.publishAll(removed.map(flowRemovedMessage));
+  }
+
+  async handle(msg: HandledMessage, _conn: ConnectionInfo): Promise<HandlerResult> {
+    if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'PORT_STATS') await this.o.refreshPortCounters?.();
+    const r = handleRequest(this.pipeline, msg, this.now(), this.o.desc());
+    if (r.error) return r.error;
+    await this.commit(r.deltas);
+    this.publishAll(r.events);
+    if (r.trace) await this.runTrace(r.trace);
+    return r.replies;
+  }
+
+  /** All or nothing: the model is restored on failure and the datapath sees only a whole bundle. */
+  async commitBundle(msgs: readonly BundledMessage[], _conn: ConnectionInfo): Promise<BundleResult> {
+    const undo = snapshot(this.pipeline);
+    const results: RequestResult[] = [];
+    for (const [index, m] of msgs.entries()) {
+      const r = handleRequest(this.pipeline, m, this.now(), this.o.desc());
+      if (r.error) {
+        undo();
+        return { ok: false, index, error: r.error };
+      }
+      results.push(r);
+    }
+    await this.commit(results.flatMap((r) => r.deltas));
+    for (const r of results) {
+      this.publishAll(r.events);
+      if (r.trace) await this.runTrace(r.trace);
+    }
+    return { ok: true };
+  }
+
+  async barrier(): Promise<void> {
+    await this.applying;
+  }
+}
+
+/** Saves what mods change (entries, groups, meters, port descriptions); the result restores it. */
+function snapshot(p: Pipeline): () => void {
+  const tables = p.tables.map((t) => (t.size ? new Map([...t.entries].map((e): [FlowEntry, FlowEntry] => [e, { ...e }])) : undefined));
+  const groups = new Map([...p.groups].map(([id, g]): [number, [Group, Group]] => [id, [g, { ...g }]]));
+  const meters = new Map([...p.meters].map(([id, m]): [number, [Meter, Meter]] => [id, [m, { ...m }]]));
+  const ports = new Map([...p.ports].map(([n, s]): [number, [PortState, Port]] => [n, [s, s.desc]]));
+  return () => {
+    p.tables.forEach((t, i) => {
+      const saved = tables[i];
+      for (const e of [...t.entries]) if (!saved?.has(e)) t.remove(e);
+      for (const [e, copy] of saved ?? []) {
+        if (t.entries.has(e)) t.remove(e);
+        Object.assign(e, copy);
+        t.insert(e);
+      }
+    });
+    p.groups.clear();
+    for (const [id, [g, copy]] of groups) p.groups.set(id, Object.assign(g, copy));
+    p.meters.clear();
+    for (const [id, [m, copy]] of meters) p.meters.set(id, Object.assign(m, copy));
+    for (const [s, desc] of ports.values()) s.desc = desc;
+  };
+}

@@ -1,0 +1,444 @@
+// src/vswitchd/vswitchd.ts — the reconciler from the Open_vSwitch database to the running
+// switch, and back: bridges, ports and interfaces, controllers; status columns and
+// cur_cfg written once a change is live. Each pass deletes what is gone, reconfigures
+// what changed, then adds what is new; a pass over an unchanged database makes no calls.
+import { readFileSync } from 'node:fs';
+import { OFPP } from '../../proto/openflow/constants.js';
+import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
+import { OvsdbClient, type Monitor, type Operation, type OvsdbRow, type OvsdbValue } from '../ovsdb/client.js';
+import type { LogSink } from '../ovsdb/vlog.js';
+import { controllerKey, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
+import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type SwitchConfig } from './config.js';
+import { moduleLog, openflowLog, type Log } from './log.js';
+import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
+import { createHash } from 'node:crypto';
+
+export interface VswitchdOptions {
+  rundir: string;
+  /** Where the database is served, e.g. `unix:/var/run/openvswitch/db.sock`. */
+  dbRemote: string;
+  sink: LogSink;
+  /** Written to Open_vSwitch ovs_version. */
+  swVersion: string;
+  /** OpenFlow ofp_desc sw_desc. */
+  ofVersion: string;
+  /** Interface statistics refresh, ms (OVS: 5000). */
+  statsIntervalMs?: number;
+}
+
+const set = (atoms: OvsdbValue[]): OvsdbValue => ['set', atoms as never];
+const map = (m: Record<string, string | number>): OvsdbValue => ['map', Object.entries(m) as never];
+const byUuid = (u: string) => [['_uuid', '==', ['uuid', u]]] as never;
+
+function osRelease(): { id: string; version: string } {
+  try {
+    const t = readFileSync('/etc/os-release', 'utf8');
+    const get = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(t)?.[1] ?? '';
+    return { id: get('ID'), version: get('VERSION_ID') };
+  } catch {
+    return { id: '', version: '' };
+  }
+}
+
+const hookOf = (i: InterfaceConfig) => (i.otherConfig.get('datapath-hook') === 'tc' ? 'tc' : 'xdp') as 'tc' | 'xdp';
+const ifaceKey = (i: InterfaceConfig, portName: string) => JSON.stringify([i.uuid, i.type, i.ofportRequest ?? null, hookOf(i), portName]);
+
+export class Vswitchd {
+  readonly bridges = new Map<string, RunningBridge>();
+  /** Side effects (devices, datapath, listeners, controllers) made by the last pass. */
+  lastPassCalls = 0;
+  passes = 0;
+  private readonly log: Log;
+  private calls = 0;
+  private dirty = false;
+  private running?: Promise<void>;
+  private closed = false;
+  private statusCache = new Map<string, string>();
+  private versionWritten = false;
+  private statusTimer?: NodeJS.Timeout;
+  private statusSoonTimer?: NodeJS.Timeout;
+  private statsTimer?: NodeJS.Timeout;
+  private dbVersion = '';
+  private ifaceKeys = new Map<string, string>();
+  private watch?: LinkWatch;
+  private readonly datapath: SharedDatapath;
+
+  private constructor(
+    private readonly o: VswitchdOptions,
+    private readonly client: OvsdbClient,
+    private readonly monitor: Monitor,
+  ) {
+    this.log = moduleLog(o.sink, 'bridge');
+    // Pinned maps are per run dir, so two daemons on one host never share them.
+    this.datapath = new SharedDatapath(`vswitchd-${createHash('sha1').update(o.rundir).digest('hex').slice(0, 8)}`, moduleLog(o.sink, 'datapath'));
+  }
+
+  /** Connects to the database, applies what it holds, and keeps following it. */
+  static async start(o: VswitchdOptions): Promise<Vswitchd> {
+    const client = await OvsdbClient.connect(o.dbRemote);
+    const monitor = await client.monitor('Open_vSwitch', Object.fromEntries(Object.entries(CONFIG_COLUMNS).map(([t, c]) => [t, [...c]])));
+    const v = new Vswitchd(o, client, monitor);
+    v.dbVersion = String((await client.getSchema('Open_vSwitch')).version ?? '');
+    v.watch = await watchLinks({ onEvent: (e) => v.onLink(e.type, e.link), onError: (err) => v.log.warn(`link events: ${err.message}; link state may lag`) });
+    v.watch.unref();
+    monitor.on('change', () => v.schedule());
+    client.on('close', () => {
+      if (!v.closed) v.log.err(`lost the database connection ${o.dbRemote}`);
+    });
+    await v.reconcileNow();
+    v.statusTimer = setInterval(() => v.statusSoon(), 1000);
+    v.statusTimer.unref();
+    v.statsTimer = setInterval(() => void v.writeStatus(undefined, true).catch((e: unknown) => v.log.warn(`statistics update failed: ${String(e)}`)), o.statsIntervalMs ?? 5000);
+    v.statsTimer.unref();
+    return v;
+  }
+
+  /** Runs one pass now (after any pass under way); resolves to the calls it made. */
+  async reconcileNow(): Promise<number> {
+    while (this.running) await this.running;
+    this.running = this.pass().finally(() => (this.running = undefined));
+    await this.running;
+    return this.lastPassCalls;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.dirty = true;
+    if (this.running) return;
+    setImmediate(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    while (this.dirty && !this.closed) {
+      this.dirty = false;
+      try {
+        await this.reconcileNow();
+      } catch (e) {
+        this.log.err(`reconfiguration failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    }
+  }
+
+  /** Counts a side effect of the pass. */
+  private effect(what: string): void {
+    this.calls++;
+    this.log.dbg(what);
+  }
+
+  private async pass(): Promise<void> {
+    const cfg = readConfig(this.monitor);
+    this.calls = 0;
+    this.passes++;
+    const links = new Map((await listLinks()).map((l) => [l.name, l]));
+    const want = new Map(cfg.bridges.map((b) => [b.name, b]));
+
+    // Deletions first: a new port may reuse a removed port's name, a new bridge a removed one's.
+    for (const [name, br] of this.bridges) {
+      const b = want.get(name);
+      if (!b || b.uuid !== br.cfg.uuid) {
+        await this.destroyBridge(br);
+        continue;
+      }
+      const wantIfaces = new Map(b.ports.flatMap((p) => p.interfaces.map((i) => [i.name, { i, port: p.name }] as const)));
+      for (const st of [...br.ifaces.values()]) {
+        const w = wantIfaces.get(st.cfg.name);
+        const link = links.get(st.cfg.name);
+        const gone = !w || ifaceKey(w.i, w.port) !== this.ifaceKeys.get(`${name}/${st.cfg.name}`);
+        const deviceMoved = st.ofport !== -1 ? link?.ifindex !== st.ifindex : link !== undefined && st.cfg.type !== 'internal';
+        const renumber = w?.i.ofportRequest !== undefined && w.i.ofportRequest !== st.ofport && st.portNo !== OFPP.LOCAL && st.ofport !== -1 && !br.ifaces.has(`ofport:${w.i.ofportRequest}`);
+        if (gone || deviceMoved || renumber) await this.removeIface(br, st);
+      }
+      const wantCtl = new Set(b.controllers.map(controllerKey));
+      for (const key of [...br.controllers.keys()]) {
+        if (!wantCtl.has(key)) {
+          this.effect(`${name}: remove controller`);
+          await br.removeController(key);
+        }
+      }
+    }
+
+    // Reconfigure what stays.
+    for (const br of this.bridges.values()) {
+      const b = want.get(br.name)!;
+      br.cfg = b;
+      await this.configureIdentity(br, links);
+    }
+
+    // Additions.
+    for (const b of cfg.bridges) {
+      let br = this.bridges.get(b.name);
+      if (!br) br = await this.createBridge(b, links);
+      if (!br) continue;
+      const fresh = new Map((await listLinks()).map((l) => [l.name, l]));
+      for (const p of b.ports) {
+        for (const i of p.interfaces) if (!br.ifaces.has(i.name)) await this.addIface(br, i, p.name, fresh);
+      }
+      for (const c of b.controllers) {
+        if (br.controllers.has(controllerKey(c))) continue;
+        this.effect(`${b.name}: add controller ${c.target}`);
+        await br.addController(c);
+      }
+      await this.configureIdentity(br, fresh);
+    }
+
+    this.lastPassCalls = this.calls;
+    await this.writeStatus(cfg, false);
+  }
+
+  private async createBridge(b: BridgeConfig, links: Map<string, Link>): Promise<RunningBridge | undefined> {
+    this.effect(`${b.name}: create`);
+    const datapath = new PendingDatapath(this.datapath, moduleLog(this.o.sink, 'datapath'));
+    const br = new RunningBridge(b, datapath, {
+      rundir: this.o.rundir,
+      log: this.log,
+      ofLog: openflowLog(this.o.sink),
+      swVersion: this.o.ofVersion,
+      linkOf: (ifindex) => findLink(ifindex),
+    });
+    let local = links.get(b.name);
+    try {
+      if (!local) {
+        await createTap(b.name);
+        local = await getLink(b.name);
+        br.localCreated = true;
+      } else {
+        br.localCreated = local.kind === 'tun';
+      }
+      await br.start();
+    } catch (e) {
+      this.log.err(`${b.name}: could not create bridge: ${e instanceof Error ? e.message : String(e)}`);
+      await br.stop();
+      if (br.localCreated) await deleteTap(b.name).catch(() => undefined);
+      return undefined;
+    }
+    br.mac = local.mac ?? '00:00:00:00:00:00';
+    br.dpid = pickDatapathId(b.otherConfig, br.mac);
+    this.bridges.set(b.name, br);
+    this.log.info(`${b.name}: added bridge (datapath_type "${b.datapathType || 'system'}", fail_mode ${b.failMode}), OpenFlow on ${br.mgmtPath}`);
+    // connmgr_flushed(): a standalone bridge with no controller forwards as a learning switch.
+    if (b.failMode === 'standalone' && !b.controllers.length) {
+      await br.ofproto.handle(
+        {
+          type: 'FLOW_MOD', xid: 0, cookie: 0n, cookie_mask: 0n, table_id: 0, command: 'ADD', idle_timeout: 0, hard_timeout: 0, priority: 0,
+          buffer_id: 0xffffffff, out_port: OFPP.ANY, out_group: 0xffffffff, flags: 0, match: [],
+          instructions: [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: OFPP.NORMAL, max_len: 0 }] }],
+        },
+        { id: 0, peer: 'vswitchd', role: 'EQUAL', type: 'service', missSendLen: 128, configFlags: 0 },
+      );
+    }
+    return br;
+  }
+
+  private async destroyBridge(br: RunningBridge, opts: { keepPinned?: boolean } = {}): Promise<void> {
+    this.effect(`${br.name}: destroy`);
+    for (const st of [...br.ifaces.values()]) await this.removeIface(br, st);
+    await br.stop(opts);
+    if (br.localCreated) await deleteTap(br.name).catch((e: unknown) => this.log.warn(`${br.name}: could not delete its device: ${String(e)}`));
+    this.bridges.delete(br.name);
+    this.log.info(`${br.name}: deleted bridge`);
+  }
+
+  /** Bridge MAC and datapath id follow other_config and the ports (OVS: bridge_pick_local_hw_addr). */
+  private async configureIdentity(br: RunningBridge, links: Map<string, Link>): Promise<void> {
+    const portMacs = [...br.ifaces.values()].filter((s) => s.ofport > 0 && s.cfg.type !== 'internal').map((s) => links.get(s.cfg.name)?.mac ?? '');
+    const local = links.get(br.name);
+    const mac = pickBridgeMac(br.cfg.otherConfig, portMacs, br.mac);
+    if (local && br.localCreated && local.mac !== mac) {
+      this.effect(`${br.name}: set MAC ${mac}`);
+      await setLinkMac(br.name, mac).catch((e: unknown) => this.log.warn(`${br.name}: could not set MAC ${mac}: ${String(e)}`));
+    }
+    br.mac = mac;
+    const dpid = pickDatapathId(br.cfg.otherConfig, mac);
+    if (dpid !== br.dpid) {
+      this.log.info(`${br.name}: using datapath ID ${dpid.toString(16).padStart(16, '0')}`);
+      br.dpid = dpid;
+    }
+  }
+
+  private async addIface(br: RunningBridge, i: InterfaceConfig, portName: string, links: Map<string, Link>): Promise<void> {
+    this.effect(`${br.name}: add interface ${i.name}`);
+    this.ifaceKeys.set(`${br.name}/${i.name}`, ifaceKey(i, portName));
+    const local = i.name === br.name;
+    const st: IfaceState = { cfg: i, portName, ofport: -1, portNo: 0, hook: hookOf(i), created: false, linkResets: 0 };
+    let link = links.get(i.name);
+    const fail = (error: string): void => {
+      st.error = error;
+      br.ifaces.set(i.name, st);
+      this.log.warn(`${br.name}: ${error}`);
+    };
+    if (i.type === 'internal' && !local && !link) {
+      try {
+        await createTap(i.name);
+        link = await getLink(i.name);
+        st.created = true;
+      } catch (e) {
+        return fail(`could not open network device ${i.name} (${errText(e)})`);
+      }
+    } else if (i.type !== '' && i.type !== 'system' && i.type !== 'internal') {
+      return fail(`could not open network device ${i.name} (Address family not supported by protocol)`);
+    }
+    if (!link) return fail(`could not open network device ${i.name} (No such device)`);
+    if (local) {
+      st.portNo = OFPP.LOCAL;
+      st.ofport = LOCAL_OFPORT;
+    } else {
+      st.ofport = br.allocOfport(i.ofportRequest);
+      st.portNo = st.ofport;
+    }
+    try {
+      await br.attach(st, link);
+      this.log.info(`${br.name}: added interface ${i.name} on port ${st.ofport} (${st.hook})`);
+    } catch (e) {
+      await br.datapath.removePort(st.portNo).catch(() => undefined);
+      st.ofport = -1;
+      st.portNo = 0;
+      if (st.created) await deleteTap(i.name).catch(() => undefined);
+      st.created = false;
+      fail(`could not add network device ${i.name} to ofproto (${errText(e)})`);
+    }
+  }
+
+  private async removeIface(br: RunningBridge, st: IfaceState): Promise<void> {
+    this.effect(`${br.name}: remove interface ${st.cfg.name}`);
+    this.ifaceKeys.delete(`${br.name}/${st.cfg.name}`);
+    await br.detach(st);
+    if (st.created) await deleteTap(st.cfg.name).catch((e: unknown) => this.log.warn(`${br.name}: could not delete ${st.cfg.name}: ${String(e)}`));
+    if (st.ofport !== -1) this.log.info(`${br.name}: deleted interface ${st.cfg.name} on port ${st.ofport}`);
+  }
+
+  private onLink(type: 'add' | 'change' | 'delete', link: Link): void {
+    let changed = false;
+    let reconfigure = false;
+    for (const br of this.bridges.values()) {
+      for (const st of br.ifaces.values()) {
+        if (st.ifindex === link.ifindex && st.ofport !== -1) {
+          if (type === 'delete' || link.name !== st.cfg.name) reconfigure = true;
+          else if (br.linkChanged(st, link)) changed = true;
+          else changed ||= true;
+        } else if (st.cfg.name === link.name && (st.ofport === -1 || st.ifindex !== link.ifindex) && type !== 'change') {
+          reconfigure = true;
+        }
+      }
+    }
+    if (reconfigure) this.schedule();
+    if (changed) this.statusSoon();
+  }
+
+  /** Writes status within ~100 ms (link changes must reach the Interface rows within a second). */
+  private statusSoon(): void {
+    if (this.statusSoonTimer || this.closed) return;
+    this.statusSoonTimer = setTimeout(() => {
+      this.statusSoonTimer = undefined;
+      void this.writeStatus(undefined, false).catch((e: unknown) => this.log.warn(`status update failed: ${String(e)}`));
+    }, 100);
+  }
+
+  /**
+   * Writes the status columns that changed since the last write, and `cur_cfg` when a pass
+   * passes its configuration. With `stats`, interface statistics too.
+   */
+  private async writeStatus(cfg: SwitchConfig | undefined, stats: boolean): Promise<void> {
+    if (this.closed) return;
+    const ops: Operation[] = [];
+    const cache = new Map<string, string>();
+    const push = (table: string, uuid: string, row: OvsdbRow): void => {
+      const key = `${table}:${uuid}`;
+      const json = JSON.stringify(row);
+      cache.set(key, json);
+      if (this.statusCache.get(key) !== json) ops.push({ op: 'update', table, where: byUuid(uuid), row });
+    };
+    const links = new Map((await listLinks()).map((l) => [l.ifindex, l]));
+    for (const br of this.bridges.values()) {
+      push('Bridge', br.cfg.uuid, { datapath_id: br.dpid.toString(16).padStart(16, '0'), datapath_version: '<built-in>' });
+      for (const st of br.ifaces.values()) {
+        const link = st.ifindex !== undefined ? links.get(st.ifindex) : undefined;
+        if (st.ofport === -1 || !link) {
+          push('Interface', st.cfg.uuid, { ofport: -1, error: st.error ?? `could not open network device ${st.cfg.name} (No such device)`, ifindex: set([]), mac_in_use: set([]), mtu: set([]), admin_state: set([]), link_state: set([]) });
+          continue;
+        }
+        const row: OvsdbRow = {
+          ofport: st.ofport,
+          ifindex: link.ifindex,
+          mac_in_use: link.mac ?? '00:00:00:00:00:00',
+          mtu: link.mtu,
+          admin_state: link.up ? 'up' : 'down',
+          link_state: link.running ? 'up' : 'down',
+          link_resets: st.linkResets,
+          error: set([]),
+        };
+        const key = `Interface:${st.cfg.uuid}`;
+        if (stats || !this.statusCache.has(key)) {
+          const s = link.stats;
+          if (s)
+            row.statistics = map({
+              collisions: Number(s.collisions), rx_bytes: Number(s.rxBytes), rx_crc_err: Number(s.rxCrcErrors), rx_dropped: Number(s.rxDropped),
+              rx_errors: Number(s.rxErrors), rx_frame_err: Number(s.rxFrameErrors), rx_missed_errors: Number(s.rxMissedErrors), rx_over_err: Number(s.rxOverErrors),
+              rx_packets: Number(s.rxPackets), tx_bytes: Number(s.txBytes), tx_dropped: Number(s.txDropped), tx_errors: Number(s.txErrors), tx_packets: Number(s.txPackets),
+            });
+        } else {
+          // Statistics are refreshed on their own timer; compare the rest.
+          const prev = JSON.parse(this.statusCache.get(key) as string) as OvsdbRow;
+          if (prev.statistics !== undefined) row.statistics = prev.statistics;
+        }
+        push('Interface', st.cfg.uuid, row);
+      }
+      const conns = br.endpoint.connections;
+      for (const c of br.controllers.values()) {
+        const info = conns.find((x) => x.peer === c.cfg.target);
+        const connected = c.active ? c.active.connected : false;
+        const role = info ? ({ EQUAL: 'other', MASTER: 'master', SLAVE: 'slave' } as const)[info.role] : undefined;
+        const status: Record<string, string> = c.error ? { last_error: c.error } : { state: c.listener ? 'LISTENING' : connected ? 'ACTIVE' : 'BACKOFF' };
+        push('Controller', c.cfg.uuid, { is_connected: connected, role: role ? role : set([]), status: map(status) });
+      }
+    }
+    const root = cfg?.root ?? (() => {
+      const r = [...this.monitor.rows('Open_vSwitch').values()][0];
+      return r ? { uuid: r._uuid } : undefined;
+    })();
+    if (root) {
+      const row: OvsdbRow = {};
+      if (!this.versionWritten) {
+        const os = osRelease();
+        Object.assign(row, {
+          ovs_version: this.o.swVersion,
+          db_version: this.dbVersion,
+          system_type: os.id,
+          system_version: os.version,
+          datapath_types: set(['netdev', 'system']),
+          iface_types: set(['internal', 'system']),
+        });
+      }
+      if (cfg?.root && cfg.root.curCfg !== cfg.root.nextCfg) row.cur_cfg = cfg.root.nextCfg;
+      if (Object.keys(row).length) ops.push({ op: 'update', table: 'Open_vSwitch', where: byUuid(root.uuid), row });
+    }
+    if (!ops.length) {
+      this.statusCache = cache;
+      return;
+    }
+    await this.client.transact('Open_vSwitch', ...ops);
+    if (root) this.versionWritten = true;
+    // Rows deleted meanwhile update nothing; keeping only current rows keeps the cache small.
+    this.statusCache = cache;
+  }
+
+  /** Removes every bridge (their devices, programs and maps) and leaves the database. */
+  async close(opts: { keepPinned?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    while (this.running) await this.running;
+    this.closed = true;
+    for (const t of [this.statusTimer, this.statsTimer]) if (t) clearInterval(t);
+    if (this.statusSoonTimer) clearTimeout(this.statusSoonTimer);
+    this.watch?.close();
+    for (const br of [...this.bridges.values()]) await this.destroyBridge(br, opts);
+    this.client.close();
+  }
+}
+
+function errText(e: unknown): string {
+  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+    const code = (e as { code: string }).code;
+    const texts: Record<string, string> = { ENODEV: 'No such device', EEXIST: 'File exists', EBUSY: 'Device or resource busy', EPERM: 'Operation not permitted', EINVAL: 'Invalid argument', EOPNOTSUPP: 'Operation not supported' };
+    return texts[code] ?? code;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,167 @@
+// test/vswitchd/vswitchd.test.ts — the daemon as users drive it: the stock ovs-vsctl
+// (never --no-wait, so each command returns once the change is live) and ovs-ofctl
+// against xdpswitch; bridges, ports, status columns, errors, and what del-br leaves.
+import { afterEach, describe, expect, test } from 'vitest';
+import { run, waitFor } from '../harness/exec.js';
+import { Topology } from '../harness/topology.js';
+import { XdpSwitch } from './switch.js';
+
+let topo: Topology;
+let sw: XdpSwitch;
+afterEach(async () => {
+  await sw?.close();
+});
+
+async function setup(): Promise<void> {
+  topo = await Topology.create();
+  sw = await XdpSwitch.start(topo);
+}
+
+const ok = (r: { code: number; stderr: string }) => {
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+};
+
+/** Program ids attached to a device at XDP (bpftool net). */
+async function xdpProgOf(dev: string): Promise<number | undefined> {
+  const r = await run(['ip', '-j', '-d', 'link', 'show', dev], { allowFail: true });
+  if (r.code) return undefined;
+  const [l] = JSON.parse(r.stdout) as { xdp?: { prog?: { id: number } } }[];
+  return l?.xdp?.prog?.id;
+}
+
+describe('xdpswitch start: bridges and ports from the database', () => {
+  test('add-br returns once the bridge is live: device, OpenFlow socket, status and cur_cfg', async () => {
+    await setup();
+    const br = topo.name('br');
+    ok(await sw.vsctl('add-br', br));
+    // Live when ovs-vsctl returns: no polling below.
+    expect((await run(['ip', '-j', 'link', 'show', br])).stdout).toContain(`"ifname":"${br}"`);
+    expect(await sw.get('Interface', br, 'ofport')).toBe('65534');
+    expect(await sw.get('Open_vSwitch', '.', 'cur_cfg')).toBe(await sw.get('Open_vSwitch', '.', 'next_cfg'));
+    expect(await sw.get('Open_vSwitch', '.', 'db_version')).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(await sw.get('Open_vSwitch', '.', 'datapath_types')).toBe('[netdev, system]');
+    const mac = (JSON.parse((await run(['ip', '-j', 'link', 'show', br])).stdout) as { address: string }[])[0]!.address;
+    expect(await sw.get('Bridge', br, 'datapath_id')).toBe(`0000${mac.replace(/:/g, '')}`);
+    const show = await sw.ofctl('-O', 'OpenFlow13', 'show', br);
+    ok(show);
+    expect(show.stdout).toContain(`dpid:0000${mac.replace(/:/g, '')}`);
+    expect(show.stdout).toContain(`LOCAL(${br}): addr:${mac}`);
+    // A standalone bridge without controllers forwards as a learning switch (OVS: connmgr_flushed).
+    expect((await sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br)).stdout).toMatch(/table=0, n_packets=0, n_bytes=0, priority=0 actions=NORMAL/);
+    // other_config:datapath-id wins over the MAC.
+    ok(await sw.vsctl('set', 'Bridge', br, 'other_config:datapath-id=00000000000000aa'));
+    expect((await sw.ofctl('-O', 'OpenFlow13', 'show', br)).stdout).toContain('dpid:00000000000000aa');
+  });
+
+  test('add-port: ofport_request, Interface status columns; a second pass makes no calls', async () => {
+    await setup();
+    const br = topo.name('br');
+    const [a] = await topo.vethPair('a0', 'a1');
+    const [b] = await topo.vethPair('b0', 'b1');
+    ok(await sw.vsctl('add-br', br, '--', 'set-fail-mode', br, 'secure'));
+    ok(await sw.vsctl('add-port', br, a, '--', 'set', 'Interface', a, 'ofport_request=7'));
+    ok(await sw.vsctl('add-port', br, b));
+    expect(await sw.get('Interface', a, 'ofport')).toBe('7');
+    expect(await sw.get('Interface', b, 'ofport')).toBe('1');
+    const link = (JSON.parse((await run(['ip', '-j', 'link', 'show', a])).stdout) as { ifindex: number; address: string; mtu: number }[])[0]!;
+    expect(await sw.get('Interface', a, 'ifindex')).toBe(String(link.ifindex));
+    expect(await sw.get('Interface', a, 'mac_in_use')).toBe(link.address);
+    expect(await sw.get('Interface', a, 'mtu')).toBe(String(link.mtu));
+    expect(await sw.get('Interface', a, 'admin_state')).toBe('up');
+    expect(await sw.get('Interface', a, 'link_state')).toBe('up');
+    expect(await sw.get('Interface', a, 'error')).toBe('[]');
+    expect(await sw.get('Interface', a, 'statistics')).toMatch(/rx_packets=\d+.*tx_packets=\d+/);
+    // Nothing changed since: a pass compares and does nothing.
+    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    // A secure bridge starts with no flows.
+    expect((await sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br)).stdout.trim().split('\n')).toHaveLength(1);
+    const ports = await sw.ofctl('-O', 'OpenFlow13', 'dump-ports-desc', br);
+    expect(ports.stdout).toContain(` 7(${a}): addr:${link.address}`);
+    expect(ports.stdout).toContain(` 1(${b}):`);
+  });
+
+  test('a missing device: ovs-vsctl reports it, Interface error as OVS words it, added once it appears', async () => {
+    await setup();
+    const br = topo.name('br');
+    const dev = topo.name('m0');
+    ok(await sw.vsctl('add-br', br));
+    const r = await sw.vsctl('add-port', br, dev);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`ovs-vsctl: Error detected while setting up '${dev}': could not open network device ${dev} (No such device).  See ovs-vswitchd log for details.`);
+    expect(await sw.get('Interface', dev, 'ofport')).toBe('-1');
+    expect(await sw.get('Interface', dev, 'error')).toBe(`could not open network device ${dev} (No such device)`);
+    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    await run(['ip', 'link', 'add', dev, 'type', 'veth', 'peer', 'name', topo.name('m1')]);
+    await waitFor(async () => (await sw.get('Interface', dev, 'ofport')) === '1', `${dev} to get an ofport`, 3000);
+    expect(await sw.get('Interface', dev, 'error')).toBe('[]');
+  });
+
+  test('ovs-ofctl add-flow, dump-flows, del-flows, dump-ports against the bridge socket', async () => {
+    await setup();
+    const br = topo.name('br');
+    const [a] = await topo.vethPair('a0', 'a1');
+    const [b] = await topo.vethPair('b0', 'b1');
+    ok(await sw.vsctl('add-br', br, '--', 'set-fail-mode', br, 'secure', '--', 'add-port', br, a, '--', 'add-port', br, b));
+    ok(await sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'in_port=1,actions=output:2'));
+    ok(await sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'priority=200,ip,nw_dst=10.0.0.1,actions=drop'));
+    const flows = (await sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br)).stdout.replace(/duration=[\d.]+s/g, 'duration=X');
+    expect(flows.trim().split('\n').slice(1).sort()).toEqual([
+      ' cookie=0x0, duration=X, table=0, n_packets=0, n_bytes=0, in_port=1 actions=output:2',
+      ' cookie=0x0, duration=X, table=0, n_packets=0, n_bytes=0, priority=200,ip,nw_dst=10.0.0.1 actions=drop',
+    ]);
+    ok(await sw.ofctl('-O', 'OpenFlow13', 'del-flows', br, 'in_port=1'));
+    expect((await sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br)).stdout).not.toContain('in_port=1');
+    const bad = await sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'actions=group:9');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('OFPBAC_BAD_OUT_GROUP');
+    // Kernel counters of the devices, as OVS reports netdev statistics.
+    const ports = await sw.ofctl('-O', 'OpenFlow13', 'dump-ports', br);
+    expect(ports.stdout).toMatch(/OFPST_PORT reply \(OF1\.3\) \(xid=0x\w+\): 3 ports/);
+    expect(ports.stdout).toMatch(/port {2}1: rx pkts=\d+/);
+  });
+
+  test('link down: link_state and PORT_STATUS within a second', async () => {
+    await setup();
+    const br = topo.name('br');
+    const [a, peer] = await topo.vethPair('a0', 'a1');
+    ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a));
+    expect(await sw.get('Interface', a, 'link_state')).toBe('up');
+    await run(['ip', 'link', 'set', peer, 'down']);
+    const t0 = Date.now();
+    await waitFor(async () => (await sw.get('Interface', a, 'link_state')) === 'down', 'link_state down', 1000, 20);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect((await sw.ofctl('-O', 'OpenFlow13', 'dump-ports-desc', br)).stdout).toMatch(new RegExp(`1\\(${a}\\)[^]*state: +LINK_DOWN`));
+    await run(['ip', 'link', 'set', peer, 'up']);
+    await waitFor(async () => (await sw.get('Interface', a, 'link_state')) === 'up', 'link_state up', 1000, 20);
+    expect(await sw.get('Interface', a, 'link_resets')).toBe('1');
+  });
+
+  test('del-port and del-br leave nothing in ip link, bpftool prog or bpftool map', async () => {
+    await setup();
+    const br = topo.name('br');
+    const [a] = await topo.vethPair('a0', 'a1');
+    const internal = topo.name('i0');
+    ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a, '--', 'add-port', br, internal, '--', 'set', 'Interface', internal, 'type=internal'));
+    expect((await run(['ip', 'link', 'show', internal])).code).toBe(0);
+    const prog = await xdpProgOf(a);
+    const maps: number[] = [];
+    if (prog !== undefined) {
+      const p = JSON.parse((await run(['bpftool', '-j', 'prog', 'show', 'id', String(prog)])).stdout) as { map_ids?: number[] };
+      maps.push(...(p.map_ids ?? []));
+      expect(maps.length).toBeGreaterThan(0);
+    } else {
+      expect(sw.log.join('\n')).toMatch(/cannot load the BPF datapath/);
+    }
+    ok(await sw.vsctl('del-port', br, internal));
+    expect((await run(['ip', 'link', 'show', internal], { allowFail: true })).code).not.toBe(0);
+    ok(await sw.vsctl('del-br', br));
+    expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
+    expect(await xdpProgOf(a)).toBeUndefined();
+    if (prog !== undefined) {
+      expect((await run(['bpftool', 'prog', 'show', 'id', String(prog)], { allowFail: true })).code).not.toBe(0);
+      for (const m of maps) expect((await run(['bpftool', 'map', 'show', 'id', String(m)], { allowFail: true })).code).not.toBe(0);
+    }
+    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+  });
+});

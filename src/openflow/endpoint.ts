@@ -6,7 +6,7 @@ import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type { Message, MessageOf } from '../../proto/openflow/messages.js';
 import { Connection } from './connection.js';
-import type { ConnectionInfo, ConnectionType, OpenFlowHandler } from './handler.js';
+import type { ConnectionInfo, ConnectionType, ControllerRole, OpenFlowHandler } from './handler.js';
 import { stderrLogger, type Logger } from './log.js';
 import { Roles } from './roles.js';
 import { formatTarget, parseTarget } from './target.js';
@@ -35,9 +35,25 @@ export interface Listener {
 
 export interface ActiveConnection {
   readonly target: string;
-  /** Whether a session is up right now. */
+  /** Whether a session is up right now (OVS Controller is_connected). */
   readonly connected: boolean;
+  /** The session's role while connected (OVS Controller role). */
+  readonly role: ControllerRole | undefined;
+  /** As OVS's Controller status:state. */
+  readonly state: 'CONNECTING' | 'ACTIVE' | 'BACKOFF';
+  /** Why the last attempt or session ended. */
+  readonly lastError: string | undefined;
+  readonly secondsInState: number;
   close(): void;
+}
+
+export interface ConnectOptions {
+  /** Default 'primary' (OVS: a Controller row's type column can say 'service'). */
+  type?: ConnectionType;
+  /** Inactivity probe for this controller, ms (OVS inactivity_probe). */
+  probeIntervalMs?: number;
+  /** Longest reconnect back-off, ms (OVS max_backoff). */
+  backoffMaxMs?: number;
 }
 
 /** Async messages a switch sends to controllers. */
@@ -104,23 +120,36 @@ export class OpenFlowEndpoint {
     return listener;
   }
 
-  /** Keeps a session up to `tcp:IP[:PORT]` or `unix:PATH`, reconnecting with back-off. */
-  connect(target: string, opts: { type?: ConnectionType } = {}): ActiveConnection {
+  /**
+   * Keeps a session up to `tcp:IP[:PORT]` or `unix:PATH`, reconnecting with back-off.
+   * Per-controller settings (OVS Controller columns inactivity_probe, max_backoff)
+   * override the endpoint's.
+   */
+  connect(target: string, opts: ConnectOptions = {}): ActiveConnection {
     const t = parseTarget(target);
     if (t.kind !== 'tcp' && t.kind !== 'unix') throw new Error(`${target}: not an active target (tcp: or unix:)`);
     const min = this.opts.backoffMinMs ?? 1000;
-    const max = this.opts.backoffMaxMs ?? 8000;
+    const max = opts.backoffMaxMs ?? this.opts.backoffMaxMs ?? 8000;
     let backoff = min;
     let closed = false;
     let timer: NodeJS.Timeout | undefined;
     let current: Connection | undefined;
     let socket: net.Socket | undefined;
+    let state: ActiveConnection['state'] = 'CONNECTING';
+    let lastError: string | undefined;
+    let since = Date.now();
+    const enter = (s: ActiveConnection['state']) => {
+      state = s;
+      since = Date.now();
+    };
     const attempt = () => {
       timer = undefined;
       if (closed) return;
+      enter('CONNECTING');
       const s = t.kind === 'unix' ? net.connect(t.path) : net.connect(t.port, t.host);
       socket = s;
       const failed = (e: Error) => {
+        lastError = e.message;
         this.log.info(`${this.label}${target}: connection attempt failed (${e.message}), retrying in ${backoff / 1000} s`);
         retry();
       };
@@ -129,13 +158,16 @@ export class OpenFlowEndpoint {
         s.off('error', failed);
         current = this.accept(s, target, {
           type: opts.type ?? 'primary',
+          probeIntervalMs: opts.probeIntervalMs,
           onReady: () => {
             backoff = min;
+            enter('ACTIVE');
           },
-          onClose: () => {
+          onClose: (why) => {
             current = undefined;
+            lastError = why;
             if (!closed) {
-              this.log.info(`${this.label}${target}: disconnected, reconnecting in ${backoff / 1000} s`);
+              this.log.info(`${this.label}${target}: disconnected (${why}), reconnecting in ${backoff / 1000} s`);
               retry();
             }
           },
@@ -144,6 +176,7 @@ export class OpenFlowEndpoint {
     };
     const retry = () => {
       if (closed || timer) return;
+      enter('BACKOFF');
       timer = setTimeout(attempt, backoff);
       timer.unref();
       backoff = Math.min(backoff * 2, max);
@@ -152,6 +185,18 @@ export class OpenFlowEndpoint {
       target,
       get connected() {
         return current?.state === 'ready';
+      },
+      get role() {
+        return current?.state === 'ready' ? current.role : undefined;
+      },
+      get state() {
+        return state;
+      },
+      get lastError() {
+        return lastError;
+      },
+      get secondsInState() {
+        return Math.floor((Date.now() - since) / 1000);
       },
       close: () => {
         closed = true;
@@ -181,7 +226,11 @@ export class OpenFlowEndpoint {
     await Promise.all([...this.listeners].map((l) => l.close()));
   }
 
-  private accept(socket: net.Socket, peer: string, hooks: { snoop?: boolean; type: ConnectionType; onReady?: () => void; onClose?: () => void }): Connection {
+  private accept(
+    socket: net.Socket,
+    peer: string,
+    hooks: { snoop?: boolean; type: ConnectionType; probeIntervalMs?: number; onReady?: () => void; onClose?: (why: string) => void },
+  ): Connection {
     const trace = this.opts.trace;
     const mirror = hooks.type === 'primary'
       ? (dir: 'rx' | 'tx', b: Uint8Array, info: ConnectionInfo) => {
@@ -194,16 +243,16 @@ export class OpenFlowEndpoint {
       handler: this.opts.handler,
       roles: this.roles,
       log: prefixed(this.log, this.label),
-      probeIntervalMs: this.opts.probeIntervalMs ?? 5000,
+      probeIntervalMs: hooks.probeIntervalMs ?? this.opts.probeIntervalMs ?? 5000,
       id: this.nextId++,
       peer,
       type: hooks.type,
       trace: mirror,
       onReady: () => hooks.onReady?.(),
-      onClose: () => {
+      onClose: (_c, why) => {
         this.conns.delete(c);
         this.snoops.delete(c);
-        hooks.onClose?.();
+        hooks.onClose?.(why);
       },
     });
     if (hooks.snoop) this.snoops.add(c);

@@ -2,7 +2,7 @@
 // switch-side endpoint. Published as `xdpswitch/openflow`.
 export * from '../../proto/openflow/index.js';
 export { Framer, FramingError } from './framing.js';
-export { OpenFlowEndpoint, type ActiveConnection, type AsyncMessage, type EndpointOptions, type Listener } from './endpoint.js';
+export { OpenFlowEndpoint, type ActiveConnection, type AsyncMessage, type ConnectOptions, type EndpointOptions, type Listener } from './endpoint.js';
 export type { BundledMessage, BundleResult, ConnectionInfo, ConnectionType, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler, SwitchFeatures } from './handler.js';
 export { silentLogger, stderrLogger, type Logger, type LogLevel } from './log.js';
 export { parseTarget, formatTarget, type Target } from './target.js';

@@ -300,6 +300,8 @@ describe('active connections', () => {
     await new Promise((r) => server.close(r));
     const active = ep.connect(`tcp:127.0.0.1:${port}`);
     await new Promise((r) => setTimeout(r, 150));
+    expect(active).toMatchObject({ connected: false, state: 'BACKOFF', role: undefined });
+    expect(active.lastError).toContain('ECONNREFUSED');
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
 
     const until = async (f: () => boolean) => {
@@ -313,6 +315,10 @@ describe('active connections', () => {
     c1.send({ type: 'FEATURES_REQUEST', xid: 2 });
     expect(await c1.next('FEATURES_REPLY')).toMatchObject({ xid: 2 });
     await until(() => active.connected);
+    expect(active).toMatchObject({ state: 'ACTIVE', role: 'EQUAL' });
+    c1.send({ type: 'ROLE_REQUEST', xid: 3, role: 'MASTER', generation_id: 1n });
+    await c1.next('ROLE_REPLY');
+    expect(active.role).toBe('MASTER');
 
     c1.close();
     await until(() => accepted.length === 2);

@@ -1,0 +1,57 @@
+// test/vswitchd/start.test.ts — `xdpswitch start` as a process, the way the bench harness
+// and ofconf start it: OVS_RUNDIR=OVS_DBDIR=OVS_LOGDIR=dir in the foreground; a second
+// instance is refused; SIGTERM removes what it made; a restart rebuilds from conf.db.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, expect, test } from 'vitest';
+import { run, stopChild, waitFor } from '../harness/exec.js';
+import { Topology } from '../harness/topology.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const started: ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of started.splice(0)) await stopChild(c, 'SIGTERM', 10_000);
+});
+
+function start(dir: string): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, out: () => out, exit };
+}
+
+test('foreground start with OVS_RUNDIR, refusal of a second instance, clean SIGTERM, restart from conf.db', async () => {
+  const topo = await Topology.create();
+  const dir = topo.dir;
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const br = topo.name('br');
+  const first = start(dir);
+  // What the harness waits for before configuring.
+  await waitFor(async () => existsSync(join(dir, 'db.sock')) && (await run(['ovs-vsctl', '--timeout=5', '--no-wait', 'init'], { env, allowFail: true })).code === 0, 'db.sock to answer', 30_000, 100);
+  expect(existsSync(join(dir, 'conf.db'))).toBe(true);
+  await run(['ovs-vsctl', '--timeout=30', 'add-br', br], { env });
+  expect(existsSync(join(dir, `${br}.mgmt`))).toBe(true);
+
+  const second = start(dir);
+  expect(await second.exit).toBe(1);
+  expect(second.out()).toContain(`${dir} is in use by another xdpswitch (pid ${first.child.pid}`);
+
+  first.child.kill('SIGTERM');
+  expect(await first.exit).toBe(0);
+  for (const f of ['db.sock', `${br}.mgmt`, 'xdpswitch.pid']) expect(existsSync(join(dir, f))).toBe(false);
+  expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
+
+  // The database keeps the configuration; a new daemon builds the bridge from it.
+  const again = start(dir);
+  await waitFor(() => existsSync(join(dir, `${br}.mgmt`)), 'the bridge socket after restart', 30_000, 100);
+  expect((await run(['ovs-ofctl', '-O', 'OpenFlow13', 'show', br], { env })).stdout).toContain(`LOCAL(${br})`);
+  again.child.kill('SIGTERM');
+  expect(await again.exit).toBe(0);
+  expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
+});

@@ -84,7 +84,7 @@ function validateInstructions(p: Pipeline, table_id: number, insts: readonly Ins
         if (i.table_id <= table_id || i.table_id > OFPTT.MAX) return new OfpError('OFPBIC_BAD_TABLE_ID', { why: `goto_table ${i.table_id} from table ${table_id}` });
         break;
       case 'METER':
-        if (!p.meters.has(i.meter_id) && i.meter_id !== OFPM.CONTROLLER && i.meter_id !== OFPM.SLOWPATH) return new OfpError('OFPMMFC_UNKNOWN_METER', { why: `meter ${i.meter_id}` });
+        if (!p.meters.has(i.meter_id) && i.meter_id !== OFPM.CONTROLLER && i.meter_id !== OFPM.SLOWPATH) return new OfpError('OFPMMFC_INVALID_METER', { why: `no meter ${i.meter_id}` }); // OVS's answer
         break;
       case 'APPLY_ACTIONS':
       case 'WRITE_ACTIONS': {
@@ -161,11 +161,8 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       const sig = maskSignature(match);
       const key = matchKey(match);
       const old = t.findStrict(match, mod.priority, sig, key);
-      if (mod.flags & OFPFF.CHECK_OVERLAP) {
-        const o = t.findOverlap(match, mod.priority);
-        if (o && o !== old) return fail(new OfpError('OFPFMFC_OVERLAP', { why: `priority ${mod.priority}` }));
-        if (old) return fail(new OfpError('OFPFMFC_OVERLAP', { why: `priority ${mod.priority}` }));
-      }
+      // An identical entry is replaced without an overlap check (OVS does the same).
+      if (!old && mod.flags & OFPFF.CHECK_OVERLAP && t.findOverlap(match, mod.priority)) return fail(new OfpError('OFPFMFC_OVERLAP', { why: `priority ${mod.priority}` }));
       const keep = old && !(mod.flags & OFPFF.RESET_COUNTS);
       const e: FlowEntry = {
         id: p.nextEntryId++,

@@ -1,7 +1,7 @@
 // src/ofproto/group.ts — the group table (§5.6): all, select, indirect, fast-failover;
 // chaining with loops refused; deleting a group deletes the flows that use it.
 import type { Action } from '../../proto/openflow/actions.js';
-import { OFPG } from '../../proto/openflow/constants.js';
+import { OFPG, OFPP } from '../../proto/openflow/constants.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import type { GroupDesc, GroupStats } from '../../proto/openflow/group.js';
 import { validateActions } from './actions.js';
@@ -46,13 +46,16 @@ function loops(p: Pipeline, id: number, buckets: readonly BucketInput[]): boolea
   return false;
 }
 
+/** Checks a group mod as OVS does (lib/ofp-group.c), so the two answer alike. */
 function checkGroup(p: Pipeline, mod: GroupModInput): OfpError | undefined {
   if (mod.group_id > OFPG.MAX) return new OfpError('OFPGMFC_INVALID_GROUP', { why: `group ${mod.group_id}` });
   if (!['ALL', 'SELECT', 'INDIRECT', 'FF'].includes(mod.group_type)) return new OfpError('OFPGMFC_BAD_TYPE', { why: `type ${String(mod.group_type)}` });
   if (mod.group_type === 'INDIRECT' && mod.buckets.length !== 1) return new OfpError('OFPGMFC_INVALID_GROUP', { why: 'indirect group needs exactly one bucket' });
   for (const b of mod.buckets) {
-    if (mod.group_type === 'FF' && b.watch_port === 0xffffffff && b.watch_group === OFPG.ANY) return new OfpError('OFPGMFC_BAD_WATCH', { why: 'fast-failover bucket watches nothing' });
-    if (mod.group_type !== 'SELECT' && b.weight !== 0) return new OfpError('OFPGMFC_BAD_BUCKET', { why: 'weight outside a select group' });
+    const liveness = b.watch_port !== OFPP.ANY || b.watch_group !== OFPG.ANY;
+    if (b.weight !== 0 && mod.group_type !== 'SELECT') return new OfpError('OFPGMFC_INVALID_GROUP', { why: 'weight outside a select group' });
+    if (liveness && (mod.group_type === 'ALL' || mod.group_type === 'INDIRECT')) return new OfpError('OFPGMFC_WATCH_UNSUPPORTED', { why: `${mod.group_type} buckets watch nothing` });
+    if (!liveness && mod.group_type === 'FF') return new OfpError('OFPGMFC_INVALID_GROUP', { why: 'fast-failover bucket watches nothing' });
     const bad = validateActions(p, b.actions, { inGroup: true });
     if (bad) return bad;
   }
@@ -88,12 +91,7 @@ export function applyGroupMod(p: Pipeline, mod: GroupModInput, now: number): Mod
     }
     case 'DELETE': {
       const ids = mod.group_id === OFPG.ALL ? [...p.groups.keys()] : p.groups.has(mod.group_id) ? [mod.group_id] : [];
-      const gone = new Set(ids);
-      for (const g of p.groups.values()) {
-        if (gone.has(g.group_id)) continue;
-        const used = g.buckets.flatMap((b) => groupsIn(b.actions)).find((x) => gone.has(x));
-        if (used !== undefined) return fail(new OfpError('OFPGMFC_CHAINED_GROUP', { why: `group ${g.group_id} forwards to group ${used}` }));
-      }
+      // As in OVS, a group other groups forward to may go: their group action then does nothing.
       const deltas: Delta[] = [];
       const removed: FlowRemoved[] = [];
       for (const id of ids) {

@@ -27,6 +27,9 @@ export interface Meter {
   last: number;
 }
 
+/** ofp_meter_features.max_bands we advertise. */
+export const MAX_BANDS = 8;
+
 const KNOWN_FLAGS = OFPMF.KBPS | OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS;
 
 /**
@@ -49,6 +52,7 @@ function bands(flags: number, bs: readonly MeterBand[]): BandState[] {
 function check(mod: MeterModInput): OfpError | undefined {
   if (mod.meter_id === 0 || (mod.meter_id > OFPM.MAX && mod.meter_id !== OFPM.SLOWPATH && mod.meter_id !== OFPM.CONTROLLER)) return new OfpError('OFPMMFC_INVALID_METER', { why: `meter ${mod.meter_id}` });
   if (mod.flags & ~KNOWN_FLAGS || (mod.flags & OFPMF.KBPS && mod.flags & OFPMF.PKTPS)) return new OfpError('OFPMMFC_BAD_FLAGS', { why: `flags 0x${mod.flags.toString(16)}` });
+  if (mod.bands.length > MAX_BANDS) return new OfpError('OFPMMFC_OUT_OF_BANDS', { why: `${mod.bands.length} bands` });
   for (const b of mod.bands) {
     if (b.rate === 0) return new OfpError('OFPMMFC_BAD_RATE');
     if (b.type === 'DSCP_REMARK' && b.prec_level > 63) return new OfpError('OFPMMFC_BAD_BAND_VALUE', { why: `prec_level ${b.prec_level}` });

@@ -11,7 +11,7 @@ import { actionRegistry } from '../../proto/openflow/actions.js';
 import { SUPPORTED_ACTIONS } from './actions.js';
 import { aggregateStats, applyFlowMod, flowStats, tableStats } from './flow-mod.js';
 import { applyGroupMod, groupDesc, groupStats } from './group.js';
-import { applyMeterMod, meterConfig, meterStats } from './meter.js';
+import { applyMeterMod, MAX_BANDS, meterConfig, meterStats } from './meter.js';
 import type { Delta, Pipeline } from './pipeline.js';
 import { applyPortMod, portDesc, portStats } from './port.js';
 import { applyTableMod, queueStats, setTableFeatures, tableFeatures } from './table.js';
@@ -105,7 +105,7 @@ function multipart(p: Pipeline, xid: number, body: MultipartRequest, now: number
     case 'METER_CONFIG':
       return ok([mp(xid, { type: 'METER_CONFIG', flags, meters: meterConfig(p, body.meter_id) })]);
     case 'METER_FEATURES':
-      return ok([mp(xid, { type: 'METER_FEATURES', flags, features: { max_meter: 0xffff, band_types: (1 << 1) | (1 << 2), capabilities: 0xf, max_bands: 8, max_color: 0 } })]);
+      return ok([mp(xid, { type: 'METER_FEATURES', flags, features: { max_meter: 0xffff, band_types: (1 << 1) | (1 << 2), capabilities: 0xf, max_bands: MAX_BANDS, max_color: 0 } })]);
     case 'TABLE_FEATURES':
       if (body.tables.length) return fail(setTableFeatures(p));
       return ok([mp(xid, { type: 'TABLE_FEATURES', flags, tables: tableFeatures(p) })]);

@@ -33,6 +33,9 @@ describe('flow mods', () => {
     expect(r.error?.name).toBe('OFPFMFC_OVERLAP');
     expect(applyFlowMod(p, flowMod({ match: [m('IN_PORT', 2)], flags: OFPFF.CHECK_OVERLAP }), 0).error).toBeUndefined();
     expect(applyFlowMod(p, flowMod({ match: [m('ETH_TYPE', 0x0800)], priority: 1, flags: OFPFF.CHECK_OVERLAP }), 0).error).toBeUndefined();
+    // An identical entry is replaced, not an overlap (as OVS).
+    expect(applyFlowMod(p, flowMod({ match: [m('IN_PORT', 1)], flags: OFPFF.CHECK_OVERLAP, cookie: 9n }), 0).error).toBeUndefined();
+    expect(p.tables[0]!.size).toBe(3);
   });
 
   test('prerequisites, bad tables and goto_table backwards are refused by name', () => {
@@ -41,7 +44,7 @@ describe('flow mods', () => {
     expect(applyFlowMod(p, flowMod({ table_id: 255 }), 0).error?.name).toBe('OFPFMFC_BAD_TABLE_ID');
     expect(applyFlowMod(p, flowMod({ table_id: 3, instructions: [{ type: 'GOTO_TABLE', table_id: 3 }] }), 0).error?.name).toBe('OFPBIC_BAD_TABLE_ID');
     expect(applyFlowMod(p, flowMod({ instructions: [apply({ type: 'GROUP', group_id: 9 })] }), 0).error?.name).toBe('OFPBAC_BAD_OUT_GROUP');
-    expect(applyFlowMod(p, flowMod({ instructions: [{ type: 'METER', meter_id: 9 }] }), 0).error?.name).toBe('OFPMMFC_UNKNOWN_METER');
+    expect(applyFlowMod(p, flowMod({ instructions: [{ type: 'METER', meter_id: 9 }] }), 0).error?.name).toBe('OFPMMFC_INVALID_METER');
     expect(applyFlowMod(p, flowMod({ instructions: [apply(output(0))] }), 0).error?.name).toBe('OFPBAC_BAD_OUT_PORT');
     expect(applyFlowMod(p, flowMod({ flags: 1 << 9 }), 0).error?.name).toBe('OFPFMFC_BAD_FLAGS');
     expect(applyFlowMod(p, flowMod({ command: 9 as unknown as 'ADD' }), 0).error?.name).toBe('OFPFMFC_BAD_COMMAND');

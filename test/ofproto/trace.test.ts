@@ -151,7 +151,7 @@ describe('groups', () => {
     ]);
   });
 
-  test('loops are refused, a chained group cannot be deleted, deleting a group deletes its flows', () => {
+  test('loops are refused; deleting a group deletes its flows; bucket rules as OVS checks them', () => {
     const p = bridge();
     group(p, { group_id: 1, buckets: [bucket([output(2)])] });
     group(p, { group_id: 2, buckets: [bucket([{ type: 'GROUP', group_id: 1 }])] });
@@ -159,7 +159,10 @@ describe('groups', () => {
     expect(group(p, { group_id: 1 }).error?.name).toBe('OFPGMFC_GROUP_EXISTS');
     expect(group(p, { group_id: 3, buckets: [bucket([{ type: 'GROUP', group_id: 9 }])] }).error?.name).toBe('OFPBAC_BAD_OUT_GROUP');
     expect(applyGroupMod(p, { command: 'MODIFY', group_type: 'ALL', group_id: 7, buckets: [] }, 0).error?.name).toBe('OFPGMFC_UNKNOWN_GROUP');
-    expect(applyGroupMod(p, { command: 'DELETE', group_type: 'ALL', group_id: 1, buckets: [] }, 0).error?.name).toBe('OFPGMFC_CHAINED_GROUP');
+    expect(group(p, { group_id: 4, buckets: [bucket([output(1)], { weight: 2 })] }).error?.name).toBe('OFPGMFC_INVALID_GROUP');
+    expect(group(p, { group_id: 4, buckets: [bucket([output(1)], { watch_port: 1 })] }).error?.name).toBe('OFPGMFC_WATCH_UNSUPPORTED');
+    expect(group(p, { group_id: 4, group_type: 'FF', buckets: [bucket([output(1)])] }).error?.name).toBe('OFPGMFC_INVALID_GROUP');
+    expect(group(p, { group_id: 4, group_type: 'INDIRECT', buckets: [] }).error?.name).toBe('OFPGMFC_INVALID_GROUP');
     add(p, { cookie: 4n, flags: OFPFF.SEND_FLOW_REM, instructions: [apply({ type: 'GROUP', group_id: 2 })] });
     add(p, { match: [m('IN_PORT', 3)], instructions: [apply(output(1))] });
     const r = applyGroupMod(p, { command: 'DELETE', group_type: 'ALL', group_id: 0xfffffffc, buckets: [] }, 0);

@@ -10,7 +10,7 @@ import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
 import { actionSetList, validateActions } from './actions.js';
 import type { FlowEntry } from './classifier.js';
 import { fullMask, matchKey, maskSignature, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
-import { duration, insertEntry, removeEntry, undoable, type Delta, type Pipeline } from './pipeline.js';
+import { duration, insertEntry, N_VISIBLE_TABLES, removeEntry, undoable, type Delta, type Pipeline } from './pipeline.js';
 import { OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
 
 const KNOWN_FLAGS = OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUNTS | OFPFF.NO_PKT_COUNTS | OFPFF.NO_BYT_COUNTS;
@@ -155,6 +155,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
 
   switch (mod.command) {
     case 'ADD': {
+      if (mod.table_id >= N_VISIBLE_TABLES) return fail(new OfpError('OFPBRC_EPERM', { why: `table ${mod.table_id} is read-only` }));
       const bad = validateInstructions(p, mod.table_id, mod.instructions, match);
       if (bad) return fail(bad);
       const t = p.tables[mod.table_id]!;
@@ -287,7 +288,7 @@ export function aggregateStats(p: Pipeline, req: FlowStatsRequestInput): { packe
   return { packet_count: es.reduce((a, e) => a + e.packet_count, 0n), byte_count: es.reduce((a, e) => a + e.byte_count, 0n), flow_count: es.length };
 }
 
-/** OFPMP_TABLE: every table, as OVS answers. */
+/** OFPMP_TABLE: every visible table, as OVS answers. */
 export function tableStats(p: Pipeline): TableStats[] {
-  return p.tables.map((t) => ({ table_id: t.table_id, active_count: t.size, lookup_count: t.lookup_count, matched_count: t.matched_count }));
+  return p.tables.slice(0, N_VISIBLE_TABLES).map((t) => ({ table_id: t.table_id, active_count: t.size, lookup_count: t.lookup_count, matched_count: t.matched_count }));
 }

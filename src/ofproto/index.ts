@@ -1,7 +1,7 @@
 // src/ofproto/index.ts — the OpenFlow pipeline model of one bridge (pure: no I/O, time
 // passed in). src/vswitchd feeds it decoded requests (handleRequest, applyBundle) and
 // frames for the slow path (trace); src/datapath compiles its deltas into BPF maps.
-export { createPipeline, Pipeline, N_TABLES, duration, type Delta } from './pipeline.js';
+export { createPipeline, Pipeline, N_TABLES, N_VISIBLE_TABLES, duration, type Delta } from './pipeline.js';
 export { FlowTable, type FlowEntry } from './classifier.js';
 export { normaliseMatch, matchToOxm, matches, covers, overlaps, fullMask, oxmToBigint, bigintToOxm, type Match, type MatchField, type FlowKey } from './match.js';
 export { applyFlowMod, expire, flowStats, aggregateStats, tableStats, flowRemoved, type FlowModResult } from './flow-mod.js';

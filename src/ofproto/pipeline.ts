@@ -9,6 +9,11 @@ import type { MacEntry } from './normal.js';
 import type { PortState } from './port.js';
 
 export const N_TABLES = OFPTT.MAX + 1;
+/**
+ * Tables a controller sees and writes: 0-253. As in OVS, table 254 exists but is hidden
+ * from stats and features and refuses flows (OFPBRC_EPERM), so dump-tables agree.
+ */
+export const N_VISIBLE_TABLES = OFPTT.MAX;
 
 export type Delta =
   | { kind: 'flow-add'; entry: FlowEntry }

@@ -9,7 +9,7 @@ import type { QueueStats } from '../../proto/openflow/multipart.js';
 import { oxmFields, oxmHeader, OFPXMC_OPENFLOW_BASIC, type OxmName } from '../../proto/openflow/oxm.js';
 import type { TableFeatureProp, TableFeatures } from '../../proto/openflow/table-features.js';
 import { SETTABLE_FIELDS, SUPPORTED_ACTIONS } from './actions.js';
-import { N_TABLES, type Pipeline } from './pipeline.js';
+import { N_VISIBLE_TABLES, type Pipeline } from './pipeline.js';
 
 /** Flow entries a table accepts (OVS advertises the same). */
 export const MAX_ENTRIES = 1_000_000;
@@ -21,12 +21,12 @@ const wildcardIds = basic.map((f) => oxmHeader(f));
 const setfieldIds = basic.filter((f) => SETTABLE_FIELDS.has(f)).map((f) => oxmHeader(f));
 
 function features(table_id: number): TableFeatures {
-  const last = table_id === OFPTT.MAX;
+  const last = table_id === N_VISIBLE_TABLES - 1;
   const instruction_ids = Object.entries(instructionRegistry.rows)
     .filter(([name]) => !(last && name === 'GOTO_TABLE'))
     .map(([, r]) => r.tag)
     .sort((a, b) => a - b);
-  const next_table_ids = Array.from({ length: OFPTT.MAX - table_id }, (_, i) => table_id + 1 + i);
+  const next_table_ids = Array.from({ length: N_VISIBLE_TABLES - 1 - table_id }, (_, i) => table_id + 1 + i);
   // A table-miss entry may do whatever any entry may: each _MISS property equals its twin.
   const props: TableFeatureProp[] = [
     { type: 'INSTRUCTIONS', instruction_ids },
@@ -47,9 +47,9 @@ function features(table_id: number): TableFeatures {
   return { table_id, name: `table${table_id}`, metadata_match: 0xffffffffffffffffn, metadata_write: 0xffffffffffffffffn, config: 0, max_entries: MAX_ENTRIES, properties: props };
 }
 
-/** OFPMP_TABLE_FEATURES with an empty body: every table. */
+/** OFPMP_TABLE_FEATURES with an empty body: every visible table. */
 export function tableFeatures(_p: Pipeline): TableFeatures[] {
-  return Array.from({ length: N_TABLES }, (_, i) => features(i));
+  return Array.from({ length: N_VISIBLE_TABLES }, (_, i) => features(i));
 }
 
 /** OFPMP_TABLE_FEATURES with a body asks to reconfigure the tables: not supported, as in OVS. */

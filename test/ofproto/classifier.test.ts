@@ -42,6 +42,7 @@ describe('flow mods', () => {
     const p = createPipeline();
     expect(applyFlowMod(p, flowMod({ match: [m('TCP_DST', 80)] }), 0).error?.name).toBe('OFPBMC_BAD_PREREQ');
     expect(applyFlowMod(p, flowMod({ table_id: 255 }), 0).error?.name).toBe('OFPFMFC_BAD_TABLE_ID');
+    expect(applyFlowMod(p, flowMod({ table_id: 254 }), 0).error?.name).toBe('OFPBRC_EPERM');
     expect(applyFlowMod(p, flowMod({ table_id: 3, instructions: [{ type: 'GOTO_TABLE', table_id: 3 }] }), 0).error?.name).toBe('OFPBIC_BAD_TABLE_ID');
     expect(applyFlowMod(p, flowMod({ instructions: [apply({ type: 'GROUP', group_id: 9 })] }), 0).error?.name).toBe('OFPBAC_BAD_OUT_GROUP');
     expect(applyFlowMod(p, flowMod({ instructions: [{ type: 'METER', meter_id: 9 }] }), 0).error?.name).toBe('OFPMMFC_INVALID_METER');

@@ -8,16 +8,16 @@ import { addPort } from '../../src/ofproto/port.js';
 import { applyTableMod, queueStats, setTableFeatures, tableFeatures } from '../../src/ofproto/table.js';
 
 describe('tables', () => {
-  test('255 tables; features follow what the model implements; the last table has no goto', () => {
+  test('254 visible tables (as OVS); features follow what the model implements; the last has no goto', () => {
     const p = createPipeline();
     const f = tableFeatures(p);
-    expect(f).toHaveLength(255);
-    expect(tableStats(p)).toHaveLength(255);
+    expect(f).toHaveLength(254);
+    expect(tableStats(p)).toHaveLength(254);
     const prop = (t: number, type: string) => f[t]!.properties.find((x) => x.type === type) as Record<string, number[]> | undefined;
     expect(f[0]).toMatchObject({ table_id: 0, name: 'table0', max_entries: 1_000_000 });
     expect(prop(0, 'INSTRUCTIONS')!.instruction_ids).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(prop(254, 'INSTRUCTIONS')!.instruction_ids).toEqual([2, 3, 4, 5, 6]);
-    expect(prop(253, 'NEXT_TABLES')!.next_table_ids).toEqual([254]);
+    expect(prop(253, 'INSTRUCTIONS')!.instruction_ids).toEqual([2, 3, 4, 5, 6]);
+    expect(prop(252, 'NEXT_TABLES')!.next_table_ids).toEqual([253]);
     // Actions: the 16 OF1.3 actions, no Nicira ones.
     expect(prop(0, 'APPLY_ACTIONS')!.action_ids).toEqual([0, 11, 12, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]);
     expect(prop(0, 'MATCH')!.oxm_ids).toContain(oxmHeader('IPV4_SRC', true));

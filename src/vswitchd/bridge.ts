@@ -1,7 +1,8 @@
 // src/vswitchd/bridge.ts — one running bridge: its pipeline and OpenFlow endpoint (the
 // `<rundir>/<bridge>.mgmt` listener and the Controller connections), its datapath, its
 // LOCAL port (a tap named like the bridge) and its interfaces with their ofports.
-import { OFPP, OFPPC, OFPPS } from '../../proto/openflow/constants.js';
+import { readFileSync } from 'node:fs';
+import { OFPP, OFPPC, OFPPF, OFPPS } from '../../proto/openflow/constants.js';
 import type { Port } from '../../proto/openflow/port.js';
 import type { Hook } from '../datapath/datapath.js';
 import { addPort, removePort } from '../ofproto/port.js';
@@ -60,20 +61,55 @@ export function pickBridgeMac(otherConfig: ReadonlyMap<string, string>, portMacs
   return candidates[0] ?? localMac;
 }
 
+const speedBits: Record<number, [number, number]> = {
+  10: [OFPPF['10MB_HD'], OFPPF['10MB_FD']],
+  100: [OFPPF['100MB_HD'], OFPPF['100MB_FD']],
+  1000: [OFPPF['1GB_HD'], OFPPF['1GB_FD']],
+  10000: [0, OFPPF['10GB_FD']],
+  40000: [0, OFPPF['40GB_FD']],
+  100000: [0, OFPPF['100GB_FD']],
+  1000000: [0, OFPPF['1TB_FD']],
+};
+
+function sysfs(dev: string, attr: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${dev}/${attr}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ofp_port curr and curr_speed from the device's link speed. sysfs refuses to answer for a
+ * device that is down; veth and tun devices then report what their ethtool says, 10 Gb/s
+ * full duplex (OVS shows the same for them).
+ */
+export function linkFeatures(link: Link | undefined): { curr: number; curr_speed: number } {
+  if (!link) return { curr: 0, curr_speed: 0 };
+  let mbps = Number(sysfs(link.name, 'speed') ?? -1);
+  let full = sysfs(link.name, 'duplex') !== 'half';
+  if (!(mbps > 0) && (link.kind === 'veth' || link.kind === 'tun')) [mbps, full] = [10000, true];
+  if (!(mbps > 0)) return { curr: 0, curr_speed: 0 };
+  const bits = speedBits[mbps];
+  const speed = bits ? (full ? bits[1] : bits[0]) || bits[1] : OFPPF.OTHER;
+  return { curr: (speed | OFPPF.COPPER) >>> 0, curr_speed: mbps * 1000 };
+}
+
 /** ofp_port for a device. */
 export function portDescFor(portNo: number, name: string, link: Link | undefined): Port {
   const down = !link || !link.running;
+  const { curr, curr_speed } = linkFeatures(link);
   return {
     port_no: portNo,
     hw_addr: link?.mac ?? '00:00:00:00:00:00',
     name: name.slice(0, 15),
     config: link && !link.up ? OFPPC.PORT_DOWN : 0,
     state: down ? OFPPS.LINK_DOWN : OFPPS.LIVE,
-    curr: 0,
+    curr,
     advertised: 0,
     supported: 0,
     peer: 0,
-    curr_speed: 0,
+    curr_speed,
     max_speed: 0,
   };
 }

@@ -116,6 +116,7 @@ export const actionRegistry = registry(
     ),
     NX_NAT: nxNat,
     NX_CT_CLEAR: nx(43, struct('nx_action_ct_clear', 16, [NXH, pad(6)])),
+    NX_EXIT: nx(17, struct('nx_action_exit', 16, [NXH, pad(6)])),
   },
 );
 

@@ -1,7 +1,7 @@
 // proto/openflow/oxm.ts — OXM match fields (OpenFlow 1.3 §7.2.3.7) and the Nicira NXM
 // fields OVS sends in OF1.3 (registers, conntrack), one row each: class, field, width,
 // maskability, value bits and prerequisites. ofp_match and set_field read these rows.
-import { OfpError, type OfpErrorName } from './errors.js';
+import { OfpError, ONF_EXPERIMENTER, type OfpErrorName } from './errors.js';
 import { EncodeError, formatMac, parseMac, type Codec, type Reader, type Writer } from './struct.js';
 
 export const OFPXMC_OPENFLOW_BASIC = 0x8000;
@@ -32,6 +32,8 @@ export interface OxmRow {
   /** Meaningful low bits, when fewer than width*8; higher bits are OFPBMC_BAD_VALUE. */
   readonly bits?: number;
   readonly prereq?: readonly OxmPrereq[];
+  /** For class OFPXMC_EXPERIMENTER: the experimenter id that follows the header. */
+  readonly experimenter?: number;
 }
 
 const IP = { field: 'ETH_TYPE', values: [0x0800, 0x86dd] } as const;
@@ -119,10 +121,27 @@ export const oxmFields = {
   NXM_NX_TUN_ID: nx(16, 8, true),
   NXM_NX_TUN_IPV4_SRC: nx(31, 4, true, { kind: 'ipv4' }),
   NXM_NX_TUN_IPV4_DST: nx(32, 4, true, { kind: 'ipv4' }),
+  NXM_NX_IP_FRAG: nx(26, 1, true, { bits: 2, prereq: [IP] }), // 1: fragment, 2: later fragment
+  NXM_NX_IP_TTL: nx(29, 1, false, { prereq: [IP] }),
+  NXM_NX_PKT_MARK: nx(33, 4, true),
+  NXM_NX_TCP_FLAGS: nx(34, 2, true, { bits: 12, prereq: proto(6) }),
+  NXM_NX_DP_HASH: nx(35, 4, true),
+  NXM_NX_RECIRC_ID: nx(36, 4, false),
+  NXM_NX_CONJ_ID: nx(37, 4, false),
   NXM_NX_CT_STATE: nx(105, 4, true),
   NXM_NX_CT_ZONE: nx(106, 2, false),
   NXM_NX_CT_MARK: nx(107, 4, true),
   NXM_NX_CT_LABEL: nx(108, 16, true),
+  // The original direction's tuple of the tracked connection (needs ct_state +trk: checked by the pipeline).
+  NXM_NX_CT_NW_PROTO: nx(119, 1, false),
+  NXM_NX_CT_NW_SRC: nx(120, 4, true, { kind: 'ipv4' }),
+  NXM_NX_CT_NW_DST: nx(121, 4, true, { kind: 'ipv4' }),
+  NXM_NX_CT_IPV6_SRC: nx(122, 16, true, { kind: 'ipv6' }),
+  NXM_NX_CT_IPV6_DST: nx(123, 16, true, { kind: 'ipv6' }),
+  NXM_NX_CT_TP_SRC: nx(124, 2, true),
+  NXM_NX_CT_TP_DST: nx(125, 2, true),
+  // ONF experimenter OXM (8-byte header: class 0xffff, field, length, experimenter id), as OVS sends tcp_flags in OF1.3.
+  ONFOXM_ET_TCP_FLAGS: { oxmClass: OFPXMC_EXPERIMENTER, experimenter: ONF_EXPERIMENTER, field: 42, width: 2, kind: 'uint', maskable: true, bits: 12, prereq: proto(6) },
 } as const satisfies Record<string, OxmRow>;
 
 export type OxmName = keyof typeof oxmFields;
@@ -139,15 +158,24 @@ for (const [name, row] of Object.entries(oxmFields) as [string, OxmRow][]) {
 }
 
 const byHeader = new Map<number, OxmName>();
-for (const [name, row] of Object.entries(oxmFields) as [OxmName, OxmRow][]) byHeader.set(((row.oxmClass << 16) | (row.field << 9)) >>> 0, name);
+const byExperimenter = new Map<string, OxmName>();
+for (const [name, row] of Object.entries(oxmFields) as [OxmName, OxmRow][]) {
+  if (row.experimenter !== undefined) byExperimenter.set(`${row.experimenter}/${row.field}`, name);
+  else byHeader.set(((row.oxmClass << 16) | (row.field << 9)) >>> 0, name);
+}
 
-/** The 32-bit OXM header for a field (oxm_class, oxm_field, HM, oxm_length). */
+/**
+ * The 32-bit OXM header for a field (oxm_class, oxm_field, HM, oxm_length); for an
+ * experimenter field the length counts the 4-byte experimenter id that follows.
+ */
 export function oxmHeader(field: OxmName, hasMask = false): number {
   const row: OxmRow = oxmFields[field];
-  return ((row.oxmClass << 16) | (row.field << 9) | (hasMask ? 0x100 : 0) | (hasMask ? row.width * 2 : row.width)) >>> 0;
+  const len = (hasMask ? row.width * 2 : row.width) + (row.experimenter !== undefined ? 4 : 0);
+  return ((row.oxmClass << 16) | (row.field << 9) | (hasMask ? 0x100 : 0) | len) >>> 0;
 }
-/** The field an OXM header names, ignoring HM and length. */
-export function oxmByHeader(header: number): OxmName | undefined {
+/** The field an OXM header names, ignoring HM and length (experimenter fields need the id too). */
+export function oxmByHeader(header: number, experimenter?: number): OxmName | undefined {
+  if (header >>> 16 === OFPXMC_EXPERIMENTER) return byExperimenter.get(`${experimenter}/${(header >>> 9) & 0x7f}`);
   return byHeader.get((header & 0xfffffe00) >>> 0);
 }
 
@@ -272,10 +300,18 @@ export function readOxm(r: Reader, errors: OxmErrors, allowMask: boolean): OxmEn
   const header = r.u32();
   const oxmClass = header >>> 16;
   const hasMask = (header & 0x100) !== 0;
-  const len = header & 0xff;
-  if (oxmClass === OFPXMC_EXPERIMENTER) throw new OfpError(errors.badField, { field: 'oxm_class', why: 'experimenter OXM' });
-  const name = oxmByHeader(header);
-  if (name === undefined) throw new OfpError(errors.badField, { field: 'oxm_field', why: `class 0x${oxmClass.toString(16)} field ${(header >> 9) & 0x7f}` });
+  let len = header & 0xff;
+  let experimenter: number | undefined;
+  if (oxmClass === OFPXMC_EXPERIMENTER) {
+    if (len < 4 || r.pos + 4 > r.end) throw new OfpError(errors.badLen, { field: 'oxm experimenter', why: `oxm_length ${len}` });
+    experimenter = r.u32();
+    len -= 4;
+  }
+  const name = oxmByHeader(header, experimenter);
+  if (name === undefined) {
+    const what = experimenter !== undefined ? `experimenter 0x${experimenter.toString(16)} field ${(header >> 9) & 0x7f}` : `class 0x${oxmClass.toString(16)} field ${(header >> 9) & 0x7f}`;
+    throw new OfpError(errors.badField, { field: 'oxm_field', why: what });
+  }
   const row: OxmRow = oxmFields[name];
   if (len !== (hasMask ? 2 : 1) * row.width) throw new OfpError(errors.badLen, { field: name, why: `oxm_length ${len}` });
   if (r.pos + len > r.end) throw new OfpError(errors.badLen, { field: name, why: 'past the end of the match' });
@@ -304,6 +340,7 @@ export function writeOxm(w: Writer, e: OxmEntry): void {
   const row: OxmRow | undefined = oxmFields[e.field];
   if (!row) throw new EncodeError(`unknown OXM field ${e.field}`);
   w.u32(oxmHeader(e.field, e.mask !== undefined));
+  if (row.experimenter !== undefined) w.u32(row.experimenter);
   writeValue(w, row, e.value, e.field);
   if (e.mask !== undefined) writeValue(w, row, e.mask, e.field);
 }

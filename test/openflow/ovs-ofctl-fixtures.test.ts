@@ -45,6 +45,18 @@ describe('captured ovs-ofctl requests', () => {
     });
   });
 
+  test('tcp_flags arrive as the ONF experimenter OXM, with NXM ttl, frag and mark', () => {
+    const fm = decoded('tcp_flags=+syn-ack').find((m) => m.type === 'FLOW_MOD');
+    expect(fm).toMatchObject({ instructions: [{ type: 'APPLY_ACTIONS', actions: [{ type: 'NX_EXIT' }] }] });
+    const fields = fm?.type === 'FLOW_MOD' ? Object.fromEntries(fm.match.map((e) => [e.field, e])) : {};
+    expect(fields).toMatchObject({
+      ONFOXM_ET_TCP_FLAGS: { value: 0x002, mask: 0x012 },
+      NXM_NX_IP_TTL: { value: 5 },
+      NXM_NX_IP_FRAG: { value: 1 }, // first: a fragment, not a later one; all bits matched
+      NXM_NX_PKT_MARK: { value: 5, mask: 0xf },
+    });
+  });
+
   test('groups and meters decode to their commands', () => {
     expect(decoded('type=fast_failover').find((m) => m.type === 'GROUP_MOD')).toMatchObject({
       command: 'ADD', group_type: 'FF', group_id: 2, buckets: [{ watch_port: 1, actions: [{ type: 'OUTPUT', port: 1 }] }, { watch_port: 2 }],

@@ -44,7 +44,7 @@ function features(table_id: number): TableFeatures {
     { type: 'WRITE_SETFIELD_MISS', oxm_ids: setfieldIds },
     { type: 'APPLY_SETFIELD_MISS', oxm_ids: setfieldIds },
   ];
-  return { table_id, name: `table${table_id}`, metadata_match: 0xffffffffffffffffn, metadata_write: 0xffffffffffffffffn, config: 0, max_entries: MAX_ENTRIES, properties: props };
+  return { table_id, name: '', metadata_match: 0xffffffffffffffffn, metadata_write: 0xffffffffffffffffn, config: 0, max_entries: MAX_ENTRIES, properties: props };
 }
 
 /** OFPMP_TABLE_FEATURES with an empty body: every visible table. */

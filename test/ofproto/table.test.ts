@@ -14,7 +14,7 @@ describe('tables', () => {
     expect(f).toHaveLength(254);
     expect(tableStats(p)).toHaveLength(254);
     const prop = (t: number, type: string) => f[t]!.properties.find((x) => x.type === type) as Record<string, number[]> | undefined;
-    expect(f[0]).toMatchObject({ table_id: 0, name: 'table0', max_entries: 1_000_000 });
+    expect(f[0]).toMatchObject({ table_id: 0, name: '', max_entries: 1_000_000 }); // unnamed, as in OVS
     expect(prop(0, 'INSTRUCTIONS')!.instruction_ids).toEqual([1, 2, 3, 4, 5, 6]);
     expect(prop(253, 'INSTRUCTIONS')!.instruction_ids).toEqual([2, 3, 4, 5, 6]);
     expect(prop(252, 'NEXT_TABLES')!.next_table_ids).toEqual([253]);

@@ -49,8 +49,11 @@ export function encodeMessage(m: Message): Uint8Array {
   return w.done();
 }
 
-/** Most of the offending request an ERROR carries (spec: at least 64 bytes). */
-const ERROR_DATA_MAX = 64;
+/**
+ * How much of the offending request an ERROR carries: the spec asks for at least 64
+ * bytes; OVS sends all of it (as much as fits), and ovs-ofctl prints it decoded.
+ */
+const ERROR_DATA_MAX = 0xffff - 16;
 
 /** The OFPT_ERROR reply for `error` to the request `request` (its bytes). */
 export function errorReply(error: OfpError | OfpErrorName, request: Uint8Array | undefined, xid?: number): Message {

@@ -90,7 +90,11 @@ async function answer(mgmt: string, bytes: Uint8Array): Promise<string> {
     c.close();
   }
   const errors = c.received.filter((m): m is Extract<Message, { type: 'ERROR' }> => m.type === 'ERROR');
-  const names = errors.map((e) => ofpErrorByWire(e.err_type, e.code, e.err_type === 0xffff ? new DataView(e.data.buffer, e.data.byteOffset).getUint32(0) : 0) ?? `${e.err_type}/${e.code}`);
+  // The name, and what of the request came back with it (OVS: all of it).
+  const names = errors.map((e) => {
+    const name = ofpErrorByWire(e.err_type, e.code, e.err_type === 0xffff ? new DataView(e.data.buffer, e.data.byteOffset).getUint32(0) : 0) ?? `${e.err_type}/${e.code}`;
+    return `${name} xid=${e.xid} data=${Buffer.from(e.data).toString('hex')}`;
+  });
   return names.join(',') || (c.closed ? 'closed' : 'no error');
 }
 

@@ -1,6 +1,6 @@
 // src/vswitchd/pending-datapath.ts — a BridgeDatapath that does NOT forward: it attaches
 // the first-form datapath (src/datapath/datapath.ts) to each port with verdict 'pass', so
-// port counters are real, and keeps the pipeline's deltas. It stands in until the
+// port counters are real, and only counts the pipeline's deltas. It stands in until the
 // compiled XDP pipeline (issue 6) implements BridgeDatapath; every frame goes up the
 // kernel stack of its port as if no switch were there.
 import type { BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters } from '../datapath/bridge.js';
@@ -44,8 +44,8 @@ export class SharedDatapath {
 }
 
 export class PendingDatapath implements BridgeDatapath {
-  /** Every delta applied, in order (what the compiler will be handed). */
-  readonly deltas: Delta[] = [];
+  /** Deltas applied so far (the compiler will be handed them; this one only counts). */
+  deltasApplied = 0;
   private readonly ports = new Map<number, BridgePort>();
   private readonly dp: Datapath | undefined;
 
@@ -84,9 +84,7 @@ export class PendingDatapath implements BridgeDatapath {
   }
 
   async apply(_pipeline: Pipeline, deltas: readonly Delta[]): Promise<void> {
-    this.deltas.push(...deltas);
-    // Keep memory bounded: the pending datapath only records what it was asked.
-    if (this.deltas.length > 10_000) this.deltas.splice(0, this.deltas.length - 10_000);
+    this.deltasApplied += deltas.length;
   }
 
   flowCounters(): Map<number, FlowCounters> {

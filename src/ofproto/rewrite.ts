@@ -140,6 +140,9 @@ function bytesOf(v: bigint, n: number): Uint8Array {
 
 /** set_field: changes the field if the packet has it (spec: no effect otherwise); `v` is the full-width value. */
 export function setField(pk: Pkt, field: OxmName, v: bigint): void {
+  // The parser sets a field only when its bytes are all there: absent means nothing to write.
+  const inPacket = field !== 'TUNNEL_ID' && field !== 'NXM_NX_TUN_ID' && !field.startsWith('NXM_NX_REG');
+  if (inPacket && pk.key[field] === undefined) return;
   const L = pk.layout;
   const b = pk.data;
   const n = Number(v);
@@ -286,6 +289,7 @@ function splice(pk: Pkt, at: number, remove: number, insert: Uint8Array = new Ui
 
 /** push_vlan: a new outermost tag, VID and PCP copied from the old outer tag or zero (§7.2.5). */
 export function pushVlan(pk: Pkt, ethertype: number): void {
+  if (pk.data.length < 14) return;
   const L = pk.layout;
   const tci = L.vlans.length ? u16(pk.data, L.vlans[0]! + 2) : 0;
   const tag = new Uint8Array(4);
@@ -310,6 +314,7 @@ function ipTtl(pk: Pkt): number | undefined {
 
 /** push_mpls: a new outermost label after the VLAN tags; label, TC and TTL copied from the old outer label, else TTL from IP. */
 export function pushMpls(pk: Pkt, ethertype: number): void {
+  if (pk.data.length < 14) return;
   const L = pk.layout;
   const b = pk.data;
   let e: number;
@@ -332,6 +337,7 @@ export function popMpls(pk: Pkt, ethertype: number): void {
 
 /** push_pbb: B-DA/B-SA copied from the customer addresses, an I-TAG with I-SID 0, then the whole customer frame. */
 export function pushPbb(pk: Pkt, ethertype: number): void {
+  if (pk.data.length < 14) return;
   const hdr = new Uint8Array(18);
   hdr.set(pk.data.subarray(0, 12), 0);
   put16(hdr, 12, ethertype);

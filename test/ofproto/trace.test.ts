@@ -266,3 +266,75 @@ describe('rewrites keep checksums valid (checked from scratch)', () => {
     );
   });
 });
+
+describe('hostile frames', () => {
+  const anyAction: fc.Arbitrary<Action> = fc.oneof(
+    fc.constantFrom<Action>(
+      { type: 'POP_VLAN' },
+      { type: 'PUSH_VLAN', ethertype: 0x8100 },
+      { type: 'PUSH_VLAN', ethertype: 0x88a8 },
+      { type: 'PUSH_MPLS', ethertype: 0x8847 },
+      { type: 'POP_MPLS', ethertype: 0x0800 },
+      { type: 'POP_MPLS', ethertype: 0x86dd },
+      { type: 'PUSH_PBB', ethertype: 0x88e7 },
+      { type: 'POP_PBB' },
+      { type: 'DEC_NW_TTL' },
+      { type: 'DEC_MPLS_TTL' },
+      { type: 'COPY_TTL_IN' },
+      { type: 'COPY_TTL_OUT' },
+      { type: 'SET_NW_TTL', nw_ttl: 7 },
+      { type: 'SET_MPLS_TTL', mpls_ttl: 7 },
+      output(2),
+    ),
+    fc.constantFrom<[Parameters<typeof m>[0], Parameters<typeof m>[1]]>(
+      ['ETH_DST', '00:00:00:00:00:01'],
+      ['VLAN_VID', 0x1005],
+      ['VLAN_PCP', 5],
+      ['IP_DSCP', 9],
+      ['IP_ECN', 1],
+      ['IPV4_SRC', '1.2.3.4'],
+      ['IPV6_DST', '::1'],
+      ['TCP_SRC', 1],
+      ['UDP_DST', 2],
+      ['SCTP_SRC', 3],
+      ['ICMPV4_CODE', 4],
+      ['ICMPV6_TYPE', 135],
+      ['IPV6_ND_TARGET', '::2'],
+      ['IPV6_ND_SLL', '00:00:00:00:00:02'],
+      ['ARP_SPA', '5.6.7.8'],
+      ['MPLS_LABEL', 77],
+      ['MPLS_BOS', 1],
+      ['PBB_ISID', 9],
+      ['IPV6_FLABEL', 5],
+    ).map(([f, v]): Action => ({ type: 'SET_FIELD', field: m(f, v) })),
+  );
+  const seeds = [
+    udp,
+    eth().vlan(3).vlan(4, 0, 0x8100).ipv6('::1', '::2').icmp6(135, 0).data(Array(24).fill(0)).build(),
+    eth().ipv4('1.1.1.1', '2.2.2.2').tcp(1, 2).build(),
+    Buffer.from('222222222222121111111111884700064740450000280000000040068ac60a0000010a000002', 'hex'),
+    Buffer.from('22222222222212111111111188e7000000642222222222221211111111110806000108000604000112111111111', 'hex').subarray(0, 40),
+  ];
+  const frame = fc.oneof(
+    fc.uint8Array({ maxLength: 120 }),
+    fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 })).map(([s, cut, pokes]) => {
+      const f = Uint8Array.from(s.subarray(0, Math.max(14, s.length - (cut % 30))));
+      for (const [at, v] of pokes) f[at % f.length] = v;
+      return f;
+    }),
+  );
+
+  // FUZZ_RUNS=60000 for a deeper search (about 10 s).
+  test('random and damaged frames through random actions never throw', () => {
+    fc.assert(
+      fc.property(frame, fc.array(anyAction, { maxLength: 8 }), (f, actions) => {
+        const p = bridge();
+        // Unchecked on purpose: the interpreter must survive whatever reaches it.
+        p.tables[0]!.insert({ id: 1, table_id: 0, priority: 1, match: [], sig: '', key: '', cookie: 0n, idle_timeout: 0, hard_timeout: 0, flags: 0, instructions: [apply(...actions, output(OFPP.CONTROLLER))], packet_count: 0n, byte_count: 0n, installed: 0, last_used: 0 });
+        const r = trace(p, 1, f, 0);
+        expect(r.packetIns.length + r.drops.length).toBeGreaterThan(0);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
+    );
+  });
+});

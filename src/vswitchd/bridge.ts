@@ -136,6 +136,8 @@ export class RunningBridge {
   cfg: BridgeConfig;
   /** The LOCAL device we created (a tap named like the bridge). */
   localCreated = false;
+  /** What the flows were last flushed for (OVS flushes when either changes). */
+  flushedFor?: { failMode: string; controllers: boolean };
   private expiry?: NodeJS.Timeout;
 
   constructor(

@@ -1,8 +1,8 @@
 // src/vswitchd/ofproto-handler.ts — one bridge's OpenFlow side: the endpoint's handler
 // interface (src/openflow) served by the pipeline model (src/ofproto handleRequest), its
 // changes handed to the bridge's datapath (BridgeDatapath) before the reply or barrier.
-import { OFPC } from '../../proto/openflow/constants.js';
-import type { Message } from '../../proto/openflow/messages.js';
+import { OFPC, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
+import type { Message, MessageOf } from '../../proto/openflow/messages.js';
 import type { Port } from '../../proto/openflow/port.js';
 import type { BridgeDatapath } from '../datapath/bridge.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
@@ -15,6 +15,8 @@ import { flowRemovedMessage, handleRequest, packetInMessage, type RequestResult,
 import type { TraceResult } from '../ofproto/trace.js';
 import type { AsyncMessage } from '../openflow/endpoint.js';
 import type { BundledMessage, BundleResult, ConnectionInfo, HandledMessage, HandlerResult, OpenFlowHandler, SwitchFeatures } from '../openflow/handler.js';
+
+type FlowMod = MessageOf<'FLOW_MOD'>;
 
 export interface OfprotoOptions {
   datapath: BridgeDatapath;
@@ -100,6 +102,27 @@ export class BridgeOfproto implements OpenFlowHandler {
       if (r.trace) await this.runTrace(r.trace);
     }
     return { ok: true };
+  }
+
+  /**
+   * OVS ofproto_flush_flows() then connmgr_flushed(): every flow goes; a standalone bridge
+   * with no controller gets `priority=0 actions=NORMAL` back. OVS does this when a bridge
+   * is created, when it gains its first controller or loses its last, and when fail_mode
+   * changes while it has none.
+   */
+  async flush(addNormal: boolean): Promise<void> {
+    const mod = (command: FlowMod['command'], table_id: number, instructions: FlowMod['instructions']): FlowMod => ({
+      type: 'FLOW_MOD', xid: 0, cookie: 0n, cookie_mask: 0n, table_id, command, idle_timeout: 0, hard_timeout: 0, priority: 0,
+      buffer_id: 0xffffffff, out_port: OFPP.ANY, out_group: OFPG.ANY, flags: 0, match: [], instructions,
+    });
+    const del = handleRequest(this.pipeline, mod('DELETE', OFPTT.ALL, []), this.now(), this.o.desc());
+    const deltas = [...del.deltas];
+    if (addNormal) {
+      const normal = mod('ADD', 0, [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: OFPP.NORMAL, max_len: 0 }] }]);
+      deltas.push(...handleRequest(this.pipeline, normal, this.now(), this.o.desc()).deltas);
+    }
+    await this.commit(deltas);
+    this.publishAll(del.events);
   }
 
   async barrier(): Promise<void> {

@@ -173,6 +173,7 @@ export class Vswitchd {
       for (const p of b.ports) {
         for (const i of p.interfaces) if (!br.ifaces.has(i.name)) await this.addIface(br, i, p.name, fresh);
       }
+      await this.flushIfNeeded(br, b);
       for (const c of b.controllers) {
         if (br.controllers.has(controllerKey(c))) continue;
         this.effect(`${b.name}: add controller ${c.target}`);
@@ -215,18 +216,18 @@ export class Vswitchd {
     br.dpid = pickDatapathId(b.otherConfig, br.mac);
     this.bridges.set(b.name, br);
     this.log.info(`${b.name}: added bridge (datapath_type "${b.datapathType || 'system'}", fail_mode ${b.failMode}), OpenFlow on ${br.mgmtPath}`);
-    // connmgr_flushed(): a standalone bridge with no controller forwards as a learning switch.
-    if (b.failMode === 'standalone' && !b.controllers.length) {
-      await br.ofproto.handle(
-        {
-          type: 'FLOW_MOD', xid: 0, cookie: 0n, cookie_mask: 0n, table_id: 0, command: 'ADD', idle_timeout: 0, hard_timeout: 0, priority: 0,
-          buffer_id: 0xffffffff, out_port: OFPP.ANY, out_group: 0xffffffff, flags: 0, match: [],
-          instructions: [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: OFPP.NORMAL, max_len: 0 }] }],
-        },
-        { id: 0, peer: 'vswitchd', role: 'EQUAL', type: 'service', missSendLen: 128, configFlags: 0 },
-      );
-    }
     return br;
+  }
+
+  /** connmgr: flows are flushed when the bridge gains its first controller or loses its last, or fail_mode changes without one. */
+  private async flushIfNeeded(br: RunningBridge, b: BridgeConfig): Promise<void> {
+    const now = { failMode: b.failMode, controllers: b.controllers.length > 0 };
+    const was = br.flushedFor;
+    if (was && was.controllers === now.controllers && (now.controllers || was.failMode === now.failMode)) return;
+    br.flushedFor = now;
+    this.effect(`${b.name}: flush flows`);
+    if (was) this.log.info(`${b.name}: flows flushed (${was.controllers !== now.controllers ? (now.controllers ? 'first controller added' : 'last controller removed') : `fail_mode now ${now.failMode}`})`);
+    await br.ofproto.flush(now.failMode === 'standalone' && !now.controllers);
   }
 
   private async destroyBridge(br: RunningBridge, opts: { keepPinned?: boolean } = {}): Promise<void> {

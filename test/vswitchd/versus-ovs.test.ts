@@ -56,6 +56,16 @@ async function scenario(sw: Switch, names: { br: string; a: string; b: string; m
   out.flowsAfter = await f('--sort', 'dump-flows', br);
   out.delPort = await v('del-port', br, b);
   out.ports = (await f('dump-ports-desc', br)).stdout.map((l) => l.replace(/addr:[0-9a-f:]+/, 'addr:M'));
+  // OVS flushes the flows when a bridge gains its first controller or loses its last,
+  // and when fail_mode changes while it has none; standalone then gets NORMAL back.
+  out.setCtl = await v('set-controller', br, 'tcp:127.0.0.1:1');
+  out.flowsCtl = await f('dump-flows', br);
+  out.isConnected = await sw.get('Controller', br, 'is_connected');
+  out.addWithCtl = await f('add-flow', br, 'priority=9,actions=drop');
+  out.delCtl = await v('del-controller', br);
+  out.flowsNoCtl = await f('dump-flows', br);
+  out.standalone = await v('set-fail-mode', br, 'standalone');
+  out.flowsStandalone = await f('dump-flows', br);
   out.delBr = await v('del-br', br);
   return out;
 }

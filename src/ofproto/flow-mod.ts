@@ -173,7 +173,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
         sig,
         key,
         // An unmasked match is already in normal form (fields once, prerequisites met): dumps reuse it.
-        ...(mod.match.length === match.length && mod.match.every((x) => x.mask === undefined) ? { oxm: [...mod.match] } : {}),
+        oxm: mod.match.length === match.length && mod.match.every((x) => x.mask === undefined) ? [...mod.match] : undefined,
         cookie: mod.cookie,
         idle_timeout: mod.idle_timeout,
         hard_timeout: mod.hard_timeout,

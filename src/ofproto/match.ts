@@ -35,10 +35,10 @@ export function oxmToBigint(field: OxmName, v: OxmValue): bigint {
   switch (row.kind) {
     case 'mac':
       return BigInt(`0x${String(v).split(':').join('')}`);
-    case 'ipv4':
-      return String(v)
-        .split('.')
-        .reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n);
+    case 'ipv4': {
+      const [a, b, c, d] = String(v).split('.').map(Number);
+      return BigInt((((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0));
+    }
     case 'ipv6':
       return parseIpv6(String(v)).reduce((a, p) => (a << 8n) | BigInt(p), 0n);
     case 'uint':

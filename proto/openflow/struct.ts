@@ -460,7 +460,8 @@ export interface Row {
   readonly len8?: boolean;
 }
 
-type Tagged<R extends Record<string, Row>> = { [K in keyof R & string]: { type: K } & ValueOf<R[K]['body']> }[keyof R & string];
+/** The decoded values of a set of registry rows: `{ type: name, ...fields }`. */
+export type Tagged<R extends Record<string, Row>> = { [K in keyof R & string]: { type: K } & ValueOf<R[K]['body']> }[keyof R & string];
 /** The decoded value of one element of registry R. */
 export type RegistryValue<R> = R extends Registry<infer V> ? V : never;
 
@@ -655,10 +656,10 @@ export function list<V>(reg: Registry<V>): Codec<V[]> {
 }
 
 /** Defers to a codec declared later (nested actions inside an experimenter action). */
-export function lazy<T>(get: () => Codec<T>): Codec<T> {
+export function lazy<T>(get: () => Codec<T>, name = 'lazy'): Codec<T> {
   return {
     size: undefined,
-    meta: { kind: 'custom', name: 'lazy' },
+    meta: { kind: 'custom', name },
     read: (r, f) => get().read(r, f),
     write: (w, v) => get().write(w, v),
   };

@@ -122,6 +122,8 @@ const custom: Record<string, () => Arb> = {
   oxmIds: () => fc.array(fc.nat(0xffffffff), small),
   typeIds: () => fc.array(fc.nat(0xffff), small),
   pair: () => fc.tuple(fc.nat(0xffffffff), fc.nat(0xffffffff)),
+  // clone()'s nested actions: a few plain outputs keep the recursion finite.
+  actions: () => fc.array(fc.record({ type: fc.constant('OUTPUT'), port: fc.nat(0xffffffff), max_len: fc.nat(0xffff) }), small),
   innerMessage: () => fc.nat(0xffffffff).map((xid) => encodeMessage({ type: 'BARRIER_REQUEST', xid })),
 };
 

@@ -25,6 +25,7 @@ export const commands: string[][] = [
   ['add-flow', 'TARGET', 'priority=9,actions=meter:1,clear_actions,write_actions(output:3)'],
   ['add-flow', 'TARGET', 'priority=9,arp,arp_tpa=10.0.0.1,actions=controller:100,dec_ttl,push_vlan:0x8100,set_field:4101->vlan_vid,set_queue:2'],
   ['add-flow', 'TARGET', 'priority=9,actions=learn(table=1,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])'],
+  ['add-flow', 'TARGET', 'priority=9,ip,actions=clone(ct(commit,zone=2),output:1),output:2'],
   ['add-flow', 'TARGET', 'priority=9,tcp,tcp_flags=+syn-ack,nw_ttl=5,nw_frag=first,pkt_mark=0x5/0xf,actions=exit'],
   ['--bundle', 'add-flow', 'TARGET', 'priority=30,udp,actions=normal'],
   ['mod-flows', 'TARGET', 'ip,actions=drop'],

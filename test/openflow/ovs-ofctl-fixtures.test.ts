@@ -57,6 +57,15 @@ describe('captured ovs-ofctl requests', () => {
     });
   });
 
+  test('clone() nests actions', () => {
+    expect(decoded('clone(ct(commit,zone=2)').find((m) => m.type === 'FLOW_MOD')).toMatchObject({
+      instructions: [{ type: 'APPLY_ACTIONS', actions: [
+        { type: 'NX_CLONE', actions: [{ type: 'NX_CT', flags: 1, zone: 2 }, { type: 'OUTPUT', port: 1 }] },
+        { type: 'OUTPUT', port: 2 },
+      ] }],
+    });
+  });
+
   test('groups and meters decode to their commands', () => {
     expect(decoded('type=fast_failover').find((m) => m.type === 'GROUP_MOD')).toMatchObject({
       command: 'ADD', group_type: 'FF', group_id: 2, buckets: [{ watch_port: 1, actions: [{ type: 'OUTPUT', port: 1 }] }, { watch_port: 2 }],

@@ -93,9 +93,14 @@ export function conditionsEqual(a: Clause[], b: Clause[]): boolean {
   return true;
 }
 
-export function evaluateClause(fields: readonly Datum[], c: Clause): boolean {
+/** What a clause reads: a row's datum by column index. */
+export interface Fields {
+  get(i: number): Datum;
+}
+
+export function evaluateClause(row: Fields, c: Clause): boolean {
   if (c.fn <= F_TRUE) return c.fn === F_TRUE;
-  const field = fields[c.column.index] as Datum;
+  const field = row.get(c.column.index);
   const arg = c.arg;
   const type = c.column.type;
   const scalarish = type.isScalar || type.isOptionalScalar;
@@ -133,15 +138,15 @@ export function evaluateClause(fields: readonly Datum[], c: Clause): boolean {
   }
 }
 
-export function matchesAll(fields: readonly Datum[], clauses: Clause[]): boolean {
-  for (const c of clauses) if (!evaluateClause(fields, c)) return false;
+export function matchesAll(row: Fields, clauses: Clause[]): boolean {
+  for (const c of clauses) if (!evaluateClause(row, c)) return false;
   return true;
 }
 
 /** ovsdb_condition_empty_or_match_any(): monitor_cond's reading of a condition. */
-export function matchesAny(fields: readonly Datum[], clauses: Clause[]): boolean {
+export function matchesAny(row: Fields, clauses: Clause[]): boolean {
   if (clauses.length === 0) return true;
-  for (const c of clauses) if (evaluateClause(fields, c)) return true;
+  for (const c of clauses) if (evaluateClause(row, c)) return true;
   return false;
 }
 

@@ -235,27 +235,17 @@ export function checkAtomConstraints(atom: Atom, base: BaseType): OvsdbError | n
 // ---------------------------------------------------------------------------------
 // Datums.
 
-const defaults = new Map<string, Datum>();
-
 /** RFC 7047 default: empty if min is 0, else one default atom (or pair). */
 export function defaultDatum(type: OvsdbType): Datum {
-  if (type.min === 0) return EMPTY;
-  const sig = `${type.key.type}/${type.value?.type ?? ''}`;
-  let d = defaults.get(sig);
-  if (!d) {
-    d = Object.freeze(type.value ? [defaultAtom(type.key.type), defaultAtom(type.value.type)] : [defaultAtom(type.key.type)]);
-    defaults.set(sig, d);
-  }
-  return d;
+  if (type.dflt) return type.dflt;
+  if (type.min === 0) return (type.dflt = EMPTY);
+  return (type.dflt = Object.freeze(
+    type.value ? [defaultAtom(type.key.type), defaultAtom(type.value.type)] : [defaultAtom(type.key.type)],
+  ));
 }
 
 export function isDefaultDatum(d: Datum, type: OvsdbType): boolean {
-  const n = type.value ? d.length / 2 : d.length;
-  if (n !== type.min) return false;
-  if (n === 0) return true;
-  const dd = defaultDatum(type);
-  for (let i = 0; i < d.length; i++) if (d[i] !== dd[i]) return false;
-  return true;
+  return datumEquals(d, defaultDatum(type));
 }
 
 /** Number of elements (pairs, for a map). */

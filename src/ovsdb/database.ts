@@ -2,10 +2,10 @@
 // the commit path that runs the checks, makes the changes permanent in memory, tells
 // monitors and triggers, and hands the record to storage.
 import { randomUUID } from 'node:crypto';
-import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefaultDatum, isUuid, type Datum } from './data.js';
+import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefaultDatum, isUuid } from './data.js';
 import { syntaxError } from './error.js';
-import { isObject, type Json, type JsonObject } from './json.js';
-import { objectOrder, ovsOrdered } from './shash.js';
+import { isObject, stringify, type Json } from './json.js';
+import { objectOrder, shashOrder } from './shash.js';
 import type { Column, DatabaseSchema } from './schema.js';
 import { Table, type Row } from './table.js';
 import { Txn, type TxnRow } from './transaction.js';
@@ -18,8 +18,8 @@ export interface CommitListener {
 
 /** Where committed transactions go (file.ts); absent for _Server. */
 export interface Storage {
-  /** Resolves once `record` is on disk. */
-  append(record: JsonObject): Promise<void>;
+  /** Resolves once the record (its JSON text) is on disk. */
+  append(recordText: string): Promise<void>;
 }
 
 export const newUuid: () => string = () => randomUUID();
@@ -64,7 +64,7 @@ export class Database {
     const visit = (row: Row | null, add: boolean): void => {
       if (!row) return;
       for (const c of columns) {
-        const d = row.get(c);
+        const d = row.get(c.index);
         const step = c.type.value ? 2 : 1;
         for (const [base, offset] of [
           [c.type.key, 0],
@@ -96,11 +96,11 @@ export class Database {
   commit(txn: Txn): Promise<void> | null {
     txn.precommit();
     if (txn.isEmpty()) return null;
-    const record = this.storage ? txnToRecord(txn) : null;
+    const record = this.storage ? txnToRecordText(txn) : null;
     txn.complete();
     this.nCommits++;
     for (const l of this.listeners) l.onCommit(txn);
-    return record && this.storage ? this.storage.append(annotate(record, txn.comment)) : null;
+    return record !== null && this.storage ? this.storage.append(record) : null;
   }
 
   /** Applies a transaction record read back from the file (ovsdb_file_txn_from_json). */
@@ -144,67 +144,85 @@ export class Database {
     for (const name of objectOrder(json)) {
       const c = table.schema.column(name);
       if (!c) throw syntaxError(json, 'unknown column', `No column ${name} in table ${table.name}.`);
-      const cur = target.fields[c.index] as Datum;
+      const cur = target.get(c.index);
       if (isDiff && !isDefaultDatum(cur, c.type)) {
         const diff = datumFromJson(c.type.withBounds(0, UINT_MAX), json[name] as Json, null);
-        target.fields[c.index] = applyDiff(cur, diff, c.type);
+        target.set(c.index, applyDiff(cur, diff, c.type));
       } else {
-        target.fields[c.index] = datumFromJson(c.type, json[name] as Json, null);
+        target.set(c.index, datumFromJson(c.type, json[name] as Json, null));
       }
     }
     if (!row) txn.rowInsert(target);
   }
 
-  /** Every row as one record, for compaction (ovsdb_to_txn_json()). */
-  snapshotRecord(comment: string): JsonObject {
-    const out: JsonObject = {};
+  /** Every row as one record's text, for compaction (ovsdb_to_txn_json()). */
+  snapshotRecord(comment: string): string {
+    const tables = new Map<string, string[]>();
     for (const ts of this.schema.ordered) {
       const table = this.tables.get(ts.name) as Table;
       if (!table.rows.size) continue;
-      const rows: JsonObject = {};
-      for (const row of table.rows.values()) rows[row.uuid] = rowToRecord(row, ts.persistentColumns, null, null);
-      out[ts.name] = rows;
+      const rows: string[] = [];
+      for (const row of table.rows.values()) rows.push(`"${row.uuid}":${rowToRecord(row, null, null)}`);
+      tables.set(ts.name, rows);
     }
-    return annotate(out, comment);
+    return recordText(tables, comment);
   }
 }
 
-function rowToRecord(row: Row, persistent: Column[], old: Row | null, r: TxnRow | null): JsonObject {
-  const o: JsonObject = {};
-  for (const c of persistent) {
-    const d = row.fields[c.index] as Datum;
-    if (old && r) {
-      if (!r.isChanged(c.index)) continue;
-      o[c.name] = datumToJson(datumDiff(old.fields[c.index] as Datum, d, c.type), c.type);
-    } else if (!isDefaultDatum(d, c.type)) {
-      o[c.name] = datumToJson(d, c.type);
+/** A row of a log record: every non-default persistent column, or the changed ones as diffs. */
+function rowToRecord(row: Row, old: Row | null, r: TxnRow | null): string {
+  const ts = row.table.schema;
+  const cols: Column[] = [];
+  if (old && r) {
+    for (const c of ts.persistentColumns) if (r.isChanged(c.index)) cols.push(c);
+  } else {
+    const nd = row.nonDefault();
+    for (let k = 0; k < nd.length; k += 2) {
+      const c = ts.columns[nd[k] as number] as Column;
+      if (c.persistent) cols.push(c);
     }
   }
-  return ovsOrdered(o);
+  if (!cols.length) return '{}';
+  let s = '{';
+  for (const c of ts.emitOrder(cols)) {
+    const d = row.get(c.index);
+    if (s.length > 1) s += ',';
+    s += c.quotedName + ':' + stringify(datumToJson(old ? datumDiff(old.get(c.index), d, c.type) : d, c.type));
+  }
+  return s + '}';
 }
 
-/** ovsdb_file_txn_to_json(): changed rows, modified ones as column diffs. */
-function txnToRecord(txn: Txn): JsonObject {
-  const out: JsonObject = {};
+/**
+ * ovsdb_file_txn_to_json() and ovsdb_file_txn_annotate(), straight to text: changed
+ * rows, modified ones as column diffs; null if nothing persistent changed.
+ */
+function txnToRecordText(txn: Txn): string {
+  const tables = new Map<string, string[]>();
   txn.forEachChange((r) => {
-    let row: Json;
-    if (!r.newRow) row = null;
+    let row: string;
+    if (!r.newRow) row = 'null';
     else {
-      row = rowToRecord(r.newRow, r.table.schema.persistentColumns, r.oldRow, r.oldRow ? r : null);
-      if (r.oldRow && Object.keys(row).length === 0) return;
+      row = rowToRecord(r.newRow, r.oldRow, r.oldRow ? r : null);
+      if (r.oldRow && row === '{}') return;
     }
-    let t = out[r.table.name] as JsonObject | undefined;
-    if (!t) out[r.table.name] = t = {};
-    t[r.uuid] = row;
+    let t = tables.get(r.table.name);
+    if (!t) tables.set(r.table.name, (t = []));
+    t.push(`"${r.uuid}":${row}`);
   });
-  return out;
+  return recordText(tables, txn.comment);
 }
 
-/** ovsdb_file_txn_annotate(). */
-export function annotate(record: JsonObject, comment: string | null): JsonObject {
-  if (comment !== null) record._comment = comment;
-  record._is_diff = true;
-  record._date = Date.now();
-  // Key order as ovsdb-server writes it, so ovsdb-tool lists tables the same way.
-  return ovsOrdered(record);
+/** The record's top level, in the key order ovsdb-server writes (so ovsdb-tool lists tables alike). */
+function recordText(tables: Map<string, string[]>, comment: string | null): string {
+  const keys = [...tables.keys()];
+  if (comment !== null) keys.push('_comment');
+  keys.push('_is_diff', '_date');
+  const parts: string[] = [];
+  for (const k of shashOrder(keys)) {
+    if (k === '_comment') parts.push(`"_comment":${JSON.stringify(comment)}`);
+    else if (k === '_is_diff') parts.push('"_is_diff":true');
+    else if (k === '_date') parts.push(`"_date":${Date.now()}`);
+    else parts.push(`${JSON.stringify(k)}:{${(tables.get(k) as string[]).join(',')}}`);
+  }
+  return `{${parts.join(',')}}`;
 }

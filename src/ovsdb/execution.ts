@@ -7,12 +7,10 @@ import {
   datumEquals,
   datumFromJson,
   datumKey,
-  datumSize,
   checkDatumConstraints,
   datumToJson,
   isUuid,
   SymbolTable,
-  type Datum,
 } from './data.js';
 import type { Database } from './database.js';
 import { newUuid } from './database.js';
@@ -87,7 +85,7 @@ export function executeTransaction(
   const n = params.length - 1;
   let error: OvsdbError | null = null;
   for (let i = 1; i <= n; i++) {
-    const parser = new OvsdbParser(params[i], `ovsdb operation ${i} of ${n}`);
+    const parser = new OvsdbParser(params[i], () => `ovsdb operation ${i} of ${n}`);
     const op = parser.member('op', OP.ID) as string | undefined;
     const result: JsonObject = {};
     let ro = false;
@@ -152,29 +150,36 @@ function checkParser(parser: OvsdbParser): void {
   if (e) throw e;
 }
 
-/** ovsdb_row_from_json(): parses `json` into `row`; returns the columns it named. */
+/** ovsdb_row_from_json(): parses `json` into `row`; returns the columns it named (in JSON order). */
 export function rowFromJson(row: Row, json: Json, symtab: SymbolTable | null): Column[] {
   const ts = row.table.schema;
   if (!isObject(json)) throw syntaxError(json, null, 'row must be JSON object');
   const included: Column[] = [];
-  for (const name of objectOrder(json)) {
-    const c = ts.column(name);
-    if (!c) throw syntaxError(json, 'unknown column', `No column ${name} in table ${ts.name}.`);
-    row.fields[c.index] = datumFromJson(c.type, json[name] as Json, symtab);
-    included.push(c);
+  try {
+    for (const name in json) {
+      const c = ts.column(name);
+      if (!c) throw syntaxError(json, 'unknown column', `No column ${name} in table ${ts.name}.`);
+      row.set(c.index, datumFromJson(c.type, json[name] as Json, symtab));
+      included.push(c);
+    }
+  } catch (e) {
+    // ovsdb-server walks the members in its hash order and reports the first
+    // problem it meets there; find that one.
+    if (!(e instanceof OvsdbError) || Object.keys(json).length < 2) throw e;
+    for (const name of objectOrder(json)) {
+      const c = ts.column(name);
+      if (!c) throw syntaxError(json, 'unknown column', `No column ${name} in table ${ts.name}.`);
+      datumFromJson(c.type, json[name] as Json, symtab);
+    }
+    throw e;
   }
   return included;
 }
 
 /** A row as JSON with the given columns, keys in ovsdb-server's order. */
-export function rowToJson(row: Row, columns: Column[]): JsonObject {
-  const order = shashOrder(columns.map((c) => c.name));
-  const byName = row.table.schema.byName;
+export function rowToJson(row: Row, columns: readonly Column[]): JsonObject {
   const o: JsonObject = {};
-  for (const name of order) {
-    const c = byName.get(name) as Column;
-    o[name] = datumToJson(row.fields[c.index] as Datum, c.type);
-  }
+  for (const c of columns) o[c.name] = datumToJson(row.get(c.index), c.type);
   return o;
 }
 
@@ -183,16 +188,16 @@ export function query(x: { txn: Txn | null }, table: Table, where: Clause[]): Ro
   const uuid = uuidLookup(where);
   if (uuid !== null) {
     const row = table.rows.get(uuid);
-    return row && matchesAll(row.fields, where) ? [row] : [];
+    return row && matchesAll(row, where) ? [row] : [];
   }
   // A unique index answers `==` on its column while the table is untouched.
   const idx = indexLookup(table.schema, where);
   if (idx && !x.txn?.tables.has(table)) {
     const row = (table.indexes[idx.index] as Map<string, Row>).get(datumKey(idx.clause.arg));
-    return row && matchesAll(row.fields, where) ? [row] : [];
+    return row && matchesAll(row, where) ? [row] : [];
   }
   const out: Row[] = [];
-  for (const row of table.rows.values()) if (matchesAll(row.fields, where)) out.push(row);
+  for (const row of table.rows.values()) if (matchesAll(row, where)) out.push(row);
   return out;
 }
 
@@ -231,21 +236,18 @@ function executeInsert(x: Execution, parser: OvsdbParser, result: JsonObject): v
   const row = t.newRow(rowUuid);
   rowFromJson(row, rowJson as Json, x.symtab);
   // Defaults can break constraints too (an enum without "", a minimum above 0).
-  for (const c of t.schema.ordered) {
-    const d = row.fields[c.index] as Datum;
-    if (datumSize(d, c.type) === 1) {
-      const e = checkDatumConstraints(d, c.type);
-      if (e) throw e;
-    }
+  for (const c of t.schema.badDefaultColumns) {
+    const d = row.get(c.index);
+    if (d === c.dflt) throw checkDatumConstraints(d, c.type) as OvsdbError;
   }
-  row.fields[COL_UUID] = [rowUuid];
+  if (row.uuid !== rowUuid) row.set(COL_UUID, [rowUuid]);
   x.txn.rowInsert(row);
   result.uuid = ['uuid', rowUuid];
 }
 
 function compareRows(a: Row, b: Row, columns: Column[]): number {
   for (const c of columns) {
-    const r = compareDatums(a.fields[c.index] as Datum, b.fields[c.index] as Datum, c.type);
+    const r = compareDatums(a.get(c.index), b.get(c.index), c.type);
     if (r) return r;
   }
   return 0;
@@ -264,7 +266,9 @@ function executeSelect(x: Execution, parser: OvsdbParser, result: JsonObject): v
   let rows = query(x, t, cond);
   if (!columns.some((c) => c.index === COL_UUID)) rows = distinct(rows, columns);
   if (sort.length && rows.length > 1) rows.sort((a, b) => compareRows(a, b, sort));
-  result.rows = rows.map((r) => rowToJson(r, columns));
+  // ovsdb_row_to_json() adds the columns in the given order; keys come out in hash order.
+  const order = shashOrder(columns.map((c) => c.name)).map((n) => t.schema.byName.get(n) as Column);
+  result.rows = rows.map((r) => rowToJson(r, order));
 }
 
 /** Drops rows equal in every one of `columns` (ovsdb_query_distinct()). */
@@ -272,7 +276,7 @@ function distinct(rows: Row[], columns: Column[]): Row[] {
   const seen = new Set<string>();
   const out: Row[] = [];
   for (const r of rows) {
-    const key = columns.map((c) => datumKey(r.fields[c.index] as Datum)).join('\u0000');
+    const key = columns.map((c) => datumKey(r.get(c.index))).join('\u0000');
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(r);
@@ -288,17 +292,17 @@ function executeUpdate(x: Execution, parser: OvsdbParser, result: JsonObject): v
   const t = table as Table;
   const update = t.newRow(UUID_PLACEHOLDER);
   const columns = rowFromJson(update, rowJson as Json, x.symtab);
-  for (const c of columns) {
-    if (!c.mutable) {
-      throw syntaxError(parser.json ?? undefined, 'constraint violation', `Cannot update immutable column ${c.name} in table ${t.name}.`);
-    }
+  if (columns.some((c) => !c.mutable)) {
+    // The first one in ovsdb-server's walk of the row object.
+    const c = objectOrder(rowJson as JsonObject).map((n) => t.schema.column(n) as Column).find((col) => !col.mutable) as Column;
+    throw syntaxError(parser.json ?? undefined, 'constraint violation', `Cannot update immutable column ${c.name} in table ${t.name}.`);
   }
   const cond = parseWhere(x, t, where as Json);
   const rows = query(x, t, cond);
   for (const row of rows) {
-    if (columns.every((c) => datumEquals(row.fields[c.index] as Datum, update.fields[c.index] as Datum))) continue;
+    if (columns.every((c) => datumEquals(row.get(c.index), update.get(c.index)))) continue;
     const w = x.txn.rowModify(row);
-    for (const c of columns) w.fields[c.index] = update.fields[c.index] as Datum;
+    for (const c of columns) w.set(c.index, update.get(c.index));
   }
   result.count = rows.length;
 }
@@ -319,7 +323,7 @@ function executeMutate(x: Execution, parser: OvsdbParser, result: JsonObject): v
     count++;
     const w = x.txn.rowModify(row);
     try {
-      for (const m of mutations) w.fields[m.column.index] = applyMutation(w.fields[m.column.index] as Datum, m);
+      for (const m of mutations) w.set(m.column.index, applyMutation(w.get(m.column.index), m));
     } catch (e) {
       result.count = count;
       throw e;
@@ -357,7 +361,7 @@ function executeWait(x: Execution, parser: OvsdbParser): void {
     if (timeoutMs < x.timeoutMs) x.timeoutMs = timeoutMs;
   }
   if (until !== '==' && until !== '!=') throw syntaxError(until as string, null, '"until" must be "==" or "!="');
-  const keyOf = (r: Row): string => columns.map((c) => datumKey(r.fields[c.index] as Datum)).join('\u0000');
+  const keyOf = (r: Row): string => columns.map((c) => datumKey(r.get(c.index))).join('\u0000');
   const expected = new Set<string>();
   for (const rj of rowsJson as Json[]) {
     const row = t.newRow(UUID_PLACEHOLDER);

@@ -20,33 +20,57 @@ export interface Message {
 /** jsonrpc_msg_from_json(): returns the message or the reason it is invalid. */
 export function messageFromJson(json: Json): Message | string {
   if (!isObject(json)) return 'message is not a JSON object';
-  const o: JsonObject = { ...json };
-  const method = o.method;
-  delete o.method;
+  let method: Json | undefined;
+  let params: Json | undefined;
+  let result: Json | undefined;
+  let error: Json | undefined;
+  let id: Json | undefined;
+  let extra: string | undefined;
+  for (const k in json) {
+    const v = json[k] as Json;
+    switch (k) {
+      case 'method':
+        method = v;
+        break;
+      case 'params':
+        params = v === null ? undefined : v;
+        break;
+      case 'result':
+        result = v === null ? undefined : v;
+        break;
+      case 'error':
+        error = v === null ? undefined : v;
+        break;
+      case 'id':
+        id = v === null ? undefined : v;
+        break;
+      default:
+        extra ??= k;
+    }
+  }
   if (method !== undefined && method !== null && typeof method !== 'string') return 'method is not a JSON string';
-  const take = (k: string): Json | undefined => {
-    const v = o[k];
-    delete o[k];
-    return v === null ? undefined : v;
-  };
-  const params = take('params');
-  const result = take('result');
-  const error = take('error');
-  const id = take('id');
+  if (extra !== undefined) return `message has unexpected member "${extra}"`;
   const type: MessageType = result !== undefined ? 'reply' : error !== undefined ? 'error' : id !== undefined ? 'request' : 'notify';
-  const extra = Object.keys(o);
-  if (extra.length) return `message has unexpected member "${extra[0] as string}"`;
   if (params !== undefined && !Array.isArray(params)) return '"params" must be JSON array';
   const m = typeof method === 'string' ? method : undefined;
-  const want = { request: [1, 1, 0, 0, 1], notify: [1, 1, 0, 0, 0], reply: [0, 0, 1, 0, 1], error: [0, 0, 0, 1, 1] }[type];
-  const have = [m, params, result, error, id].map((v) => (v === undefined ? 0 : 1));
-  const names = ['method', 'params', 'result', 'error', 'id'];
-  const label = type === 'notify' ? 'notification' : type;
+  const want = PATTERNS[type];
+  const have = [m, params, result, error, id];
   for (let i = 0; i < 5; i++) {
-    if (have[i] !== want[i]) return `${label} must${want[i] ? '' : ' not'} have "${names[i] as string}"`;
+    if ((have[i] !== undefined) !== want[i]) {
+      return `${type === 'notify' ? 'notification' : type} must${want[i] ? '' : ' not'} have "${MEMBERS[i] as string}"`;
+    }
   }
   return { type, method: m, params: params as Json[] | undefined, result, error, id };
 }
+
+/** Which of method, params, result, error, id each message type carries (jsonrpc_msg_is_valid()). */
+const PATTERNS: Record<MessageType, boolean[]> = {
+  request: [true, true, false, false, true],
+  notify: [true, true, false, false, false],
+  reply: [false, false, true, false, true],
+  error: [false, false, false, true, true],
+};
+const MEMBERS = ['method', 'params', 'result', 'error', 'id'];
 
 export function replyJson(result: Json, id: Json): JsonObject {
   return { id, result, error: null };

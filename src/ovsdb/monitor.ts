@@ -3,7 +3,7 @@
 // as pairs of committed row versions, until its session can send them; then it
 // composes "update", "update2" or "update3" exactly as ovsdb-server does.
 import { conditionFromJson, conditionIsTrue, conditionsEqual, matchesAny, type Clause } from './condition.js';
-import { datumDiff, datumEquals, datumToJson, isDefaultDatum, type Datum } from './data.js';
+import { datumDiff, datumEquals, datumToJson, isDefaultDatum } from './data.js';
 import type { CommitListener, Database } from './database.js';
 import { syntaxError, type OvsdbError } from './error.js';
 import { stringify, type Json, type JsonObject } from './json.js';
@@ -268,8 +268,8 @@ export class Monitor implements CommitListener {
   private updateType(mt: MonitorTable, old: Row | null, nu: Row | null, initial: boolean): number {
     let type = initial ? SEL_INITIAL : !old ? SEL_INSERT : !nu ? SEL_DELETE : SEL_MODIFY;
     if (this.version === 1 || !mt.oldCond || !mt.newCond) return type;
-    const oldOk = old ? matchesAny(old.fields, mt.oldCond) : false;
-    const newOk = nu ? matchesAny(nu.fields, mt.newCond) : false;
+    const oldOk = old ? matchesAny(old, mt.oldCond) : false;
+    const newOk = nu ? matchesAny(nu, mt.newCond) : false;
     if (!oldOk && !newOk) return 0;
     switch (type) {
       case SEL_INITIAL:
@@ -291,9 +291,9 @@ export class Monitor implements CommitListener {
     if (!(mt.select & type)) return null;
     let changed: boolean[] | null = null;
     if (type === SEL_MODIFY) {
-      const o = (old as Row).fields;
-      const n = (nu as Row).fields;
-      changed = mt.columns.map((c) => !datumEquals(o[c.column.index] as Datum, n[c.column.index] as Datum));
+      const o = old as Row;
+      const n = nu as Row;
+      changed = mt.columns.map((c) => !datumEquals(o.get(c.column.index), n.get(c.column.index)));
       if (!changed.includes(true)) return null;
     }
     if (this.version === 1) {
@@ -306,9 +306,9 @@ export class Monitor implements CommitListener {
         if (!c.monitored || !(type & c.select)) return;
         const col = c.column;
         if ((type === SEL_MODIFY && changed?.[i]) || type === SEL_DELETE) {
-          (oldJson as JsonObject)[col.name] = datumToJson((old as Row).fields[col.index] as Datum, col.type);
+          (oldJson as JsonObject)[col.name] = datumToJson((old as Row).get(col.index), col.type);
         }
-        if (newJson) newJson[col.name] = datumToJson((nu as Row).fields[col.index] as Datum, col.type);
+        if (newJson) newJson[col.name] = datumToJson((nu as Row).get(col.index), col.type);
       });
       return ru;
     }
@@ -317,10 +317,10 @@ export class Monitor implements CommitListener {
     mt.columns.forEach((c, i) => {
       if (!c.monitored || !(type & c.select)) return;
       const col = c.column;
-      const n = (nu as Row).fields[col.index] as Datum;
+      const n = (nu as Row).get(col.index);
       if (type === SEL_MODIFY) {
         if (!changed?.[i]) return;
-        diff[col.name] = datumToJson(datumDiff((old as Row).fields[col.index] as Datum, n, col.type), col.type);
+        diff[col.name] = datumToJson(datumDiff((old as Row).get(col.index), n, col.type), col.type);
       } else if (!isDefaultDatum(n, col.type)) {
         diff[col.name] = datumToJson(n, col.type);
       }

@@ -39,12 +39,13 @@ export function isId(s: string): boolean {
 
 export class OvsdbParser {
   private readonly obj: JsonObject | null;
-  private readonly used = new Set<string>();
+  private readonly used: string[] = [];
   private error: OvsdbError | null = null;
 
   constructor(
     json: Json | undefined,
-    private readonly name: string,
+    /** What is being parsed, for messages; a function when costly to build. */
+    private readonly name: string | (() => string),
   ) {
     this.obj = json !== undefined && isObject(json) ? json : null;
     if (!this.obj) this.raise('Object expected.');
@@ -62,7 +63,7 @@ export class OvsdbParser {
     }
     const v = this.obj[name] as Json;
     if (types & typeBit(v) || (types & OP.ID && typeof v === 'string' && isId(v))) {
-      this.used.add(name);
+      this.used.push(name);
       return v;
     }
     this.raise(`Type mismatch for member '${name}'.`);
@@ -70,7 +71,9 @@ export class OvsdbParser {
   }
 
   raise(message: string): void {
-    if (!this.error) this.error = syntaxError(this.obj ?? undefined, null, `Parsing ${this.name} failed: ${message}`);
+    if (this.error) return;
+    const name = typeof this.name === 'string' ? this.name : this.name();
+    this.error = syntaxError(this.obj ?? undefined, null, `Parsing ${name} failed: ${message}`);
   }
 
   put(error: OvsdbError): void {
@@ -88,10 +91,11 @@ export class OvsdbParser {
   /** Checks for unread members; returns the first error, if any. */
   finish(): OvsdbError | null {
     if (!this.error && this.obj) {
-      const keys = Object.keys(this.obj);
-      const nUnused = keys.length - this.used.size;
+      let nKeys = 0;
+      for (const _k in this.obj) nKeys++;
+      const nUnused = nKeys - this.used.length;
       if (nUnused > 0) {
-        const first = objectOrder(this.obj).find((k) => !this.used.has(k)) as string;
+        const first = objectOrder(this.obj).find((k) => !this.used.includes(k)) as string;
         if (nUnused > 1) {
           this.raise(`Member '${first}' and ${nUnused - 1} other member${nUnused > 2 ? 's' : ''} are present but not allowed here.`);
         } else {

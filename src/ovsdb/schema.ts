@@ -2,7 +2,7 @@
 // .ovsschema into column types that own every constraint check, and printed back in
 // the key order ovsdb-server uses, so get_schema and the file header match its bytes.
 import { readFileSync } from 'node:fs';
-import { datumFromJson, datumToJson } from './data.js';
+import { checkDatumConstraints, datumFromJson, datumToJson, defaultDatum, type Datum } from './data.js';
 import { OvsdbError, ovsdbError, syntaxError } from './error.js';
 import { isObject, parseJson, type Json, type JsonObject } from './json.js';
 import { isId, OvsdbParser, OP } from './parser.js';
@@ -20,13 +20,21 @@ const enumFromJson = (type: OvsdbType, json: Json) => datumFromJson(type, json, 
 const enumToJson = (type: OvsdbType, d: readonly (string | number | bigint | boolean)[]) => datumToJson(d, type);
 
 export class Column {
+  /** The column's default value (RFC 7047 §5.1). */
+  readonly dflt: Datum;
+  /** The name as a JSON string, for writing records. */
+  readonly quotedName: string;
+
   constructor(
     readonly name: string,
     readonly index: number,
     readonly type: OvsdbType,
     readonly mutable: boolean,
     public persistent: boolean,
-  ) {}
+  ) {
+    this.dflt = defaultDatum(type);
+    this.quotedName = JSON.stringify(name);
+  }
 
   static fromJson(json: Json, name: string, index: number): Column {
     const parser = new OvsdbParser(json, `schema for column ${name}`);
@@ -61,6 +69,8 @@ export class TableSchema {
   /** Columns holding strong / weak references, in walk order. */
   strongRefColumns: Column[] = [];
   weakRefColumns: Column[] = [];
+  /** Columns whose default value breaks their own constraints, in walk order. */
+  badDefaultColumns: Column[] = [];
   indexes: Column[][] = [];
 
   constructor(
@@ -82,6 +92,25 @@ export class TableSchema {
     return this.byName.get(name);
   }
 
+  private readonly emitCache = new Map<number | string, Column[]>();
+
+  /**
+   * The order in which ovsdb-server serializes a JSON object holding `cols` as keys,
+   * when it added them in walk order (ovsdb_row_to_json() and the log's rows).
+   */
+  emitOrder(cols: readonly Column[]): Column[] {
+    let key: number | string = 0;
+    if (this.columns.length <= 52) for (const c of cols) key += 2 ** c.index;
+    else key = cols.map((c) => c.index).join(',');
+    let order = this.emitCache.get(key);
+    if (!order) {
+      const walk = this.ordered.filter((c) => cols.includes(c));
+      order = shashOrder(walk.map((c) => c.name)).map((n) => this.byName.get(n) as Column);
+      this.emitCache.set(key, order);
+    }
+    return order;
+  }
+
   /** Done once every column is known: fixes the walk order. */
   seal(): void {
     const order = shashOrder(this.columns.map((c) => c.name));
@@ -90,6 +119,7 @@ export class TableSchema {
     this.persistentColumns = this.ordered.filter((c) => c.index !== COL_UUID && c.persistent);
     this.strongRefColumns = this.ordered.filter((c) => c.type.hasStrongRefs);
     this.weakRefColumns = this.ordered.filter((c) => c.type.hasWeakRefs);
+    this.badDefaultColumns = this.ordered.filter((c) => c.dflt.length > 0 && checkDatumConstraints(c.dflt, c.type) !== null);
   }
 
   static fromJson(json: Json, name: string): TableSchema {

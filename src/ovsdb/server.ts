@@ -7,7 +7,7 @@ import { existsSync, unlinkSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { serverSchemaText } from '../../proto/ovsdb/server-schema.js';
-import { datumFromJson, type Datum } from './data.js';
+import { datumFromJson } from './data.js';
 import { Database } from './database.js';
 import { OvsdbError, syntaxError } from './error.js';
 import { executeTransaction, type LockHolder } from './execution.js';
@@ -18,7 +18,7 @@ import { Monitor, type MonitorVersion } from './monitor.js';
 import { isId } from './parser.js';
 import { DatabaseSchema, DEFAULT_SCHEMA_PATH } from './schema.js';
 import { shashOrder } from './shash.js';
-import type { Table } from './table.js';
+import type { Row, Table } from './table.js';
 import { Logger, nullSink, type LogSink } from './vlog.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -496,22 +496,22 @@ export class OvsdbServer {
     const txn = served.db.newTxn();
     const byName = new Map<string, string>();
     for (const row of table.rows.values()) {
-      const name = row.fields[table.schema.column('name')!.index]![0] as string;
+      const name = row.get(table.schema.column('name')!.index)[0] as string;
       if (!this.dbs.has(name)) txn.rowDelete(row);
       else byName.set(name, row.uuid);
     }
-    const set = (fields: Datum[], col: string, json: Json): void => {
+    const set = (row: Row, col: string, json: Json): void => {
       const c = table.schema.column(col)!;
-      fields[c.index] = datumFromJson(c.type, json, null);
+      row.set(c.index, datumFromJson(c.type, json, null));
     };
     for (const s of this.dbs.values()) {
       const existing = byName.get(s.name);
       const row = existing ? txn.rowModify(table.rows.get(existing)!) : table.newRow(randomUUID());
-      set(row.fields, 'name', s.name);
-      set(row.fields, 'model', 'standalone');
-      set(row.fields, 'connected', true);
-      set(row.fields, 'leader', true);
-      set(row.fields, 'schema', ['set', [stringifySorted(s.db.schema.toJson())]]);
+      set(row, 'name', s.name);
+      set(row, 'model', 'standalone');
+      set(row, 'connected', true);
+      set(row, 'leader', true);
+      set(row, 'schema', ['set', [stringifySorted(s.db.schema.toJson())]]);
       if (!existing) txn.rowInsert(row);
     }
     try {
@@ -772,7 +772,7 @@ export class OvsdbServer {
       const col = table?.schema.column(m[3] as string);
       if (!db || !table || !col) continue;
       for (const row of table.rows.values()) {
-        const d = row.get(col);
+        const d = row.get(col.index);
         if (col.type.key.type === 'string') {
           for (const s of d) out.set(s as string, { probeInterval: null, readOnly: false });
         } else if (col.type.key.refTable) {
@@ -782,12 +782,12 @@ export class OvsdbServer {
           for (const u of d) {
             const mrow = rt.rows.get(u as string);
             if (!mrow) continue;
-            const t = mrow.get(target)[0];
+            const t = mrow.get(target.index)[0];
             if (typeof t !== 'string') continue;
             const probeCol = rt.schema.column('inactivity_probe');
             const roCol = rt.schema.column('read_only');
-            const probe = probeCol ? mrow.get(probeCol)[0] : undefined;
-            const ro = roCol ? mrow.get(roCol)[0] : undefined;
+            const probe = probeCol ? mrow.get(probeCol.index)[0] : undefined;
+            const ro = roCol ? mrow.get(roCol.index)[0] : undefined;
             out.set(t, { probeInterval: typeof probe === 'number' ? probe : null, readOnly: ro === true });
           }
         }

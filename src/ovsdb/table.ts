@@ -1,9 +1,9 @@
 // Rows and tables (ovsdb/row.c, table.c): rows live in a Map keyed by UUID, each
 // unique index in a Map keyed by its columns' values. A committed row is never
 // changed in place; a transaction clones it, so monitors and the log can keep both.
-import { datumKey, defaultDatum, type Datum } from './data.js';
+import { datumEquals, datumKey, UUID_ZERO, type Datum } from './data.js';
 import { stringify, type Json } from './json.js';
-import { COL_UUID, COL_VERSION, type Column, type TableSchema } from './schema.js';
+import { COL_UUID, type Column, type TableSchema } from './schema.js';
 import type { TxnRow } from './transaction.js';
 
 export class Row {
@@ -11,29 +11,77 @@ export class Row {
   nRefs = 0;
   /** Set while a transaction holds this row (as its old or new version). */
   txnRow: TxnRow | null = null;
+  /** [_uuid]. */
+  private u: Datum;
+  /** _version (RFC 7047 §3.1), changed on every modification. */
+  version: string;
+  /**
+   * The columns (index ≥ 2) whose value is not the default, as [index, datum, ...] in
+   * index order. Most columns of most rows hold their default, so a row pays only
+   * for what it holds.
+   */
+  private data: (number | Datum)[];
 
   constructor(
     readonly table: Table,
-    /** One datum per column, by column index; [0] is [_uuid], [1] is [_version]. */
-    readonly fields: Datum[],
-  ) {}
-
-  get uuid(): string {
-    return (this.fields[COL_UUID] as Datum)[0] as string;
+    uuid: string,
+    version = UUID_ZERO,
+    data: (number | Datum)[] = [],
+  ) {
+    this.u = [uuid];
+    this.version = version;
+    this.data = data;
   }
 
-  get version(): string {
-    return (this.fields[COL_VERSION] as Datum)[0] as string;
+  get uuid(): string {
+    return this.u[0] as string;
+  }
+
+  /** The datum of column `i`. */
+  get(i: number): Datum {
+    if (i >= 2) {
+      const d = this.data;
+      for (let k = 0; k < d.length; k += 2) {
+        const j = d[k] as number;
+        if (j === i) return d[k + 1] as Datum;
+        if (j > i) break;
+      }
+      return (this.table.schema.columns[i] as Column).dflt;
+    }
+    return i === COL_UUID ? this.u : [this.version];
+  }
+
+  set(i: number, v: Datum): void {
+    if (i < 2) {
+      if (i === COL_UUID) this.u = v;
+      else this.version = v[0] as string;
+      return;
+    }
+    const d = this.data;
+    const isDefault = datumEquals(v, (this.table.schema.columns[i] as Column).dflt);
+    let k = 0;
+    for (; k < d.length; k += 2) {
+      const j = d[k] as number;
+      if (j === i) {
+        if (isDefault) d.splice(k, 2);
+        else d[k + 1] = v;
+        return;
+      }
+      if (j > i) break;
+    }
+    if (!isDefault) d.splice(k, 0, i, v);
+  }
+
+  /** The non-default columns, as [index, datum, ...] in index order (read only). */
+  nonDefault(): readonly (number | Datum)[] {
+    return this.data;
   }
 
   clone(): Row {
-    const r = new Row(this.table, this.fields.slice());
+    const r = new Row(this.table, this.uuid, this.version, this.data.slice());
+    r.u = this.u;
     r.nRefs = this.nRefs;
     return r;
-  }
-
-  get(c: Column): Datum {
-    return this.fields[c.index] as Datum;
   }
 }
 
@@ -52,17 +100,13 @@ export class Table {
 
   /** A new row with every column at its default. */
   newRow(uuid: string): Row {
-    const cols = this.schema.columns;
-    const fields: Datum[] = new Array(cols.length);
-    for (let i = 0; i < cols.length; i++) fields[i] = defaultDatum((cols[i] as Column).type);
-    fields[COL_UUID] = [uuid];
-    return new Row(this, fields);
+    return new Row(this, uuid);
   }
 
   /** The key of `row` in index `i`. */
   indexKey(row: Row, i: number): string {
     const cols = this.schema.indexes[i] as Column[];
-    if (cols.length === 1) return datumKey(row.fields[(cols[0] as Column).index] as Datum);
-    return stringify(cols.map((c) => row.fields[c.index] as Json));
+    if (cols.length === 1) return datumKey(row.get((cols[0] as Column).index));
+    return stringify(cols.map((c) => row.get(c.index) as Json));
   }
 }

@@ -46,7 +46,7 @@ function englishDelimiter(i: number, n: number): string {
 }
 
 function columnsToString(row: Row, cols: Column[]): string {
-  return cols.map((c, i) => englishDelimiter(i, cols.length) + datumToString(row.get(c), c.type)).join('');
+  return cols.map((c, i) => englishDelimiter(i, cols.length) + datumToString(row.get(c.index), c.type)).join('');
 }
 
 function columnSetToString(cols: Column[]): string {
@@ -99,7 +99,7 @@ export class Txn {
 
   /** ovsdb_txn_row_insert(). */
   rowInsert(row: Row): void {
-    row.fields[COL_VERSION] = [this.newUuid()];
+    row.version = this.newUuid();
     this.create(row.table, null, row);
     row.table.rows.set(row.uuid, row);
   }
@@ -202,7 +202,7 @@ export class Txn {
     this.forEachRow((r) => this.checkIndexUniqueness(r));
     this.forEachRow((r) => {
       if (r.oldRow && r.newRow && r.anyChanged) {
-        this.writable(r).fields[COL_VERSION] = [this.newUuid()];
+        this.writable(r).version = this.newUuid();
         r.markChanged(COL_VERSION);
       }
     });
@@ -210,13 +210,30 @@ export class Txn {
 
   private determineChanges(r: TxnRow): void {
     if (r.oldRow && r.newRow) {
-      const o = r.oldRow.fields;
-      const n = r.newRow.fields;
+      const o = r.oldRow;
+      const n = r.newRow;
       let changed = false;
-      for (let i = 0; i < o.length; i++) {
-        if (!datumEquals(o[i] as Datum, n[i] as Datum)) {
-          r.markChanged(i);
-          changed = true;
+      if (o.version !== n.version) {
+        r.markChanged(COL_VERSION);
+        changed = true;
+      }
+      // Only the non-default columns of either version can differ.
+      const od = o.nonDefault();
+      const nd = n.nonDefault();
+      if (od !== nd) {
+        for (let k = 0; k < od.length; k += 2) {
+          const i = od[k] as number;
+          if (!datumEquals(od[k + 1] as Datum, n.get(i))) {
+            r.markChanged(i);
+            changed = true;
+          }
+        }
+        for (let k = 0; k < nd.length; k += 2) {
+          const i = nd[k] as number;
+          if (!r.isChanged(i) && !datumEquals(nd[k + 1] as Datum, o.get(i))) {
+            r.markChanged(i);
+            changed = true;
+          }
         }
       }
       if (!changed) this.dropUnchanged(r);
@@ -227,26 +244,23 @@ export class Txn {
 
   private adjustRefs(r: TxnRow, row: Row, column: Column, d: Datum, delta: number): void {
     const type = column.type;
-    const step = type.value ? 2 : 1;
-    for (const [base, offset] of [
-      [type.key, 0],
-      [type.value, 1],
-    ] as const) {
-      if (!base || !base.isStrongRef) continue;
-      const target = base.refTable as Table;
-      for (let i = offset; i < d.length; i += step) {
-        const uuid = d[i] as string;
-        if (uuid === r.uuid) continue;
-        const t = this.findOrMake(target, uuid);
-        if (!t) {
-          if (delta < 0) throw ovsdbError('internal error', 'error decreasing refcount');
-          throw ovsdbError(
-            'referential integrity violation',
-            `Table ${row.table.name} column ${column.name} row ${r.uuid} references nonexistent row ${uuid} in table ${target.name}.`,
-          );
-        }
-        t.nRefs += delta;
+    if (type.key.isStrongRef) this.adjustAtomRefs(r, row, column, type.key.refTable as Table, d, 0, type.value ? 2 : 1, delta);
+    if (type.value?.isStrongRef) this.adjustAtomRefs(r, row, column, type.value.refTable as Table, d, 1, 2, delta);
+  }
+
+  private adjustAtomRefs(r: TxnRow, row: Row, column: Column, target: Table, d: Datum, offset: number, step: number, delta: number): void {
+    for (let i = offset; i < d.length; i += step) {
+      const uuid = d[i] as string;
+      if (uuid === r.uuid) continue;
+      const t = this.findOrMake(target, uuid);
+      if (!t) {
+        if (delta < 0) throw ovsdbError('internal error', 'error decreasing refcount');
+        throw ovsdbError(
+          'referential integrity violation',
+          `Table ${row.table.name} column ${column.name} row ${r.uuid} references nonexistent row ${uuid} in table ${target.name}.`,
+        );
       }
+      t.nRefs += delta;
     }
   }
 
@@ -255,10 +269,10 @@ export class Txn {
       if (!r.isChanged(c.index)) continue;
       const o = r.oldRow;
       const n = r.newRow;
-      if (o && !n) this.adjustRefs(r, o, c, o.get(c), -1);
-      else if (!o && n) this.adjustRefs(r, n, c, n.get(c), 1);
+      if (o && !n) this.adjustRefs(r, o, c, o.get(c.index), -1);
+      else if (!o && n) this.adjustRefs(r, n, c, n.get(c.index), 1);
       else if (o && n) {
-        const { added, removed } = addedRemoved(o.get(c), n.get(c), c.type);
+        const { added, removed } = addedRemoved(o.get(c.index), n.get(c.index), c.type);
         this.adjustRefs(r, o, c, removed, -1);
         this.adjustRefs(r, n, c, added, 1);
       }
@@ -282,7 +296,7 @@ export class Txn {
     if (row !== r.oldRow) row.txnRow = null;
     table.rows.delete(r.uuid);
     for (const c of table.schema.strongRefColumns) {
-      const d = row.get(c);
+      const d = row.get(c.index);
       this.deleteRowRefs(row, c.type.key, d, 0, c.type.value ? 2 : 1);
       if (c.type.value) this.deleteRowRefs(row, c.type.value, d, 1, 2);
     }
@@ -322,7 +336,7 @@ export class Txn {
     }
     if (!r.newRow) return;
     for (const c of r.table.schema.weakRefColumns) {
-      const d = r.newRow.get(c);
+      const d = r.newRow.get(c.index);
       if (!d.length) continue;
       const type = c.type;
       const step = type.value ? 2 : 1;
@@ -344,7 +358,7 @@ export class Txn {
       }
       if (!out) continue;
       const nd: Datum = out.length ? out : EMPTY;
-      this.writable(r).fields[c.index] = nd;
+      this.writable(r).set(c.index, nd);
       r.markChanged(c.index);
       const n = datumSize(nd, type);
       if (n < type.min) {
@@ -384,7 +398,7 @@ export class Txn {
   private duplicateIndexRow(index: Column[], a: Row, b: Row): OvsdbError {
     const all = a.table.schema.ordered;
     for (const c of all) {
-      const cmp = compareDatums(a.get(c), b.get(c), c.type);
+      const cmp = compareDatums(a.get(c.index), b.get(c.index), c.type);
       if (cmp < 0) {
         [a, b] = [b, a];
         break;
@@ -396,7 +410,7 @@ export class Txn {
       const tr = row.txnRow;
       if (!tr || !tr.anyChanged) s += 'existed in the database before this transaction and was not modified by the transaction.';
       else if (!tr.oldRow) s += 'was inserted by this transaction.';
-      else if (index.every((c) => datumEquals((tr.oldRow as Row).get(c), (tr.newRow as Row).get(c)))) {
+      else if (index.every((c) => datumEquals((tr.oldRow as Row).get(c.index), (tr.newRow as Row).get(c.index)))) {
         s += "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index.";
       } else {
         s += `had the following index values before the transaction: ${columnsToString(tr.oldRow, index)}.`;

@@ -164,6 +164,9 @@ export class BaseType {
 
 /** A column type: key, optional value, and bounds on the number of elements. */
 export class OvsdbType {
+  /** Cached by data.ts defaultDatum(). */
+  dflt: Datum | null = null;
+
   constructor(
     readonly key: BaseType,
     readonly value: BaseType | null = null,

@@ -120,8 +120,10 @@ export function outcome(r: RunResult, sortLines = false): string {
 }
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+/** tsx's loader by absolute URL: `--import tsx` would resolve from the cwd. */
+export const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 /** Starts `xdpswitch ARGS...` from the sources, as its own process (for kill -9). */
 export function spawnXdpswitch(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  return spawnChild([process.execPath, '--import', 'tsx', MAIN, ...args], env);
+  return spawnChild([process.execPath, '--import', TSX_LOADER, MAIN, ...args], env);
 }

@@ -1,0 +1,197 @@
+// OVSDB server benchmark: xdpswitch beside the real ovsdb-server 3.1 on the same
+// machine, each in its own process on its own copy of an `ovsdb-tool create`d file.
+// Prints `name value unit` lines for both and a ratio per line (>1 = xdpswitch better).
+//   npx tsx bench/ovsdb.ts [--quick]
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OvsdbClient } from '../src/ovsdb/client.js';
+import type { Operation } from '../proto/ovsdb/protocol.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const quick = process.argv.includes('--quick');
+const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+
+interface Server {
+  name: 'ovsdb-server' | 'xdpswitch';
+  proc: ChildProcess;
+  remote: string;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForSocket(path: string, proc: ChildProcess): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (existsSync(path)) return;
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+    await sleep(25);
+  }
+  throw new Error(`${path} never appeared`);
+}
+
+async function start(name: Server['name'], base: string, work: string): Promise<Server> {
+  const dir = join(work, name);
+  execFileSync('mkdir', ['-p', dir]);
+  const db = join(dir, 'conf.db');
+  copyFileSync(base, db);
+  const sock = join(dir, 'db.sock');
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir };
+  let proc: ChildProcess;
+  if (name === 'ovsdb-server') {
+    proc = spawn('ovsdb-server', [`--remote=punix:${sock}`, `--unixctl=${join(dir, 'ctl')}`, '--no-chdir', db], { env, stdio: 'ignore' });
+  } else {
+    // The compiled server, as users run it; the sources through tsx if dist/ is stale.
+    const dist = join(root, 'dist', 'src', 'cli', 'main.js');
+    const built = join(root, 'dist', 'src', 'ovsdb', 'server.js');
+    const fresh = existsSync(built) && statSync(built).mtimeMs >= statSync(join(root, 'src', 'ovsdb', 'server.ts')).mtimeMs;
+    const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+    const args = fresh ? [dist] : ['--import', tsx, join(root, 'src', 'cli', 'main.ts')];
+    proc = spawn(process.execPath, [...args, 'ovsdb-server', `--remote=punix:${sock}`, db], { env, stdio: 'ignore' });
+  }
+  await waitForSocket(sock, proc);
+  return { name, proc, remote: `unix:${sock}`, dir, env };
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+function vsctl(s: Server, args: string[]): void {
+  execFileSync('ovs-vsctl', [`--db=${s.remote}`, '--no-wait', ...args], { env: s.env, stdio: 'ignore' });
+}
+
+/** Ports with one interface each, attached to `bridge`, in one transaction. */
+function portOps(bridge: string, from: number, n: number): Operation[] {
+  const ops: Operation[] = [];
+  const ports: ['named-uuid', string][] = [];
+  for (let i = from; i < from + n; i++) {
+    ops.push({ op: 'insert', table: 'Interface', row: { name: `p${i}`, type: 'internal' }, 'uuid-name': `i${i}` });
+    ops.push({ op: 'insert', table: 'Port', row: { name: `p${i}`, interfaces: ['named-uuid', `i${i}`] }, 'uuid-name': `p${i}` });
+    ports.push(['named-uuid', `p${i}`]);
+  }
+  ops.push({ op: 'mutate', table: 'Bridge', where: [['name', '==', bridge]], mutations: [['ports', 'insert', ['set', ports]]] });
+  return ops;
+}
+
+type Results = Map<string, { value: number; unit: string; higherIsBetter: boolean }>;
+
+async function measure(s: Server): Promise<Results> {
+  const r: Results = new Map();
+  const put = (name: string, value: number, unit: string, higherIsBetter: boolean) => {
+    r.set(name, { value, unit, higherIsBetter });
+    process.stdout.write(`${s.name} ${name} ${value.toFixed(value < 10 ? 2 : 0)} ${unit}\n`);
+  };
+  await sleep(300);
+  put('rss_empty', rssKiB(s.proc.pid as number) / 1024, 'MB', false);
+
+  // ovs-vsctl --no-wait calls per second (the client's own start-up dominates).
+  vsctl(s, ['init']);
+  vsctl(s, ['add-br', 'br0']);
+  const nVsctl = quick ? 30 : 100;
+  let t = performance.now();
+  for (let i = 0; i < nVsctl; i++) vsctl(s, ['set', 'bridge', 'br0', `external_ids:k=${i}`]);
+  put('vsctl_calls', nVsctl / ((performance.now() - t) / 1000), 'calls/s', true);
+
+  const c = await OvsdbClient.connect(s.remote);
+
+  // One transaction inserting 10,000 rows (5,000 ports with one interface each).
+  t = performance.now();
+  await c.transact('Open_vSwitch', ...portOps('br0', 0, 5000));
+  put('bulk_10k_rows', 10000 / ((performance.now() - t) / 1000), 'rows/s', true);
+
+  // 10,000 one-row transactions, 100 in flight, as a busy client would send them.
+  const nSmall = quick ? 2000 : 10000;
+  let next = 0;
+  t = performance.now();
+  await Promise.all(
+    Array.from({ length: 100 }, async () => {
+      while (next < nSmall) {
+        const i = next++;
+        await c.transact('Open_vSwitch', { op: 'insert', table: 'QoS', row: { type: `q${i}` } });
+      }
+    }),
+  );
+  put('txn_1row_pipelined', nSmall / ((performance.now() - t) / 1000), 'txn/s', true);
+
+  // The same, one at a time: each waits for the previous reply (and its fsync, for us).
+  const nSeq = quick ? 300 : 1000;
+  t = performance.now();
+  for (let i = 0; i < nSeq; i++) await c.transact('Open_vSwitch', { op: 'insert', table: 'QoS', row: { type: `s${i}` } });
+  put('txn_1row_sequential', nSeq / ((performance.now() - t) / 1000), 'txn/s', true);
+
+  // 100 monitors (100 connections) seeing one change.
+  const watchers: OvsdbClient[] = [];
+  for (let i = 0; i < 100; i++) {
+    // ovsdb-server listens with a short backlog: wait for each to be accepted.
+    const w = await OvsdbClient.connect(s.remote);
+    await w.echo();
+    watchers.push(w);
+  }
+  const mons = await Promise.all(watchers.map((w) => w.monitor('Open_vSwitch', { Bridge: ['name', 'external_ids'] })));
+  const rounds = 10;
+  let total = 0;
+  for (let k = 0; k < rounds; k++) {
+    const seen = mons.map((m) => new Promise<void>((resolve) => m.once('change', () => resolve())));
+    t = performance.now();
+    const reply = c.transact('Open_vSwitch', {
+      op: 'mutate',
+      table: 'Bridge',
+      where: [['name', '==', 'br0']],
+      mutations: [['external_ids', 'insert', ['map', [[`m${k}`, 'x']]]]],
+    });
+    // From the request to the last monitor's update (not the requester's own reply).
+    await Promise.all(seen);
+    total += performance.now() - t;
+    await reply;
+  }
+  put('monitors_100_see_change', total / rounds, 'ms', false);
+  for (const w of watchers) w.close();
+
+  // Resident memory at 100,000 rows (10,000 already in; 45,000 more port/interface pairs).
+  const target = 100000 - 10000 - nSmall - nSeq;
+  for (let done = 0; done < target; done += 10000) {
+    const n = Math.min(10000, target - done) / 2;
+    await c.transact('Open_vSwitch', ...portOps('br0', 100000 + done, n));
+  }
+  await sleep(500);
+  put('rss_100k_rows', rssKiB(s.proc.pid as number) / 1024, 'MB', false);
+  c.close();
+  return r;
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'xsw-bench-ovsdb-'));
+  const base = join(work, 'base.db');
+  execFileSync('ovsdb-tool', ['create', base, SCHEMA]);
+  const results: Record<string, Results> = {};
+  try {
+    for (const name of ['ovsdb-server', 'xdpswitch'] as const) {
+      const s = await start(name, base, work);
+      try {
+        results[name] = await measure(s);
+      } finally {
+        s.proc.kill('SIGTERM');
+        await new Promise((r) => s.proc.once('exit', r));
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const ovs = results['ovsdb-server'] as Results;
+  const xdp = results.xdpswitch as Results;
+  process.stdout.write('\n| measure | ovsdb-server | xdpswitch | ratio (>1: xdpswitch better) |\n|---|---|---|---|\n');
+  for (const [name, a] of ovs) {
+    const b = xdp.get(name);
+    if (!b) continue;
+    const ratio = a.higherIsBetter ? b.value / a.value : a.value / b.value;
+    process.stdout.write(`| ${name} | ${a.value.toFixed(2)} ${a.unit} | ${b.value.toFixed(2)} ${b.unit} | ${ratio.toFixed(2)} |\n`);
+  }
+}
+
+await main();

@@ -1,7 +1,9 @@
 // test/vswitchd/vswitchd.test.ts — the daemon as users drive it: the stock ovs-vsctl
 // (never --no-wait, so each command returns once the change is live) and ovs-ofctl
 // against xdpswitch; bridges, ports, status columns, errors, and what del-br leaves.
+import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
+import { queryTc } from '../../src/native/bpf.js';
 import { run, waitFor } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
 import { XdpSwitch } from './switch.js';
@@ -163,5 +165,40 @@ describe('xdpswitch start: bridges and ports from the database', () => {
       for (const m of maps) expect((await run(['bpftool', 'map', 'show', 'id', String(m)], { allowFail: true })).code).not.toBe(0);
     }
     expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+  });
+
+  test('Manager rows are OVSDB remotes: set-manager ptcp: serves ovsdb-client, del-manager stops it', async () => {
+    await setup();
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    ok(await sw.vsctl('set-manager', `ptcp:${port}:127.0.0.1`));
+    const dbs = await waitFor(async () => {
+      const r = await run(['ovsdb-client', '--timeout=5', 'list-dbs', `tcp:127.0.0.1:${port}`], { allowFail: true });
+      return r.code === 0 && r.stdout;
+    }, 'the manager remote to listen', 5000);
+    expect(dbs.split('\n')).toContain('Open_vSwitch');
+    ok(await sw.vsctl('del-manager'));
+    await waitFor(async () => (await run(['ovsdb-client', '--timeout=2', 'list-dbs', `tcp:127.0.0.1:${port}`], { allowFail: true })).code !== 0, 'the remote to close', 5000);
+  });
+
+  test('other_config:datapath-hook=tc attaches the port at TC ingress instead of XDP', async (ctx) => {
+    await setup();
+    const br = topo.name('br');
+    const [a] = await topo.vethPair('a0', 'a1');
+    ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a, '--', 'set', 'Interface', a, 'other_config:datapath-hook=tc'));
+    if (!sw.daemon.vswitchd.bridges.get(br)?.datapath.loaded) ctx.skip('the BPF datapath did not load here (see the daemon log); nothing is attached');
+    expect(await xdpProgOf(a)).toBeUndefined();
+    const ifindex = Number(await sw.get('Interface', a, 'ifindex'));
+    const tcProgs = () => {
+      const q = queryTc(ifindex, 'ingress');
+      return [...q.tcx, ...(q.clsact ? [q.clsact] : [])];
+    };
+    expect(tcProgs()).toHaveLength(1);
+    // Changing the hook re-attaches the port.
+    ok(await sw.vsctl('remove', 'Interface', a, 'other_config', 'datapath-hook'));
+    expect(await xdpProgOf(a)).toBeDefined();
+    expect(tcProgs()).toHaveLength(0);
   });
 });

@@ -117,6 +117,22 @@ const rows = {
   NX_NAT: nxNat,
   NX_CT_CLEAR: nx(43, struct('nx_action_ct_clear', 16, [NXH, pad(6)])),
   NX_EXIT: nx(17, struct('nx_action_exit', 16, [NXH, pad(6)])),
+  NX_LEARN: nx(
+    16,
+    struct('nx_action_learn', 32, [
+      NXH,
+      ['idle_timeout', u16], // of the flows it adds, seconds
+      ['hard_timeout', u16],
+      ['priority', u16],
+      ['cookie', u64],
+      ['flags', u16], // NX_LEARN_F_*
+      ['table_id', u8],
+      pad(1),
+      ['fin_idle_timeout', u16],
+      ['fin_hard_timeout', u16],
+      ['specs', rest], // nx_flow_mod_spec list, zero padded to a multiple of 8: left to the pipeline
+    ]),
+  ),
 };
 
 /**

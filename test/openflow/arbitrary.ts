@@ -131,7 +131,8 @@ const custom: Record<string, () => Arb> = {
 const fieldOverrides: Record<string, () => Arb> = {
   'nx_action_note.note': () => noteArb,
   'nx_action_nat.range': () => rangeArb,
-  'onf_bundle_ctrl.properties': () => rangeArb, // the message's length is a multiple of 8
+  'onf_bundle_ctrl.properties': () => rangeArb,
+  'nx_action_learn.specs': () => rangeArb, // the message's length is a multiple of 8
 };
 
 const cache = new Map<Codec<unknown>, Arb>();

@@ -176,7 +176,7 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     ok(await sw.vsctl('set-manager', `ptcp:${port}:127.0.0.1`));
     const dbs = await waitFor(async () => {
       const r = await run(['ovsdb-client', '--timeout=5', 'list-dbs', `tcp:127.0.0.1:${port}`], { allowFail: true });
-      return r.code === 0 && r.stdout;
+      return r.code === 0 ? r.stdout : undefined;
     }, 'the manager remote to listen', 5000);
     expect(dbs.split('\n')).toContain('Open_vSwitch');
     ok(await sw.vsctl('del-manager'));

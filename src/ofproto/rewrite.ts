@@ -1,7 +1,7 @@
 // src/ofproto/rewrite.ts — every OpenFlow 1.3 action on packet bytes: set_field,
 // push/pop of VLAN, MPLS and PBB tags, TTL actions. Checksums are updated incrementally
 // (RFC 1624) as the datapath does: IPv4 header, TCP/UDP/ICMPv6 pseudo-header and ports,
-// ICMPv4; SCTP's CRC32c is recomputed.
+// ICMPv4, and SCTP's CRC32c by OVS's xor rule.
 import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { FlowKey } from './match.js';
 import { ETH, IPPROTO, parse, type Layout, type PipelineFields } from './packet.js';
@@ -83,17 +83,28 @@ export function crc32c(b: Uint8Array, o: number, n: number): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function sctpRecompute(pk: Pkt): void {
+/**
+ * SCTP's CRC32c after a port change, as OVS computes it (packet_set_sctp_port): the stored
+ * value xor the CRC of the old and of the new segment, so a frame that arrived with a
+ * wrong checksum leaves with a wrong one, as incremental updates do everywhere else.
+ */
+function sctpUpdate(pk: Pkt, at: number, old: Uint8Array): void {
   const { l4, l4Len } = pk.layout;
   if (l4 === undefined || l4Len === undefined || l4Len < 12) return;
   const b = pk.data;
+  const stored = b.slice(l4 + 8, l4 + 12);
   b.fill(0, l4 + 8, l4 + 12);
-  const c = crc32c(b, l4, l4Len);
-  // SCTP stores the CRC32c least significant byte first (RFC 3309 appendix).
-  b[l4 + 8] = c & 0xff;
-  b[l4 + 9] = (c >>> 8) & 0xff;
-  b[l4 + 10] = (c >>> 16) & 0xff;
-  b[l4 + 11] = (c >>> 24) & 0xff;
+  const now = b.slice(at, at + old.length);
+  b.set(old, at);
+  const before = crc32c(b, l4, l4Len);
+  b.set(now, at);
+  const after = crc32c(b, l4, l4Len);
+  // Stored least significant byte first (RFC 3309), as Linux and OVS write it.
+  const x = (stored[0]! | (stored[1]! << 8) | (stored[2]! << 16) | (stored[3]! << 24)) ^ before ^ after;
+  b[l4 + 8] = x & 0xff;
+  b[l4 + 9] = (x >>> 8) & 0xff;
+  b[l4 + 10] = (x >>> 16) & 0xff;
+  b[l4 + 11] = (x >>> 24) & 0xff;
 }
 
 /** Where the L4 checksum lives, if the packet has one covered by the pseudo-header. */
@@ -117,7 +128,7 @@ function write(pk: Pkt, at: number, bytes: Uint8Array, cover: { ipHdr?: boolean;
   const { l3, l4 } = pk.layout;
   if (cover.ipHdr && l3 !== undefined) csumUpdate(b, l3 + 10, l3, at, old);
   if (cover.pseudo) {
-    if (pk.layout.ipProto === IPPROTO.SCTP) sctpRecompute(pk);
+    if (pk.layout.ipProto === IPPROTO.SCTP) sctpUpdate(pk, at, old);
     else {
       const c = l4Csum(pk);
       // Pseudo-header fields (addresses) are word-aligned in the IP header; L4 fields in the segment.

@@ -61,6 +61,12 @@ export function errnoText(err: NodeJS.ErrnoException): string {
     EROFS: 'Read-only file system',
     EAGAIN: 'Resource temporarily unavailable',
     EISDIR: 'Is a directory',
+    ECONNREFUSED: 'Connection refused',
+    ECONNRESET: 'Connection reset by peer',
+    ETIMEDOUT: 'Connection timed out',
+    EPIPE: 'Broken pipe',
+    EHOSTUNREACH: 'No route to host',
+    ENETUNREACH: 'Network is unreachable',
   };
   return (err.code && texts[err.code]) ?? err.message;
 }

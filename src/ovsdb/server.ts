@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { serverSchemaText } from '../../proto/ovsdb/server-schema.js';
 import { datumFromJson } from './data.js';
 import { Database } from './database.js';
-import { OvsdbError, syntaxError } from './error.js';
+import { errnoText, OvsdbError, syntaxError } from './error.js';
 import { executeTransaction, type LockHolder } from './execution.js';
 import { createFile, FileStorage, readRecords } from './file.js';
 import { parseJson, stringify, stringifySorted, type Json } from './json.js';
@@ -87,6 +87,8 @@ class Session implements LockHolder {
     readonly server: OvsdbServer,
     readonly conn: Connection,
     readonly readOnly: boolean,
+    /** The remote (e.g. "ptcp:6640") this session came in on or went out to. */
+    readonly remote: string,
   ) {
     conn.on('message', (m) => this.onMessage(m));
     conn.on('protocolError', (why) => server.log.warn(`${conn.name}: ${why}`));
@@ -401,6 +403,17 @@ interface ActiveRemote {
   session: Session | null;
   probeInterval: number;
   stopped: boolean;
+  /** reconnect.c's state name for the Manager row's status. */
+  state: 'CONNECTING' | 'ACTIVE' | 'BACKOFF';
+  connectedAt: number | null;
+  disconnectedAt: number | null;
+  lastError: string | null;
+}
+
+/** What ovsdb-server reports in a Manager row (ovsdb_jsonrpc_remote_status). */
+interface RemoteStatus {
+  isConnected: boolean;
+  status: [string, string][];
 }
 
 export class OvsdbServer {
@@ -413,6 +426,7 @@ export class OvsdbServer {
   private readonly locks = new Map<string, LockWaiter[]>();
   private readonly shared = new Map<string, string | null>();
   private readonly dbRemotes: string[] = [];
+  private statusTimer: NodeJS.Timeout | null = null;
   private readonly staticRemotes: string[] = [];
   private remotesTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -688,7 +702,7 @@ export class OvsdbServer {
       const probe = o.probeInterval ?? (r.kind === 'punix' ? 0 : DEFAULT_PROBE_INTERVAL);
       const onConn = (sock: net.Socket): void => {
         const peer = r.kind === 'punix' ? `unix#${this.sessions.size}` : `${r.kind.slice(1)}:${sock.remoteAddress}:${sock.remotePort}`;
-        this.addSession(new Connection(sock, peer, probe), o.readOnly);
+        this.addSession(new Connection(sock, peer, probe), o.readOnly, name);
       };
       const srv = r.kind === 'pssl' ? tls.createServer(this.ssl(), onConn) : net.createServer(onConn);
       srv.on('error', (e) => this.log.err(`${name}: ${e.message}`));
@@ -720,6 +734,10 @@ export class OvsdbServer {
       session: null,
       probeInterval: o.probeInterval ?? (r.kind === 'unix' ? 0 : DEFAULT_PROBE_INTERVAL),
       stopped: false,
+      state: 'CONNECTING',
+      connectedAt: null,
+      disconnectedAt: null,
+      lastError: null,
     };
     this.active.set(name, a);
     this.connectActive(a, r, o.readOnly);
@@ -735,22 +753,32 @@ export class OvsdbServer {
           ? tls.connect({ ...this.ssl(), host: r.host, port: r.port, checkServerIdentity: () => undefined })
           : net.connect(r.port as number, r.host);
     a.socket = sock;
+    a.state = 'CONNECTING';
     const ready = r.kind === 'ssl' ? 'secureConnect' : 'connect';
     sock.once(ready, () => {
       this.log.info(`${a.name}: connected`);
       a.backoff = 1000;
-      a.session = this.addSession(new Connection(sock, a.name, a.probeInterval), readOnly);
+      a.state = 'ACTIVE';
+      a.connectedAt = Date.now();
+      a.session = this.addSession(new Connection(sock, a.name, a.probeInterval), readOnly, a.name);
     });
     sock.once('close', () => {
-      if (a.session) this.log.info(`${a.name}: connection dropped`);
+      if (a.session) {
+        this.log.info(`${a.name}: connection dropped`);
+        a.disconnectedAt = Date.now();
+      }
       a.session = null;
       a.socket = null;
+      a.state = 'BACKOFF';
       if (a.stopped || this.closed) return;
       a.timer = setTimeout(() => this.connectActive(a, r, readOnly), a.backoff);
       a.timer.unref();
       a.backoff = Math.min(a.backoff * 2, 8000);
     });
-    sock.on('error', (e) => this.log.warn(`${a.name}: connection attempt failed (${e.message})`));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      a.lastError = e.code ? errnoText(e) : e.message;
+      this.log.warn(`${a.name}: connection attempt failed (${a.lastError})`);
+    });
   }
 
   private scheduleRemotes(): void {
@@ -822,10 +850,83 @@ export class OvsdbServer {
     }
   }
 
-  private addSession(conn: Connection, readOnly: boolean): Session {
-    const s = new Session(this, conn, readOnly);
+  private addSession(conn: Connection, readOnly: boolean, remote: string): Session {
+    const s = new Session(this, conn, readOnly, remote);
     this.sessions.add(s);
     return s;
+  }
+
+  /** ovsdb_jsonrpc_server_get_remote_status(). */
+  private remoteStatus(target: string): RemoteStatus {
+    const status: [string, string][] = [];
+    const sessions = [...this.sessions].filter((x) => x.remote === target);
+    const addr = this.addresses.get(target);
+    if (this.listeners.has(target)) {
+      // A listener's status is zeroed, then filled in: the times read "0".
+      status.push(['sec_since_connect', '0'], ['sec_since_disconnect', '0']);
+      if (sessions.length > 1) status.push(['n_connections', String(sessions.length)]);
+      if (addr && typeof addr !== 'string' && addr.port) status.push(['bound_port', String(addr.port)]);
+      return { isConnected: sessions.length > 0, status };
+    }
+    const a = this.active.get(target);
+    if (!a) return { isConnected: false, status };
+    const now = Date.now();
+    status.push(['state', a.state]);
+    if (a.connectedAt !== null) status.push(['sec_since_connect', String(Math.floor((now - a.connectedAt) / 1000))]);
+    if (a.disconnectedAt !== null) status.push(['sec_since_disconnect', String(Math.floor((now - a.disconnectedAt) / 1000))]);
+    if (a.lastError) status.push(['last_error', a.lastError]);
+    const s = a.session;
+    if (s) {
+      const held: string[] = [];
+      const waiting: string[] = [];
+      const lost: string[] = [];
+      for (const w of s.waiters.values()) {
+        if (this.lockOwner(w.name) === w) held.push(w.name);
+        else if (w.mode === 'wait') waiting.push(w.name);
+        else lost.push(w.name);
+      }
+      if (held.length) status.push(['locks_held', held.join(' ')]);
+      if (waiting.length) status.push(['locks_waiting', waiting.join(' ')]);
+      if (lost.length) status.push(['locks_lost', lost.join(' ')]);
+    }
+    return { isConnected: a.state === 'ACTIVE', status };
+  }
+
+  /** update_remote_status(): is_connected and status of the rows db: remotes name. */
+  private updateRemoteStatus(): void {
+    for (const served of this.dbs.values()) {
+      if (served.name === '_Server') continue;
+      const txn = served.db.newTxn();
+      for (const spec of this.dbRemotes) {
+        const m = /^db:([^,]+),([^,]+),(.+)$/.exec(spec);
+        if (!m || m[1] !== served.name) continue;
+        const table = served.db.table(m[2] as string);
+        const col = table?.schema.column(m[3] as string);
+        const rt = col?.type.key.refTable;
+        if (!table || !col || !rt || col.type.value) continue;
+        const target = rt.schema.column('target');
+        const isConn = rt.schema.column('is_connected');
+        const statusCol = rt.schema.column('status');
+        if (!target) continue;
+        for (const row of table.rows.values()) {
+          for (const u of row.get(col.index)) {
+            const ref = rt.rows.get(u as string);
+            const t = ref?.get(target.index)[0];
+            if (!ref || typeof t !== 'string') continue;
+            const st = this.remoteStatus(t);
+            const w = txn.rowModify(ref);
+            if (isConn) w.set(isConn.index, datumFromJson(isConn.type, st.isConnected, null));
+            if (statusCol) w.set(statusCol.index, datumFromJson(statusCol.type, ['map', st.status], null));
+          }
+        }
+      }
+      try {
+        served.db.commit(txn)?.catch((e: unknown) => this.log.err(`Failed to update remote status: ${String(e)}`));
+      } catch (e) {
+        txn.abort();
+        this.log.err(`Failed to update remote status: ${e instanceof OvsdbError ? e.toString() : String(e)}`);
+      }
+    }
   }
 
   sessionClosed(s: Session): void {
@@ -841,6 +942,7 @@ export class OvsdbServer {
     if (this.closed) return;
     this.closed = true;
     if (this.remotesTimer) clearTimeout(this.remotesTimer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     for (const a of this.active.values()) {
       a.stopped = true;
       if (a.timer) clearTimeout(a.timer);
@@ -863,7 +965,16 @@ export class OvsdbServer {
     this.addServerDb();
     this.updateServerStatus();
     for (const r of this.opts.remotes ?? []) await this.addRemote(r);
-    if (this.dbRemotes.length) await this.reconfigureRemotes();
+    if (this.dbRemotes.length) {
+      await this.reconfigureRemotes();
+      // ovsdb-server refreshes the status of remotes every 2.5 seconds.
+      const tick = (): void => {
+        this.updateRemoteStatus();
+        this.statusTimer = setTimeout(tick, 2500);
+        this.statusTimer.unref();
+      };
+      tick();
+    }
   }
 }
 

@@ -73,10 +73,11 @@ describe('storage', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'xsw-ovsdb-file-'));
   });
-  afterEach(async () => {
+  async function closeServer(): Promise<void> {
     await server?.close();
     server = null;
-  });
+  }
+  afterEach(closeServer);
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
@@ -99,8 +100,7 @@ describe('storage', () => {
     const db = join(dir, 'new.db');
     const c = await open(db);
     c.close();
-    await server?.close();
-    server = null;
+    await closeServer();
     const ref = join(dir, 'ref.db');
     await run(['ovsdb-tool', 'create', ref, VSWITCH_SCHEMA]);
     expect(readFileSync(db)).toEqual(readFileSync(ref));
@@ -112,8 +112,7 @@ describe('storage', () => {
     let c = await open(db);
     for (let i = 0; i < 3; i++) await addQos(c, i);
     c.close();
-    await server?.close();
-    server = null;
+    await closeServer();
     const full = statSync(db).size;
     truncateSync(db, full - 20);
     lines.length = 0;
@@ -123,8 +122,7 @@ describe('storage', () => {
     expect(lines.some((l) => /truncating/.test(l))).toBe(true);
     await addQos(c, 9);
     c.close();
-    await server?.close();
-    server = null;
+    await closeServer();
     const log = await tool(['show-log', db]);
     expect(log.code).toBe(0);
     expect(log.stdout.match(/^record \d+:/gm)).toHaveLength(4);
@@ -136,8 +134,7 @@ describe('storage', () => {
     let c = await open(db);
     await addQos(c, 1);
     c.close();
-    await server?.close();
-    server = null;
+    await closeServer();
     appendFileSync(db, 'OVSDB JSON 10 0000000000000000000000000000000000000000\n{"x":12}\n\n');
     lines.length = 0;
     c = await open(db);
@@ -154,7 +151,7 @@ describe('storage', () => {
     for (let i = 0; i < 20; i++) await addQos(c, i);
     await c.transact('Open_vSwitch', { op: 'delete', table: 'QoS', where: [['type', '==', 'q3']] });
     const before = statSync(db).size;
-    await server?.compact('Open_vSwitch');
+    await (server as OvsdbServer | null)?.compact('Open_vSwitch');
     expect(statSync(db).size).toBeLessThan(before);
     expect(existsSync(`${db}.tmp`)).toBe(false);
     // The server keeps appending to the new file.

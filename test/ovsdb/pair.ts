@@ -29,7 +29,15 @@ export interface Pair {
 }
 
 /** Starts ovsdb-server and xdpswitch (in-process) on copies of one fresh database. */
-export async function startPair(opts: { schema?: string; extraRemotes?: string[] } = {}): Promise<Pair> {
+export interface PairOptions {
+  schema?: string;
+  extraRemotes?: string[];
+  /** More remotes for each side (e.g. on ports of its own). */
+  remotes?: (side: 'ovs' | 'xdp') => string[];
+  ssl?: { privateKey: string; certificate: string; caCert: string };
+}
+
+export async function startPair(opts: PairOptions = {}): Promise<Pair> {
   const dir = mkdtempSync(join(tmpdir(), 'xsw-ovsdb-'));
   const base = join(dir, 'base.db');
   await run(['ovsdb-tool', 'create', base, opts.schema ?? VSWITCH_SCHEMA]);
@@ -51,6 +59,8 @@ export async function startPair(opts: { schema?: string; extraRemotes?: string[]
       'ovsdb-server',
       `--remote=punix:${ovs.sock}`,
       ...(opts.extraRemotes ?? []),
+      ...(opts.remotes?.('ovs') ?? []).map((r) => `--remote=${r}`),
+      ...(opts.ssl ? [`--private-key=${opts.ssl.privateKey}`, `--certificate=${opts.ssl.certificate}`, `--ca-cert=${opts.ssl.caCert}`] : []),
       `--unixctl=${join(ovs.dir, 'ctl')}`,
       '--no-chdir',
       `--log-file=${join(ovs.dir, 'log')}`,
@@ -58,7 +68,11 @@ export async function startPair(opts: { schema?: string; extraRemotes?: string[]
     ],
     ovs.env,
   );
-  const server = await startOvsdbServer({ databases: [xdp.db], remotes: [`punix:${xdp.sock}`] });
+  const server = await startOvsdbServer({
+    databases: [xdp.db],
+    remotes: [`punix:${xdp.sock}`, ...(opts.remotes?.('xdp') ?? [])],
+    ssl: opts.ssl,
+  });
   await waitFor(() => existsSync(ovs.sock), 'ovsdb-server socket');
   return {
     ovs,

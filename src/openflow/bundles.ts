@@ -14,7 +14,8 @@ interface Bundle {
   raw: Uint8Array[];
 }
 
-const bundleable = new Set(['FLOW_MOD', 'GROUP_MOD', 'PORT_MOD', 'METER_MOD', 'PACKET_OUT']);
+/** Message types a bundle may hold, as OVS's ofputil_is_bundlable(): PACKET_OUT, FLOW_MOD, GROUP_MOD, PORT_MOD. */
+const bundleable = new Set([13, 14, 15, 16]);
 /** OVS's limit on messages in one bundle is memory; ours is explicit. */
 export const MAX_BUNDLE_MSGS = 1_000_000;
 export const MAX_BUNDLES = 64;
@@ -26,29 +27,41 @@ export class Bundles {
     return this.open.size;
   }
 
+  // OVS's rules (ofproto/bundles.c), errors included: a misused bundle is dropped.
   openBundle(m: MessageOf<'BUNDLE_CONTROL'>): OfpError | undefined {
-    if (this.open.has(m.bundle_id)) return new OfpError('OFPBFC_BUNDLE_EXIST', { why: `bundle ${m.bundle_id}` });
+    if (this.open.delete(m.bundle_id)) return new OfpError('OFPBFC_BAD_ID', { why: `bundle ${m.bundle_id} already open (now discarded)` });
     if (this.open.size >= MAX_BUNDLES) return new OfpError('OFPBFC_OUT_OF_BUNDLES');
     this.open.set(m.bundle_id, { flags: m.flags, closed: false, msgs: [], raw: [] });
     return undefined;
   }
 
-  /** Adds a message; a bundle that does not exist yet is opened by its first add (OF1.4 §7.3.9.3). */
-  add(m: MessageOf<'BUNDLE_ADD_MESSAGE'>): OfpError | undefined {
+  /**
+   * Checks the message inside a BUNDLE_ADD_MESSAGE, in OVS's order: xid, bundlable
+   * type, then the message itself. Returns it decoded, or the error to answer.
+   */
+  unwrap(m: MessageOf<'BUNDLE_ADD_MESSAGE'>): OfpError | BundledMessage {
+    const h = peekHeader(m.message)!;
+    if (h.xid !== m.xid) return new OfpError('OFPBFC_MSG_BAD_XID');
+    if (h.version !== 4 || !bundleable.has(h.type)) return new OfpError('OFPBFC_MSG_UNSUP', { why: `message type ${h.type}` });
+    return decodeMessage(m.message) as OfpError | BundledMessage;
+  }
+
+  /** Adds a checked message; a bundle that does not exist yet is opened by its first add (OF1.4 §7.3.9.3). */
+  add(m: MessageOf<'BUNDLE_ADD_MESSAGE'>, inner: BundledMessage): OfpError | undefined {
     let b = this.open.get(m.bundle_id);
     if (!b) {
       if (this.open.size >= MAX_BUNDLES) return new OfpError('OFPBFC_OUT_OF_BUNDLES');
       b = { flags: m.flags, closed: false, msgs: [], raw: [] };
       this.open.set(m.bundle_id, b);
+    } else if (b.closed) {
+      this.open.delete(m.bundle_id);
+      return new OfpError('OFPBFC_BUNDLE_CLOSED', { why: `bundle ${m.bundle_id} (now discarded)` });
+    } else if (b.flags !== m.flags) {
+      this.open.delete(m.bundle_id);
+      return new OfpError('OFPBFC_BAD_FLAGS', { why: `bundle ${m.bundle_id} opened with flags ${b.flags} (now discarded)` });
     }
-    if (b.closed) return new OfpError('OFPBFC_BUNDLE_CLOSED', { why: `bundle ${m.bundle_id}` });
-    if (b.flags !== m.flags) return new OfpError('OFPBFC_BAD_FLAGS', { why: `bundle ${m.bundle_id} opened with flags ${b.flags}` });
     if (b.msgs.length >= MAX_BUNDLE_MSGS) return new OfpError('OFPBFC_MSG_TOO_MANY');
-    const inner = decodeMessage(m.message);
-    if (inner instanceof OfpError) return inner;
-    if (peekHeader(m.message)!.xid !== m.xid) return new OfpError('OFPBFC_MSG_BAD_XID');
-    if (!bundleable.has(inner.type)) return new OfpError('OFPBFC_MSG_UNSUP', { why: inner.type });
-    b.msgs.push(inner as BundledMessage);
+    b.msgs.push(inner);
     b.raw.push(m.message);
     return undefined;
   }
@@ -56,8 +69,10 @@ export class Bundles {
   close(m: MessageOf<'BUNDLE_CONTROL'>): OfpError | undefined {
     const b = this.open.get(m.bundle_id);
     if (!b) return new OfpError('OFPBFC_BAD_ID', { why: `bundle ${m.bundle_id}` });
-    if (b.closed) return new OfpError('OFPBFC_BUNDLE_CLOSED', { why: `bundle ${m.bundle_id}` });
-    if (b.flags !== m.flags) return new OfpError('OFPBFC_BAD_FLAGS');
+    if (b.closed || b.flags !== m.flags) {
+      this.open.delete(m.bundle_id);
+      return new OfpError(b.closed ? 'OFPBFC_BUNDLE_CLOSED' : 'OFPBFC_BAD_FLAGS', { why: `bundle ${m.bundle_id} (now discarded)` });
+    }
     b.closed = true;
     return undefined;
   }

@@ -309,7 +309,8 @@ export class Connection implements ConnectionInfo {
       case 'BUNDLE_CONTROL':
         return this.bundleControl(m, frame);
       case 'BUNDLE_ADD_MESSAGE': {
-        const err = this.bundles.add(m);
+        const inner = this.bundles.unwrap(m);
+        const err = inner instanceof OfpError ? inner : (this.opts.handler.checkBundled?.(inner, this) ?? this.bundles.add(m, inner));
         if (err) this.send(errorReply(err, frame));
         return undefined;
       }

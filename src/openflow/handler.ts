@@ -52,7 +52,7 @@ export type HandledMessage =
   | MessageOf<'QUEUE_GET_CONFIG_REQUEST'>;
 
 /** The kinds of message a bundle may hold (OVS: flow, group, port mods and packet-outs). */
-export type BundledMessage = MessageOf<'FLOW_MOD'> | MessageOf<'GROUP_MOD'> | MessageOf<'PORT_MOD'> | MessageOf<'METER_MOD'> | MessageOf<'PACKET_OUT'>;
+export type BundledMessage = MessageOf<'FLOW_MOD'> | MessageOf<'GROUP_MOD'> | MessageOf<'PORT_MOD'> | MessageOf<'PACKET_OUT'>;
 
 export type BundleResult =
   | { readonly ok: true }
@@ -67,6 +67,11 @@ export interface OpenFlowHandler {
    * are split into 64 KB messages by the endpoint.
    */
   handle(msg: HandledMessage, conn: ConnectionInfo): HandlerResult | Promise<HandlerResult>;
+  /**
+   * Checks a message as it is added to a bundle, before anything is applied (OVS
+   * validates flow mods here, so their errors come at add time, not at commit).
+   */
+  checkBundled?(msg: BundledMessage, conn: ConnectionInfo): OfpError | undefined;
   /** Applies a committed bundle: all of it, or (on failure) none of it. */
   commitBundle(msgs: readonly BundledMessage[], conn: ConnectionInfo): BundleResult | Promise<BundleResult>;
   /** Resolves once everything handled before it is in effect in the datapath (BARRIER). */

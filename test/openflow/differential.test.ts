@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ofpErrorByWire, OpenFlowEndpoint, silentLogger, type Message } from '../../src/openflow/index.js';
+import { encodeMessage, ofpErrorByWire, OpenFlowEndpoint, silentLogger, type Message } from '../../src/openflow/index.js';
 import { hex } from './fixture.js';
 import { RawClient } from './raw-client.js';
 import { haveOvs, startOvs, type RealOvs } from './real-ovs.js';
@@ -124,7 +124,33 @@ const sessions: Array<[string, Message[]]> = [
     { type: 'BUNDLE_CONTROL', xid: 3, bundle_id: 5, ctrl_type: 'CLOSE_REQUEST', flags: 1, properties: new Uint8Array(0) },
     { type: 'BUNDLE_CONTROL', xid: 4, bundle_id: 5, ctrl_type: 'DISCARD_REQUEST', flags: 1, properties: new Uint8Array(0) },
   ]],
+  ...bundleSessions(),
 ];
+
+function bundleSessions(): Array<[string, Message[]]> {
+  const ctrl = (xid: number, id: number, ctrl_type: Extract<Message, { type: 'BUNDLE_CONTROL' }>['ctrl_type'], flags = 3): Message => ({
+    type: 'BUNDLE_CONTROL', xid, bundle_id: id, ctrl_type, flags, properties: new Uint8Array(0),
+  });
+  const flow = (xid: number, table_id: number): Message => ({
+    type: 'FLOW_MOD', xid, cookie: 0n, cookie_mask: 0n, table_id, command: 'ADD', idle_timeout: 0, hard_timeout: 0, priority: 5,
+    buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 0, match: [], instructions: [],
+  });
+  const add = (xid: number, id: number, inner: Message, flags = 3): Message => ({
+    type: 'BUNDLE_ADD_MESSAGE', xid, bundle_id: id, flags, message: encodeMessage(inner), properties: new Uint8Array(0),
+  });
+  return [
+    ['bundle opened twice', [ctrl(2, 1, 'OPEN_REQUEST'), ctrl(3, 1, 'OPEN_REQUEST')]],
+    ['bundle add with another xid inside', [ctrl(2, 1, 'OPEN_REQUEST'), add(3, 1, flow(4, 0))]],
+    ['bundle add of a BARRIER', [ctrl(2, 1, 'OPEN_REQUEST'), add(3, 1, { type: 'BARRIER_REQUEST', xid: 3 })]],
+    ['bundle add after close', [ctrl(2, 1, 'OPEN_REQUEST'), ctrl(3, 1, 'CLOSE_REQUEST'), add(4, 1, flow(4, 0))]],
+    ['bundle add with other flags', [ctrl(2, 1, 'OPEN_REQUEST'), add(3, 1, flow(3, 0), 1)]],
+    ['bundle commit with other flags', [ctrl(2, 1, 'OPEN_REQUEST'), ctrl(3, 1, 'COMMIT_REQUEST', 1)]],
+    ['bundle add opens implicitly, commit of an empty flow set', [add(2, 7, flow(2, 0)), ctrl(3, 7, 'COMMIT_REQUEST')]],
+    ['bundle add of a METER_MOD', [add(2, 1, { type: 'METER_MOD', xid: 2, command: 'ADD', flags: 1, meter_id: 1, bands: [] })]],
+    ['bundle add of a malformed flow mod', [{ ...add(2, 1, flow(2, 0)), message: hex('04 0e 00 40 00000002 0000000000000000 0000000000000000 00000000 00000064 ffffffffffffffff ffffffff00000000 0001000a 80001c02 0050 000000000000') } as Message]],
+    ['bundle closed twice', [ctrl(2, 1, 'OPEN_REQUEST'), ctrl(3, 1, 'CLOSE_REQUEST'), ctrl(4, 1, 'CLOSE_REQUEST'), ctrl(5, 1, 'DISCARD_REQUEST')]],
+  ];
+}
 
 describe.skipIf(!haveOvs())('session replies match a real OVS bridge', () => {
   test.each(sessions)('%s', async (_name, reqs) => {

@@ -251,24 +251,31 @@ describe('bundles', () => {
     expect(sw.flows).toHaveLength(2);
   });
 
-  test('each misuse gets its bundle error', async () => {
+  test('each misuse gets its bundle error, and drops the bundle where OVS does', async () => {
     const { client } = await start();
     const c = await client();
-    c.send(ctrl(2, 1, 'OPEN_REQUEST'));
-    await c.next('BUNDLE_CONTROL');
+    const reopen = async (xid: number) => {
+      c.send(ctrl(xid, 1, 'OPEN_REQUEST'));
+      expect(await c.next('BUNDLE_CONTROL', (m) => m.xid === xid)).toMatchObject({ ctrl_type: 'OPEN_REPLY' });
+    };
+    await reopen(2);
     c.send(ctrl(3, 1, 'OPEN_REQUEST'));
-    expect(expCode(await c.next('ERROR'))).toBe(2303); // BUNDLE_EXIST
-    c.send(add(4, 1, flowMod(5, 1)));
-    expect(expCode(await c.next('ERROR'))).toBe(2309); // MSG_BAD_XID: inner xid differs
+    expect(expCode(await c.next('ERROR'))).toBe(2302); // BAD_ID, and the bundle is gone
+    await reopen(4);
+    c.send(add(5, 1, flowMod(6, 1)));
+    expect(expCode(await c.next('ERROR'))).toBe(2309); // MSG_BAD_XID: inner xid differs (bundle kept)
     c.send(add(6, 1, { type: 'BARRIER_REQUEST', xid: 6 }));
     expect(expCode(await c.next('ERROR'))).toBe(2310); // MSG_UNSUP
-    c.send(add(7, 1, flowMod(7, 1), 3));
-    expect(expCode(await c.next('ERROR'))).toBe(2307); // BAD_FLAGS: opened with ATOMIC only
-    c.send(ctrl(8, 1, 'CLOSE_REQUEST'));
+    c.send(add(7, 1, { type: 'METER_MOD', xid: 7, command: 'ADD', flags: 1, meter_id: 1, bands: [] }));
+    expect(expCode(await c.next('ERROR'))).toBe(2310); // MSG_UNSUP: OVS bundles no meter mods
+    c.send(add(8, 1, flowMod(8, 1), 3));
+    expect(expCode(await c.next('ERROR'))).toBe(2307); // BAD_FLAGS: opened with ATOMIC only; dropped
+    await reopen(9);
+    c.send(ctrl(10, 1, 'CLOSE_REQUEST'));
     expect(await c.next('BUNDLE_CONTROL')).toMatchObject({ ctrl_type: 'CLOSE_REPLY' });
-    c.send(add(9, 1, flowMod(9, 1)));
+    c.send(add(11, 1, flowMod(11, 1)));
     expect(expCode(await c.next('ERROR'))).toBe(2304); // BUNDLE_CLOSED
-    c.send(ctrl(10, 1, 'OPEN_REPLY'));
+    c.send(ctrl(12, 1, 'OPEN_REPLY'));
     expect(expCode(await c.next('ERROR'))).toBe(2306); // BAD_TYPE: switches send replies
   });
 

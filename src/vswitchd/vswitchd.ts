@@ -51,6 +51,7 @@ export class Vswitchd {
   private readonly log: Log;
   private calls = 0;
   private dirty = false;
+  private draining = false;
   private running?: Promise<void>;
   private closed = false;
   private statusCache = new Map<string, string>();
@@ -104,7 +105,8 @@ export class Vswitchd {
   private schedule(): void {
     if (this.closed) return;
     this.dirty = true;
-    if (this.running) return;
+    if (this.draining) return;
+    this.draining = true;
     setImmediate(() => void this.drain());
   }
 
@@ -117,6 +119,7 @@ export class Vswitchd {
         this.log.err(`reconfiguration failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     }
+    this.draining = false;
   }
 
   /** Counts a side effect of the pass. */
@@ -135,55 +138,68 @@ export class Vswitchd {
     // Deletions first: a new port may reuse a removed port's name, a new bridge a removed one's.
     for (const [name, br] of this.bridges) {
       const b = want.get(name);
-      if (!b || b.uuid !== br.cfg.uuid) {
-        await this.destroyBridge(br);
-        continue;
-      }
-      const wantIfaces = new Map(b.ports.flatMap((p) => p.interfaces.map((i) => [i.name, { i, port: p.name }] as const)));
-      for (const st of [...br.ifaces.values()]) {
-        const w = wantIfaces.get(st.cfg.name);
-        const link = links.get(st.cfg.name);
-        const gone = !w || ifaceKey(w.i, w.port) !== this.ifaceKeys.get(`${name}/${st.cfg.name}`);
-        const deviceMoved = st.ofport !== -1 ? link?.ifindex !== st.ifindex : link !== undefined && st.cfg.type !== 'internal';
-        const renumber = w?.i.ofportRequest !== undefined && w.i.ofportRequest !== st.ofport && st.portNo !== OFPP.LOCAL && st.ofport !== -1 && !br.ifaces.has(`ofport:${w.i.ofportRequest}`);
-        if (gone || deviceMoved || renumber) await this.removeIface(br, st);
-      }
-      const wantCtl = new Set(b.controllers.map(controllerKey));
-      for (const key of [...br.controllers.keys()]) {
-        if (!wantCtl.has(key)) {
-          this.effect(`${name}: remove controller`);
-          await br.removeController(key);
-        }
-      }
+      await this.guard(name, () => (!b || b.uuid !== br.cfg.uuid ? this.destroyBridge(br) : this.removeGone(br, b, links)));
     }
-
     // Reconfigure what stays.
     for (const br of this.bridges.values()) {
-      const b = want.get(br.name)!;
-      br.cfg = b;
-      await this.configureIdentity(br, links);
+      br.cfg = want.get(br.name)!;
+      await this.guard(br.name, () => this.configureIdentity(br, links));
     }
-
     // Additions.
-    for (const b of cfg.bridges) {
-      let br = this.bridges.get(b.name);
-      if (!br) br = await this.createBridge(b, links);
-      if (!br) continue;
-      const fresh = new Map((await listLinks()).map((l) => [l.name, l]));
-      for (const p of b.ports) {
-        for (const i of p.interfaces) if (!br.ifaces.has(i.name)) await this.addIface(br, i, p.name, fresh);
-      }
-      await this.flushIfNeeded(br, b);
-      for (const c of b.controllers) {
-        if (br.controllers.has(controllerKey(c))) continue;
-        this.effect(`${b.name}: add controller ${c.target}`);
-        await br.addController(c);
-      }
-      await this.configureIdentity(br, fresh);
-    }
+    for (const b of cfg.bridges) await this.guard(b.name, () => this.addNew(b, links));
 
     this.lastPassCalls = this.calls;
     await this.writeStatus(cfg, false);
+    // What one pass changed can unblock more (an ofport freed for a request): passes
+    // repeat until one makes no calls.
+    if (this.calls) this.schedule();
+  }
+
+  /** Interfaces and controllers of a bridge that the configuration no longer has (or has changed). */
+  private async removeGone(br: RunningBridge, b: BridgeConfig, links: Map<string, Link>): Promise<void> {
+    const wantIfaces = new Map(b.ports.flatMap((p) => p.interfaces.map((i) => [i.name, { i, port: p.name }] as const)));
+    for (const st of [...br.ifaces.values()]) {
+      const w = wantIfaces.get(st.cfg.name);
+      const link = links.get(st.cfg.name);
+      const gone = !w || ifaceKey(w.i, w.port) !== this.ifaceKeys.get(`${br.name}/${st.cfg.name}`);
+      const deviceMoved = st.ofport !== -1 ? link?.ifindex !== st.ifindex : link !== undefined && st.cfg.type !== 'internal';
+      // An ofport_request that was taken when the interface was added, and is free now.
+      const req = w?.i.ofportRequest;
+      const renumber = req !== undefined && req >= 1 && req <= 0xfeff && req !== st.ofport && st.portNo !== OFPP.LOCAL && st.ofport !== -1 && ![...br.ifaces.values()].some((o) => o !== st && o.ofport === req);
+      if (gone || deviceMoved || renumber) await this.removeIface(br, st);
+    }
+    const wantCtl = new Set(b.controllers.map(controllerKey));
+    for (const key of [...br.controllers.keys()]) {
+      if (wantCtl.has(key)) continue;
+      this.effect(`${br.name}: remove controller`);
+      await br.removeController(key);
+    }
+  }
+
+  /** A new bridge, and the interfaces and controllers a bridge does not have yet. */
+  private async addNew(b: BridgeConfig, links: Map<string, Link>): Promise<void> {
+    const br = this.bridges.get(b.name) ?? (await this.createBridge(b, links));
+    if (!br) return;
+    const fresh = new Map((await listLinks()).map((l) => [l.name, l]));
+    for (const p of b.ports) {
+      for (const i of p.interfaces) if (!br.ifaces.has(i.name)) await this.addIface(br, i, p.name, fresh);
+    }
+    await this.flushIfNeeded(br, b);
+    for (const c of b.controllers) {
+      if (br.controllers.has(controllerKey(c))) continue;
+      this.effect(`${b.name}: add controller ${c.target}`);
+      await br.addController(c);
+    }
+    await this.configureIdentity(br, fresh);
+  }
+
+  /** One bridge's failure is logged and the pass goes on, so cur_cfg still advances (as in OVS). */
+  private async guard(bridge: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.log.err(`${bridge}: reconfiguration failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
   }
 
   private async createBridge(b: BridgeConfig, links: Map<string, Link>): Promise<RunningBridge | undefined> {

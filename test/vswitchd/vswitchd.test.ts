@@ -81,6 +81,15 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     const ports = await sw.ofctl('-O', 'OpenFlow13', 'dump-ports-desc', br);
     expect(ports.stdout).toContain(` 7(${a}): addr:${link.address}`);
     expect(ports.stdout).toContain(` 1(${b}):`);
+    // A request for a taken ofport gets a free one, and stays put (no churn on later passes).
+    ok(await sw.vsctl('set', 'Interface', b, 'ofport_request=7'));
+    expect(await sw.get('Interface', b, 'ofport')).toBe('1');
+    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    // Once 7 is free, the request is honoured.
+    ok(await sw.vsctl('set', 'Interface', a, 'ofport_request=3'));
+    expect(await sw.get('Interface', a, 'ofport')).toBe('3');
+    expect(await sw.get('Interface', b, 'ofport')).toBe('7');
+    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
   });
 
   test('a missing device: ovs-vsctl reports it, Interface error as OVS words it, added once it appears', async () => {

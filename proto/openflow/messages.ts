@@ -242,6 +242,22 @@ export const messageRegistry = registry(
         ['properties', bundleProperties],
       ]),
     },
+    // ONF extension (OF1.4's OFPT_ROLE_STATUS): tells a controller its role changed,
+    // e.g. a master demoted by another's request. OVS sends it in OF1.3.
+    ROLE_STATUS: {
+      len8: true,
+      tag: 4,
+      experimenter: ONF_EXPERIMENTER,
+      subtype: 1911,
+      body: struct('onf_role_status', 32, [
+        ...EXP_HEADER,
+        ['role', controllerRole],
+        ['reason', u8], // OFPCRR_MASTER_REQUEST (0), CONFIG (1), EXPERIMENTER (2)
+        pad(3),
+        ['generation_id', u64],
+        ['properties', rest],
+      ]),
+    },
     // Nicira: which PACKET_IN format the controller wants (0: standard OpenFlow).
     NXT_SET_PACKET_IN_FORMAT: {
       tag: 4,

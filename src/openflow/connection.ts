@@ -22,6 +22,7 @@ const OFP_DEFAULT_MISS_SEND_LEN = 128;
 const writes = new Set(['FLOW_MOD', 'GROUP_MOD', 'PORT_MOD', 'TABLE_MOD', 'METER_MOD', 'PACKET_OUT', 'BUNDLE_CONTROL', 'BUNDLE_ADD_MESSAGE']);
 /** Messages only a switch sends: receiving one is OFPBRC_BAD_TYPE. */
 const switchOnly = new Set([
+  'ROLE_STATUS',
   'FEATURES_REPLY',
   'GET_CONFIG_REPLY',
   'PACKET_IN',
@@ -93,6 +94,13 @@ export class Connection implements ConnectionInfo {
 
   get configFlags(): number {
     return this.opts.roles.configFlags;
+  }
+
+  /** Another controller became master: as OVS, say so with ROLE_STATUS (ONF, in OF1.3). */
+  demoted(): void {
+    this.opts.log.info(`${this.peer}: role MASTER -> SLAVE (another controller became master)`);
+    if (this.state !== 'ready') return;
+    this.send({ type: 'ROLE_STATUS', xid: 0, role: 'SLAVE', reason: 0, generation_id: this.opts.roles.generationId ?? 0xffffffffffffffffn, properties: new Uint8Array(0) });
   }
 
   /** Sends bytes as they are: a copy of another session's message, for a snoop. */

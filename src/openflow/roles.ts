@@ -6,6 +6,8 @@ import type { ControllerRole } from './handler.js';
 
 export interface RoleHolder {
   role: ControllerRole;
+  /** Told when another controller's request took its master role. */
+  demoted?(): void;
 }
 
 export class Roles {
@@ -35,7 +37,13 @@ export class Roles {
       }
       this.generationId = generationId;
     }
-    if (role === 'MASTER') for (const h of this.holders) if (h !== c && h.role === 'MASTER') h.role = 'SLAVE';
+    if (role === 'MASTER') {
+      for (const h of this.holders) {
+        if (h === c || h.role !== 'MASTER') continue;
+        h.role = 'SLAVE';
+        h.demoted?.();
+      }
+    }
     c.role = role;
     return undefined;
   }

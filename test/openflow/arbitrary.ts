@@ -132,7 +132,8 @@ const fieldOverrides: Record<string, () => Arb> = {
   'nx_action_note.note': () => noteArb,
   'nx_action_nat.range': () => rangeArb,
   'onf_bundle_ctrl.properties': () => rangeArb,
-  'nx_action_learn.specs': () => rangeArb, // the message's length is a multiple of 8
+  'nx_action_learn.specs': () => rangeArb,
+  'onf_role_status.properties': () => rangeArb, // the message's length is a multiple of 8
 };
 
 const cache = new Map<Codec<unknown>, Arb>();

@@ -156,6 +156,31 @@ describe.skipIf(!haveOvs())('session replies match a real OVS bridge', () => {
   test.each(sessions)('%s', async (_name, reqs) => {
     expect(await replies(join(dir, 'br0.mgmt'), reqs)).toEqual(await replies(ovs!.mgmt('br0'), reqs));
   });
+
+  test('a master demoted by another controller gets ROLE_STATUS', async () => {
+    const run = async (mgmt: string) => {
+      const a = await RawClient.connect(mgmt);
+      const b = await RawClient.connect(mgmt);
+      try {
+        a.send({ type: 'ROLE_REQUEST', xid: 2, role: 'MASTER', generation_id: 10n });
+        await a.next('ROLE_REPLY');
+        b.send({ type: 'ROLE_REQUEST', xid: 2, role: 'MASTER', generation_id: 11n });
+        await b.next('ROLE_REPLY');
+        const status = await a.next('ROLE_STATUS');
+        a.send({ type: 'ROLE_REQUEST', xid: 3, role: 'MASTER', generation_id: 9n });
+        const stale = await a.next('ERROR');
+        // Leave no master behind for the other cases.
+        for (const c of [a, b]) c.send({ type: 'ROLE_REQUEST', xid: 4, role: 'EQUAL', generation_id: 0n });
+        await a.next('ROLE_REPLY');
+        await b.next('ROLE_REPLY');
+        return { status, stale: [stale.err_type, stale.code] };
+      } finally {
+        a.close();
+        b.close();
+      }
+    };
+    expect(await run(join(dir, 'br0.mgmt'))).toEqual(await run(ovs!.mgmt('br0')));
+  });
 });
 
 describe.skipIf(!haveOvs())('errors match a real OVS bridge', () => {

@@ -30,7 +30,11 @@ export async function startOvs(bridges: string[]): Promise<RealOvs> {
   const dir = mkdtempSync(join(tmpdir(), 'xsw-of-ovs-'));
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const procs: ChildProcess[] = [];
+  // If this process dies first (a crash in a test), take the daemons with it.
+  const orphanGuard = () => procs.forEach((p) => p.kill('SIGKILL'));
+  process.once('exit', orphanGuard);
   const stop = async () => {
+    process.off('exit', orphanGuard);
     for (const p of procs.reverse()) {
       if (p.exitCode !== null || p.signalCode !== null) continue;
       const gone = new Promise((r) => p.once('exit', r));

@@ -2,6 +2,7 @@
 // and ofconf start it: OVS_RUNDIR=OVS_DBDIR=OVS_LOGDIR=dir in the foreground; a second
 // instance is refused; SIGTERM removes what it made; a restart rebuilds from conf.db.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,10 +43,18 @@ test('foreground start with OVS_RUNDIR, refusal of a second instance, clean SIGT
   expect(await second.exit).toBe(1);
   expect(second.out()).toContain(`${dir} is in use by another xdpswitch (pid ${first.child.pid}`);
 
+  // The bridge has a port with the datapath attached, so SIGTERM has something to remove.
+  const [port] = await topo.vethPair('p0', 'p1');
+  await run(['ovs-vsctl', '--timeout=30', 'add-port', br, port], { env });
+  const pins = `vswitchd-${createHash('sha1').update(dir).digest('hex').slice(0, 8)}`;
+  const loaded = existsSync('/sys/fs/bpf/xdpswitch') && (await run(['sh', '-c', `ls -d /sys/fs/bpf/xdpswitch/v*/${pins}`], { allowFail: true })).code === 0;
+
   first.child.kill('SIGTERM');
   expect(await first.exit).toBe(0);
   for (const f of ['db.sock', `${br}.mgmt`, 'xdpswitch.pid']) expect(existsSync(join(dir, f))).toBe(false);
   expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
+  expect((await run(['ip', '-d', 'link', 'show', port])).stdout).not.toContain('prog/xdp');
+  if (loaded) expect((await run(['sh', '-c', `ls -d /sys/fs/bpf/xdpswitch/v*/${pins}`], { allowFail: true })).code).not.toBe(0);
 
   // The database keeps the configuration; a new daemon builds the bridge from it.
   const again = start(dir);

@@ -28,8 +28,6 @@ export class Pipeline {
   readonly groups = new Map<number, Group>();
   readonly meters = new Map<number, Meter>();
   readonly ports = new Map<number, PortState>();
-  /** OFPT_SET_CONFIG: bytes of a table-miss packet sent to the controller. */
-  miss_send_len = 128;
   /** OFPT_SET_CONFIG flags (OFPC_FRAG_*). */
   config_flags = 0;
   /** OFPP_NORMAL's learned MACs, by `vid/mac`. */

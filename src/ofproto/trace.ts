@@ -3,7 +3,7 @@
 // the frames that leave and where, the packet-ins and the counters it touched. It is
 // the semantics the XDP datapath must reproduce, its slow path, and its tests' oracle.
 import type { Action } from '../../proto/openflow/actions.js';
-import { OFPCML_NO_BUFFER, OFPC_FRAG, OFPG, OFPP, OFPPC, OFPPS, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
+import { OFPC_FRAG, OFPG, OFPP, OFPPC, OFPPS, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
 import type { OxmEntry } from '../../proto/openflow/oxm.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { actionSetList, validateActions, writeActions } from './actions.js';
@@ -196,7 +196,7 @@ function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
   for (const a of actions) {
     switch (a.type) {
       case 'OUTPUT':
-        output(ctx, pk, a.port, a.max_len);
+        output(ctx, pk, a.port);
         break;
       case 'GROUP': {
         const g = ctx.p.groups.get(a.group_id);
@@ -257,12 +257,12 @@ function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
 
 /**
  * A TTL that would reach zero stops the packet and goes to the controller with reason
- * OFPR_INVALID_TTL, miss_send_len bytes of it (each connection's async config filters it).
+ * OFPR_INVALID_TTL (each connection's async config filters it).
  */
 function invalidTtl(ctx: Ctx, pk: Pkt): void {
   pk.dead = true;
   ctx.res.drops.push('invalid ttl');
-  packetIn(ctx, pk, ctx.p.miss_send_len, OFPR.INVALID_TTL);
+  packetIn(ctx, pk, OFPR.INVALID_TTL);
 }
 
 function liveGroup(ctx: Ctx, id: number, depth = 0): boolean {
@@ -362,7 +362,7 @@ function flood(ctx: Ctx, pk: Pkt, skipBlocked: boolean): void {
   }
 }
 
-function output(ctx: Ctx, pk: Pkt, port: number, max_len: number): void {
+function output(ctx: Ctx, pk: Pkt, port: number): void {
   switch (port) {
     case OFPP.IN_PORT:
       return emit(ctx, pk, ctx.in_port);
@@ -370,7 +370,7 @@ function output(ctx: Ctx, pk: Pkt, port: number, max_len: number): void {
     case OFPP.FLOOD:
       return flood(ctx, pk, port === OFPP.FLOOD);
     case OFPP.CONTROLLER:
-      return packetIn(ctx, pk, max_len);
+      return packetIn(ctx, pk);
     case OFPP.TABLE:
       // Packet-out only (validateActions refuses it in flows): through the tables from 0.
       return runTables(ctx, pk.clone(), 0);
@@ -391,7 +391,12 @@ function output(ctx: Ctx, pk: Pkt, port: number, max_len: number): void {
   }
 }
 
-function packetIn(ctx: Ctx, pk: Pkt, max_len: number, why?: number): void {
+/**
+ * A packet-in carries the whole frame: the switch keeps no buffers, and an unbuffered
+ * packet-in must include the entire packet (OF1.3 §7.4.1), max_len and miss_send_len
+ * notwithstanding. OVS does the same.
+ */
+function packetIn(ctx: Ctx, pk: Pkt, why?: number): void {
   const inPort = ctx.p.ports.get(ctx.in_port);
   if (inPort && inPort.desc.config & OFPPC.NO_PACKET_IN) {
     ctx.res.drops.push(`port ${ctx.in_port} has NO_PACKET_IN`);
@@ -400,7 +405,7 @@ function packetIn(ctx: Ctx, pk: Pkt, max_len: number, why?: number): void {
   const e = ctx.entry;
   // A table-miss entry (priority 0, empty match) sends OFPR_NO_MATCH (§6.1.2).
   const reason = why ?? (e && e.priority === 0 && e.match.length === 0 ? OFPR.NO_MATCH : OFPR.ACTION);
-  const data = Buffer.from(max_len === OFPCML_NO_BUFFER ? pk.data : pk.data.subarray(0, max_len));
+  const data = Buffer.from(pk.data);
   const match: OxmEntry[] = [{ field: 'IN_PORT', value: ctx.in_port }];
   if (pk.pf.metadata) match.push({ field: 'METADATA', value: bigintToOxm('METADATA', pk.pf.metadata) });
   if (pk.pf.tunnel_id) match.push({ field: 'TUNNEL_ID', value: bigintToOxm('TUNNEL_ID', pk.pf.tunnel_id) });

@@ -55,7 +55,6 @@ const cases: Case[] = [
   { name: 'TCP ports, dec_ttl', flows: [{ match: [IP, m('IP_PROTO', 6)], instructions: [apply(sf('TCP_DST', 8080), sf('TCP_SRC', 1), { type: 'DEC_NW_TTL' }, output(3))] }], frames: [[1, tcp4]] },
   { name: 'DSCP and ECN', flows: [{ match: [IP], instructions: [apply(sf('IP_DSCP', 46), sf('IP_ECN', 2), output(2))] }], frames: [[1, udp4]] },
   { name: 'set_nw_ttl', flows: [{ match: [IP], instructions: [apply({ type: 'SET_NW_TTL', nw_ttl: 3 }, output(2))] }], frames: [[1, tcp4]] },
-  { name: 'dec_ttl at 1 stops the packet', flows: [{ match: [IP], instructions: [apply({ type: 'DEC_NW_TTL' }, output(2))] }], frames: [[1, eth().ipv4('10.0.0.1', '10.0.0.2', { ttl: 1 }).udp(1, 2).build()]] },
   { name: 'IPv6 address, TCP port, DSCP, flow label', flows: [{ match: [IP6, m('IP_PROTO', 6)], instructions: [apply(sf('IPV6_SRC', '2001:db8::99'), sf('TCP_DST', 22), sf('IP_DSCP', 10), sf('IPV6_FLABEL', 0xabcde), output(2))] }], frames: [[1, tcp6]] },
   { name: 'ICMPv6 type and code', flows: [{ match: [IP6, m('IP_PROTO', 58)], instructions: [apply(sf('ICMPV6_TYPE', 129), sf('ICMPV6_CODE', 1), sf('IPV6_DST', 'fe80::2'), output(2))] }], frames: [[1, icmp6]] },
   { name: 'push_vlan and set VID/PCP', flows: [{ instructions: [apply({ type: 'PUSH_VLAN', ethertype: 0x8100 }, sf('VLAN_VID', 0x1000 | 42), sf('VLAN_PCP', 5), output(2))] }], frames: [[1, udp4]] },
@@ -108,6 +107,16 @@ const cases: Case[] = [
     ],
   },
   { name: 'table miss drops', flows: [{ match: [m('IN_PORT', 2)], instructions: [apply(output(3))] }], frames: [[1, udp4]] },
+  {
+    name: 'packet-in: action after goto, with cookie and metadata; max_len does not cut an unbuffered frame',
+    flows: [
+      { instructions: [{ type: 'WRITE_METADATA', metadata: 0x42n, metadata_mask: 0xffn }, { type: 'GOTO_TABLE', table_id: 4 }] },
+      { table_id: 4, cookie: 0xc0ffeen, instructions: [apply(sf('ETH_DST', mac(0x44)), output(OFPP.CONTROLLER, 20))] },
+    ],
+    frames: [[2, udp4]],
+  },
+  { name: 'packet-in: table-miss entry', flows: [{ priority: 0, cookie: 5n, instructions: [apply(output(OFPP.CONTROLLER))] }], frames: [[3, tcp6]] },
+  { name: 'packet-in: invalid TTL', flows: [{ match: [IP], instructions: [apply({ type: 'DEC_NW_TTL' }, output(2))] }], frames: [[1, eth().ipv4('10.0.0.1', '10.0.0.2', { ttl: 1 }).udp(1, 2).data(Array(300).fill(3)).build()]] },
 ];
 
 async function install(c: RawClient, msgs: Message[]): Promise<string[]> {
@@ -126,6 +135,9 @@ describe.skipIf(!haveOvs)('the interpreter agrees with Open vSwitch 3.1', () => 
   beforeAll(async () => {
     ovs = await OvsBridge.start([1, 2, 3]);
     client = await ovs.connect();
+    // A service connection gets packet-ins once it asks for them (OVS: a nonzero miss_send_len).
+    client.send({ type: 'SET_CONFIG', xid: 1, flags: 0, miss_send_len: 128 });
+    client.send({ type: 'SET_ASYNC', xid: 2, packet_in_mask: [7, 7], port_status_mask: [0, 0], flow_removed_mask: [0, 0] });
   }, 30_000);
   afterAll(async () => {
     client?.socket.destroy();
@@ -150,9 +162,16 @@ describe.skipIf(!haveOvs)('the interpreter agrees with Open vSwitch 3.1', () => 
     let now = 0;
     for (const [port, frame] of c.frames) {
       const theirs = await ovs.inject(port, frame);
-      const ours = trace(p, port, frame, (now += 100)).outputs.map((o) => ({ port: o.port, frame: o.frame }));
+      const r = trace(p, port, frame, (now += 100));
+      const ours = r.outputs.map((o) => ({ port: o.port, frame: o.frame }));
       const hexed = (xs: { port: number; frame: Buffer }[]) => xs.map((x) => `${x.port} ${x.frame.toString('hex')}`).sort();
       expect(hexed(ours)).toEqual(hexed(theirs));
+      const pin = (x: { reason: number; table_id: number; cookie: bigint; total_len: number; data: Uint8Array; match: unknown }) => ({ ...x, data: Buffer.from(x.data).toString('hex') });
+      const theirPins = client.received.filter((x) => x.type === 'PACKET_IN').map((x) => pin(x as never));
+      client.received.length = 0;
+      expect(r.packetIns.map((x) => pin({ reason: x.reason, table_id: x.table_id, cookie: x.cookie, total_len: x.total_len, data: x.data, match: x.match }))).toEqual(
+        theirPins.map(({ reason, table_id, cookie, total_len, data, match }) => ({ reason, table_id, cookie, total_len, data, match })),
+      );
     }
   });
 });

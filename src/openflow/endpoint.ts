@@ -86,16 +86,17 @@ export class OpenFlowEndpoint {
 
   /**
    * Listens on `ptcp:[PORT][:IP]` or `punix:PATH`; its sessions are service
-   * connections unless `type` says otherwise (OVS: a Controller row's type). With `snoop`, the sessions accepted
+   * connections unless `type` says otherwise (OVS: a Controller row's type); OVS probes
+   * its .mgmt sessions every 60 s (`probeIntervalMs`). With `snoop`, the sessions accepted
    * there watch: they get a copy of every message to and from the controllers this
    * endpoint dialed with connect() (OVS's `<bridge>.snoop`, read by `ovs-ofctl snoop`).
    */
-  async listen(target: string, opts: { snoop?: boolean; type?: ConnectionType } = {}): Promise<Listener> {
+  async listen(target: string, opts: { snoop?: boolean; type?: ConnectionType; probeIntervalMs?: number } = {}): Promise<Listener> {
     const t = parseTarget(target);
     if (t.kind !== 'ptcp' && t.kind !== 'punix') throw new Error(`${target}: not a passive target (ptcp: or punix:)`);
     const snoop = opts.snoop ?? false;
     const type = opts.type ?? 'service';
-    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`, { snoop, type }));
+    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`, { snoop, type, probeIntervalMs: opts.probeIntervalMs }));
     if (t.kind === 'punix') removeStaleSocket(t.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

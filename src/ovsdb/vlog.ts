@@ -2,11 +2,11 @@
 // to stderr and optionally a file, so tools that read OVS logs read ours.
 import { appendFileSync } from 'node:fs';
 
-export type Level = 'ERR' | 'WARN' | 'INFO' | 'DBG';
-const rank: Record<Level, number> = { ERR: 0, WARN: 1, INFO: 2, DBG: 3 };
+export type Level = 'OFF' | 'ERR' | 'WARN' | 'INFO' | 'DBG';
+const rank: Record<Level, number> = { OFF: -1, ERR: 0, WARN: 1, INFO: 2, DBG: 3 };
 
 export interface LogSink {
-  write(module: string, level: Level, text: string): void;
+  write(module: string, level: Exclude<Level, 'OFF'>, text: string): void;
 }
 
 let seq = 0;
@@ -17,7 +17,7 @@ export class VlogSink implements LogSink {
   fileLevel: Level = 'INFO';
   logFile: string | null = null;
 
-  write(module: string, level: Level, text: string): void {
+  write(module: string, level: Exclude<Level, 'OFF'>, text: string): void {
     const n = String(++seq).padStart(5, '0');
     const now = new Date().toISOString();
     if (rank[level] <= rank[this.consoleLevel]) {

@@ -146,16 +146,22 @@ function applyVerbose(sink: VlogSink, specs: string[]): void {
   }
 }
 
-/** Runs in the background: the parent waits until the child is serving. */
+/**
+ * Runs in the background, as daemonize() does: the parent relays the child's
+ * start-up errors and returns once the child is serving; the child then lets go
+ * of the parent's stderr.
+ */
 function detach(argv: string[]): Promise<number> {
   return new Promise((resolvePromise) => {
     const args = argv.filter((x) => x !== '--detach');
     const child = fork(process.argv[1] as string, ['ovsdb-server', ...args], {
       detached: true,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, XDPSWITCH_DETACHED: '1' },
     });
+    child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
     child.once('message', () => {
+      child.stderr?.destroy();
       child.disconnect();
       child.unref();
       resolvePromise(0);
@@ -170,7 +176,6 @@ async function run(argv: string[]): Promise<number> {
   const sink = new VlogSink();
   sink.logFile = a.logFile;
   applyVerbose(sink, a.verbose);
-  if (process.env.XDPSWITCH_DETACHED) sink.consoleLevel = 'ERR';
   let ssl: SslOptions | undefined;
   if (a.ssl.privateKey && a.ssl.certificate) ssl = a.ssl as SslOptions;
   let server: OvsdbServer;
@@ -182,7 +187,13 @@ async function run(argv: string[]): Promise<number> {
   }
   if (a.pidfile) writeFileSync(a.pidfile, `${process.pid}\n`);
   sink.write('ovsdb_server', 'INFO', `xdpswitch ovsdb-server: serving ${a.databases.join(', ')}`);
-  process.send?.({ ready: true });
+  if (process.env.XDPSWITCH_DETACHED && process.send) {
+    process.send({ ready: true });
+    // Detached: the parent is gone with its end of stderr; write nothing more there.
+    sink.consoleLevel = 'OFF';
+    process.stderr.on('error', () => undefined);
+    process.disconnect?.();
+  }
   return new Promise<number>((resolvePromise) => {
     const stop = (): void => {
       void server.close().then(() => {

@@ -9,6 +9,10 @@ import type { BundledMessage } from './handler.js';
 interface Bundle {
   flags: number;
   closed: boolean;
+  /** When it was last opened, added to or closed (ms). */
+  used: number;
+  /** The request that created it: an expiry error carries it, as in OVS. */
+  origin: Uint8Array;
   msgs: BundledMessage[];
   /** The raw bytes of each message, for the error reply if it fails at commit. */
   raw: Uint8Array[];
@@ -28,11 +32,22 @@ export class Bundles {
   }
 
   // OVS's rules (ofproto/bundles.c), errors included: a misused bundle is dropped.
-  openBundle(m: MessageOf<'BUNDLE_CONTROL'>): OfpError | undefined {
+  openBundle(m: MessageOf<'BUNDLE_CONTROL'>, frame: Uint8Array): OfpError | undefined {
     if (this.open.delete(m.bundle_id)) return new OfpError('OFPBFC_BAD_ID', { why: `bundle ${m.bundle_id} already open (now discarded)` });
     if (this.open.size >= MAX_BUNDLES) return new OfpError('OFPBFC_OUT_OF_BUNDLES');
-    this.open.set(m.bundle_id, { flags: m.flags, closed: false, msgs: [], raw: [] });
+    this.open.set(m.bundle_id, { flags: m.flags, closed: false, used: Date.now(), origin: frame, msgs: [], raw: [] });
     return undefined;
+  }
+
+  /** Drops bundles idle since before `limit` (ms); returns the requests that created them. */
+  expire(limit: number): Uint8Array[] {
+    const gone: Uint8Array[] = [];
+    for (const [id, b] of this.open) {
+      if (b.used > limit) continue;
+      this.open.delete(id);
+      gone.push(b.origin);
+    }
+    return gone;
   }
 
   /**
@@ -47,11 +62,11 @@ export class Bundles {
   }
 
   /** Adds a checked message; a bundle that does not exist yet is opened by its first add (OF1.4 §7.3.9.3). */
-  add(m: MessageOf<'BUNDLE_ADD_MESSAGE'>, inner: BundledMessage): OfpError | undefined {
+  add(m: MessageOf<'BUNDLE_ADD_MESSAGE'>, inner: BundledMessage, frame: Uint8Array): OfpError | undefined {
     let b = this.open.get(m.bundle_id);
     if (!b) {
       if (this.open.size >= MAX_BUNDLES) return new OfpError('OFPBFC_OUT_OF_BUNDLES');
-      b = { flags: m.flags, closed: false, msgs: [], raw: [] };
+      b = { flags: m.flags, closed: false, used: 0, origin: frame, msgs: [], raw: [] };
       this.open.set(m.bundle_id, b);
     } else if (b.closed) {
       this.open.delete(m.bundle_id);
@@ -61,6 +76,7 @@ export class Bundles {
       return new OfpError('OFPBFC_BAD_FLAGS', { why: `bundle ${m.bundle_id} opened with flags ${b.flags} (now discarded)` });
     }
     if (b.msgs.length >= MAX_BUNDLE_MSGS) return new OfpError('OFPBFC_MSG_TOO_MANY');
+    b.used = Date.now();
     b.msgs.push(inner);
     b.raw.push(m.message);
     return undefined;
@@ -74,6 +90,7 @@ export class Bundles {
       return new OfpError(b.closed ? 'OFPBFC_BUNDLE_CLOSED' : 'OFPBFC_BAD_FLAGS', { why: `bundle ${m.bundle_id} (now discarded)` });
     }
     b.closed = true;
+    b.used = Date.now();
     return undefined;
   }
 

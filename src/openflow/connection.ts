@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   log: Logger;
   /** Send ECHO_REQUEST after this long without input; disconnect after twice it. 0: never. */
   probeIntervalMs: number;
+  /** A bundle untouched this long is dropped with OFPBFC_TIMEOUT (OVS: 10 s). */
+  bundleIdleTimeoutMs: number;
   id: number;
   peer: string;
   type: ConnectionType;
@@ -70,6 +72,7 @@ export class Connection implements ConnectionInfo {
   private lastRx = Date.now();
   private echoSentAt: number | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
+  private bundleTimer: NodeJS.Timeout | undefined;
   private xid = 0xf0000000;
 
   constructor(
@@ -86,6 +89,14 @@ export class Connection implements ConnectionInfo {
     socket.on('error', (e) => this.close(`transport error: ${e.message}`));
     socket.on('close', () => this.close('peer closed the connection'));
     this.sendRaw(encodeMessage({ type: 'HELLO', xid: this.nextXid(), elements: [{ type: 'VERSIONBITMAP', bitmaps: [1 << OFP_VERSION] }] }));
+    // As OVS's bundle_remove_expired(), checked about once a second.
+    this.bundleTimer = setInterval(() => {
+      for (const origin of this.bundles.expire(Date.now() - opts.bundleIdleTimeoutMs)) {
+        this.opts.log.info(`${this.peer}: bundle idle for ${opts.bundleIdleTimeoutMs / 1000} s, discarded`);
+        this.send(errorReply('OFPBFC_TIMEOUT', origin));
+      }
+    }, Math.min(1000, Math.max(50, opts.bundleIdleTimeoutMs / 4)));
+    this.bundleTimer.unref();
     if (opts.probeIntervalMs > 0) {
       this.probeTimer = setInterval(() => this.probe(), Math.max(100, opts.probeIntervalMs / 2));
       this.probeTimer.unref();
@@ -119,6 +130,7 @@ export class Connection implements ConnectionInfo {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     if (this.probeTimer) clearInterval(this.probeTimer);
+    if (this.bundleTimer) clearInterval(this.bundleTimer);
     this.bundles.clear();
     this.opts.roles.leave(this);
     this.socket.destroy();
@@ -318,7 +330,7 @@ export class Connection implements ConnectionInfo {
         return this.bundleControl(m, frame);
       case 'BUNDLE_ADD_MESSAGE': {
         const inner = this.bundles.unwrap(m);
-        const err = inner instanceof OfpError ? inner : (this.opts.handler.checkBundled?.(inner, this) ?? this.bundles.add(m, inner));
+        const err = inner instanceof OfpError ? inner : (this.opts.handler.checkBundled?.(inner, this) ?? this.bundles.add(m, inner, frame));
         if (err) this.send(errorReply(err, frame));
         return undefined;
       }
@@ -367,7 +379,7 @@ export class Connection implements ConnectionInfo {
     const fail = (e: OfpError) => this.send(errorReply(e, frame));
     switch (m.ctrl_type) {
       case 'OPEN_REQUEST': {
-        const e = this.bundles.openBundle(m);
+        const e = this.bundles.openBundle(m, frame);
         if (e) fail(e);
         else reply('OPEN_REPLY');
         return undefined;

@@ -21,6 +21,8 @@ export interface EndpointOptions {
   /** Reconnect back-off for active connections, ms: starts at min, doubles to max (OVS: 1 s to 8 s). */
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /** A bundle untouched this long is dropped with OFPBFC_TIMEOUT, ms. Default 10000 (OVS bundle-idle-timeout). */
+  bundleIdleTimeoutMs?: number;
   /** Sees every whole message received and sent, on every connection. */
   trace?(dir: 'rx' | 'tx', bytes: Uint8Array, conn: ConnectionInfo): void;
 }
@@ -248,6 +250,7 @@ export class OpenFlowEndpoint {
       id: this.nextId++,
       peer,
       type: hooks.type,
+      bundleIdleTimeoutMs: this.opts.bundleIdleTimeoutMs ?? 10_000,
       trace: mirror,
       onReady: () => hooks.onReady?.(),
       onClose: (_c, why) => {

@@ -279,6 +279,22 @@ describe('bundles', () => {
     expect(expCode(await c.next('ERROR'))).toBe(2306); // BAD_TYPE: switches send replies
   });
 
+  test('an idle bundle is dropped with OFPBFC_TIMEOUT carrying its opening request', async () => {
+    const sw = new TestSwitch();
+    const ep = new OpenFlowEndpoint({ handler: sw, log: silentLogger, probeIntervalMs: 0, bundleIdleTimeoutMs: 200 });
+    cleanups.push(() => ep.close());
+    const c = await RawClient.connect((await ep.listen('ptcp:0:127.0.0.1')).port!);
+    cleanups.push(() => c.close());
+    c.send(ctrl(2, 4, 'OPEN_REQUEST'));
+    await c.next('BUNDLE_CONTROL');
+    const t0 = Date.now();
+    const err = await c.next('ERROR', () => true, 3000);
+    expect({ xid: err.xid, code: expCode(err) }).toEqual({ xid: 2, code: 2314 }); // OFPBFC_TIMEOUT
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    c.send(ctrl(3, 4, 'COMMIT_REQUEST'));
+    expect(expCode(await c.next('ERROR'))).toBe(2302); // BAD_ID: it is gone
+  });
+
   test('a failing message fails the commit and nothing is applied', async () => {
     const { sw, client } = await start();
     const c = await client();

@@ -69,6 +69,8 @@ export class Connection implements ConnectionInfo {
   private inbox: Uint8Array[] = [];
   private pumping = false;
   private bundles = new Bundles();
+  /** Multipart requests arriving in pieces (OFPMPF_REQ_MORE), by xid. */
+  private partial = new Map<number, { parts: MessageOf<'MULTIPART_REQUEST'>[]; size: number }>();
   private lastRx = Date.now();
   private echoSentAt: number | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -339,7 +341,37 @@ export class Connection implements ConnectionInfo {
       this.send(errorReply(new OfpError('OFPBRC_BAD_TYPE', { why: `${m.type} is sent by switches` }), frame));
       return undefined;
     }
+    if (m.type === 'MULTIPART_REQUEST' && (m.body.flags & 1 || this.partial.has(m.xid))) {
+      const whole = this.assemble(m, frame.length);
+      if (whole instanceof OfpError) this.send(errorReply(whole, frame));
+      else if (whole) return this.handled(this.invoke(whole), frame);
+      return undefined;
+    }
     return this.handled(this.invoke(m as HandledMessage), frame);
+  }
+
+  /**
+   * Gathers a multipart request sent in pieces, as OVS's ofpmp_assembler: same xid,
+   * same type, at most 4 MB; the pieces' arrays are joined into one request.
+   */
+  private assemble(m: MessageOf<'MULTIPART_REQUEST'>, bytes: number): MessageOf<'MULTIPART_REQUEST'> | OfpError | undefined {
+    let p = this.partial.get(m.xid);
+    if (!p) this.partial.set(m.xid, (p = { parts: [], size: 0 }));
+    if (p.parts.length && p.parts[0]!.body.type !== m.body.type) {
+      this.partial.delete(m.xid);
+      return new OfpError('OFPBRC_BAD_MULTIPART', { why: `piece of type ${m.body.type} in a ${p.parts[0]!.body.type} request` });
+    }
+    p.size += bytes;
+    if (p.size > 4 * 1024 * 1024) {
+      this.partial.delete(m.xid);
+      return new OfpError('OFPBRC_MULTIPART_BUFFER_OVERFLOW');
+    }
+    p.parts.push(m);
+    if (m.body.flags & 1) return undefined;
+    this.partial.delete(m.xid);
+    const body: Record<string, unknown> = { ...p.parts[0]!.body, flags: 0 };
+    for (const [k, v] of Object.entries(body)) if (Array.isArray(v)) body[k] = p.parts.flatMap((x) => (x.body as unknown as Record<string, unknown[]>)[k]!);
+    return { ...m, body: body as MessageOf<'MULTIPART_REQUEST'>['body'] };
   }
 
   private invoke(m: HandledMessage): HandlerResult | Promise<HandlerResult> {

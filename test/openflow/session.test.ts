@@ -148,6 +148,23 @@ describe('config and async', () => {
   });
 });
 
+describe('multipart requests in pieces', () => {
+  test('pieces flagged REQ_MORE reach the handler as one request', async () => {
+    const { sw, client } = await start();
+    const c = await client();
+    const table = (table_id: number) => ({ table_id, name: `t${table_id}`, metadata_match: 0n, metadata_write: 0n, config: 0, max_entries: 10, properties: [] });
+    c.send({ type: 'MULTIPART_REQUEST', xid: 5, body: { type: 'TABLE_FEATURES', flags: 1, tables: [table(0)] } });
+    c.send({ type: 'MULTIPART_REQUEST', xid: 5, body: { type: 'TABLE_FEATURES', flags: 1, tables: [table(1), table(2)] } });
+    c.send({ type: 'MULTIPART_REQUEST', xid: 5, body: { type: 'TABLE_FEATURES', flags: 0, tables: [] } });
+    expect(await c.next('ERROR')).toMatchObject({ xid: 5, err_type: 13, code: 5 }); // the test switch refuses to set features
+    expect(sw.seen).toHaveLength(1);
+    expect(sw.seen[0]).toMatchObject({ xid: 5, body: { type: 'TABLE_FEATURES', flags: 0, tables: [{ table_id: 0 }, { table_id: 1 }, { table_id: 2 }] } });
+    c.send({ type: 'MULTIPART_REQUEST', xid: 6, body: { type: 'TABLE_FEATURES', flags: 1, tables: [table(0)] } });
+    c.send({ type: 'MULTIPART_REQUEST', xid: 6, body: { type: 'PORT_DESC', flags: 0 } });
+    expect(await c.next('ERROR')).toMatchObject({ xid: 6, err_type: 1, code: 2 }); // OFPBRC_BAD_MULTIPART: types differ
+  });
+});
+
 describe('roles', () => {
   test('one master at most, generation_id never goes back, slaves cannot write', async () => {
     const { sw, client } = await start();

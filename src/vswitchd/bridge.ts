@@ -2,7 +2,7 @@
 // `<rundir>/<bridge>.mgmt` listener and the Controller connections), its datapath, its
 // LOCAL port (a tap named like the bridge) and its interfaces with their ofports.
 import { readFileSync } from 'node:fs';
-import { OFPP, OFPPC, OFPPF, OFPPS } from '../../proto/openflow/constants.js';
+import { OFPPC, OFPPF, OFPPS } from '../../proto/openflow/constants.js';
 import type { Port } from '../../proto/openflow/port.js';
 import type { Hook } from '../datapath/datapath.js';
 import { addPort, removePort } from '../ofproto/port.js';
@@ -212,7 +212,8 @@ export class RunningBridge {
   /** A link event on one of our devices: new port config/state, PORT_STATUS when they changed. */
   linkChanged(st: IfaceState, link: Link): boolean {
     const p = this.ofproto.pipeline.ports.get(st.portNo);
-    if (st.running === true && !link.running) st.linkResets++;
+    // link_resets counts carrier changes, both ways (OVS netdev-linux).
+    if (st.running !== undefined && st.running !== link.running) st.linkResets++;
     st.running = link.running;
     if (!p) return false;
     const fresh = portDescFor(st.portNo, st.cfg.name, link);
@@ -262,6 +263,3 @@ export class RunningBridge {
     }
   }
 }
-
-export const isLocal = (bridge: string, i: InterfaceConfig): boolean => i.name === bridge;
-export const OFPP_LOCAL = OFPP.LOCAL;

@@ -2,6 +2,7 @@
 // switch, and back: bridges, ports and interfaces, controllers; status columns and
 // cur_cfg written once a change is live. Each pass deletes what is gone, reconfigures
 // what changed, then adds what is new; a pass over an unchanged database makes no calls.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { OFPP } from '../../proto/openflow/constants.js';
 import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
@@ -11,7 +12,6 @@ import { controllerKey, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBrid
 import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type SwitchConfig } from './config.js';
 import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
-import { createHash } from 'node:crypto';
 
 export interface VswitchdOptions {
   rundir: string;
@@ -329,9 +329,12 @@ export class Vswitchd {
     for (const br of this.bridges.values()) {
       for (const st of br.ifaces.values()) {
         if (st.ifindex === link.ifindex && st.ofport !== -1) {
+          // A device gone or renamed is a reconfiguration; anything else (flags, MTU, MAC) is status.
           if (type === 'delete' || link.name !== st.cfg.name) reconfigure = true;
-          else if (br.linkChanged(st, link)) changed = true;
-          else changed ||= true;
+          else {
+            br.linkChanged(st, link);
+            changed = true;
+          }
         } else if (st.cfg.name === link.name && (st.ofport === -1 || st.ifindex !== link.ifindex) && type !== 'change') {
           reconfigure = true;
         }

@@ -2,6 +2,7 @@
 // Open vSwitch 3.1 (userspace datapath, its own namespace): what ovs-vsctl and ovs-ofctl
 // print and what the Interface rows say must be the same once durations are normalised.
 import { afterEach, expect, test } from 'vitest';
+import { waitFor } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
 import { OvsSwitch, XdpSwitch, type Switch } from './switch.js';
 
@@ -54,6 +55,12 @@ async function scenario(sw: Switch, names: { br: string; a: string; b: string; m
   out.flows = await f('--sort', 'dump-flows', br);
   out.delStrict = await f('--strict', 'del-flows', br, 'priority=300,ip,nw_src=10.1.0.0/16');
   out.flowsAfter = await f('--sort', 'dump-flows', br);
+  // The peer of a goes down and up again: link_state follows, link_resets counts both.
+  for (const [state, want] of [['down', 'down'], ['up', 'up']] as const) {
+    await sw.exec(['ip', 'link', 'set', `${a}p`, state]);
+    await waitFor(async () => (await sw.get('Interface', a, 'link_state')) === want, `${sw.kind}: link_state ${want}`, 10_000, 100);
+  }
+  out.linkResets = await sw.get('Interface', a, 'link_resets');
   out.delPort = await v('del-port', br, b);
   out.ports = (await f('dump-ports-desc', br)).stdout.map((l) => l.replace(/addr:[0-9a-f:]+/, 'addr:M'));
   // OVS flushes the flows when a bridge gains its first controller or loses its last,

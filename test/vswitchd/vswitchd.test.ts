@@ -145,7 +145,7 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     expect((await sw.ofctl('-O', 'OpenFlow13', 'dump-ports-desc', br)).stdout).toMatch(new RegExp(`1\\(${a}\\)[^]*state: +LINK_DOWN`));
     await run(['ip', 'link', 'set', peer, 'up']);
     await waitFor(async () => (await sw.get('Interface', a, 'link_state')) === 'up', 'link_state up', 1000, 20);
-    expect(await sw.get('Interface', a, 'link_resets')).toBe('1');
+    expect(await sw.get('Interface', a, 'link_resets')).toBe('2');
   });
 
   test('del-port and del-br leave nothing in ip link, bpftool prog or bpftool map', async () => {

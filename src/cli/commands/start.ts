@@ -108,6 +108,12 @@ async function run(argv: string[]): Promise<number> {
   sink.logFile = a.logFile;
   if (a.verbose) sink.consoleLevel = sink.fileLevel = 'DBG';
   if (process.env.XDPSWITCH_DETACHED) sink.consoleLevel = 'ERR';
+  // Signals are taken before anything is created: a SIGTERM while the first pass builds
+  // bridges must still remove them.
+  let stopRequested: string | undefined;
+  let stop: (signal: string) => void = (signal) => (stopRequested = signal);
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version() });
@@ -118,7 +124,7 @@ async function run(argv: string[]): Promise<number> {
   process.send?.({ ready: true });
   return new Promise<number>((resolvePromise) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       sink.write('xdpswitch', 'INFO', `${signal}: removing bridges and stopping`);
@@ -130,8 +136,7 @@ async function run(argv: string[]): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    if (stopRequested) stop(stopRequested);
   });
 }
 

@@ -187,7 +187,7 @@ export function parseMac(s: string): Uint8Array {
   return Uint8Array.from(s.split(':'), (x) => parseInt(x, 16));
 }
 
-/** A NUL-padded ASCII string in `n` bytes (the spec's `char name[n]`), at most n-1 characters. */
+/** A NUL-padded string in `n` bytes (the spec's `char name[n]`: n-1 characters and a NUL; a full one is read too). */
 export function str(n: number): Codec<string> {
   return scalar(
     n,
@@ -201,8 +201,9 @@ export function str(n: number): Codec<string> {
       for (let i = 0; i < v.length; i++) b[i] = v.charCodeAt(i);
       w.bytes(b);
     },
+    // Bytes map to characters one to one (Latin-1), so any name read writes back the same.
     // eslint-disable-next-line no-control-regex
-    (v) => typeof v === 'string' && v.length < n && /^[\x01-\x7f]*$/.test(v),
+    (v) => typeof v === 'string' && v.length <= n && /^[\x01-\xff]*$/.test(v),
     { kind: 'str', n },
   );
 }

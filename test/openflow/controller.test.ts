@@ -57,6 +57,23 @@ describe('ControllerConnection', () => {
     }
   });
 
+  test('a switch dials a controller on a unix socket', async () => {
+    const got: ControllerConnection[] = [];
+    const path = join(dir, 'ctl.sock');
+    const l = await listenForSwitches(`punix:${path}`, (c) => got.push(c));
+    const active = ep.connect(`unix:${path}`);
+    try {
+      for (let i = 0; i < 100 && !got.length; i++) await new Promise((r) => setTimeout(r, 20));
+      const [reply] = await got[0]!.request({ type: 'FEATURES_REQUEST', xid: 0 });
+      expect(reply).toMatchObject({ type: 'FEATURES_REPLY', datapath_id: 0x0a0b0c0d0e0fn });
+      expect(active).toMatchObject({ connected: true, state: 'ACTIVE' });
+    } finally {
+      active.close();
+      for (const c of got) c.close();
+      await l.close();
+    }
+  });
+
   test('a switch dials a controller listening with listenForSwitches', async () => {
     const got: ControllerConnection[] = [];
     const l = await listenForSwitches('ptcp:0:127.0.0.1', (c) => got.push(c));

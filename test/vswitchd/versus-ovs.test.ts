@@ -2,6 +2,8 @@
 // Open vSwitch 3.1 (userspace datapath, its own namespace): what ovs-vsctl and ovs-ofctl
 // print and what the Interface rows say must be the same once durations are normalised.
 import { afterEach, expect, test } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { waitFor } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
 import { OvsSwitch, XdpSwitch, type Switch } from './switch.js';
@@ -55,6 +57,17 @@ async function scenario(sw: Switch, names: { br: string; a: string; b: string; m
   out.flows = await f('--sort', 'dump-flows', br);
   out.delStrict = await f('--strict', 'del-flows', br, 'priority=300,ip,nw_src=10.1.0.0/16');
   out.flowsAfter = await f('--sort', 'dump-flows', br);
+  // A bundle is all or nothing: an add, a modify and a delete, then a flow naming a
+  // missing group; nothing of it may remain. The same bundle without the bad flow applies.
+  const bundle = (bad: boolean) =>
+    ['add priority=40,in_port=1,actions=drop', 'modify in_port=5,actions=output:2', 'delete table=1', ...(bad ? ['add priority=41,actions=group:99'] : [])].join('\n') + '\n';
+  const file = join(sw.rundir, 'bundle.txt');
+  writeFileSync(file, bundle(true));
+  out.bundleBad = await f('--bundle', 'add-flows', br, file);
+  out.flowsBundleBad = await f('--sort', 'dump-flows', br);
+  writeFileSync(file, bundle(false));
+  out.bundleGood = await f('--bundle', 'add-flows', br, file);
+  out.flowsBundleGood = await f('--sort', 'dump-flows', br);
   // The peer of a goes down and up again: link_state follows, link_resets counts both.
   for (const [state, want] of [['down', 'down'], ['up', 'up']] as const) {
     await sw.exec(['ip', 'link', 'set', `${a}p`, state]);

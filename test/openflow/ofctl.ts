@@ -10,7 +10,7 @@ export interface OfctlResult {
 
 export function ofctl(args: string[], env: Record<string, string> = {}, version = 'OpenFlow13'): Promise<OfctlResult> {
   return new Promise((resolve) => {
-    execFile('ovs-ofctl', ['-O', version, ...args], { env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile('ovs-ofctl', ['-O', version, ...args], { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -26,22 +26,61 @@ export interface FlowModResult {
 type Known = Map<OxmName, bigint>;
 
 function knownFrom(match: Match): Known {
-  return new Map(match.filter((f) => f.mask === fullMask(f.field)).map((f) => [f.field, f.value]));
+  const known: Known = new Map(match.filter((f) => f.mask === fullMask(f.field)).map((f) => [f.field, f.value]));
+  // vlan_vid=0x1000/0x1000 (any tag) pins down that a tag is there.
+  const vid = match.find((f) => f.field === 'VLAN_VID');
+  if (vid && vid.mask & vid.value & 0x1000n) known.set('VLAN_VID', vid.value | 0x1000n);
+  return known;
 }
 
-/** Follows an action list's effect on the header stack; refuses a set_field whose prerequisites are not met (OVS: OFPBAC_MATCH_INCONSISTENT). */
-function checkSetFields(known: Known, actions: readonly Action[]): OfpError | undefined {
+const isMpls = (known: Known) => [0x8847n, 0x8848n].includes(known.get('ETH_TYPE') ?? -1n);
+const isIp = (known: Known) => [0x0800n, 0x86ddn].includes(known.get('ETH_TYPE') ?? -1n);
+
+/**
+ * Follows an action list's effect on the header stack and refuses, as OVS does
+ * (OFPBAC_MATCH_INCONSISTENT: "action can't apply for this match"), an action whose
+ * header the match and the earlier actions do not pin down: set_field without its
+ * prerequisites, MPLS TTL actions and pop_mpls off MPLS, IP TTL actions off IP, pop_vlan
+ * without a tag.
+ */
+function checkActionContext(known: Known, actions: readonly Action[], actionSet: boolean): OfpError | undefined {
   const dropL3 = () => ['IP_PROTO', 'ICMPV6_TYPE'].forEach((f) => known.delete(f as OxmName));
+  // OVS checks an action set's header actions loosely ("can't check consistency of an
+  // action set"); only set_field's prerequisites stay binding there.
+  const inconsistent = (why: string) => (actionSet ? undefined : new OfpError('OFPBAC_MATCH_INCONSISTENT', { why }));
   for (const a of actions) {
     switch (a.type) {
       case 'PUSH_VLAN':
         known.set('VLAN_VID', 0x1000n);
         break;
-      case 'POP_VLAN':
+      case 'POP_VLAN': {
+        const bad = !((known.get('VLAN_VID') ?? 0n) & 0x1000n) && inconsistent('pop_vlan needs a VLAN tag in the match');
+        if (bad) return bad;
         known.delete('VLAN_VID');
         break;
+      }
+      case 'DEC_MPLS_TTL':
+      case 'SET_MPLS_TTL':
+      case 'COPY_TTL_IN':
+      case 'COPY_TTL_OUT': {
+        const bad = !isMpls(known) && inconsistent(`${a.type} needs an MPLS eth_type`);
+        if (bad) return bad;
+        break;
+      }
+      case 'DEC_NW_TTL':
+      case 'SET_NW_TTL': {
+        const bad = !isIp(known) && inconsistent(`${a.type} needs an IP eth_type`);
+        if (bad) return bad;
+        break;
+      }
+      case 'POP_MPLS': {
+        const bad = !isMpls(known) && inconsistent('pop_mpls needs an MPLS eth_type');
+        if (bad) return bad;
+        known.set('ETH_TYPE', BigInt(a.ethertype));
+        dropL3();
+        break;
+      }
       case 'PUSH_MPLS':
-      case 'POP_MPLS':
       case 'PUSH_PBB':
         known.set('ETH_TYPE', BigInt(a.ethertype));
         dropL3();
@@ -57,6 +96,8 @@ function checkSetFields(known: Known, actions: readonly Action[]): OfpError | un
           const ok = v !== undefined && (pre.bits !== undefined ? (Number(v) & pre.bits) === pre.bits : !pre.values || pre.values.includes(Number(v)));
           if (!ok) return new OfpError('OFPBAC_MATCH_INCONSISTENT', { why: `set_field ${f} needs ${pre.field}` });
         }
+        // OVS also wants a tag before set_field of vlan_vid (it does not push one).
+        if (f === 'VLAN_VID' && !((known.get('VLAN_VID') ?? 0n) & 0x1000n)) return new OfpError('OFPBAC_MATCH_INCONSISTENT', { why: 'set_field vlan_vid needs a VLAN tag' });
         if (f === 'ETH_TYPE' || f === 'IP_PROTO' || f === 'ICMPV6_TYPE' || f === 'VLAN_VID') known.set(f, oxmToBigint(f, a.field.value));
         break;
       }
@@ -68,10 +109,11 @@ function checkSetFields(known: Known, actions: readonly Action[]): OfpError | un
 function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[], match: Match): OfpError | undefined {
   const apply = insts.find((i) => i.type === 'APPLY_ACTIONS');
   const write = insts.find((i) => i.type === 'WRITE_ACTIONS');
-  const setsFields = (i: Instruction | undefined) => (i?.type === 'APPLY_ACTIONS' || i?.type === 'WRITE_ACTIONS') && i.actions.some((a) => a.type === 'SET_FIELD');
-  if (setsFields(apply) || setsFields(write)) {
+  const CONTEXT = new Set<Action['type']>(['SET_FIELD', 'POP_VLAN', 'DEC_MPLS_TTL', 'SET_MPLS_TTL', 'COPY_TTL_IN', 'COPY_TTL_OUT', 'DEC_NW_TTL', 'SET_NW_TTL', 'POP_MPLS']);
+  const needsContext = (i: Instruction | undefined) => (i?.type === 'APPLY_ACTIONS' || i?.type === 'WRITE_ACTIONS') && i.actions.some((a) => CONTEXT.has(a.type));
+  if (needsContext(apply) || needsContext(write)) {
     const known = knownFrom(match);
-    const bad = (apply?.type === 'APPLY_ACTIONS' && checkSetFields(known, apply.actions)) || (write?.type === 'WRITE_ACTIONS' && checkSetFields(known, actionSetList(new Map(write.actions.map((a, i) => [String(i), a])))));
+    const bad = (apply?.type === 'APPLY_ACTIONS' && checkActionContext(known, apply.actions, false)) || (write?.type === 'WRITE_ACTIONS' && checkActionContext(known, actionSetList(new Map(write.actions.map((a, i) => [String(i), a]))), true));
     if (bad) return bad;
   }
   const seen = new Set<string>();

@@ -15,6 +15,10 @@ import type { Logger } from './log.js';
 import { encodeMultipartReply } from './multipart-split.js';
 import { defaultAsyncConfig, type AsyncConfig, type Roles } from './roles.js';
 
+const EMPTY = new Uint8Array(0);
+/** Frames queued behind a slow request before the socket stops being read. */
+const MAX_QUEUED = 10_000;
+
 /** OVS's default miss_send_len. */
 const OFP_DEFAULT_MISS_SEND_LEN = 128;
 
@@ -66,7 +70,9 @@ export class Connection implements ConnectionInfo {
   state: 'hello' | 'ready' | 'closed' = 'hello';
 
   private framer = new Framer();
+  /** Frames received and not yet handled: inbox[inboxHead..]. */
   private inbox: Uint8Array[] = [];
+  private inboxHead = 0;
   private pumping = false;
   private bundles = new Bundles();
   /** Multipart requests arriving in pieces (OFPMPF_REQ_MORE), by xid. */
@@ -178,25 +184,54 @@ export class Connection implements ConnectionInfo {
     }
     if (!frames.length) return;
     for (const f of frames) this.inbox.push(f);
-    if (!this.pumping) void this.pump();
+    // Input waits while earlier requests are in progress; past a point, stop reading.
+    if (this.inbox.length - this.inboxHead > MAX_QUEUED && !this.socket.isPaused()) this.socket.pause();
+    if (!this.pumping) this.pump();
   }
 
-  /** Handles queued frames one at a time, so replies (and BARRIER) keep request order. */
-  private async pump(): Promise<void> {
-    this.pumping = true;
+  /**
+   * Handles queued frames one at a time, so replies (and BARRIER) keep request order.
+   * Synchronous while the handler answers synchronously; a returned promise, or a full
+   * socket, suspends it until that settles.
+   */
+  private pump(): void {
     try {
-      while (this.inbox.length && this.state !== 'closed') {
-        const frame = this.inbox.shift()!;
+      while (this.inboxHead < this.inbox.length && this.state !== 'closed') {
+        if (this.socket.writableNeedDrain) {
+          this.pumping = true;
+          const resume = () => {
+            this.pumping = false;
+            this.pump();
+          };
+          this.socket.once('drain', resume);
+          return;
+        }
+        const frame = this.inbox[this.inboxHead]!;
+        this.inbox[this.inboxHead++] = EMPTY;
         const pending = this.process(frame);
-        if (pending) await pending;
-        if (this.socket.writableNeedDrain) await new Promise<void>((res) => this.socket.once('drain', res).once('close', res));
+        if (pending) {
+          this.pumping = true;
+          pending.then(
+            () => {
+              this.pumping = false;
+              this.pump();
+            },
+            (e: unknown) => this.internalError(e),
+          );
+          return;
+        }
       }
+      this.inbox = [];
+      this.inboxHead = 0;
+      if (this.socket.isPaused() && this.state !== 'closed') this.socket.resume();
     } catch (e) {
-      this.opts.log.error(`${this.peer}: internal error, closing: ${(e as Error).stack ?? String(e)}`);
-      this.close('internal error');
-    } finally {
-      this.pumping = false;
+      this.internalError(e);
     }
+  }
+
+  private internalError(e: unknown): void {
+    this.opts.log.error(`${this.peer}: internal error, closing: ${(e as Error).stack ?? String(e)}`);
+    this.close('internal error');
   }
 
   private process(frame: Uint8Array): Promise<void> | undefined {

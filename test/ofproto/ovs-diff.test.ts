@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Action } from '../../proto/openflow/actions.js';
 import { OFPP } from '../../proto/openflow/constants.js';
 import type { Message } from '../../proto/openflow/messages.js';
-import { applyFlowMod } from '../../src/ofproto/flow-mod.js';
+import { applyFlowMod, flowStats } from '../../src/ofproto/flow-mod.js';
+import { normaliseMatch } from '../../src/ofproto/match.js';
 import { applyGroupMod } from '../../src/ofproto/group.js';
 import { createPipeline, type Pipeline } from '../../src/ofproto/pipeline.js';
 import { addPort } from '../../src/ofproto/port.js';
@@ -276,5 +277,76 @@ describe.skipIf(!haveOvs)('where the model follows the spec and OVS does not', (
     } finally {
       await ovs.destroy();
     }
+  });
+});
+
+// Random sequences of flow mods: after each, both sides accept or both refuse, and at
+// the end the flow tables (OFPMP_FLOW from OVS, flowStats from the model) are the same.
+function randomMods(seed: number): FlowModInput[] {
+  let x = seed * 40503 + 17;
+  const rnd = (n: number) => {
+    x = (Math.imul(x ^ (x >>> 13), 0x5bd1e995) + 0x9e3779b9) >>> 0;
+    return x % n;
+  };
+  const matches = [
+    [],
+    [m('IN_PORT', 1)],
+    [m('IN_PORT', 2)],
+    [IP],
+    [m('IN_PORT', 1), IP],
+    [IP, m('IPV4_DST', '10.0.0.0', '255.0.0.0')],
+    [IP, m('IPV4_DST', '10.1.0.0', '255.255.0.0')],
+    [IP, m('IPV4_DST', '10.1.2.3')],
+    [m('IN_PORT', 1), IP, m('IPV4_DST', '10.1.0.0', '255.255.0.0')],
+  ];
+  const commands = ['ADD', 'ADD', 'ADD', 'MODIFY', 'MODIFY_STRICT', 'DELETE', 'DELETE_STRICT'] as const;
+  return Array.from({ length: 4 + rnd(12) }, () =>
+    flowMod({
+      command: commands[rnd(commands.length)]!,
+      match: matches[rnd(matches.length)]!,
+      priority: [0, 100, 200][rnd(3)]!,
+      table_id: rnd(4) ? 0 : 1,
+      cookie: BigInt(rnd(3)),
+      cookie_mask: rnd(3) ? 0n : 0xffn,
+      out_port: rnd(4) ? OFPP.ANY : 2 + rnd(2),
+      flags: rnd(5) ? 0 : 4, // RESET_COUNTS
+      instructions: [apply(output(2 + rnd(2)))],
+    }),
+  );
+}
+const modRuns = Array.from({ length: Number(process.env.OVS_DIFF_RUNS ?? 40) }, (_, i) => ({ name: `mods #${i + 1}`, mods: randomMods(i + 1) }));
+
+describe.skipIf(!haveOvs)('flow mod sequences agree with Open vSwitch 3.1', () => {
+  let ovs: OvsBridge;
+  let client: RawClient;
+  beforeAll(async () => {
+    ovs = await OvsBridge.start([1, 2, 3]);
+    client = await ovs.connect();
+  }, 30_000);
+  afterAll(async () => {
+    client?.socket.destroy();
+    await ovs?.destroy();
+  });
+
+  const canon = (f: { table_id: number; priority: number; cookie: bigint; match: Parameters<typeof normaliseMatch>[0]; instructions: unknown }) => {
+    const nm = normaliseMatch(f.match);
+    const ports = JSON.stringify(f.instructions, (_, v) => (typeof v === 'bigint' ? String(v) : v)).match(/"port":\d+/g);
+    return `table=${f.table_id} priority=${f.priority} cookie=${f.cookie} ${Array.isArray(nm) ? nm.map((x) => `${x.field}=${x.value}/${x.mask}`).join(',') : 'bad'} -> ${ports?.join(',')}`;
+  };
+
+  test.each(modRuns)('$name', async ({ mods }) => {
+    expect(await install(client, [{ type: 'FLOW_MOD', xid: 0, ...flowMod({ command: 'DELETE', table_id: 0xff }) }])).toEqual([]);
+    const p = createPipeline(0);
+    for (const n of [1, 2, 3]) addPort(p, { port_no: n, name: `p${n}`, hw_addr: mac(n) });
+    for (const mod of mods) {
+      const theirs = await install(client, [{ type: 'FLOW_MOD', xid: 0, ...mod }]);
+      const ours = applyFlowMod(p, mod, 0).error;
+      expect(ours !== undefined, `${mod.command} ${JSON.stringify(mod.match)}: OVS ${theirs.join(';') || 'ok'}, us ${ours?.name ?? 'ok'}`).toBe(theirs.length > 0);
+    }
+    client.send({ type: 'MULTIPART_REQUEST', xid: 50, body: { type: 'FLOW', flags: 0, table_id: 0xff, out_port: OFPP.ANY, out_group: 0xffffffff, cookie: 0n, cookie_mask: 0n, match: [] } });
+    const reply = await client.next('MULTIPART_REPLY');
+    const theirFlows = reply.body.type === 'FLOW' ? reply.body.flows : [];
+    const ourFlows = flowStats(p, { table_id: 0xff, out_port: OFPP.ANY, out_group: 0xffffffff, cookie: 0n, cookie_mask: 0n, match: [] }, 0);
+    expect((ourFlows as typeof theirFlows).map(canon).sort()).toEqual(theirFlows.map(canon).sort());
   });
 });

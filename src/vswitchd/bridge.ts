@@ -7,7 +7,7 @@ import type { Port } from '../../proto/openflow/port.js';
 import type { Hook } from '../datapath/datapath.js';
 import { addPort, removePort } from '../ofproto/port.js';
 import { OFPPR } from '../ofproto/types.js';
-import { OpenFlowEndpoint, type ActiveConnection, type EndpointOptions, type Listener } from '../openflow/endpoint.js';
+import { OpenFlowEndpoint, type ActiveConnection, type Listener } from '../openflow/endpoint.js';
 import type { Logger as OfLogger } from '../openflow/log.js';
 import { parseTarget } from '../openflow/target.js';
 import type { Link } from '../native/netlink.js';
@@ -128,9 +128,8 @@ export class RunningBridge {
   readonly controllers = new Map<string, ControllerState>();
   readonly ofproto: BridgeOfproto;
   readonly endpoint: OpenFlowEndpoint;
-  /** The endpoint reads these when it accepts or dials, so changing them reconfigures later sessions. */
-  private readonly epOpts: EndpointOptions;
   mgmt?: Listener;
+  snoop?: Listener;
   mac = '00:00:00:00:00:00';
   dpid = 0n;
   cfg: BridgeConfig;
@@ -153,8 +152,7 @@ export class RunningBridge {
       publish: (m) => this.endpoint.publish(m),
       refreshPortCounters: () => this.refreshPortCounters(),
     });
-    this.epOpts = { handler: this.ofproto, name: cfg.name, log: deps.ofLog, probeIntervalMs: 5000, backoffMinMs: 1000, backoffMaxMs: 8000 };
-    this.endpoint = new OpenFlowEndpoint(this.epOpts);
+    this.endpoint = new OpenFlowEndpoint({ handler: this.ofproto, name: cfg.name, log: deps.ofLog, probeIntervalMs: 5000, backoffMinMs: 1000, backoffMaxMs: 8000 });
   }
 
   get name(): string {
@@ -166,7 +164,9 @@ export class RunningBridge {
   }
 
   async start(): Promise<void> {
-    this.mgmt = await this.endpoint.listen(`punix:${this.mgmtPath}`);
+    // As OVS: ovs-ofctl's socket (its sessions probed every 60 s) and the snoop socket.
+    this.mgmt = await this.endpoint.listen(`punix:${this.mgmtPath}`, { probeIntervalMs: 60_000 });
+    this.snoop = await this.endpoint.listen(`punix:${this.deps.rundir}/${this.name}.snoop`, { snoop: true });
     this.expiry = setInterval(() => void this.ofproto.expire().catch((e: unknown) => this.deps.log.err(`${this.name}: flow expiry failed: ${String(e)}`)), 1000);
     this.expiry.unref();
   }
@@ -230,12 +230,12 @@ export class RunningBridge {
   async addController(cfg: ControllerConfig): Promise<ControllerState> {
     const st: ControllerState = { cfg };
     this.controllers.set(controllerKey(cfg), st);
-    this.epOpts.probeIntervalMs = cfg.inactivityProbe ?? 5000;
-    this.epOpts.backoffMaxMs = Math.max(1000, cfg.maxBackoff ?? 8000);
+    // OVS: inactivity_probe default 5 s, 0 disables; max_backoff default 8 s, at least 1 s.
+    const probeIntervalMs = cfg.inactivityProbe ?? 5000;
     try {
       const t = parseTarget(cfg.target);
-      if (t.kind === 'tcp' || t.kind === 'unix') st.active = this.endpoint.connect(cfg.target);
-      else st.listener = await this.endpoint.listen(cfg.target);
+      if (t.kind === 'tcp' || t.kind === 'unix') st.active = this.endpoint.connect(cfg.target, { probeIntervalMs, backoffMaxMs: Math.max(1000, cfg.maxBackoff ?? 8000) });
+      else st.listener = await this.endpoint.listen(cfg.target, { type: 'primary', probeIntervalMs });
       this.deps.log.info(`${this.name}: added controller "${cfg.target}"`);
     } catch (e) {
       st.error = e instanceof Error ? e.message : String(e);

@@ -402,13 +402,13 @@ export class Vswitchd {
         }
         push('Interface', st.cfg.uuid, row);
       }
-      const conns = br.endpoint.connections;
       for (const c of br.controllers.values()) {
-        const info = conns.find((x) => x.peer === c.cfg.target);
-        const connected = c.active ? c.active.connected : false;
-        const role = info ? ({ EQUAL: 'other', MASTER: 'master', SLAVE: 'slave' } as const)[info.role] : undefined;
-        const status: Record<string, string> = c.error ? { last_error: c.error } : { state: c.listener ? 'LISTENING' : connected ? 'ACTIVE' : 'BACKOFF' };
-        push('Controller', c.cfg.uuid, { is_connected: connected, role: role ? role : set([]), status: map(status) });
+        // As OVS writes them: state, last_error; role only while connected.
+        const a = c.active;
+        const status: Record<string, string> = c.error ? { last_error: c.error } : { state: a ? a.state : 'LISTENING' };
+        if (a?.lastError && !a.connected) status.last_error = a.lastError;
+        const role = a?.connected && a.role ? ({ EQUAL: 'other', MASTER: 'master', SLAVE: 'slave' } as const)[a.role] : undefined;
+        push('Controller', c.cfg.uuid, { is_connected: a?.connected ?? false, role: role ?? set([]), status: map(status) });
       }
     }
     const root = cfg?.root ?? (() => {

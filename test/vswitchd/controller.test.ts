@@ -12,7 +12,9 @@ import { XdpSwitch } from './switch.js';
 const app = fileURLToPath(new URL('../../examples/os-ken-port-watch.py', import.meta.url));
 let sw: XdpSwitch | undefined;
 let ctl: ChildProcess | undefined;
+let snoop: ChildProcess | undefined;
 afterEach(async () => {
+  if (snoop) await stopChild(snoop, 'SIGTERM', 3000);
   if (ctl) await stopChild(ctl, 'SIGTERM', 3000);
   await sw?.close();
 });
@@ -56,11 +58,19 @@ test('set-controller: os-ken connects, sees the ports, gets PORT_STATUS when a v
   await waitFor(() => lines.includes(`port 3 ${a} state=4`), 'the port list (port 3 live)', 5000);
   await waitFor(async () => (await sw!.get('Controller', br, 'is_connected')) === 'true', 'is_connected', 3000);
   expect(await sw.get('Controller', br, 'role')).toBe('other');
+  expect(await sw.get('Controller', br, 'status')).toBe('{state=ACTIVE}');
+
+  // `ovs-ofctl snoop` on <rundir>/<bridge>.snoop sees what goes to the controller.
+  let snooped = '';
+  snoop = spawn('ovs-ofctl', ['-O', 'OpenFlow13', 'snoop', br], { env: { ...process.env, OVS_RUNDIR: sw.rundir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  snoop.stderr!.on('data', (b: Buffer) => (snooped += b.toString())); // where ovs-ofctl snoop prints
+  await waitFor(() => sw!.daemon.vswitchd.bridges.get(br)!.endpoint.snoopers.length === 1, 'the snoop session', 5000);
 
   await run(['ip', 'link', 'set', peer, 'down']);
   const t0 = Date.now();
   await waitFor(() => lines.includes(`port-status MODIFY 3 ${a} link=down`), 'PORT_STATUS link down', 1000, 20);
   expect(Date.now() - t0).toBeLessThan(1000);
+  await waitFor(() => new RegExp(`OFPT_PORT_STATUS \\(OF1\\.3\\) \\(xid=0x0\\): MOD: 3\\(${a}\\)[^]*state: +LINK_DOWN`).test(snooped), 'the snooped PORT_STATUS', 2000);
   await run(['ip', 'link', 'set', peer, 'up']);
   await waitFor(() => lines.includes(`port-status MODIFY 3 ${a} link=up`), 'PORT_STATUS link up', 1000, 20);
 
@@ -69,5 +79,6 @@ test('set-controller: os-ken connects, sees the ports, gets PORT_STATUS when a v
   expect((await sw.vsctl('add-port', br, b)).code).toBe(0);
   await waitFor(() => lines.some((l) => l.startsWith(`port-status ADD 1 ${b}`)), 'PORT_STATUS ADD', 2000);
   expect((await sw.vsctl('del-controller', br)).code).toBe(0);
+  expect(await sw.get('Bridge', br, 'controller')).toBe('[]');
   expect(sw.daemon.vswitchd.bridges.get(br)?.endpoint.connections.filter((c) => c.type === 'primary')).toHaveLength(0);
 }, 60_000);

@@ -16,7 +16,10 @@ export interface EndpointOptions {
   /** For log lines, e.g. the bridge name. */
   name?: string;
   log?: Logger;
-  /** Inactivity probe interval (OVS's Controller inactivity_probe), ms; 0 disables. Default 5000. */
+  /**
+   * Inactivity probe interval, ms; 0 disables. Default as OVS: 5 s for connections
+   * the switch dials (Controller inactivity_probe), 60 s for those it accepts (.mgmt).
+   */
   probeIntervalMs?: number;
   /** Reconnect back-off for active connections, ms: starts at min, doubles to max (OVS: 1 s to 8 s). */
   backoffMinMs?: number;
@@ -88,8 +91,8 @@ export class OpenFlowEndpoint {
 
   /**
    * Listens on `ptcp:[PORT][:IP]` or `punix:PATH`; its sessions are service
-   * connections unless `type` says otherwise (OVS: a Controller row's type); OVS probes
-   * its .mgmt sessions every 60 s (`probeIntervalMs`). With `snoop`, the sessions accepted
+   * connections unless `type` says otherwise (OVS: a Controller row's type), probed
+   * every 60 s by default as OVS probes .mgmt sessions. With `snoop`, the sessions accepted
    * there watch: they get a copy of every message to and from the controllers this
    * endpoint dialed with connect() (OVS's `<bridge>.snoop`, read by `ovs-ofctl snoop`).
    */
@@ -98,7 +101,7 @@ export class OpenFlowEndpoint {
     if (t.kind !== 'ptcp' && t.kind !== 'punix') throw new Error(`${target}: not a passive target (ptcp: or punix:)`);
     const snoop = opts.snoop ?? false;
     const type = opts.type ?? 'service';
-    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`, { snoop, type, probeIntervalMs: opts.probeIntervalMs }));
+    const server = net.createServer((s) => this.accept(s, t.kind === 'punix' ? `unix:${t.path}` : `tcp:${s.remoteAddress}:${s.remotePort}`, { snoop, type, probeIntervalMs: opts.probeIntervalMs ?? this.opts.probeIntervalMs ?? 60_000 }));
     if (t.kind === 'punix') removeStaleSocket(t.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -161,7 +164,7 @@ export class OpenFlowEndpoint {
         s.off('error', failed);
         current = this.accept(s, target, {
           type: opts.type ?? 'primary',
-          probeIntervalMs: opts.probeIntervalMs,
+          probeIntervalMs: opts.probeIntervalMs ?? this.opts.probeIntervalMs ?? 5000,
           onReady: () => {
             backoff = min;
             enter('ACTIVE');
@@ -246,7 +249,7 @@ export class OpenFlowEndpoint {
       handler: this.opts.handler,
       roles: this.roles,
       log: prefixed(this.log, this.label),
-      probeIntervalMs: hooks.probeIntervalMs ?? this.opts.probeIntervalMs ?? 5000,
+      probeIntervalMs: hooks.probeIntervalMs ?? 5000,
       id: this.nextId++,
       peer,
       type: hooks.type,

@@ -183,8 +183,10 @@ function readValue(r: Reader, row: OxmRow): OxmValue {
   switch (row.kind) {
     case 'mac':
       return formatMac(r.bytes(6));
-    case 'ipv4':
-      return [r.u8(), r.u8(), r.u8(), r.u8()].join('.');
+    case 'ipv4': {
+      const v = r.u32();
+      return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    }
     case 'ipv6':
       return formatIpv6(r.bytes(16));
     case 'uint':
@@ -362,25 +364,34 @@ const matchErrors: OxmErrors = {
 
 /** Checks a match's prerequisites (spec §7.2.3.6): each must be matched exactly, earlier or later. */
 export function checkPrereqs(match: readonly OxmEntry[]): OfpError | undefined {
-  const seen = new Map<OxmName, OxmEntry>();
-  for (const e of match) {
-    if (seen.has(e.field)) return new OfpError('OFPBMC_DUP_FIELD', { field: e.field });
-    seen.set(e.field, e);
+  // Matches are short: scanning beats building a map for each one.
+  const find = (f: string) => {
+    for (const e of match) if (e.field === f) return e;
+    return undefined;
+  };
+  for (let i = 0; i < match.length; i++) {
+    const e = match[i]!;
+    for (let j = 0; j < i; j++) if (match[j]!.field === e.field) return new OfpError('OFPBMC_DUP_FIELD', { field: e.field });
   }
   for (const e of match) {
     const row: OxmRow = oxmFields[e.field];
-    for (const p of row.prereq ?? []) {
-      const have = seen.get(p.field as OxmName);
+    if (!row.prereq) continue;
+    for (const p of row.prereq) {
+      const have = find(p.field);
       if (!have) return new OfpError('OFPBMC_BAD_PREREQ', { field: e.field, why: `needs ${p.field}` });
       if (p.bits !== undefined) {
         const v = Number(have.value) & Number(have.mask ?? 0xffff);
         if ((v & p.bits) !== p.bits) return new OfpError('OFPBMC_BAD_PREREQ', { field: e.field, why: `needs ${p.field} present` });
-      } else if (p.values && (have.mask !== undefined || !p.values.includes(Number(have.value)))) {
+      } else if (p.values && ((have.mask !== undefined && !isAllOnes(have.mask, oxmFields[have.field as OxmName])) || !p.values.includes(Number(have.value)))) {
         return new OfpError('OFPBMC_BAD_PREREQ', { field: e.field, why: `needs ${p.field} in ${p.values.join(',')}` });
       }
     }
   }
   return undefined;
+}
+
+function isAllOnes(mask: OxmValue, row: OxmRow): boolean {
+  return row.kind === 'uint' && BigInt(mask) === (1n << BigInt(row.width * 8)) - 1n;
 }
 
 export const OFPMT_OXM = 1;

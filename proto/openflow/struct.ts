@@ -160,11 +160,31 @@ function scalar<T>(size: number, read: (r: Reader) => T, write: (w: Writer, v: T
     },
   };
 }
-const uint = (max: number) => (v: number) => Number.isInteger(v) && v >= 0 && v <= max;
 
-export const u8: Codec<number> = scalar(1, (r) => r.u8(), (w, v) => w.u8(v), uint(0xff), { kind: 'uint', bytes: 1 });
-export const u16: Codec<number> = scalar(2, (r) => r.u16(), (w, v) => w.u16(v), uint(0xffff), { kind: 'uint', bytes: 2 });
-export const u32: Codec<number> = scalar(4, (r) => r.u32(), (w, v) => w.u32(v), uint(0xffffffff), { kind: 'uint', bytes: 4 });
+/** An unsigned integer of 1, 2 or 4 bytes, read and written without the generic scalar wrapper (hot path). */
+function uintCodec(bytes: 1 | 2 | 4): Codec<number> {
+  const max = 2 ** (bytes * 8) - 1;
+  return {
+    size: bytes,
+    meta: { kind: 'uint', bytes },
+    read(r, field) {
+      if (r.pos + bytes > r.end) r.need(bytes, field);
+      const v = bytes === 1 ? r.view.getUint8(r.pos) : bytes === 2 ? r.view.getUint16(r.pos) : r.view.getUint32(r.pos);
+      r.pos += bytes;
+      return v;
+    },
+    write(w, v) {
+      if (!(Number.isInteger(v) && v >= 0 && v <= max)) throw new EncodeError(`value ${String(v)} does not fit ${bytes} bytes`);
+      if (bytes === 1) w.u8(v);
+      else if (bytes === 2) w.u16(v);
+      else w.u32(v);
+    },
+  };
+}
+
+export const u8: Codec<number> = uintCodec(1);
+export const u16: Codec<number> = uintCodec(2);
+export const u32: Codec<number> = uintCodec(4);
 export const u64: Codec<bigint> = scalar(8, (r) => r.u64(), (w, v) => w.u64(v), (v) => typeof v === 'bigint' && v >= 0n && v < 1n << 64n, { kind: 'uint', bytes: 8 });
 
 /** A fixed run of bytes kept as is. */

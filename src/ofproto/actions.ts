@@ -42,7 +42,10 @@ export function validateActions(p: Pipeline, actions: readonly Action[], where: 
         if (a.port === OFPP.TABLE && !where.packetOut) return new OfpError('OFPBAC_BAD_OUT_PORT', { why: 'TABLE is only for packet-out' });
         break;
       case 'GROUP':
-        if (!p.groups.has(a.group_id)) return new OfpError('OFPBAC_BAD_OUT_GROUP', { why: `group ${a.group_id}` });
+        // A bucket may name a group added later (OVS allows it; it does nothing meanwhile);
+        // a flow may not.
+        if (a.group_id > 0xffffff00) return new OfpError('OFPBAC_BAD_OUT_GROUP', { why: `group ${a.group_id}` });
+        if (!where.inGroup && !p.groups.has(a.group_id)) return new OfpError('OFPBAC_BAD_OUT_GROUP', { why: `group ${a.group_id}` });
         break;
       case 'PUSH_VLAN':
         if (a.ethertype !== 0x8100 && a.ethertype !== 0x88a8) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `push_vlan ethertype 0x${a.ethertype.toString(16)}` });

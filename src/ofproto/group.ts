@@ -90,6 +90,8 @@ export function applyGroupMod(p: Pipeline, mod: GroupModInput, now: number): Mod
       return { deltas: [{ kind: 'group-modify', group: g }], removed: [] };
     }
     case 'DELETE': {
+      // OF1.3.5 prescribes an error for a DELETE that carries buckets (OVS agrees).
+      if (mod.buckets.length) return fail(new OfpError('OFPGMFC_INVALID_GROUP', { why: 'delete with buckets' }));
       const ids = mod.group_id === OFPG.ALL ? [...p.groups.keys()] : p.groups.has(mod.group_id) ? [mod.group_id] : [];
       // As in OVS, a group other groups forward to may go: their group action then does nothing.
       const deltas: Delta[] = [];

@@ -52,7 +52,8 @@ function bands(flags: number, bs: readonly MeterBand[]): BandState[] {
 function check(mod: MeterModInput): OfpError | undefined {
   if (mod.meter_id === 0 || (mod.meter_id > OFPM.MAX && mod.meter_id !== OFPM.SLOWPATH && mod.meter_id !== OFPM.CONTROLLER)) return new OfpError('OFPMMFC_INVALID_METER', { why: `meter ${mod.meter_id}` });
   if (mod.flags & ~KNOWN_FLAGS || (mod.flags & OFPMF.KBPS && mod.flags & OFPMF.PKTPS)) return new OfpError('OFPMMFC_BAD_FLAGS', { why: `flags 0x${mod.flags.toString(16)}` });
-  if (mod.bands.length > MAX_BANDS) return new OfpError('OFPMMFC_OUT_OF_BANDS', { why: `${mod.bands.length} bands` });
+  // A meter with no band meters nothing; OVS refuses it the same way.
+  if (mod.bands.length === 0 || mod.bands.length > MAX_BANDS) return new OfpError('OFPMMFC_OUT_OF_BANDS', { why: `${mod.bands.length} bands` });
   for (const b of mod.bands) {
     if (b.rate === 0) return new OfpError('OFPMMFC_BAD_RATE');
     if (b.type === 'DSCP_REMARK' && b.prec_level > 63) return new OfpError('OFPMMFC_BAD_BAND_VALUE', { why: `prec_level ${b.prec_level}` });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeMessage, ofpErrorByWire, OpenFlowEndpoint, silentLogger, type Message } from '../../src/openflow/index.js';
+import { ControllerConnection, encodeMessage, ofpErrorByWire, OpenFlowEndpoint, silentLogger, type Message } from '../../src/openflow/index.js';
 import { hex } from './fixture.js';
 import { RawClient } from './raw-client.js';
 import { haveOvs, startOvs, type RealOvs } from './real-ovs.js';
@@ -180,6 +180,31 @@ describe.skipIf(!haveOvs())('session replies match a real OVS bridge', () => {
       }
     };
     expect(await run(join(dir, 'br0.mgmt'))).toEqual(await run(ovs!.mgmt('br0')));
+  });
+});
+
+describe.skipIf(!haveOvs())('the controller side drives a real OVS bridge', () => {
+  test('transact() pumps flow mods, request() gathers a multipart dump', async () => {
+    const c = await ControllerConnection.connect(`unix:${ovs!.mgmt('br0')}`);
+    try {
+      const mods = Array.from({ length: 3000 }, (_, i): Message => ({
+        type: 'FLOW_MOD', xid: 0, cookie: BigInt(i), cookie_mask: 0n, table_id: 0, command: 'ADD', idle_timeout: 0, hard_timeout: 0, priority: 100,
+        buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 0,
+        match: [{ field: 'ETH_TYPE', value: 0x800 }, { field: 'IPV4_DST', value: `10.0.${i >> 8}.${i & 0xff}` }],
+        instructions: [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: 1, max_len: 0 }] }],
+      }));
+      mods.push({ ...(mods[0] as Extract<Message, { type: 'FLOW_MOD' }>), table_id: 254, command: 'ADD', instructions: [{ type: 'GOTO_TABLE', table_id: 1 }] });
+      const errors = await c.transact(mods);
+      expect(errors.map((e) => ofpErrorByWire(e.err_type, e.code))).toEqual(['OFPBIC_BAD_TABLE_ID']); // goto_table backwards
+      const parts = await c.request({ type: 'MULTIPART_REQUEST', xid: 0, body: { type: 'FLOW', flags: 0, table_id: 0, out_port: 0xffffffff, out_group: 0xffffffff, cookie: 0n, cookie_mask: 0n, match: [] } });
+      // Besides ours: the bridge's own priority=0 NORMAL flow and one a bundle case left.
+      const flows = parts.flatMap((p) => (p.type === 'MULTIPART_REPLY' && p.body.type === 'FLOW' ? p.body.flows : [])).filter((f) => f.priority === 100);
+      expect(flows).toHaveLength(3000);
+      expect(flows.find((f) => f.cookie === 7n)).toMatchObject({ priority: 100, match: [{ field: 'ETH_TYPE' }, { field: 'IPV4_DST', value: '10.0.0.7' }] });
+      await c.transact([{ ...(mods[0] as Extract<Message, { type: 'FLOW_MOD' }>), command: 'DELETE', cookie_mask: 0n, table_id: 0xff, match: [], instructions: [] }]);
+    } finally {
+      c.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // src/vswitchd/bridge.ts — one running bridge: its pipeline and OpenFlow endpoint (the
 // `<rundir>/<bridge>.mgmt` listener and the Controller connections), its datapath, its
 // LOCAL port (a tap named like the bridge) and its interfaces with their ofports.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { OFPPC, OFPPF, OFPPS } from '../../proto/openflow/constants.js';
 import type { Port } from '../../proto/openflow/port.js';
@@ -35,6 +36,10 @@ export interface IfaceState {
   /** Times the link went down, as OVS counts link_resets. */
   linkResets: number;
   running?: boolean;
+  /** type=patch: the peer interface's name (options:peer); the port has no device. */
+  patchPeer?: string;
+  /** type=patch: a random MAC, as OVS gives patch ports. */
+  mac?: string;
 }
 
 export interface ControllerState {
@@ -196,6 +201,16 @@ export class RunningBridge {
     st.running = link.running;
     await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: st.hook });
     const desc = addPort(this.ofproto.pipeline, portDescFor(st.portNo, st.cfg.name, link), Date.now());
+    this.ifaces.set(st.cfg.name, st);
+    this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });
+  }
+
+  /** Adds a patch port: a pipeline port with no device (the datapath joins the two bridges). */
+  attachPatch(st: IfaceState): void {
+    const mac = randomBytes(6);
+    mac[0] = (mac[0]! & 0xfe) | 0x02; // unicast, locally administered (OVS eth_addr_random)
+    st.mac = [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const desc = addPort(this.ofproto.pipeline, { port_no: st.portNo, name: st.cfg.name.slice(0, 15), hw_addr: st.mac, state: OFPPS.LIVE }, Date.now());
     this.ifaces.set(st.cfg.name, st);
     this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });
   }

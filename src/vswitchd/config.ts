@@ -19,6 +19,7 @@ export interface InterfaceConfig {
   type: string;
   ofportRequest?: number;
   otherConfig: ReadonlyMap<string, string>;
+  options: ReadonlyMap<string, string>;
 }
 
 export interface PortConfig {
@@ -88,7 +89,7 @@ export function readConfig(m: Monitor): SwitchConfig {
           name: str(p.name),
           interfaces: rows(ifacesT, p.interfaces).map((i) => {
             const req = num(list(i.ofport_request)[0]);
-            return { uuid: i._uuid, name: str(i.name), type: str(i.type), otherConfig: smap(i.other_config), ...(req !== undefined ? { ofportRequest: req } : {}) };
+            return { uuid: i._uuid, name: str(i.name), type: str(i.type), otherConfig: smap(i.other_config), options: smap(i.options), ...(req !== undefined ? { ofportRequest: req } : {}) };
           }),
         })),
         controllers: rows(ctlT, b.controller).map((c) => {

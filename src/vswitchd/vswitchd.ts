@@ -41,7 +41,7 @@ function osRelease(): { id: string; version: string } {
 }
 
 const hookOf = (i: InterfaceConfig) => (i.otherConfig.get('datapath-hook') === 'tc' ? 'tc' : 'xdp') as 'tc' | 'xdp';
-const ifaceKey = (i: InterfaceConfig, portName: string) => JSON.stringify([i.uuid, i.type, i.ofportRequest ?? null, hookOf(i), portName]);
+const ifaceKey = (i: InterfaceConfig, portName: string) => JSON.stringify([i.uuid, i.type, i.ofportRequest ?? null, hookOf(i), portName, i.type === 'patch' ? (i.options.get('peer') ?? null) : null]);
 
 export class Vswitchd {
   readonly bridges = new Map<string, RunningBridge>();
@@ -162,7 +162,8 @@ export class Vswitchd {
       const w = wantIfaces.get(st.cfg.name);
       const link = links.get(st.cfg.name);
       const gone = !w || ifaceKey(w.i, w.port) !== this.ifaceKeys.get(`${br.name}/${st.cfg.name}`);
-      const deviceMoved = st.ofport !== -1 ? link?.ifindex !== st.ifindex : link !== undefined && st.cfg.type !== 'internal';
+      const hasDevice = st.cfg.type !== 'patch';
+      const deviceMoved = hasDevice && (st.ofport !== -1 ? link?.ifindex !== st.ifindex : link !== undefined && st.cfg.type !== 'internal');
       // An ofport_request that was taken when the interface was added, and is free now.
       const req = w?.i.ofportRequest;
       const renumber = req !== undefined && req >= 1 && req <= 0xfeff && req !== st.ofport && st.portNo !== OFPP.LOCAL && st.ofport !== -1 && ![...br.ifaces.values()].some((o) => o !== st && o.ofport === req);
@@ -283,6 +284,16 @@ export class Vswitchd {
       br.ifaces.set(i.name, st);
       this.log.warn(`${br.name}: ${error}`);
     };
+    if (i.type === 'patch') {
+      const peer = i.options.get('peer');
+      if (!peer || peer === i.name) return fail(`${i.name}: patch type requires valid 'peer' argument`);
+      st.patchPeer = peer;
+      st.ofport = br.allocOfport(i.ofportRequest);
+      st.portNo = st.ofport;
+      br.attachPatch(st);
+      this.log.info(`${br.name}: added patch port ${i.name} (peer ${peer}) on port ${st.ofport}`);
+      return;
+    }
     if (i.type === 'internal' && !local && !link) {
       try {
         await createTap(i.name);
@@ -371,6 +382,10 @@ export class Vswitchd {
     for (const br of this.bridges.values()) {
       push('Bridge', br.cfg.uuid, { datapath_id: br.dpid.toString(16).padStart(16, '0'), datapath_version: '<built-in>' });
       for (const st of br.ifaces.values()) {
+        if (st.patchPeer && st.ofport !== -1) {
+          push('Interface', st.cfg.uuid, this.patchStatus(br, st));
+          continue;
+        }
         const link = st.ifindex !== undefined ? links.get(st.ifindex) : undefined;
         if (st.ofport === -1 || !link) {
           push('Interface', st.cfg.uuid, { ofport: -1, error: st.error ?? `could not open network device ${st.cfg.name} (No such device)`, ifindex: set([]), mac_in_use: set([]), mtu: set([]), admin_state: set([]), link_state: set([]) });
@@ -425,7 +440,7 @@ export class Vswitchd {
           system_type: os.id,
           system_version: os.version,
           datapath_types: set(['netdev', 'system']),
-          iface_types: set(['internal', 'system']),
+          iface_types: set(['internal', 'patch', 'system']),
         });
       }
       if (cfg?.root && cfg.root.curCfg !== cfg.root.nextCfg) row.cur_cfg = cfg.root.nextCfg;
@@ -439,6 +454,23 @@ export class Vswitchd {
     if (root) this.versionWritten = true;
     // Rows deleted meanwhile update nothing; keeping only current rows keeps the cache small.
     this.statusCache = cache;
+  }
+
+  /** A patch port's columns, as OVS writes them; the error names a missing or mismatched peer. */
+  private patchStatus(br: RunningBridge, st: IfaceState): OvsdbRow {
+    const peerOk = [...this.bridges.values()].some((b) => b !== br && b.ifaces.get(st.patchPeer!)?.patchPeer === st.cfg.name);
+    const dpType = br.cfg.datapathType || 'system';
+    return {
+      ofport: st.ofport,
+      ifindex: 0,
+      mac_in_use: st.mac ?? '00:00:00:00:00:00',
+      mtu: set([]),
+      admin_state: 'up',
+      link_state: 'up',
+      link_resets: 0,
+      statistics: map({ rx_bytes: 0, rx_packets: 0, tx_bytes: 0, tx_packets: 0 }),
+      error: peerOk ? set([]) : `No usable peer '${st.patchPeer}' exists in '${dpType}' datapath.`,
+    };
   }
 
   /** Removes every bridge (their devices, programs and maps) and leaves the database. */

@@ -22,8 +22,8 @@ const normalise = (s: string) =>
     .map((l) => l.trimEnd())
     .filter(Boolean);
 
-async function scenario(sw: Switch, names: { br: string; a: string; b: string; missing: string }): Promise<Record<string, unknown>> {
-  const { br, a, b, missing } = names;
+async function scenario(sw: Switch, names: { br: string; br2: string; a: string; b: string; missing: string; pa: string; pb: string }): Promise<Record<string, unknown>> {
+  const { br, br2, a, b, missing, pa, pb } = names;
   const out: Record<string, unknown> = {};
   for (const [x, y] of [[a, `${a}p`], [b, `${b}p`]]) {
     await sw.exec(['ip', 'link', 'add', x!, 'type', 'veth', 'peer', 'name', y!]);
@@ -48,6 +48,15 @@ async function scenario(sw: Switch, names: { br: string; a: string; b: string; m
   out.addMissing = await v('add-port', br, missing);
   for (const i of [br, a, b, missing]) {
     out[`iface ${i}`] = Object.fromEntries(await Promise.all(['ofport', 'error', 'admin_state', 'link_state', 'mtu', 'type'].map(async (c) => [c, await sw.get('Interface', i, c)])));
+  }
+  // Patch ports: a port with no device; the error names a missing peer until it exists.
+  out.addBr2 = await v('add-br', br2, '--', 'set', 'Bridge', br2, 'datapath_type=netdev');
+  out.addPa = await v('add-port', br, pa, '--', 'set', 'Interface', pa, 'type=patch', `options:peer=${pb}`);
+  out.paAlone = await sw.get('Interface', pa, 'error');
+  out.addPb = await v('add-port', br2, pb, '--', 'set', 'Interface', pb, 'type=patch', `options:peer=${pa}`);
+  out.addPatchNoPeer = await v('add-port', br2, `${pb}x`, '--', 'set', 'Interface', `${pb}x`, 'type=patch');
+  for (const i of [pa, pb, `${pb}x`]) {
+    out[`patch ${i}`] = Object.fromEntries(await Promise.all(['ofport', 'error', 'admin_state', 'link_state', 'mtu', 'ifindex', 'statistics'].map(async (c) => [c, await sw.get('Interface', i, c)])));
   }
   out.flowsEmpty = await f('dump-flows', br);
   out.add1 = await f('add-flow', br, 'in_port=5,actions=output:1');
@@ -87,12 +96,13 @@ async function scenario(sw: Switch, names: { br: string; a: string; b: string; m
   out.standalone = await v('set-fail-mode', br, 'standalone');
   out.flowsStandalone = await f('dump-flows', br);
   out.delBr = await v('del-br', br);
+  out.delBr2 = await v('del-br', br2);
   return out;
 }
 
 test('bridges, ports, a missing device and flows print the same as with Open vSwitch 3.1', async () => {
   const topo = await Topology.create();
-  const names = { br: topo.name('br'), a: topo.name('a'), b: topo.name('b'), missing: topo.name('m') };
+  const names = { br: topo.name('br'), br2: topo.name('br2'), a: topo.name('a'), b: topo.name('b'), missing: topo.name('m'), pa: topo.name('pa'), pb: topo.name('pb') };
   topo.name('ap');
   topo.name('bp');
   const ovs = await OvsSwitch.start(topo);

@@ -200,7 +200,8 @@ describe('meters', () => {
     expect(out).toBeLessThanOrEqual(212);
     const [s] = meterStats(p, 1, 3000);
     expect(s).toMatchObject({ meter_id: 1, flow_count: 1, packet_in_count: 1000n, band_stats: [{ packet_band_count: BigInt(1000 - out) }] });
-    expect(applyMeterMod(p, { command: 'ADD', flags: 2, meter_id: 1, bands: [] }, 0).error?.name).toBe('OFPMMFC_METER_EXISTS');
+    expect(applyMeterMod(p, { command: 'ADD', flags: 2, meter_id: 1, bands: [{ type: 'DROP', rate: 5, burst_size: 0 }] }, 0).error?.name).toBe('OFPMMFC_METER_EXISTS');
+    expect(applyMeterMod(p, { command: 'ADD', flags: 2, meter_id: 2, bands: [] }, 0).error?.name).toBe('OFPMMFC_OUT_OF_BANDS');
     expect(applyMeterMod(p, { command: 'ADD', flags: 3, meter_id: 2, bands: [] }, 0).error?.name).toBe('OFPMMFC_BAD_FLAGS');
     applyMeterMod(p, { command: 'DELETE', flags: 0, meter_id: 1, bands: [] }, 0);
     expect(p.tables[0]!.size).toBe(0);

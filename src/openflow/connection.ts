@@ -19,6 +19,13 @@ const EMPTY = new Uint8Array(0);
 /** Frames queued behind a slow request before the socket stops being read. */
 const MAX_QUEUED = 10_000;
 
+/**
+ * Bytes waiting in a connection's socket past which async messages are dropped (and
+ * counted), so a slow controller cannot make the switch buffer without bound (OVS
+ * caps its packet-in queue the same way, max_pktq_size).
+ */
+const ASYNC_BACKLOG_MAX = 4 << 20;
+
 /** OVS's default miss_send_len. */
 const OFP_DEFAULT_MISS_SEND_LEN = 128;
 
@@ -66,6 +73,8 @@ export class Connection implements ConnectionInfo {
   /** OVS: 128 for primary connections, 0 (no async messages) for service ones. */
   missSendLen: number;
   async: AsyncConfig = defaultAsyncConfig();
+  /** Async messages not sent because the peer was not reading. */
+  asyncDropped = 0;
   /** 'hello': waiting for the peer's HELLO; 'ready': negotiated 1.3. */
   state: 'hello' | 'ready' | 'closed' = 'hello';
 
@@ -125,6 +134,16 @@ export class Connection implements ConnectionInfo {
   /** Sends bytes as they are: a copy of another session's message, for a snoop. */
   forward(b: Uint8Array): void {
     if (this.state === 'ready') this.sendRaw(b);
+  }
+
+  /** Sends an async message unless the peer has stopped reading (then it is counted as dropped). */
+  sendAsync(m: Message): void {
+    if (this.state !== 'ready') return;
+    if (this.socket.writableLength > ASYNC_BACKLOG_MAX) {
+      if (this.asyncDropped++ % 10_000 === 0) this.opts.log.warn(`${this.peer}: peer is not reading, dropping async messages (${this.asyncDropped} so far)`);
+      return;
+    }
+    this.send(m);
   }
 
   /** Sends an async or unsolicited message. */

@@ -221,7 +221,7 @@ export class OpenFlowEndpoint {
   publish(m: AsyncMessage | ((c: ConnectionInfo) => AsyncMessage | undefined)): void {
     for (const c of this.conns) {
       const msg = typeof m === 'function' ? (c.state === 'ready' ? m(c) : undefined) : m;
-      if (msg && c.wantsAsync(msg)) c.send({ ...msg, xid: 0 } as Message);
+      if (msg && c.wantsAsync(msg)) c.sendAsync({ ...msg, xid: 0 } as Message);
     }
   }
 

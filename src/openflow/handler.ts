@@ -33,6 +33,8 @@ export interface ConnectionInfo {
   readonly missSendLen: number;
   /** SET_CONFIG's flags (OFPC_FRAG_*): switch-wide, the same on every connection. */
   readonly configFlags: number;
+  /** Async messages dropped because the peer stopped reading. */
+  readonly asyncDropped: number;
 }
 
 export type ConnectionType = 'primary' | 'service';

@@ -165,6 +165,31 @@ describe('multipart requests in pieces', () => {
   });
 });
 
+describe('a controller that stops reading', () => {
+  test('gets its async messages dropped and counted, not buffered without bound', async () => {
+    const sw = new TestSwitch();
+    const ep = new OpenFlowEndpoint({ handler: sw, log: silentLogger, probeIntervalMs: 0, backoffMinMs: 50 });
+    cleanups.push(() => ep.close());
+    const server = net.createServer();
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const accepted = new Promise<RawClient>((res) => server.once('connection', (s) => res(RawClient.accept(s))));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const active = ep.connect(`tcp:127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    cleanups.push(() => active.close());
+    const c = await accepted;
+    cleanups.push(() => c.close());
+    await c.next('HELLO');
+    c.send({ type: 'HELLO', xid: 1, elements: [] });
+    for (let i = 0; i < 100 && !active.connected; i++) await new Promise((r) => setTimeout(r, 20));
+    c.socket.pause();
+    const pin: MessageOf<'PACKET_IN'> = { type: 'PACKET_IN', xid: 0, buffer_id: 0xffffffff, total_len: 9000, reason: 0, table_id: 0, cookie: 0n, match: [], data: new Uint8Array(9000) };
+    for (let i = 0; i < 2000; i++) ep.publish(pin); // 18 MB
+    const [info] = ep.connections;
+    expect(info!.asyncDropped).toBeGreaterThan(0);
+    expect(info!.asyncDropped).toBeLessThan(2000);
+  });
+});
+
 describe('roles', () => {
   test('one master at most, generation_id never goes back, slaves cannot write', async () => {
     const { sw, client } = await start();

@@ -8,7 +8,8 @@ export const CONFIG_COLUMNS = {
   Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'other_config'],
   Bridge: ['name', 'ports', 'controller', 'fail_mode', 'protocols', 'other_config', 'datapath_type'],
   Port: ['name', 'interfaces'],
-  Interface: ['name', 'type', 'ofport_request', 'other_config', 'options'],
+  // ofport is status, read only as a hint: an interface keeps its number across restarts.
+  Interface: ['name', 'type', 'ofport_request', 'ofport', 'other_config', 'options'],
   Controller: ['target', 'connection_mode', 'inactivity_probe', 'max_backoff'],
 } as const;
 
@@ -18,6 +19,8 @@ export interface InterfaceConfig {
   /** '' means system. */
   type: string;
   ofportRequest?: number;
+  /** The ofport column as last written (OVS prefers it when there is no request). */
+  ofportHint?: number;
   otherConfig: ReadonlyMap<string, string>;
   options: ReadonlyMap<string, string>;
 }
@@ -89,7 +92,8 @@ export function readConfig(m: Monitor): SwitchConfig {
           name: str(p.name),
           interfaces: rows(ifacesT, p.interfaces).map((i) => {
             const req = num(list(i.ofport_request)[0]);
-            return { uuid: i._uuid, name: str(i.name), type: str(i.type), otherConfig: smap(i.other_config), options: smap(i.options), ...(req !== undefined ? { ofportRequest: req } : {}) };
+            const hint = num(list(i.ofport)[0]);
+            return { uuid: i._uuid, name: str(i.name), type: str(i.type), otherConfig: smap(i.other_config), options: smap(i.options), ...(req !== undefined ? { ofportRequest: req } : {}), ...(hint !== undefined && hint > 0 ? { ofportHint: hint } : {}) };
           }),
         })),
         controllers: rows(ctlT, b.controller).map((c) => {

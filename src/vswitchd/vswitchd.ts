@@ -288,7 +288,7 @@ export class Vswitchd {
       const peer = i.options.get('peer');
       if (!peer || peer === i.name) return fail(`${i.name}: patch type requires valid 'peer' argument`);
       st.patchPeer = peer;
-      st.ofport = br.allocOfport(i.ofportRequest);
+      st.ofport = br.allocOfport(i.ofportRequest ?? i.ofportHint);
       st.portNo = st.ofport;
       br.attachPatch(st);
       this.log.info(`${br.name}: added patch port ${i.name} (peer ${peer}) on port ${st.ofport}`);
@@ -302,6 +302,9 @@ export class Vswitchd {
       } catch (e) {
         return fail(`could not open network device ${i.name} (${errText(e)})`);
       }
+    } else if (i.type === 'internal' && !local) {
+      // A tap left by a daemon that was killed: ours to reuse and to delete.
+      st.created = link?.kind === 'tun';
     } else if (i.type !== '' && i.type !== 'system' && i.type !== 'internal') {
       return fail(`could not open network device ${i.name} (Address family not supported by protocol)`);
     }
@@ -310,7 +313,7 @@ export class Vswitchd {
       st.portNo = OFPP.LOCAL;
       st.ofport = LOCAL_OFPORT;
     } else {
-      st.ofport = br.allocOfport(i.ofportRequest);
+      st.ofport = br.allocOfport(i.ofportRequest ?? i.ofportHint);
       st.portNo = st.ofport;
     }
     try {

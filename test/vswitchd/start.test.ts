@@ -64,3 +64,29 @@ test('foreground start with OVS_RUNDIR, refusal of a second instance, clean SIGT
   expect(await again.exit).toBe(0);
   expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
 });
+
+test('after SIGKILL a new daemon takes over the run dir, its devices and programs, and del-br removes them', async () => {
+  const topo = await Topology.create();
+  const dir = topo.dir;
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const br = topo.name('br');
+  const internal = topo.name('i0');
+  const [port] = await topo.vethPair('p0', 'p1');
+  const first = start(dir);
+  await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
+  await run(['ovs-vsctl', '--timeout=30', 'add-br', br, '--', 'add-port', br, port, '--', 'add-port', br, internal, '--', 'set', 'Interface', internal, 'type=internal'], { env });
+  first.child.kill('SIGKILL');
+  await first.exit;
+  // What a killed daemon leaves: the pid file, the sockets, the devices it made.
+  expect(existsSync(join(dir, 'xdpswitch.pid'))).toBe(true);
+  expect((await run(['ip', 'link', 'show', internal])).code).toBe(0);
+
+  const second = start(dir);
+  await waitFor(() => existsSync(join(dir, `${br}.mgmt`)) && second.out().includes(`added interface ${internal}`), 'the bridge rebuilt', 30_000, 100);
+  expect((await run(['ovs-vsctl', '--timeout=30', 'get', 'Interface', port, 'ofport'], { env })).stdout.trim()).toBe('1');
+  await run(['ovs-vsctl', '--timeout=30', 'del-br', br], { env });
+  for (const dev of [br, internal]) expect((await run(['ip', 'link', 'show', dev], { allowFail: true })).code).not.toBe(0);
+  expect((await run(['ip', '-d', 'link', 'show', port])).stdout).not.toContain('prog/xdp');
+  second.child.kill('SIGTERM');
+  expect(await second.exit).toBe(0);
+});

@@ -84,3 +84,12 @@ export const OFPMPF_REPLY_MORE = 1;
 
 /** ONF bundle flags (OFPBF_*). */
 export const OFPBF = { ATOMIC: 1 << 0, ORDERED: 1 << 1 } as const;
+
+/** PACKET_IN reasons (ofp_packet_in_reason). */
+export const OFPR = { NO_MATCH: 0, ACTION: 1, INVALID_TTL: 2 } as const;
+/** FLOW_REMOVED reasons (ofp_flow_removed_reason). */
+export const OFPRR = { IDLE_TIMEOUT: 0, HARD_TIMEOUT: 1, DELETE: 2, GROUP_DELETE: 3 } as const;
+/** PORT_STATUS reasons (ofp_port_reason). */
+export const OFPPR = { ADD: 0, DELETE: 1, MODIFY: 2 } as const;
+/** ROLE_STATUS reasons (ofp_controller_role_reason). */
+export const OFPCRR = { MASTER_REQUEST: 0, CONFIG: 1, EXPERIMENTER: 2 } as const;

@@ -3,7 +3,7 @@
 // roles, barriers and bundles; everything else goes to the handler, in order.
 // Protocol errors get an OFPT_ERROR and the session stays up; transport errors end it.
 import type { Socket } from 'node:net';
-import { OFP_VERSION } from '../../proto/openflow/constants.js';
+import { OFP_VERSION, OFPCRR } from '../../proto/openflow/constants.js';
 import { decodeMessage, encodeMessage, errorReply, peekHeader } from '../../proto/openflow/codec.js';
 import { OfpError, ofpErrorByWire, ofpErrors } from '../../proto/openflow/errors.js';
 import { helloElemRegistry, type Message, type MessageOf } from '../../proto/openflow/messages.js';
@@ -128,7 +128,7 @@ export class Connection implements ConnectionInfo {
   demoted(): void {
     this.opts.log.info(`${this.peer}: role MASTER -> SLAVE (another controller became master)`);
     if (this.state !== 'ready') return;
-    this.send({ type: 'ROLE_STATUS', xid: 0, role: 'SLAVE', reason: 0, generation_id: this.opts.roles.generationId ?? 0xffffffffffffffffn, properties: new Uint8Array(0) });
+    this.send({ type: 'ROLE_STATUS', xid: 0, role: 'SLAVE', reason: OFPCRR.MASTER_REQUEST, generation_id: this.opts.roles.generationId ?? 0xffffffffffffffffn, properties: new Uint8Array(0) });
   }
 
   /** Sends bytes as they are: a copy of another session's message, for a snoop. */

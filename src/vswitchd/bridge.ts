@@ -89,7 +89,7 @@ function sysfs(dev: string, attr: string): string | undefined {
  * device that is down; veth and tun devices then report what their ethtool says, 10 Gb/s
  * full duplex (OVS shows the same for them).
  */
-export function linkFeatures(link: Link | undefined): { curr: number; curr_speed: number } {
+export function linkFeatures(link: Link | undefined): { curr: number; curr_speed: number; full?: boolean } {
   if (!link) return { curr: 0, curr_speed: 0 };
   let mbps = Number(sysfs(link.name, 'speed') ?? -1);
   let full = sysfs(link.name, 'duplex') !== 'half';
@@ -97,7 +97,7 @@ export function linkFeatures(link: Link | undefined): { curr: number; curr_speed
   if (!(mbps > 0)) return { curr: 0, curr_speed: 0 };
   const bits = speedBits[mbps];
   const speed = bits ? (full ? bits[1] : bits[0]) || bits[1] : OFPPF.OTHER;
-  return { curr: (speed | OFPPF.COPPER) >>> 0, curr_speed: mbps * 1000 };
+  return { curr: (speed | OFPPF.COPPER) >>> 0, curr_speed: mbps * 1000, full };
 }
 
 /** ofp_port for a device. */

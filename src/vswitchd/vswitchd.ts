@@ -8,7 +8,7 @@ import { OFPP } from '../../proto/openflow/constants.js';
 import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
 import { OvsdbClient, type Monitor, type Operation, type OvsdbRow, type OvsdbValue } from '../ovsdb/client.js';
 import type { LogSink } from '../ovsdb/vlog.js';
-import { controllerKey, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
+import { controllerKey, linkFeatures, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
 import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type SwitchConfig } from './config.js';
 import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
@@ -404,6 +404,9 @@ export class Vswitchd {
           link_resets: st.linkResets,
           error: set([]),
         };
+        const speed = linkFeatures(link);
+        row.link_speed = speed.curr_speed ? speed.curr_speed * 1000 : set([]);
+        row.duplex = speed.curr_speed ? (speed.full ? 'full' : 'half') : set([]);
         const key = `Interface:${st.cfg.uuid}`;
         if (stats || !this.statusCache.has(key)) {
           const s = link.stats;
@@ -443,6 +446,8 @@ export class Vswitchd {
           system_type: os.id,
           system_version: os.version,
           datapath_types: set(['netdev', 'system']),
+          dpdk_initialized: false,
+          dpdk_version: 'none',
           iface_types: set(['internal', 'patch', 'system']),
         });
       }

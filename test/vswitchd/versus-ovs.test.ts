@@ -46,8 +46,9 @@ async function scenario(sw: Switch, names: { br: string; br2: string; a: string;
   out.addA = await v('add-port', br, a, '--', 'set', 'Interface', a, 'ofport_request=5');
   out.addB = await v('add-port', br, b);
   out.addMissing = await v('add-port', br, missing);
+  for (const c of ['datapath_types', 'dpdk_initialized', 'dpdk_version', 'cur_cfg']) out[`ovs ${c}`] = await sw.get('Open_vSwitch', '.', c);
   for (const i of [br, a, b, missing]) {
-    out[`iface ${i}`] = Object.fromEntries(await Promise.all(['ofport', 'error', 'admin_state', 'link_state', 'mtu', 'type'].map(async (c) => [c, await sw.get('Interface', i, c)])));
+    out[`iface ${i}`] = Object.fromEntries(await Promise.all(['ofport', 'error', 'admin_state', 'link_state', 'mtu', 'type', 'link_speed', 'duplex'].map(async (c) => [c, await sw.get('Interface', i, c)])));
   }
   // Patch ports: a port with no device; the error names a missing peer until it exists.
   out.addBr2 = await v('add-br', br2, '--', 'set', 'Bridge', br2, 'datapath_type=netdev');

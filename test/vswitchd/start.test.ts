@@ -72,9 +72,17 @@ test('after SIGKILL a new daemon takes over the run dir, its devices and program
   const br = topo.name('br');
   const internal = topo.name('i0');
   const [port] = await topo.vethPair('p0', 'p1');
+  const [gone] = await topo.vethPair('g0', 'g1');
   const first = start(dir);
   await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
-  await run(['ovs-vsctl', '--timeout=30', 'add-br', br, '--', 'add-port', br, port, '--', 'add-port', br, internal, '--', 'set', 'Interface', internal, 'type=internal'], { env });
+  // Ports 1, 2, 3, then 1 freed: a restart that allocated afresh would renumber.
+  await run(['ovs-vsctl', '--timeout=30', 'add-br', br, '--', 'add-port', br, gone], { env });
+  await run(['ovs-vsctl', '--timeout=30', 'add-port', br, port], { env });
+  await run(['ovs-vsctl', '--timeout=30', 'add-port', br, internal, '--', 'set', 'Interface', internal, 'type=internal'], { env });
+  await run(['ovs-vsctl', '--timeout=30', 'del-port', br, gone], { env });
+  const ofports = async () => (await run(['ovs-vsctl', '--timeout=30', '--columns=name,ofport', 'list', 'Interface'], { env })).stdout.trim().split(/\n\s*\n/).map((r) => r.trim()).sort();
+  const before = await ofports();
+  expect(before.map((r) => r.replace(/^name +: \S+\s+ofport +: /, '')).sort()).toEqual(['2', '3', '65534']);
   first.child.kill('SIGKILL');
   await first.exit;
   // What a killed daemon leaves: the pid file, the sockets, the devices it made.
@@ -83,7 +91,8 @@ test('after SIGKILL a new daemon takes over the run dir, its devices and program
 
   const second = start(dir);
   await waitFor(() => existsSync(join(dir, `${br}.mgmt`)) && second.out().includes(`added interface ${internal}`), 'the bridge rebuilt', 30_000, 100);
-  expect((await run(['ovs-vsctl', '--timeout=30', 'get', 'Interface', port, 'ofport'], { env })).stdout.trim()).toBe('1');
+  // Interfaces keep their numbers (OVS: the ofport column is the hint when there is no request).
+  expect(await ofports()).toEqual(before);
   await run(['ovs-vsctl', '--timeout=30', 'del-br', br], { env });
   for (const dev of [br, internal]) expect((await run(['ip', 'link', 'show', dev], { allowFail: true })).code).not.toBe(0);
   expect((await run(['ip', '-d', 'link', 'show', port])).stdout).not.toContain('prog/xdp');

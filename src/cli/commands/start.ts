@@ -2,13 +2,16 @@
 // In the foreground by default (what scripts and the bench harness expect), with the OVS
 // run dir and file names so the stock ovs-vsctl, ovs-ofctl and ovsdb-client need no flags.
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type Command } from '../command.js';
 import { DEFAULT_SCHEMA_PATH } from '../../ovsdb/schema.js';
 import { VlogSink } from '../../ovsdb/vlog.js';
 import { Daemon, RundirBusyError } from '../../vswitchd/daemon.js';
-import { version } from '../main.js';
+import { packageRoot } from '../../native/paths.js';
 
+// Read here rather than imported from main.ts, which imports this file through the command list.
+const version = (): string => (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 const rundir = (): string => process.env.OVS_RUNDIR ?? '/var/run/openvswitch';
 const dbdir = (): string => process.env.OVS_DBDIR ?? process.env.OVS_SYSCONFDIR ?? '/etc/openvswitch';
 const logdir = (): string => process.env.OVS_LOGDIR ?? '/var/log/openvswitch';

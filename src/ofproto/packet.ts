@@ -2,6 +2,7 @@
 // PBB, MPLS, ARP, IPv4 with fragments, IPv6 with extension headers and ND, TCP, UDP,
 // SCTP, ICMP, ICMPv6) and records where each header sits, so rewrite.ts can change
 // the bytes in place. The parse follows the flow key the BPF parser fills (design.md).
+import { OFPXMC_OPENFLOW_BASIC, oxmFields, type OxmName, type OxmRow } from '../../proto/openflow/oxm.js';
 import type { FlowKey } from './match.js';
 
 export const ETH = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MC: 0x8848, PBB: 0x88e7 } as const;
@@ -31,6 +32,8 @@ export interface Layout {
   l4Len?: number;
   /** An IP fragment: the first (offset 0, more to come) or a later one. */
   frag?: 'first' | 'later';
+  /** Fields read from whole headers in the frame (the rest of the key is OVS's zeros). */
+  present: ReadonlySet<OxmName>;
 }
 
 const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
@@ -48,6 +51,11 @@ export interface PipelineFields {
   metadata: bigint;
   tunnel_id: bigint;
   regs?: readonly bigint[];
+  /**
+   * VLAN tags parsed (1 or 2): OVS's other_config:vlan-limit, 1 by default. Past the
+   * limit a tag is payload: eth_type is its TPID and no L3 field is read.
+   */
+  vlanLimit?: number;
 }
 
 const EXT: Record<number, number> = { 0: OFPIEH.HOP, 43: OFPIEH.ROUTER, 44: OFPIEH.FRAG, 60: OFPIEH.DEST, 51: OFPIEH.AUTH, 50: OFPIEH.ESP };
@@ -56,6 +64,40 @@ const RANK: Record<number, number> = { 0: 0, 60: 1, 43: 2, 44: 3, 51: 4, 50: 5 }
 
 /** Parses `b`, returning the flow key and the header layout. */
 export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout: Layout } {
+  const r = parseHeaders(b, pf);
+  r.layout.present = new Set(Object.keys(r.key) as OxmName[]);
+  fillAbsent(r.key);
+  return r;
+}
+
+/**
+ * OVS reads a field the frame is too short (or too damaged) to hold as 0 whenever its
+ * prerequisites hold: a UDP packet with a cut header has udp_dst 0, an IPv4 packet with a
+ * bad header has nw_src 0. Fields in oxmFields order, so prerequisites are filled first.
+ */
+function fillAbsent(key: FlowKey): void {
+  for (const [name, row] of FIELD_ROWS) {
+    if (key[name] !== undefined || !row.prereq) continue;
+    const ok = row.prereq.every((p) => {
+      const v = key[p.field as OxmName];
+      if (v === undefined) return false;
+      if (p.bits !== undefined) return (Number(v) & p.bits) === p.bits;
+      return !p.values || p.values.includes(Number(v));
+    });
+    if (ok) key[name] = 0n;
+  }
+}
+const FIELD_ROWS = (Object.entries(oxmFields) as [OxmName, OxmRow][]).filter(([n, r]) => r.oxmClass === OFPXMC_OPENFLOW_BASIC && n !== 'IN_PHY_PORT');
+
+/** OVS's ipv4_sanity_check: a whole header, and a total length the frame holds. */
+function ipv4Sane(b: Uint8Array, o: number): boolean {
+  if (!has(b, o, 20)) return false;
+  const ihl = (b[o]! & 0xf) * 4;
+  const tot = u16(b, o + 2);
+  return ihl >= 20 && has(b, o, ihl) && tot >= ihl && o + tot <= b.length;
+}
+
+function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout: Layout } {
   const key: FlowKey = {
     IN_PORT: BigInt(pf.in_port),
     IN_PHY_PORT: BigInt(pf.in_port),
@@ -65,13 +107,14 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     VLAN_VID: 0n,
   };
   for (let i = 0; i < 16; i++) key[`NXM_NX_REG${i}` as 'NXM_NX_REG0'] = pf.regs?.[i] ?? 0n;
-  const layout: Layout = { vlans: [], ethTypeAt: 12, ethType: 0 };
+  const layout: Layout = { vlans: [], ethTypeAt: 12, ethType: 0, present: new Set() };
   if (b.length < 14) return { key, layout };
   key.ETH_DST = big(b, 0, 6);
   key.ETH_SRC = big(b, 6, 6);
   let o = 12;
   let type = u16(b, o);
-  while ((type === ETH.VLAN || type === ETH.QINQ) && has(b, o, 6)) {
+  const vlanLimit = pf.vlanLimit ?? 1;
+  while ((type === ETH.VLAN || type === ETH.QINQ) && has(b, o, 6) && layout.vlans.length < vlanLimit) {
     if (layout.vlans.length === 0) {
       const tci = u16(b, o + 2);
       key.VLAN_VID = BigInt((tci & 0xfff) | 0x1000);
@@ -102,7 +145,8 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     }
     return { key, layout };
   }
-  if (type === ETH.ARP && has(b, o, 28)) {
+  // Ethernet/IPv4 ARP only, opcode in 8 bits (OVS reads the rest as zeros).
+  if (type === ETH.ARP && has(b, o, 28) && u16(b, o) === 1 && u16(b, o + 2) === ETH.IPV4 && b[o + 4] === 6 && b[o + 5] === 4 && u16(b, o + 6) <= 0xff) {
     layout.l3 = o;
     layout.l3Kind = 'arp';
     key.ARP_OP = BigInt(u16(b, o + 6));
@@ -112,7 +156,7 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     key.ARP_TPA = big(b, o + 24, 4);
     return { key, layout };
   }
-  if (type === ETH.IPV4 && has(b, o, 20)) {
+  if (type === ETH.IPV4 && ipv4Sane(b, o)) {
     layout.l3 = o;
     layout.l3Kind = 'ipv4';
     const ihl = (b[o]! & 0xf) * 4;
@@ -129,13 +173,14 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     else if (fragWord & 0x2000) layout.frag = 'first';
     if (layout.frag !== 'later') {
       layout.l4 = o + ihl;
-      layout.l4Len = Math.min(u16(b, o + 2), b.length - o) - ihl;
-      l4(b, layout.l4, layout.ipProto, key, false);
+      layout.l4Len = u16(b, o + 2) - ihl;
+      l4(b, layout.l4, o + u16(b, o + 2), layout.ipProto, key, false);
     }
     if (layout.frag) fragmentPorts(key, layout.ipProto);
     return { key, layout };
   }
-  if (type === ETH.IPV6 && has(b, o, 40)) {
+  // As OVS: a payload length past the frame's end makes it no IPv6 packet to parse.
+  if (type === ETH.IPV6 && has(b, o, 40) && o + 40 + u16(b, o + 4) <= b.length) {
     layout.l3 = o;
     layout.l3Kind = 'ipv6';
     const w = u32(b, o);
@@ -145,7 +190,7 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     key.IPV6_FLABEL = BigInt(w & 0xfffff);
     key.IPV6_SRC = big(b, o + 8, 16);
     key.IPV6_DST = big(b, o + 24, 16);
-    const end = Math.min(b.length, o + 40 + u16(b, o + 4));
+    const end = o + 40 + u16(b, o + 4);
     let nxt = b[o + 6]!;
     let protoAt = o + 6;
     let p = o + 40;
@@ -185,7 +230,7 @@ export function parse(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
       else if (p <= end) {
         layout.l4 = p;
         layout.l4Len = end - p;
-        l4(b, p, nxt, key, true);
+        l4(b, p, end, nxt, key, true);
       }
       if (layout.frag) fragmentPorts(key, nxt);
     }
@@ -212,38 +257,39 @@ function fragmentPorts(key: FlowKey, proto: number): void {
   }
 }
 
-function l4(b: Uint8Array, o: number, proto: number, key: FlowKey, v6: boolean): void {
+/** Transport fields, each only from a whole header (OVS's sizes: TCP 20 and its data offset, UDP 8, SCTP 12, ICMP 8, ICMPv6 8). */
+function l4(b: Uint8Array, o: number, end: number, proto: number, key: FlowKey, v6: boolean): void {
+  const size = end - o;
   switch (proto) {
-    case IPPROTO.TCP:
-      if (has(b, o, 4)) [key.TCP_SRC, key.TCP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
+    case IPPROTO.TCP: {
+      const hdr = ((b[o + 12] ?? 0) >> 4) * 4;
+      if (size >= 20 && hdr >= 20 && size >= hdr) [key.TCP_SRC, key.TCP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
       return;
+    }
     case IPPROTO.UDP:
-      if (has(b, o, 4)) [key.UDP_SRC, key.UDP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
+      if (size >= 8) [key.UDP_SRC, key.UDP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
       return;
     case IPPROTO.SCTP:
-      if (has(b, o, 4)) [key.SCTP_SRC, key.SCTP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
+      if (size >= 12) [key.SCTP_SRC, key.SCTP_DST] = [BigInt(u16(b, o)), BigInt(u16(b, o + 2))];
       return;
     case IPPROTO.ICMP:
-      if (!v6 && has(b, o, 2)) [key.ICMPV4_TYPE, key.ICMPV4_CODE] = [BigInt(b[o]!), BigInt(b[o + 1]!)];
+      if (!v6 && size >= 8) [key.ICMPV4_TYPE, key.ICMPV4_CODE] = [BigInt(b[o]!), BigInt(b[o + 1]!)];
       return;
     case IPPROTO.ICMPV6: {
-      if (!v6 || !has(b, o, 4)) return;
+      if (!v6 || size < 8) return;
       const type = b[o]!;
       key.ICMPV6_TYPE = BigInt(type);
       key.ICMPV6_CODE = BigInt(b[o + 1]!);
-      if ((type === 135 || type === 136) && has(b, o, 24)) {
+      // Neighbor discovery (code 0 only, as OVS): the target, then 8-byte link-layer options.
+      if ((type === 135 || type === 136) && b[o + 1] === 0 && size >= 24) {
         key.IPV6_ND_TARGET = big(b, o + 8, 16);
-        // An absent link-layer address option reads as zero, as in OVS.
         const want = type === 135 ? 1 : 2;
-        let ll = 0n;
-        for (let p = o + 24; has(b, p, 8) && b[p + 1]! > 0; p += b[p + 1]! * 8) {
-          if (b[p] === want) {
-            ll = big(b, p + 2, 6);
+        for (let p = o + 24; p + 8 <= end && b[p + 1]! > 0 && p + b[p + 1]! * 8 <= end; p += b[p + 1]! * 8) {
+          if (b[p] === want && b[p + 1] === 1) {
+            key[type === 135 ? 'IPV6_ND_SLL' : 'IPV6_ND_TLL'] = big(b, p + 2, 6);
             break;
           }
         }
-        if (type === 135) key.IPV6_ND_SLL = ll;
-        else key.IPV6_ND_TLL = ll;
       }
       return;
     }

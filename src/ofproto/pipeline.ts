@@ -30,6 +30,8 @@ export class Pipeline {
   readonly ports = new Map<number, PortState>();
   /** OFPT_SET_CONFIG flags (OFPC_FRAG_*). */
   config_flags = 0;
+  /** VLAN tags parsed at ingress, 1 or 2 (Open_vSwitch other_config:vlan-limit, OVS default 1). */
+  vlan_limit = 1;
   /** OFPP_NORMAL's learned MACs, by `vid/mac`. */
   readonly fdb = new Map<string, MacEntry>();
   /** Ids for flow entries, so the datapath can name them. */

@@ -13,6 +13,8 @@ export class Pkt {
   queue_id?: number;
   /** Stopped by an action (invalid TTL): nothing more happens to it. */
   dead = false;
+  /** Tags pushed by actions: parsed beyond the ingress vlan limit. */
+  vlansPushed = 0;
   data: Uint8Array;
   constructor(
     data: Uint8Array,
@@ -23,11 +25,14 @@ export class Pkt {
     this.reparse();
   }
   reparse(): void {
-    ({ key: this.key, layout: this.layout } = parse(this.data, this.pf));
+    const pf = this.vlansPushed ? { ...this.pf, vlanLimit: Math.min(2, (this.pf.vlanLimit ?? 1) + this.vlansPushed) } : this.pf;
+    ({ key: this.key, layout: this.layout } = parse(this.data, pf));
   }
   clone(): Pkt {
     const p = new Pkt(this.data, { ...this.pf, regs: this.pf.regs?.slice() });
     p.queue_id = this.queue_id;
+    p.vlansPushed = this.vlansPushed;
+    p.reparse();
     return p;
   }
 }
@@ -153,7 +158,7 @@ function bytesOf(v: bigint, n: number): Uint8Array {
 export function setField(pk: Pkt, field: OxmName, v: bigint): void {
   // The parser sets a field only when its bytes are all there: absent means nothing to write.
   const inPacket = field !== 'TUNNEL_ID' && field !== 'NXM_NX_TUN_ID' && !field.startsWith('NXM_NX_REG');
-  if (inPacket && pk.key[field] === undefined) return;
+  if (inPacket && !pk.layout.present.has(field)) return;
   const L = pk.layout;
   const b = pk.data;
   const n = Number(v);
@@ -229,11 +234,11 @@ export function setField(pk: Pkt, field: OxmName, v: bigint): void {
       if (L.l4 !== undefined && L.ipProto === IPPROTO.ICMPV6) write(pk, L.l4 + (field === 'ICMPV6_TYPE' ? 0 : 1), Uint8Array.of(n), { pseudo: true });
       break;
     case 'IPV6_ND_TARGET':
-      if (pk.key.IPV6_ND_TARGET !== undefined) write(pk, L.l4! + 8, bytesOf(v, 16), { pseudo: true });
+      if (L.present.has('IPV6_ND_TARGET')) write(pk, L.l4! + 8, bytesOf(v, 16), { pseudo: true });
       break;
     case 'IPV6_ND_SLL':
     case 'IPV6_ND_TLL': {
-      if (pk.key[field] === undefined) break;
+      if (!L.present.has(field)) break;
       const want = field === 'IPV6_ND_SLL' ? 1 : 2;
       for (let p = L.l4! + 24; p + 8 <= b.length && b[p + 1]! > 0; p += b[p + 1]! * 8) {
         if (b[p] === want) {
@@ -307,12 +312,15 @@ export function pushVlan(pk: Pkt, ethertype: number): void {
   put16(tag, 0, ethertype);
   put16(tag, 2, tci);
   splice(pk, 12, 0, tag);
+  // A pushed tag is known, whatever the ingress parse limit (OVS tracks it in the flow).
+  pk.vlansPushed++;
   pk.reparse();
 }
 
 export function popVlan(pk: Pkt): void {
   if (!pk.layout.vlans.length) return;
   splice(pk, 12, 4);
+  if (pk.vlansPushed > 0) pk.vlansPushed--;
   pk.reparse();
 }
 

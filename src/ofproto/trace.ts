@@ -87,7 +87,7 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
     if (ctx.count) port.counters.rx_dropped++;
     return ctx.res;
   }
-  const pk = new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n });
+  const pk = new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit });
   if (pk.layout.frag && (p.config_flags & OFPC_FRAG.MASK) === OFPC_FRAG.DROP) {
     ctx.res.drops.push('IP fragment (OFPC_FRAG_DROP)');
     return ctx.res;
@@ -105,7 +105,7 @@ export function packetOut(p: Pipeline, po: PacketOutInput, now: number, opts: Tr
   const bad = checkPacketOut(p, po);
   if (bad) return bad;
   const ctx = newCtx(p, po.in_port, po.data, now, opts);
-  runActions(ctx, new Pkt(po.data, { in_port: po.in_port, metadata: 0n, tunnel_id: 0n }), po.actions);
+  runActions(ctx, new Pkt(po.data, { in_port: po.in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit }), po.actions);
   return ctx.res;
 }
 

@@ -425,3 +425,84 @@ describe.skipIf(!haveOvs)('group and meter mods agree with Open vSwitch 3.1', ()
     expect(j(meterConfig(p, 0xffffffff))).toBe(j(mc.type === 'METER_CONFIG' ? [...mc.meters].sort((a, b) => a.meter_id - b.meter_id) : []));
   });
 });
+
+// The parser against OVS's: many flows at distinct priorities, each marking the frame
+// with its own source MAC; random and damaged frames must pick the same flow on both.
+const tag = (i: number): Action => sf('ETH_SRC', mac(0x80 + i));
+const parserFlows: Partial<FlowModInput>[] = [
+  [IP, m('IP_PROTO', 6), m('TCP_DST', 80)],
+  [IP, m('IP_PROTO', 17), m('UDP_SRC', 53)],
+  [IP, m('IP_PROTO', 17), m('UDP_DST', 0)],
+  [IP, m('IP_PROTO', 1), m('ICMPV4_TYPE', 8)],
+  [IP6, m('IP_PROTO', 58), m('ICMPV6_TYPE', 135), m('IPV6_ND_TARGET', 'fe80::1')],
+  [IP6, m('IP_PROTO', 58), m('ICMPV6_TYPE', 135), m('IPV6_ND_SLL', '02:00:00:00:00:09')],
+  [IP6, m('IP_PROTO', 6), m('TCP_SRC', 80)],
+  [m('VLAN_VID', 0x1000 | 10), m('VLAN_PCP', 3)],
+  [m('VLAN_VID', 0x1000, 0x1000)],
+  [m('ETH_TYPE', 0x0806), m('ARP_OP', 1), m('ARP_TPA', '10.0.0.2')],
+  [IP, m('IP_DSCP', 10)],
+  [IP, m('IP_ECN', 3)],
+  [IP6, m('IPV6_FLABEL', 0x12345)],
+  [m('ETH_TYPE', 0x8847), m('MPLS_LABEL', 100), m('MPLS_BOS', 1)],
+  [IP, m('IPV4_SRC', '10.0.0.0', '255.0.0.0')],
+  [IP6, m('IPV6_DST', 'ff02::', 'ffff::')],
+  [IP],
+  [IP6],
+  [m('ETH_DST', '01:00:00:00:00:00', '01:00:00:00:00:00')],
+  [],
+].map((match, i, all) => ({ priority: 1000 - i * 10, match, instructions: [apply(tag(all.length - i), output(2))] }));
+
+function parserFrame(seed: number): Buffer {
+  let x = seed * 2246822519 + 11;
+  const rnd = (n: number) => {
+    x = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) + 0x165667b1) >>> 0;
+    return x % n;
+  };
+  const pickMac = () => [mac(0x10), 'ff:ff:ff:ff:ff:ff', '01:00:5e:00:00:01', mac(0x20)][rnd(4)]!;
+  const f = eth(pickMac(), mac(0x30));
+  for (let t = rnd(3); t > 0; t--) f.vlan([10, 20, 0][rnd(3)]!, rnd(8), rnd(3) ? 0x8100 : 0x88a8);
+  const l3 = rnd(5);
+  if (l3 < 3) f.ipv4(['10.0.0.1', '192.168.0.1'][rnd(2)]!, '10.0.0.2', { tos: [0, 40, 43, 3][rnd(4)]! });
+  else if (l3 < 5) f.ipv6(['fe80::1', '2001:db8::1'][rnd(2)]!, ['ff02::1', 'fe80::2'][rnd(2)]!, { tc: [0, 3, 40][rnd(3)]! });
+  const l4 = rnd(4);
+  if (l4 === 0) f.tcp([80, 1234][rnd(2)]!, [80, 22][rnd(2)]!);
+  else if (l4 === 1) f.udp([53, 5][rnd(2)]!, [0, 67][rnd(2)]!);
+  else if (l4 === 2 && l3 >= 3) f.icmp6([135, 128][rnd(2)]!, 0).data(rnd(2) ? [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 0, 0, 0, 0, 9] : [1, 2, 3, 4]);
+  let b = f.build();
+  const damage = rnd(6);
+  if (damage === 0) b = b.subarray(0, 14 + rnd(Math.max(1, b.length - 14)));
+  else if (damage === 1 && l3 < 3) {
+    const ip = b.indexOf(Buffer.from([0x45]), 12);
+    if (ip > 0) b[ip + 6] = [0x20, 0x00, 0x01][rnd(3)]!; // MF / a later fragment
+  } else if (damage === 2) b[b.length - 1 - rnd(Math.min(8, b.length - 14))] ^= 0xff;
+  return Buffer.from(b);
+}
+const frameRuns = Array.from({ length: Number(process.env.OVS_DIFF_RUNS ?? 40) * 2 }, (_, i) => ({ name: `frame #${i + 1}`, frame: parserFrame(i + 1) }));
+
+describe.skipIf(!haveOvs).each([1, 2])('the parser picks the same flows as Open vSwitch 3.1 (vlan-limit %i)', (vlanLimit) => {
+  let ovs: OvsBridge;
+  const p = createPipeline(0);
+  p.vlan_limit = vlanLimit;
+  beforeAll(async () => {
+    ovs = await OvsBridge.start([1, 2, 3]);
+    await ovs.vsctl('set', 'Open_vSwitch', '.', `other_config:vlan-limit=${vlanLimit}`);
+    const client = await ovs.connect();
+    const flows = parserFlows.map((f) => flowMod(f));
+    expect(await install(client, flows.map((f): Message => ({ type: 'FLOW_MOD', xid: 0, ...f })))).toEqual([]);
+    client.socket.destroy();
+    for (const n of [1, 2, 3]) addPort(p, { port_no: n, name: `p${n}`, hw_addr: mac(n) });
+    for (const f of flows) expect(applyFlowMod(p, f, 0).error).toBeUndefined();
+  }, 30_000);
+  afterAll(async () => {
+    await ovs?.destroy();
+  });
+
+  test.each(frameRuns)('$name', async ({ frame }) => {
+    // Each frame its own datapath flow: no megaflow from an earlier frame may answer.
+    await ovs.appctl('revalidator/purge');
+    const theirs = await ovs.inject(1, frame);
+    const ours = trace(p, 1, frame, 0).outputs;
+    const hexed = (xs: { port: number; frame: Buffer }[]) => xs.map((o) => `${o.port} ${o.frame.toString('hex')}`).sort();
+    expect(hexed(ours), frame.toString('hex')).toEqual(hexed(theirs));
+  });
+});

@@ -3,15 +3,11 @@
 // changes handed to the bridge's datapath (BridgeDatapath) before the reply or barrier.
 import { OFPC, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
 import type { Message, MessageOf } from '../../proto/openflow/messages.js';
-import type { Port } from '../../proto/openflow/port.js';
 import type { BridgeDatapath } from '../datapath/bridge.js';
-import type { FlowEntry } from '../ofproto/classifier.js';
 import { expire } from '../ofproto/flow-mod.js';
-import type { Group } from '../ofproto/group.js';
-import type { Meter } from '../ofproto/meter.js';
 import { createPipeline, type Delta, type Pipeline } from '../ofproto/pipeline.js';
-import type { PortState } from '../ofproto/port.js';
-import { flowRemovedMessage, handleRequest, packetInMessage, type RequestResult, type SwitchDesc } from '../ofproto/requests.js';
+import { applyBundle } from '../ofproto/bundle.js';
+import { flowRemovedMessage, handleRequest, packetInMessage, type SwitchDesc } from '../ofproto/requests.js';
 import type { TraceResult } from '../ofproto/trace.js';
 import type { AsyncMessage } from '../openflow/endpoint.js';
 import type { BundledMessage, BundleResult, ConnectionInfo, HandledMessage, HandlerResult, OpenFlowHandler, SwitchFeatures } from '../openflow/handler.js';
@@ -84,22 +80,14 @@ export class BridgeOfproto implements OpenFlowHandler {
     return r.replies;
   }
 
-  /** All or nothing: the model is restored on failure and the datapath sees only a whole bundle. */
+  /** All or nothing (src/ofproto applyBundle); the datapath sees only a whole bundle. */
   async commitBundle(msgs: readonly BundledMessage[], _conn: ConnectionInfo): Promise<BundleResult> {
-    const undo = snapshot(this.pipeline);
-    const results: RequestResult[] = [];
-    for (const [index, m] of msgs.entries()) {
-      const r = handleRequest(this.pipeline, m, this.now(), this.o.desc());
-      if (r.error) {
-        undo();
-        return { ok: false, index, error: r.error };
-      }
-      results.push(r);
-    }
-    await this.commit(results.flatMap((r) => r.deltas));
-    for (const r of results) {
-      this.publishAll(r.events);
-      if (r.trace) await this.runTrace(r.trace);
+    const r = applyBundle(this.pipeline, msgs, this.now());
+    if (!r.ok) return r;
+    await this.commit(r.results.flatMap((x) => x.deltas));
+    for (const x of r.results) {
+      this.publishAll(x.events);
+      if (x.trace) await this.runTrace(x.trace);
     }
     return { ok: true };
   }
@@ -128,28 +116,4 @@ export class BridgeOfproto implements OpenFlowHandler {
   async barrier(): Promise<void> {
     await this.applying;
   }
-}
-
-/** Saves what mods change (entries, groups, meters, port descriptions); the result restores it. */
-function snapshot(p: Pipeline): () => void {
-  const tables = p.tables.map((t) => (t.size ? new Map([...t.entries].map((e): [FlowEntry, FlowEntry] => [e, { ...e }])) : undefined));
-  const groups = new Map([...p.groups].map(([id, g]): [number, [Group, Group]] => [id, [g, { ...g }]]));
-  const meters = new Map([...p.meters].map(([id, m]): [number, [Meter, Meter]] => [id, [m, { ...m }]]));
-  const ports = new Map([...p.ports].map(([n, s]): [number, [PortState, Port]] => [n, [s, s.desc]]));
-  return () => {
-    p.tables.forEach((t, i) => {
-      const saved = tables[i];
-      for (const e of [...t.entries]) if (!saved?.has(e)) t.remove(e);
-      for (const [e, copy] of saved ?? []) {
-        if (t.entries.has(e)) t.remove(e);
-        Object.assign(e, copy);
-        t.insert(e);
-      }
-    });
-    p.groups.clear();
-    for (const [id, [g, copy]] of groups) p.groups.set(id, Object.assign(g, copy));
-    p.meters.clear();
-    for (const [id, [m, copy]] of meters) p.meters.set(id, Object.assign(m, copy));
-    for (const [s, desc] of ports.values()) s.desc = desc;
-  };
 }

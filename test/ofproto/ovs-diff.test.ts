@@ -12,7 +12,7 @@ import { applyMeterMod, meterConfig } from '../../src/ofproto/meter.js';
 import { createPipeline, type Pipeline } from '../../src/ofproto/pipeline.js';
 import { addPort } from '../../src/ofproto/port.js';
 import { crc32c } from '../../src/ofproto/rewrite.js';
-import { trace } from '../../src/ofproto/trace.js';
+import { packetOut, trace } from '../../src/ofproto/trace.js';
 import type { FlowModInput, GroupModInput } from '../../src/ofproto/types.js';
 import type { RawClient } from '../openflow/raw-client.js';
 import { eth } from './frames.js';
@@ -504,5 +504,40 @@ describe.skipIf(!haveOvs).each([1, 2])('the parser picks the same flows as Open 
     const ours = trace(p, 1, frame, 0).outputs;
     const hexed = (xs: { port: number; frame: Buffer }[]) => xs.map((o) => `${o.port} ${o.frame.toString('hex')}`).sort();
     expect(hexed(ours), frame.toString('hex')).toEqual(hexed(theirs));
+  });
+});
+
+describe.skipIf(!haveOvs)('packet-out agrees with Open vSwitch 3.1', () => {
+  let ovs: OvsBridge;
+  let client: RawClient;
+  beforeAll(async () => {
+    ovs = await OvsBridge.start([1, 2, 3]);
+    client = await ovs.connect();
+  }, 30_000);
+  afterAll(async () => {
+    client?.socket.destroy();
+    await ovs?.destroy();
+  });
+
+  const outs: { name: string; in_port: number; actions: Action[] }[] = [
+    { name: 'output to ports', in_port: OFPP.CONTROLLER, actions: [output(2), sf('ETH_DST', mac(0x99)), output(3)] },
+    { name: 'ALL from a port excludes it', in_port: 2, actions: [output(OFPP.ALL)] },
+    { name: 'IN_PORT', in_port: 3, actions: [output(OFPP.IN_PORT)] },
+    { name: 'TABLE runs the pipeline with the packet-out in_port', in_port: 1, actions: [sf('IPV4_DST', '10.5.5.5'), output(OFPP.TABLE)] },
+    { name: 'TABLE from CONTROLLER', in_port: OFPP.CONTROLLER, actions: [output(OFPP.TABLE)] },
+  ];
+  test.each(outs)('$name', async ({ in_port, actions }) => {
+    const flows = [flowMod({ match: [m('IN_PORT', 1), IP], instructions: [apply({ type: 'DEC_NW_TTL' }, output(3))] }), flowMod({ priority: 1, instructions: [apply(output(2))] })];
+    expect(await install(client, [{ type: 'FLOW_MOD', xid: 0, ...flowMod({ command: 'DELETE', table_id: 0xff }) }, ...flows.map((f): Message => ({ type: 'FLOW_MOD', xid: 0, ...f }))])).toEqual([]);
+    await ovs.appctl('revalidator/purge');
+    const p = createPipeline(0);
+    for (const n of [1, 2, 3]) addPort(p, { port_no: n, name: `p${n}`, hw_addr: mac(n) });
+    for (const f of flows) applyFlowMod(p, f, 0);
+    const po = { buffer_id: 0xffffffff, in_port, actions, data: udp4 };
+    const theirs = await ovs.packetOut(client, po);
+    const ours = packetOut(p, po, 0);
+    if (ours instanceof Error) throw ours;
+    const hexed = (xs: { port: number; frame: Buffer }[]) => xs.map((o) => `${o.port} ${o.frame.toString('hex')}`).sort();
+    expect(hexed(ours.outputs)).toEqual(hexed(theirs));
   });
 });

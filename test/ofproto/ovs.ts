@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, sleep, spawnChild, stopChild, waitFor } from '../harness/exec.js';
+import type { Message } from '../../proto/openflow/messages.js';
 import { RawClient } from '../openflow/raw-client.js';
 
 export const haveOvs = existsSync('/usr/sbin/ovs-vswitchd') && existsSync('/usr/share/openvswitch/vswitch.ovsschema');
@@ -76,8 +77,21 @@ export class OvsBridge {
 
   /** Injects `frame` on port `port` and returns what every port sent, once output has settled. */
   async inject(port: number, frame: Uint8Array): Promise<{ port: number; frame: Buffer }[]> {
+    return this.capture(() => this.appctl('netdev-dummy/receive', `p${port}`, Buffer.from(frame).toString('hex')));
+  }
+
+  /** Sends a PACKET_OUT on `client` and returns what every port sent. */
+  async packetOut(client: RawClient, po: Omit<Extract<Message, { type: 'PACKET_OUT' }>, 'type' | 'xid'>): Promise<{ port: number; frame: Buffer }[]> {
+    return this.capture(async () => {
+      client.send({ type: 'PACKET_OUT', xid: 77, ...po });
+      client.send({ type: 'BARRIER_REQUEST', xid: 78 });
+      await client.next('BARRIER_REPLY');
+    });
+  }
+
+  private async capture(act: () => Promise<unknown>): Promise<{ port: number; frame: Buffer }[]> {
     for (const n of this.ports) this.take(n);
-    await this.appctl('netdev-dummy/receive', `p${port}`, Buffer.from(frame).toString('hex'));
+    await act();
     let last = '';
     for (let i = 0; i < 25; i++) {
       await sleep(20);

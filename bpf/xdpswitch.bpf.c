@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* xdpswitch datapath, first form: a per-port verdict (pass, drop, redirect, upcall)
- * run at XDP for frames from NICs and at TC ingress for ports fed by a local stack,
- * one source and one set of maps for both hooks. The OpenFlow pipeline (issue 6)
- * replaces the verdict lookup; the counters, upcall ring and redirect stay. */
+/* xdpswitch datapath: one source for two hooks, XDP for frames from NICs and TC ingress
+ * for ports fed by a local stack, sharing every map. A port either runs the compiled
+ * OpenFlow pipeline (lib/pipeline.h) or has a fixed verdict (pass, drop, redirect,
+ * upcall) — the latter for ports not yet under a bridge's pipeline. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 #define XSW_DEFINE_MAPS
 #include "gen/maps.h"
 #include "lib/parse.h"
+#include "lib/pipeline.h"
 
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
@@ -27,10 +28,9 @@ static __always_inline struct xsw_port_stats *port_stats(__u32 ifindex)
 	return bpf_map_lookup_elem(&xsw_port_stats, &ifindex);
 }
 
-/* Copies the parsed key and the frame head into the upcall ring. `is_xdp` selects
- * the load helper. */
+/* Copies the key and the frame (up to XSW_UPCALL_CAP bytes) into the upcall ring. */
 static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 reason, __u32 len,
-				   const struct xsw_flow_key *key)
+				   const struct xsw_flow_key *key, __u32 table_id, __u32 rule_id, __u32 arg)
 {
 	struct xsw_upcall *u = bpf_ringbuf_reserve(&xsw_upcalls, sizeof(*u), 0);
 	__u32 cap = len < XSW_UPCALL_CAP ? len : XSW_UPCALL_CAP;
@@ -41,10 +41,14 @@ static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 
 	u->reason = reason;
 	u->frame_len = len;
 	u->cap_len = 0;
+	u->table_id = table_id;
+	u->rule_id = rule_id;
+	u->arg = arg;
+	u->reserved_0 = 0;
 	__builtin_memcpy(&u->key, key, sizeof(*key));
 	/* The load helpers want a length the verifier knows is in [1, XSW_UPCALL_CAP];
 	 * the mask makes that explicit (XSW_UPCALL_CAP is a power of two). A zero-length
-	 * frame becomes a 128-byte read that fails, leaving cap_len 0. */
+	 * frame becomes a full-size read that fails, leaving cap_len 0. */
 	cap = ((cap - 1) & (XSW_UPCALL_CAP - 1)) + 1;
 	if (!(is_xdp ? bpf_xdp_load_bytes(ctx, 0, u->data, cap) : bpf_skb_load_bytes(ctx, 0, u->data, cap)))
 		u->cap_len = cap;
@@ -53,74 +57,148 @@ static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 
 
 /* The parser runs as global functions, one per hook: the verifier checks a global
  * function once, on its own, instead of once per path of its caller, which keeps the
- * load time of the programs below the parser's (many) packet-offset states. */
+ * programs' load time below the parser's (many) packet-offset states. Each returns
+ * the L3 offset in the high 16 bits and the L4 offset (0xffff: none) in the low. */
 __noinline int xsw_parse_xdp(struct xdp_md *ctx, struct xsw_flow_key *key)
 {
-	struct xsw_cursor c = { (void *)(long)ctx->data, (void *)(long)ctx->data_end, 0 };
+	struct xsw_cursor c = { (void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, 0, -1 };
 
 	if (!key)
 		return -1;
 	xsw_parse(&c, key);
-	return 0;
+	return (c.l3 << 16) | (c.l4 & 0xffff);
 }
 
 __noinline int xsw_parse_tc(struct __sk_buff *skb, struct xsw_flow_key *key)
 {
-	struct xsw_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end, 0 };
+	struct xsw_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end, 0, 0, -1 };
 
 	if (!key)
 		return -1;
 	xsw_parse(&c, key);
-	return 0;
+	/* A tag the device took off into skb metadata is the outermost one. */
+	if (skb->vlan_present) {
+		key->vlan2_tci = key->vlan_tci;
+		key->vlan_tci = bpf_htons(skb->vlan_tci) | bpf_htons(XSW_VLAN_PRESENT);
+		key->vlan_tpid = skb->vlan_proto;
+		if (!key->eth_type)
+			key->eth_type = bpf_htons(0x05ff);
+	}
+	return (c.l3 << 16) | (c.l4 & 0xffff);
+}
+
+/* Phase 2 per hook, global for the same reason as the parser. 0 on success. */
+__noinline int xsw_commit_xdp(struct xdp_md *ctx, struct xsw_run *r)
+{
+	if (!r)
+		return -1;
+	return xsw_commit(ctx, true, r);
+}
+
+__noinline int xsw_commit_tc(struct __sk_buff *skb, struct xsw_run *r)
+{
+	if (!r)
+		return -1;
+	return xsw_commit(skb, false, r);
 }
 
 enum verdict { V_PASS, V_DROP, V_REDIRECT };
+
+/* The OpenFlow pipeline for a frame whose key `r->orig` was parsed. */
+static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 ifindex, struct xsw_run *r,
+						  __u32 *out_ifindex)
+{
+	__builtin_memcpy(&r->key, &r->orig, sizeof(r->key));
+	r->n_hits = 0;
+	r->n_out = 0;
+	r->upcall = 0;
+	if (xsw_walk(r) == -2) {
+		xsw_count_rules(r);
+		return V_DROP;
+	}
+	if (r->upcall) {
+		/* The slow path runs the whole packet again and counts it there. */
+		upcall(ctx, is_xdp, ifindex, r->upcall - 1, r->len, &r->orig, r->rk.table_id, 0, r->upcall_arg);
+		return V_DROP;
+	}
+	xsw_count_rules(r);
+	if (!r->n_out)
+		return V_DROP;
+	if (is_xdp ? xsw_commit_xdp(ctx, r) : xsw_commit_tc(ctx, r))
+		return V_DROP;
+	if (r->out_port == OFPP_CONTROLLER) {
+		struct xsw_ofport *in = bpf_map_lookup_elem(&xsw_ofports, &r->orig.in_port);
+
+		if (in && (in->config & OFPPC_NO_PACKET_IN))
+			return V_DROP;
+		/* The commit may have added or removed VLAN tags. */
+		__u32 len = is_xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len;
+
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_ACTION, len, &r->out, r->table_id, r->rule_id, r->max_len);
+		return V_DROP;
+	}
+	struct xsw_ofport *op = bpf_map_lookup_elem(&xsw_ofports, &r->out_port);
+
+	if (!op || (op->config & (OFPPC_NO_FWD | OFPPC_PORT_DOWN)))
+		return V_DROP;
+	*out_ifindex = op->ifindex;
+	return V_REDIRECT;
+}
 
 static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifindex, __u32 len,
 					      __u32 *out_ifindex)
 {
 	struct xsw_port *port = bpf_map_lookup_elem(&xsw_ports, &ifindex);
 	struct xsw_port_stats *st = port_stats(ifindex);
-	struct xsw_flow_key key = {};
+	__u32 zero = 0;
+	struct xsw_run *r = bpf_map_lookup_elem(&xsw_run_scratch, &zero);
+	enum verdict v = V_PASS;
+	int offs;
 
-	if (is_xdp)
-		xsw_parse_xdp(ctx, &key);
-	else
-		xsw_parse_tc(ctx, &key);
+	if (!r)
+		return V_PASS;
+	__builtin_memset(&r->orig, 0, sizeof(r->orig));
+	offs = is_xdp ? xsw_parse_xdp(ctx, &r->orig) : xsw_parse_tc(ctx, &r->orig);
+	r->l4_off = (offs & 0xffff) == 0xffff ? -1 : (offs & 0xffff);
+	r->len = len;
 	if (port)
-		key.in_port = port->ofport;
-
+		r->orig.in_port = port->ofport;
 	if (st) {
 		st->rx_packets++;
 		st->rx_bytes += len;
 	}
 	if (!port) {
-		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_NO_PORT, len, &key);
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_NO_PORT, len, &r->orig, 0, 0, 0);
 		return V_PASS;
 	}
 	switch (port->action) {
+	case XSW_PORT_PIPELINE:
+		v = run_pipeline(ctx, is_xdp, ifindex, r, out_ifindex);
+		break;
 	case XSW_PORT_DROP:
+		v = V_DROP;
+		break;
+	case XSW_PORT_REDIRECT:
+		*out_ifindex = port->out_ifindex;
+		v = V_REDIRECT;
+		break;
+	case XSW_PORT_UPCALL:
 		if (st)
-			st->drops++;
-		return V_DROP;
-	case XSW_PORT_REDIRECT: {
-		struct xsw_port_stats *out = port_stats(port->out_ifindex);
+			st->upcalls++;
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_PORT, len, &r->orig, 0, 0, 0);
+		break;
+	}
+	if (v == V_DROP && st)
+		st->drops++;
+	if (v == V_REDIRECT) {
+		struct xsw_port_stats *out = port_stats(*out_ifindex);
 
 		if (out) {
 			out->tx_packets++;
 			out->tx_bytes += len;
 		}
-		*out_ifindex = port->out_ifindex;
-		return V_REDIRECT;
 	}
-	case XSW_PORT_UPCALL:
-		if (st)
-			st->upcalls++;
-		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_PORT, len, &key);
-		return V_PASS;
-	default:
-		return V_PASS;
-	}
+	return v;
 }
 
 SEC("xdp")
@@ -135,7 +213,7 @@ int xsw_xdp(struct xdp_md *ctx)
 		return XDP_DROP;
 	case V_REDIRECT:
 		/* Through a devmap so the kernel batches the transmit (bulk flush). */
-		return bpf_redirect_map(&xsw_tx_ports, out, XDP_PASS);
+		return bpf_redirect_map(&xsw_tx_ports, out, XDP_DROP);
 	default:
 		return XDP_PASS;
 	}
@@ -155,4 +233,12 @@ int xsw_tc(struct __sk_buff *skb)
 	default:
 		return TC_ACT_OK;
 	}
+}
+
+/* Transmit for the slow path: run with BPF_F_TEST_XDP_LIVE_FRAMES and the egress
+ * device as ingress_ifindex, the frame leaves through that device. */
+SEC("xdp")
+int xsw_xmit(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&xsw_tx_ports, ctx->ingress_ifindex, XDP_DROP);
 }

@@ -23,7 +23,9 @@ function cMapType(t: ScalarType | StructType): string {
 
 function header(): string {
   const out: string[] = [`/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */`, `/* ${marker} */`];
-  out.push('#pragma once', '', `#define XSW_LAYOUT_VERSION ${dp.LAYOUT_VERSION}`, `#define XSW_UPCALL_CAP ${dp.UPCALL_CAP}`, '');
+  out.push('#pragma once', '', `#define XSW_LAYOUT_VERSION ${dp.LAYOUT_VERSION}`, `#define XSW_UPCALL_CAP ${dp.UPCALL_CAP}`);
+  for (const [k, v] of Object.entries(dp.limits)) out.push(`#define XSW_${k} ${v}`);
+  out.push('');
   for (const e of dp.enums as CEnum[]) {
     if (e.comment) out.push(`/* ${e.comment} */`);
     out.push(`enum ${e.name} {`, ...Object.entries(e.values).map(([k, v]) => `\t${k} = ${v},`), '};', '');
@@ -40,6 +42,7 @@ function header(): string {
   out.push('#ifdef XSW_DEFINE_MAPS', '/* Map definitions, included once by the object that owns the maps. */');
   for (const [name, m] of Object.entries(dp.maps) as [string, MapDecl][]) {
     out.push(`/* ${m.comment} */`, 'struct {', `\t__uint(type, BPF_MAP_TYPE_${m.type});`, `\t__uint(max_entries, ${m.maxEntries});`);
+    if (m.flags) out.push(`\t__uint(map_flags, BPF_F_${m.flags});`);
     if (m.key) out.push(`\t__type(key, ${cMapType(m.key)});`);
     if (m.value) out.push(`\t__type(value, ${cMapType(m.value)});`);
     out.push(`} ${name} SEC(".maps");`, '');
@@ -101,7 +104,9 @@ function codec(s: StructType): string {
 
 function tsModule(): string {
   const out: string[] = [`// ${marker}`, ''];
-  out.push(`export const LAYOUT_VERSION = ${dp.LAYOUT_VERSION};`, `export const UPCALL_CAP = ${dp.UPCALL_CAP};`, '');
+  out.push(`export const LAYOUT_VERSION = ${dp.LAYOUT_VERSION};`, `export const UPCALL_CAP = ${dp.UPCALL_CAP};`);
+  for (const [k, v] of Object.entries(dp.limits)) out.push(`export const ${k} = ${v};`);
+  out.push('');
   for (const e of dp.enums as CEnum[]) {
     out.push(`export const ${camel(e.name)} = {`, ...Object.entries(e.values).map(([k, v]) => `  ${k}: ${v},`), '} as const;', '');
   }

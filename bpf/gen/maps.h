@@ -3,7 +3,10 @@
 #pragma once
 
 #define XSW_LAYOUT_VERSION 1
-#define XSW_UPCALL_CAP 128
+#define XSW_UPCALL_CAP 2048
+#define XSW_MAX_MASKS 32
+#define XSW_MAX_OPS 32
+#define XSW_MAX_TABLE_HOPS 16
 
 /* flow_key.ip_frag bits */
 enum xsw_ip_frag {
@@ -17,11 +20,46 @@ enum xsw_port_action {
 	XSW_PORT_DROP = 1,
 	XSW_PORT_REDIRECT = 2,
 	XSW_PORT_UPCALL = 3,
+	XSW_PORT_PIPELINE = 4,
 };
 
 enum xsw_upcall_reason {
 	XSW_UPCALL_PORT = 0,
 	XSW_UPCALL_NO_PORT = 1,
+	XSW_UPCALL_ACTION = 2,
+	XSW_UPCALL_INVALID_TTL = 3,
+	XSW_UPCALL_UNSUPPORTED = 4,
+	XSW_UPCALL_MULTI_OUTPUT = 5,
+	XSW_UPCALL_TABLE_HOPS = 6,
+	XSW_UPCALL_OPS = 7,
+	XSW_UPCALL_NO_OUTPUT_PORT = 8,
+	XSW_UPCALL_MASKS = 9,
+};
+
+/* action-program op codes */
+enum xsw_op_code {
+	XSW_OP_OUTPUT = 1,
+	XSW_OP_SET_FIELD = 2,
+	XSW_OP_PUSH_VLAN = 3,
+	XSW_OP_POP_VLAN = 4,
+	XSW_OP_DEC_NW_TTL = 5,
+	XSW_OP_SET_NW_TTL = 6,
+	XSW_OP_WRITE_METADATA = 7,
+	XSW_OP_GOTO_TABLE = 8,
+	XSW_OP_UPCALL = 9,
+	XSW_OP_SET_MASKED = 10,
+};
+
+/* when an op applies (set_field on a field the frame lacks does nothing) */
+enum xsw_op_cond {
+	XSW_COND_ALWAYS = 0,
+	XSW_COND_VLAN = 1,
+	XSW_COND_IPV4 = 2,
+	XSW_COND_IPV6 = 3,
+	XSW_COND_IP = 4,
+	XSW_COND_TCP = 5,
+	XSW_COND_UDP = 6,
+	XSW_COND_ARP = 7,
 };
 
 struct xsw_flow_key {
@@ -125,16 +163,88 @@ struct xsw_upcall {
 	__u32 reason; /* enum xsw_upcall_reason */
 	__u32 frame_len; /* length of the whole frame in bytes */
 	__u32 cap_len; /* bytes of it in data[] */
+	__u32 table_id; /* table of the rule that sent it */
+	__u32 rule_id; /* that rule (0: none) */
+	__u32 arg; /* by reason: max_len for XSW_UPCALL_ACTION */
+	__u32 reserved_0;
 	struct xsw_flow_key key; /* the frame as the parser saw it */
-	__u8 data[128]; /* the frame head, cap_len bytes valid */
+	__u8 data[2048]; /* the frame head, cap_len bytes valid */
 };
-_Static_assert(sizeof(struct xsw_upcall) == 304, "struct xsw_upcall size");
+_Static_assert(sizeof(struct xsw_upcall) == 2240, "struct xsw_upcall size");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, ifindex) == 0, "xsw_upcall.ifindex offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, reason) == 4, "xsw_upcall.reason offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, frame_len) == 8, "xsw_upcall.frame_len offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, cap_len) == 12, "xsw_upcall.cap_len offset");
-_Static_assert(__builtin_offsetof(struct xsw_upcall, key) == 16, "xsw_upcall.key offset");
-_Static_assert(__builtin_offsetof(struct xsw_upcall, data) == 176, "xsw_upcall.data offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, table_id) == 16, "xsw_upcall.table_id offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, rule_id) == 20, "xsw_upcall.rule_id offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, arg) == 24, "xsw_upcall.arg offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, reserved_0) == 28, "xsw_upcall.reserved_0 offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, key) == 32, "xsw_upcall.key offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, data) == 192, "xsw_upcall.data offset");
+
+struct xsw_table {
+	__u32 n_masks; /* masks in use, sorted by max_prio, highest first */
+	__u32 flags; /* XSW_TABLE_SLOW (1): more masks than the fast path walks; all its packets go slow */
+	__u32 masks[64]; /* n_masks pairs (mask_id: index into xsw_masks, max_prio: highest rule priority under it) */
+};
+_Static_assert(sizeof(struct xsw_table) == 264, "struct xsw_table size");
+_Static_assert(__builtin_offsetof(struct xsw_table, n_masks) == 0, "xsw_table.n_masks offset");
+_Static_assert(__builtin_offsetof(struct xsw_table, flags) == 4, "xsw_table.flags offset");
+_Static_assert(__builtin_offsetof(struct xsw_table, masks) == 8, "xsw_table.masks offset");
+
+struct xsw_rule_key {
+	__u32 table_id;
+	__u32 mask_id;
+	struct xsw_flow_key key; /* the rule match: flow key & mask */
+};
+_Static_assert(sizeof(struct xsw_rule_key) == 168, "struct xsw_rule_key size");
+_Static_assert(__builtin_offsetof(struct xsw_rule_key, table_id) == 0, "xsw_rule_key.table_id offset");
+_Static_assert(__builtin_offsetof(struct xsw_rule_key, mask_id) == 4, "xsw_rule_key.mask_id offset");
+_Static_assert(__builtin_offsetof(struct xsw_rule_key, key) == 8, "xsw_rule_key.key offset");
+
+struct xsw_rule {
+	__u32 priority;
+	__u32 rule_id; /* index of the rule counters; FlowEntry.id mod the map size */
+	__u32 op_start; /* first op in xsw_ops */
+	__u32 n_ops; /* ops in the program */
+};
+_Static_assert(sizeof(struct xsw_rule) == 16, "struct xsw_rule size");
+_Static_assert(__builtin_offsetof(struct xsw_rule, priority) == 0, "xsw_rule.priority offset");
+_Static_assert(__builtin_offsetof(struct xsw_rule, rule_id) == 4, "xsw_rule.rule_id offset");
+_Static_assert(__builtin_offsetof(struct xsw_rule, op_start) == 8, "xsw_rule.op_start offset");
+_Static_assert(__builtin_offsetof(struct xsw_rule, n_ops) == 12, "xsw_rule.n_ops offset");
+
+struct xsw_op {
+	__u8 code; /* enum xsw_op_code */
+	__u8 cond; /* enum xsw_op_cond: the op applies only to frames that have the field */
+	__u16 len; /* SET_FIELD: bytes of val to write into the key */
+	__u32 arg; /* OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO: table; PUSH_VLAN: TPID; UPCALL: reason */
+	__u8 val[16]; /* SET_FIELD: the value (network order); WRITE_METADATA: value(8) then mask(8), host order */
+};
+_Static_assert(sizeof(struct xsw_op) == 24, "struct xsw_op size");
+_Static_assert(__builtin_offsetof(struct xsw_op, code) == 0, "xsw_op.code offset");
+_Static_assert(__builtin_offsetof(struct xsw_op, cond) == 1, "xsw_op.cond offset");
+_Static_assert(__builtin_offsetof(struct xsw_op, len) == 2, "xsw_op.len offset");
+_Static_assert(__builtin_offsetof(struct xsw_op, arg) == 4, "xsw_op.arg offset");
+_Static_assert(__builtin_offsetof(struct xsw_op, val) == 8, "xsw_op.val offset");
+
+struct xsw_ofport {
+	__u32 ifindex; /* the device behind the OpenFlow port */
+	__u32 config; /* OFPPC_* bits: NO_FWD and PORT_DOWN drop its output */
+};
+_Static_assert(sizeof(struct xsw_ofport) == 8, "struct xsw_ofport size");
+_Static_assert(__builtin_offsetof(struct xsw_ofport, ifindex) == 0, "xsw_ofport.ifindex offset");
+_Static_assert(__builtin_offsetof(struct xsw_ofport, config) == 4, "xsw_ofport.config offset");
+
+struct xsw_rule_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_used; /* bpf_ktime_get_ns() of the last hit */
+};
+_Static_assert(sizeof(struct xsw_rule_stats) == 24, "struct xsw_rule_stats size");
+_Static_assert(__builtin_offsetof(struct xsw_rule_stats, packets) == 0, "xsw_rule_stats.packets offset");
+_Static_assert(__builtin_offsetof(struct xsw_rule_stats, bytes) == 8, "xsw_rule_stats.bytes offset");
+_Static_assert(__builtin_offsetof(struct xsw_rule_stats, last_used) == 16, "xsw_rule_stats.last_used offset");
 
 #ifdef XSW_DEFINE_MAPS
 /* Map definitions, included once by the object that owns the maps. */
@@ -165,9 +275,58 @@ struct {
 /* struct xsw_upcall records for userspace */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 262144);
+	__uint(max_entries, 4194304);
 } xsw_upcalls SEC(".maps");
 
 __attribute__((used)) static const struct xsw_upcall xsw_upcalls_record_btf;
+
+/* table_id → masks in use */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct xsw_table);
+} xsw_tables SEC(".maps");
+
+/* mask_id → mask over the flow key */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct xsw_flow_key);
+} xsw_masks SEC(".maps");
+
+/* (table, mask, masked key) → rule */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 131072);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xsw_rule_key);
+	__type(value, struct xsw_rule);
+} xsw_rules SEC(".maps");
+
+/* action programs, a run of ops per rule */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 262144);
+	__type(key, __u32);
+	__type(value, struct xsw_op);
+} xsw_ops SEC(".maps");
+
+/* OpenFlow port → device */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct xsw_ofport);
+} xsw_ofports SEC(".maps");
+
+/* rule_id → per-CPU counters */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 131072);
+	__type(key, __u32);
+	__type(value, struct xsw_rule_stats);
+} xsw_rule_stats SEC(".maps");
 
 #endif /* XSW_DEFINE_MAPS */

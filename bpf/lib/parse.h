@@ -65,6 +65,8 @@ struct xsw_cursor {
 	void *data;
 	void *end;
 	__u32 off;
+	__u32 l3; /* offset of the L3 header, once parse_eth found it */
+	__s32 l4; /* offset of the L4 header, -1 until found */
 };
 
 /* The header at the cursor as `type *var`, or return -1 if the frame ends first. */
@@ -88,6 +90,10 @@ static __always_inline void xsw_mac_copy(__u8 *dst, const __u8 *src)
 	__builtin_memcpy(dst, src, 6);
 }
 
+/* VLAN tags parsed: OVS's other_config:vlan-limit, 1 by default. Past the limit the
+ * next tag's TPID is the ethertype and the frame is not parsed further. Set at load. */
+const volatile __u32 xsw_vlan_limit = 1;
+
 /* Ethernet with up to two VLAN tags (802.1Q or 802.1ad outer). Returns the inner
  * ethertype; frames with a length field (802.3) report 0x05ff, as OVS does. */
 static __always_inline int parse_eth(struct xsw_cursor *c, struct xsw_flow_key *k)
@@ -103,7 +109,8 @@ static __always_inline int parse_eth(struct xsw_cursor *c, struct xsw_flow_key *
 		k->vlan_tpid = proto;
 		k->vlan_tci = v->h_vlan_TCI | bpf_htons(XSW_VLAN_PRESENT);
 		proto = v->h_vlan_encapsulated_proto;
-		if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		if (xsw_vlan_limit > 1 &&
+		    (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))) {
 			XSW_PULL(c, struct vlan_hdr, v2);
 			k->vlan2_tci = v2->h_vlan_TCI | bpf_htons(XSW_VLAN_PRESENT);
 			proto = v2->h_vlan_encapsulated_proto;
@@ -313,20 +320,27 @@ static __always_inline int parse_nd(struct xsw_cursor *c, struct xsw_flow_key *k
 	return 0;
 }
 
-/* The whole frame into the key: L2, then L3 by ethertype, then L4. */
+/* The whole frame into the key: L2, then L3 by ethertype, then L4; c->l3 and c->l4
+ * tell where those headers start, for the code that rewrites them. */
 static __always_inline void xsw_parse(struct xsw_cursor *c, struct xsw_flow_key *k)
 {
 	int proto = parse_eth(c, k);
 
+	c->l3 = c->off;
+	c->l4 = -1;
+
 	switch (proto) {
 	case ETH_P_IP:
 		proto = parse_ipv4(c, k);
-		if (proto >= 0)
+		if (proto >= 0) {
+			c->l4 = c->off;
 			parse_l4(c, k, proto);
+		}
 		break;
 	case ETH_P_IPV6:
 		proto = parse_ipv6(c, k);
 		if (proto >= 0) {
+			c->l4 = c->off;
 			int t = parse_l4(c, k, proto);
 
 			if (proto == IPPROTO_ICMPV6)

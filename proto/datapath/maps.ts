@@ -3,6 +3,7 @@
 // and bump LAYOUT_VERSION (part of the pin path) when a field moves.
 import { array, cenum, cstruct, type MapDecl, u32, u64, u8 } from '../lib/cstruct.js';
 import { flowKey, ipFrag } from './key.js';
+import { MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
 
 export const LAYOUT_VERSION = 1;
 
@@ -14,6 +15,7 @@ export const portAction = cenum(
     XSW_PORT_DROP: 1,
     XSW_PORT_REDIRECT: 2, // send out of port.out_ifindex
     XSW_PORT_UPCALL: 3, // copy the head of the frame to userspace, then pass
+    XSW_PORT_PIPELINE: 4, // run the OpenFlow pipeline (xsw_tables, xsw_rules, xsw_ops)
   },
   'per-port verdict of the first-form pipeline',
 );
@@ -22,7 +24,18 @@ export const portAction = cenum(
 export const upcallReason = cenum('xsw_upcall_reason', {
   XSW_UPCALL_PORT: 0, // the port's action is XSW_PORT_UPCALL
   XSW_UPCALL_NO_PORT: 1, // ingress ifindex has no xsw_ports entry
+  XSW_UPCALL_ACTION: 2, // output:CONTROLLER (OFPR_ACTION); upcall.arg = max_len
+  XSW_UPCALL_INVALID_TTL: 3, // dec_nw_ttl reached 0 (OFPR_INVALID_TTL)
+  XSW_UPCALL_UNSUPPORTED: 4, // an op the fast path lacks (compiled as XSW_OP_UPCALL)
+  XSW_UPCALL_MULTI_OUTPUT: 5, // a second output: XDP cannot clone
+  XSW_UPCALL_TABLE_HOPS: 6, // more goto_table hops than XSW_MAX_TABLE_HOPS
+  XSW_UPCALL_OPS: 7, // a program longer than XSW_MAX_OPS
+  XSW_UPCALL_NO_OUTPUT_PORT: 8, // output to a port the datapath has no device for
+  XSW_UPCALL_MASKS: 9, // the table uses more masks than XSW_MAX_MASKS
 });
+
+/** Load-time limits shared by the C and the compiler. */
+export const limits = { MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS };
 
 export const port = cstruct('xsw_port', 16, [
   ['action', u32, 'enum xsw_port_action'],
@@ -40,14 +53,18 @@ export const portStats = cstruct('xsw_port_stats', 48, [
   ['upcalls', u64, 'frames copied to userspace'],
 ]);
 
-/** Largest frame head copied into an upcall record. */
-export const UPCALL_CAP = 128;
+/** Largest frame copied whole into an upcall record (the slow path needs all of it). */
+export const UPCALL_CAP = 2048;
 
-export const upcall = cstruct('xsw_upcall', 16 + flowKey.size + UPCALL_CAP, [
+export const upcall = cstruct('xsw_upcall', 32 + flowKey.size + UPCALL_CAP, [
   ['ifindex', u32, 'ingress device'],
   ['reason', u32, 'enum xsw_upcall_reason'],
   ['frame_len', u32, 'length of the whole frame in bytes'],
   ['cap_len', u32, 'bytes of it in data[]'],
+  ['table_id', u32, 'table of the rule that sent it'],
+  ['rule_id', u32, 'that rule (0: none)'],
+  ['arg', u32, 'by reason: max_len for XSW_UPCALL_ACTION'],
+  ['reserved_0', u32],
   ['key', flowKey, 'the frame as the parser saw it'],
   ['data', array(u8, UPCALL_CAP), 'the frame head, cap_len bytes valid'],
 ]);
@@ -56,8 +73,9 @@ export const maps = {
   xsw_ports: { type: 'HASH', maxEntries: 1024, key: u32, value: port, comment: 'ingress ifindex → port config' },
   xsw_tx_ports: { type: 'DEVMAP_HASH', maxEntries: 1024, key: u32, value: u32, comment: 'ifindex → ifindex, XDP redirect targets' },
   xsw_port_stats: { type: 'PERCPU_HASH', maxEntries: 1024, key: u32, value: portStats, comment: 'ifindex → per-CPU counters' },
-  xsw_upcalls: { type: 'RINGBUF', maxEntries: 256 * 1024, record: upcall, comment: 'struct xsw_upcall records for userspace' },
+  xsw_upcalls: { type: 'RINGBUF', maxEntries: 4 * 1024 * 1024, record: upcall, comment: 'struct xsw_upcall records for userspace' },
+  ...pipelineMaps,
 } as const satisfies Record<string, MapDecl>;
 
-export const structs = [flowKey, port, portStats, upcall];
-export const enums = [ipFrag, portAction, upcallReason];
+export const structs = [flowKey, port, portStats, upcall, ...pipelineStructs];
+export const enums = [ipFrag, portAction, upcallReason, ...pipelineEnums];

@@ -116,6 +116,8 @@ export interface MapDecl {
   maxEntries: number;
   key?: ScalarType | StructType;
   value?: ScalarType | StructType;
+  /** BPF_F_* map flags, e.g. NO_PREALLOC for a large hash filled from userspace. */
+  flags?: 'NO_PREALLOC';
   /** For RINGBUF: the struct of each record (the map itself has no key or value). */
   record?: StructType;
   comment: string;

@@ -34,7 +34,8 @@ export type PortVerdict =
   | { action: 'pass' }
   | { action: 'drop' }
   | { action: 'redirect'; outIfindex: number }
-  | { action: 'upcall' };
+  | { action: 'upcall' }
+  | { action: 'pipeline' };
 
 export interface PortOptions {
   hook: Hook;
@@ -82,8 +83,11 @@ export class Datapath {
    * Loads the datapath object for `instance`, reusing its pinned maps (and so the
    * counters and port table) when a previous run left them.
    */
-  static open(instance: string): Datapath {
-    const obj = BpfObject.load(bpfObjectPath('xdpswitch'), { pinDir: pinDirFor(instance) });
+  static open(instance: string, opts: { vlanLimit?: 1 | 2 } = {}): Datapath {
+    const obj = BpfObject.load(bpfObjectPath('xdpswitch'), {
+      pinDir: pinDirFor(instance),
+      globals: { xsw_vlan_limit: u32key(opts.vlanLimit ?? 1) },
+    });
     return new Datapath(
       instance,
       obj,
@@ -113,6 +117,7 @@ export class Datapath {
       drop: XswPortAction.XSW_PORT_DROP,
       redirect: XswPortAction.XSW_PORT_REDIRECT,
       upcall: XswPortAction.XSW_PORT_UPCALL,
+      pipeline: XswPortAction.XSW_PORT_PIPELINE,
     }[v.action];
     const out = v.action === 'redirect' ? v.outIfindex : 0;
     this.portsMap.update(u32key(ifindex), encodeXswPort({ action, out_ifindex: out, ofport, flags: 0 }));
@@ -144,6 +149,16 @@ export class Datapath {
   /** Delivers the upcalls queued now (for callers that just ran a test frame). */
   drainUpcalls(): number {
     return this.ring?.consume() ?? 0;
+  }
+
+  /** Another handle on one of the object's maps (the caller closes it). */
+  map(name: string): BpfMap {
+    return this.obj.map(name);
+  }
+
+  /** Another handle on one of the object's programs (the caller closes it). */
+  program(name: string): BpfProgram {
+    return this.obj.program(name);
   }
 
   /** The XDP program, for BPF_PROG_RUN tests and live frames. */

@@ -136,7 +136,7 @@ describe('BPF parser', () => {
   let frames: Buffer[];
 
   beforeAll(async () => {
-    dp = Datapath.open(`t-parse-${randomBytes(4).toString('hex')}`);
+    dp = Datapath.open(`t-parse-${randomBytes(4).toString('hex')}`, { vlanLimit: 2 });
     dp.setVerdict(LO, OFPORT, { action: 'upcall' });
     dp.onUpcall((u) => seen.push(u));
     frames = await scapyFrames(cases.map((c) => c.scapy));

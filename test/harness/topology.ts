@@ -213,6 +213,8 @@ export class Topology {
     const b = `${this.prefix}${suffixB}`;
     this.extraLinks.push(a);
     await run(['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+    // No IPv6 autoconfiguration: a test sees only the frames it sent.
+    for (const l of [a, b]) await run(['sysctl', '-qw', `net.ipv6.conf.${l}.disable_ipv6=1`]);
     await run(['ip', 'link', 'set', a, 'up']);
     await run(['ip', 'link', 'set', b, 'up']);
     return [a, b];

@@ -1,7 +1,10 @@
 // Generated from proto/datapath/maps.ts by npm run gen; edit the source.
 
 export const LAYOUT_VERSION = 1;
-export const UPCALL_CAP = 128;
+export const UPCALL_CAP = 2048;
+export const MAX_MASKS = 32;
+export const MAX_OPS = 32;
+export const MAX_TABLE_HOPS = 16;
 
 export const XswIpFrag = {
   XSW_FRAG_ANY: 1,
@@ -13,11 +16,44 @@ export const XswPortAction = {
   XSW_PORT_DROP: 1,
   XSW_PORT_REDIRECT: 2,
   XSW_PORT_UPCALL: 3,
+  XSW_PORT_PIPELINE: 4,
 } as const;
 
 export const XswUpcallReason = {
   XSW_UPCALL_PORT: 0,
   XSW_UPCALL_NO_PORT: 1,
+  XSW_UPCALL_ACTION: 2,
+  XSW_UPCALL_INVALID_TTL: 3,
+  XSW_UPCALL_UNSUPPORTED: 4,
+  XSW_UPCALL_MULTI_OUTPUT: 5,
+  XSW_UPCALL_TABLE_HOPS: 6,
+  XSW_UPCALL_OPS: 7,
+  XSW_UPCALL_NO_OUTPUT_PORT: 8,
+  XSW_UPCALL_MASKS: 9,
+} as const;
+
+export const XswOpCode = {
+  XSW_OP_OUTPUT: 1,
+  XSW_OP_SET_FIELD: 2,
+  XSW_OP_PUSH_VLAN: 3,
+  XSW_OP_POP_VLAN: 4,
+  XSW_OP_DEC_NW_TTL: 5,
+  XSW_OP_SET_NW_TTL: 6,
+  XSW_OP_WRITE_METADATA: 7,
+  XSW_OP_GOTO_TABLE: 8,
+  XSW_OP_UPCALL: 9,
+  XSW_OP_SET_MASKED: 10,
+} as const;
+
+export const XswOpCond = {
+  XSW_COND_ALWAYS: 0,
+  XSW_COND_VLAN: 1,
+  XSW_COND_IPV4: 2,
+  XSW_COND_IPV6: 3,
+  XSW_COND_IP: 4,
+  XSW_COND_TCP: 5,
+  XSW_COND_UDP: 6,
+  XSW_COND_ARP: 7,
 } as const;
 
 export interface XswFlowKey {
@@ -202,33 +238,207 @@ export interface XswUpcall {
   reason: number; // enum xsw_upcall_reason
   frame_len: number; // length of the whole frame in bytes
   cap_len: number; // bytes of it in data[]
+  table_id: number; // table of the rule that sent it
+  rule_id: number; // that rule (0: none)
+  arg: number; // by reason: max_len for XSW_UPCALL_ACTION
+  reserved_0: number;
   key: XswFlowKey; // the frame as the parser saw it
   data: Uint8Array; // the frame head, cap_len bytes valid
 }
 
-export const XSW_UPCALL_SIZE = 304;
+export const XSW_UPCALL_SIZE = 2240;
 
-export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(304), off = 0): Buffer {
-  const dv = new DataView(buf.buffer, buf.byteOffset + off, 304);
+export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(2240), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 2240);
   dv.setUint32(0, v.ifindex, true);
   dv.setUint32(4, v.reason, true);
   dv.setUint32(8, v.frame_len, true);
   dv.setUint32(12, v.cap_len, true);
-  encodeXswFlowKey(v.key, buf, off + 16);
-  buf.set(v.data.subarray(0, 128), off + 176);
+  dv.setUint32(16, v.table_id, true);
+  dv.setUint32(20, v.rule_id, true);
+  dv.setUint32(24, v.arg, true);
+  dv.setUint32(28, v.reserved_0, true);
+  encodeXswFlowKey(v.key, buf, off + 32);
+  buf.set(v.data.subarray(0, 2048), off + 192);
   return buf;
 }
 
 export function decodeXswUpcall(buf: Uint8Array, off = 0): XswUpcall {
-  if (buf.length - off < 304) throw new RangeError('xsw_upcall: need 304 bytes, have ' + (buf.length - off));
-  const dv = new DataView(buf.buffer, buf.byteOffset + off, 304);
+  if (buf.length - off < 2240) throw new RangeError('xsw_upcall: need 2240 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 2240);
   return {
     ifindex: dv.getUint32(0, true),
     reason: dv.getUint32(4, true),
     frame_len: dv.getUint32(8, true),
     cap_len: dv.getUint32(12, true),
-    key: decodeXswFlowKey(buf, off + 16),
-    data: buf.slice(off + 176, off + 304),
+    table_id: dv.getUint32(16, true),
+    rule_id: dv.getUint32(20, true),
+    arg: dv.getUint32(24, true),
+    reserved_0: dv.getUint32(28, true),
+    key: decodeXswFlowKey(buf, off + 32),
+    data: buf.slice(off + 192, off + 2240),
+  };
+}
+
+export interface XswTable {
+  n_masks: number; // masks in use, sorted by max_prio, highest first
+  flags: number; // XSW_TABLE_SLOW (1): more masks than the fast path walks; all its packets go slow
+  masks: number[]; // n_masks pairs (mask_id: index into xsw_masks, max_prio: highest rule priority under it)
+}
+
+export const XSW_TABLE_SIZE = 264;
+
+export function encodeXswTable(v: XswTable, buf: Buffer = Buffer.alloc(264), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 264);
+  dv.setUint32(0, v.n_masks, true);
+  dv.setUint32(4, v.flags, true);
+  for (let i = 0; i < 64; i++) dv.setUint32(8 + i * 4, v.masks[i] ?? 0, true);
+  return buf;
+}
+
+export function decodeXswTable(buf: Uint8Array, off = 0): XswTable {
+  if (buf.length - off < 264) throw new RangeError('xsw_table: need 264 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 264);
+  return {
+    n_masks: dv.getUint32(0, true),
+    flags: dv.getUint32(4, true),
+    masks: Array.from({ length: 64 }, (_, i) => dv.getUint32(8 + i * 4, true)),
+  };
+}
+
+export interface XswRuleKey {
+  table_id: number;
+  mask_id: number;
+  key: XswFlowKey; // the rule match: flow key & mask
+}
+
+export const XSW_RULE_KEY_SIZE = 168;
+
+export function encodeXswRuleKey(v: XswRuleKey, buf: Buffer = Buffer.alloc(168), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 168);
+  dv.setUint32(0, v.table_id, true);
+  dv.setUint32(4, v.mask_id, true);
+  encodeXswFlowKey(v.key, buf, off + 8);
+  return buf;
+}
+
+export function decodeXswRuleKey(buf: Uint8Array, off = 0): XswRuleKey {
+  if (buf.length - off < 168) throw new RangeError('xsw_rule_key: need 168 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 168);
+  return {
+    table_id: dv.getUint32(0, true),
+    mask_id: dv.getUint32(4, true),
+    key: decodeXswFlowKey(buf, off + 8),
+  };
+}
+
+export interface XswRule {
+  priority: number;
+  rule_id: number; // index of the rule counters; FlowEntry.id mod the map size
+  op_start: number; // first op in xsw_ops
+  n_ops: number; // ops in the program
+}
+
+export const XSW_RULE_SIZE = 16;
+
+export function encodeXswRule(v: XswRule, buf: Buffer = Buffer.alloc(16), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  dv.setUint32(0, v.priority, true);
+  dv.setUint32(4, v.rule_id, true);
+  dv.setUint32(8, v.op_start, true);
+  dv.setUint32(12, v.n_ops, true);
+  return buf;
+}
+
+export function decodeXswRule(buf: Uint8Array, off = 0): XswRule {
+  if (buf.length - off < 16) throw new RangeError('xsw_rule: need 16 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  return {
+    priority: dv.getUint32(0, true),
+    rule_id: dv.getUint32(4, true),
+    op_start: dv.getUint32(8, true),
+    n_ops: dv.getUint32(12, true),
+  };
+}
+
+export interface XswOp {
+  code: number; // enum xsw_op_code
+  cond: number; // enum xsw_op_cond: the op applies only to frames that have the field
+  len: number; // SET_FIELD: bytes of val to write into the key
+  arg: number; // OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO: table; PUSH_VLAN: TPID; UPCALL: reason
+  val: Uint8Array; // SET_FIELD: the value (network order); WRITE_METADATA: value(8) then mask(8), host order
+}
+
+export const XSW_OP_SIZE = 24;
+
+export function encodeXswOp(v: XswOp, buf: Buffer = Buffer.alloc(24), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 24);
+  dv.setUint8(0, v.code);
+  dv.setUint8(1, v.cond);
+  dv.setUint16(2, v.len, true);
+  dv.setUint32(4, v.arg, true);
+  buf.set(v.val.subarray(0, 16), off + 8);
+  return buf;
+}
+
+export function decodeXswOp(buf: Uint8Array, off = 0): XswOp {
+  if (buf.length - off < 24) throw new RangeError('xsw_op: need 24 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 24);
+  return {
+    code: dv.getUint8(0),
+    cond: dv.getUint8(1),
+    len: dv.getUint16(2, true),
+    arg: dv.getUint32(4, true),
+    val: buf.slice(off + 8, off + 24),
+  };
+}
+
+export interface XswOfport {
+  ifindex: number; // the device behind the OpenFlow port
+  config: number; // OFPPC_* bits: NO_FWD and PORT_DOWN drop its output
+}
+
+export const XSW_OFPORT_SIZE = 8;
+
+export function encodeXswOfport(v: XswOfport, buf: Buffer = Buffer.alloc(8), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 8);
+  dv.setUint32(0, v.ifindex, true);
+  dv.setUint32(4, v.config, true);
+  return buf;
+}
+
+export function decodeXswOfport(buf: Uint8Array, off = 0): XswOfport {
+  if (buf.length - off < 8) throw new RangeError('xsw_ofport: need 8 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 8);
+  return {
+    ifindex: dv.getUint32(0, true),
+    config: dv.getUint32(4, true),
+  };
+}
+
+export interface XswRuleStats {
+  packets: bigint;
+  bytes: bigint;
+  last_used: bigint; // bpf_ktime_get_ns() of the last hit
+}
+
+export const XSW_RULE_STATS_SIZE = 24;
+
+export function encodeXswRuleStats(v: XswRuleStats, buf: Buffer = Buffer.alloc(24), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 24);
+  dv.setBigUint64(0, v.packets, true);
+  dv.setBigUint64(8, v.bytes, true);
+  dv.setBigUint64(16, v.last_used, true);
+  return buf;
+}
+
+export function decodeXswRuleStats(buf: Uint8Array, off = 0): XswRuleStats {
+  if (buf.length - off < 24) throw new RangeError('xsw_rule_stats: need 24 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 24);
+  return {
+    packets: dv.getBigUint64(0, true),
+    bytes: dv.getBigUint64(8, true),
+    last_used: dv.getBigUint64(16, true),
   };
 }
 
@@ -244,5 +454,11 @@ export const maps = {
   xsw_ports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 16, perCpu: false }, // ingress ifindex → port config
   xsw_tx_ports: { type: 'DEVMAP_HASH', maxEntries: 1024, keySize: 4, valueSize: 4, perCpu: false }, // ifindex → ifindex, XDP redirect targets
   xsw_port_stats: { type: 'PERCPU_HASH', maxEntries: 1024, keySize: 4, valueSize: 48, perCpu: true }, // ifindex → per-CPU counters
-  xsw_upcalls: { type: 'RINGBUF', maxEntries: 262144, keySize: 0, valueSize: 0, perCpu: false }, // struct xsw_upcall records for userspace
+  xsw_upcalls: { type: 'RINGBUF', maxEntries: 4194304, keySize: 0, valueSize: 0, perCpu: false }, // struct xsw_upcall records for userspace
+  xsw_tables: { type: 'ARRAY', maxEntries: 256, keySize: 4, valueSize: 264, perCpu: false }, // table_id → masks in use
+  xsw_masks: { type: 'ARRAY', maxEntries: 4096, keySize: 4, valueSize: 160, perCpu: false }, // mask_id → mask over the flow key
+  xsw_rules: { type: 'HASH', maxEntries: 131072, keySize: 168, valueSize: 16, perCpu: false }, // (table, mask, masked key) → rule
+  xsw_ops: { type: 'ARRAY', maxEntries: 262144, keySize: 4, valueSize: 24, perCpu: false }, // action programs, a run of ops per rule
+  xsw_ofports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 8, perCpu: false }, // OpenFlow port → device
+  xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, keySize: 4, valueSize: 24, perCpu: true }, // rule_id → per-CPU counters
 } as const satisfies Record<string, MapSpec>;

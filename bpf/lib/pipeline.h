@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The OpenFlow pipeline compiled into maps (proto/datapath/pipeline.ts), run on a
+ * parsed flow key. Two phases, as OVS's datapath commits actions:
+ *   1. walk: tuple-space lookup per table, then the rule's ops, which change only the
+ *      key (set_field, push/pop VLAN, TTL) and record the output;
+ *   2. commit: write to the frame what differs between the key at the output and the
+ *      key as parsed, fixing checksums, and redirect.
+ * Anything the fast path cannot finish leaves in phase 1, before the frame changed, so
+ * the slow path gets it as it arrived. `xdp` is a compile-time constant of each
+ * caller, which keeps one source for both hooks. */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "gen/maps.h"
+#include "lib/csum.h"
+#include "lib/parse.h"
+
+#define OFPP_IN_PORT 0xfffffff8
+#define OFPP_CONTROLLER 0xfffffffd
+#define OFPPC_PORT_DOWN (1 << 0)
+#define OFPPC_NO_FWD (1 << 5)
+#define OFPPC_NO_PACKET_IN (1 << 6)
+
+#define XSW_TABLE_SLOW 1
+
+#define BPF_F_PSEUDO_HDR_ (1ULL << 4)
+#define BPF_F_MARK_MANGLED_0_ (1ULL << 5)
+
+/* Per-packet state, too big for the 512-byte stack: one per CPU (a program is not
+ * preempted by another on the same CPU at these hooks). */
+struct xsw_run {
+	struct xsw_flow_key key; /* as the ops left it */
+	struct xsw_flow_key out; /* at the output */
+	struct xsw_flow_key orig; /* as parsed */
+	struct xsw_rule_key rk; /* lookup scratch */
+	__u32 hits[XSW_MAX_TABLE_HOPS]; /* rule ids, counted when the fast path finishes */
+	__u32 n_hits;
+	__u32 n_out;
+	__u32 out_port;
+	__u32 max_len;
+	__u32 table_id; /* of the current rule */
+	__u32 rule_id;
+	__u32 upcall; /* enum xsw_upcall_reason + 1 when the packet must leave */
+	__u32 upcall_arg;
+	__s32 l4_off; /* from the parser; -1 without an L4 header */
+	__u32 len;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xsw_run);
+} xsw_run_scratch SEC(".maps");
+
+#define XSW_KEY_WORDS (sizeof(struct xsw_flow_key) / 8)
+
+static __always_inline void xsw_leave(struct xsw_run *r, __u32 reason, __u32 arg)
+{
+	if (!r->upcall) {
+		r->upcall = reason + 1;
+		r->upcall_arg = arg;
+	}
+}
+
+/* The loops below run through bpf_loop (Linux 5.17): the verifier checks a callback
+ * once, where bounded loops nested this deep (hops × masks × ops) exceed its 1M
+ * instruction budget. Callbacks return 0 to go on, 1 to stop. */
+struct xsw_lookup_ctx {
+	struct xsw_run *r;
+	struct xsw_table *t;
+	struct xsw_rule *best;
+	__u32 best_prio;
+};
+
+static long xsw_mask_cb(__u32 i, void *data)
+{
+	struct xsw_lookup_ctx *lc = data;
+	struct xsw_run *r = lc->r;
+	struct xsw_table *t = lc->t;
+	__u32 slot = i & (XSW_MAX_MASKS - 1);
+
+	if (!r || !t || i >= t->n_masks)
+		return 1;
+	__u32 mask_id = t->masks[2 * slot];
+	__u32 max_prio = t->masks[2 * slot + 1];
+
+	/* Masks are sorted by their highest priority: stop at the first that cannot beat
+	 * the best rule found. */
+	if (lc->best && max_prio <= lc->best_prio)
+		return 1;
+	__u64 *m = bpf_map_lookup_elem(&xsw_masks, &mask_id);
+	if (!m)
+		return 0;
+	__u64 *k = (__u64 *)&r->key;
+	__u64 *d = (__u64 *)&r->rk.key;
+
+	for (int w = 0; w < XSW_KEY_WORDS; w++)
+		d[w] = k[w] & m[w];
+	r->rk.mask_id = mask_id;
+	struct xsw_rule *rule = bpf_map_lookup_elem(&xsw_rules, &r->rk);
+
+	if (rule && (!lc->best || rule->priority > lc->best_prio)) {
+		lc->best = rule;
+		lc->best_prio = rule->priority;
+	}
+	return 0;
+}
+
+/* Highest-priority rule of `table_id` matching r->key, or NULL. */
+static __always_inline struct xsw_rule *xsw_lookup(struct xsw_run *r, __u32 table_id)
+{
+	struct xsw_lookup_ctx lc = { .r = r };
+
+	lc.t = bpf_map_lookup_elem(&xsw_tables, &table_id);
+	if (!lc.t)
+		return NULL;
+	if (lc.t->flags & XSW_TABLE_SLOW) {
+		xsw_leave(r, XSW_UPCALL_MASKS, table_id);
+		return NULL;
+	}
+	r->rk.table_id = table_id;
+	bpf_loop(XSW_MAX_MASKS, xsw_mask_cb, &lc, 0);
+	return lc.best;
+}
+
+/* BPF has no memcmp; `n` is a constant, so this unrolls. */
+static __always_inline bool xsw_differ(const void *a, const void *b, int n)
+{
+	const __u8 *x = a, *y = b;
+	__u8 d = 0;
+
+	for (int i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d;
+}
+
+static __always_inline bool xsw_vlan(__be16 tci)
+{
+	return tci & bpf_htons(XSW_VLAN_PRESENT);
+}
+
+static __always_inline bool xsw_cond(const struct xsw_flow_key *k, __u8 cond)
+{
+	bool v4 = k->eth_type == bpf_htons(ETH_P_IP), v6 = k->eth_type == bpf_htons(ETH_P_IPV6);
+	bool l4 = (v4 || v6) && !(k->ip_frag & XSW_FRAG_LATER);
+
+	switch (cond) {
+	case XSW_COND_VLAN:
+		return xsw_vlan(k->vlan_tci);
+	case XSW_COND_IPV4:
+		return v4;
+	case XSW_COND_IPV6:
+		return v6;
+	case XSW_COND_IP:
+		return v4 || v6;
+	case XSW_COND_TCP:
+		return l4 && k->ip_proto == IPPROTO_TCP;
+	case XSW_COND_UDP:
+		return l4 && k->ip_proto == IPPROTO_UDP;
+	case XSW_COND_ARP:
+		return k->eth_type == bpf_htons(ETH_P_ARP);
+	}
+	return true;
+}
+
+struct xsw_ops_ctx {
+	struct xsw_run *r;
+	struct xsw_rule *rule;
+	int next; /* table to go to, -1 none, -2 drop */
+};
+
+/* One op of the current rule on the key. */
+static long xsw_op_cb(__u32 i, void *data)
+{
+	struct xsw_ops_ctx *oc = data;
+	struct xsw_run *r = oc->r;
+	struct xsw_rule *rule = oc->rule;
+
+	if (!r || !rule || i >= rule->n_ops || r->upcall)
+		return 1;
+	__u32 idx = rule->op_start + i;
+	struct xsw_op *op = bpf_map_lookup_elem(&xsw_ops, &idx);
+
+	if (!op)
+		return 1;
+	if (op->cond && !xsw_cond(&r->key, op->cond))
+		return 0;
+	switch (op->code) {
+	case XSW_OP_OUTPUT: {
+		__u32 port = op->arg;
+
+		/* Output to the ingress port needs OFPP_IN_PORT (OF1.3 §7.2.5): nothing. */
+		if (port == r->key.in_port)
+			break;
+		if (port == OFPP_IN_PORT)
+			port = r->key.in_port;
+		if (r->n_out++) {
+			xsw_leave(r, XSW_UPCALL_MULTI_OUTPUT, 0);
+			break;
+		}
+		r->out_port = port;
+		r->max_len = op->len;
+		r->table_id = r->rk.table_id;
+		r->rule_id = rule->rule_id;
+		__builtin_memcpy(&r->out, &r->key, sizeof(r->key));
+		break;
+	}
+	case XSW_OP_SET_FIELD: {
+		__u32 off = op->arg;
+		__u8 *k = (__u8 *)&r->key;
+
+		if (off > sizeof(r->key) - 16)
+			break;
+		for (int j = 0; j < 16; j++)
+			if (j < op->len)
+				k[off + j] = op->val[j];
+		break;
+	}
+	case XSW_OP_SET_MASKED: {
+		__u32 off = op->arg;
+		__u8 *k = (__u8 *)&r->key;
+
+		if (off > sizeof(r->key) - 8)
+			break;
+		for (int j = 0; j < 8; j++)
+			if (j < op->len)
+				k[off + j] = (k[off + j] & ~op->val[8 + j]) | op->val[j];
+		break;
+	}
+	case XSW_OP_PUSH_VLAN:
+		/* A third tag, or an inner tag whose TPID the key cannot keep: slow path. */
+		if (xsw_vlan(r->key.vlan2_tci) ||
+		    (xsw_vlan(r->key.vlan_tci) && r->key.vlan_tpid != bpf_htons(ETH_P_8021Q))) {
+			xsw_leave(r, XSW_UPCALL_UNSUPPORTED, XSW_OP_PUSH_VLAN);
+			break;
+		}
+		/* The new tag copies VID and PCP from the old outer tag, if any (§7.2.5). */
+		r->key.vlan2_tci = r->key.vlan_tci;
+		r->key.vlan_tci |= bpf_htons(XSW_VLAN_PRESENT);
+		r->key.vlan_tpid = bpf_htons((__u16)op->arg);
+		break;
+	case XSW_OP_POP_VLAN:
+		if (!xsw_vlan(r->key.vlan_tci))
+			break;
+		r->key.vlan_tci = r->key.vlan2_tci;
+		r->key.vlan_tpid = xsw_vlan(r->key.vlan2_tci) ? bpf_htons(ETH_P_8021Q) : 0;
+		r->key.vlan2_tci = 0;
+		break;
+	case XSW_OP_DEC_NW_TTL:
+		if (!xsw_cond(&r->key, XSW_COND_IP))
+			break;
+		/* A TTL that would reach zero stops the packet and makes a packet-in with
+		 * reason OFPR_INVALID_TTL: the slow path builds it. */
+		if (r->key.ip_ttl <= 1) {
+			xsw_leave(r, XSW_UPCALL_INVALID_TTL, 0);
+			return 1;
+		}
+		r->key.ip_ttl--;
+		break;
+	case XSW_OP_SET_NW_TTL:
+		if (xsw_cond(&r->key, XSW_COND_IP))
+			r->key.ip_ttl = op->arg;
+		break;
+	case XSW_OP_WRITE_METADATA: {
+		__u64 v = *(__u64 *)op->val, m = *(__u64 *)(op->val + 8);
+
+		r->key.metadata = (r->key.metadata & ~m) | (v & m);
+		break;
+	}
+	case XSW_OP_GOTO_TABLE:
+		oc->next = op->arg;
+		break;
+	case XSW_OP_UPCALL:
+		xsw_leave(r, op->arg, 0);
+		break;
+	default:
+		xsw_leave(r, XSW_UPCALL_UNSUPPORTED, op->code);
+	}
+	return 0;
+}
+
+struct xsw_walk_ctx {
+	struct xsw_run *r;
+	__u32 table_id;
+	int result; /* 0, or -2 when the packet is dropped on purpose */
+	bool done;
+};
+
+/* One table: lookup, then the rule's ops. */
+static long xsw_hop_cb(__u32 hop, void *data)
+{
+	struct xsw_walk_ctx *wc = data;
+	struct xsw_run *r = wc->r;
+
+	if (!r)
+		return 1;
+	struct xsw_rule *rule = xsw_lookup(r, wc->table_id);
+	struct xsw_ops_ctx oc = { .r = r, .rule = rule, .next = -1 };
+
+	if (!rule) {
+		wc->done = true; /* table miss without a table-miss entry: drop (OF1.3 §5.4) */
+		return 1;
+	}
+	if (r->n_hits < XSW_MAX_TABLE_HOPS)
+		r->hits[r->n_hits++ & (XSW_MAX_TABLE_HOPS - 1)] = rule->rule_id;
+	/* The compiler sends programs longer than XSW_MAX_OPS to the slow path. */
+	if (rule->n_ops > XSW_MAX_OPS)
+		xsw_leave(r, XSW_UPCALL_OPS, rule->n_ops);
+	else
+		bpf_loop(XSW_MAX_OPS, xsw_op_cb, &oc, 0);
+	if (oc.next == -2) {
+		wc->result = -2;
+		wc->done = true;
+		return 1;
+	}
+	/* goto_table only goes forward; anything else ends the walk. */
+	if (r->upcall || oc.next <= (int)wc->table_id) {
+		wc->done = true;
+		return 1;
+	}
+	wc->table_id = oc.next;
+	return 0;
+}
+
+/* Phase 1: the walk from table 0. Returns -2 when the packet is dropped on purpose.
+ * A global function, so the verifier checks it once, apart from its callers' paths. */
+__noinline int xsw_walk(struct xsw_run *r)
+{
+	struct xsw_walk_ctx wc = { .r = r };
+
+	if (!r)
+		return 0;
+	bpf_loop(XSW_MAX_TABLE_HOPS, xsw_hop_cb, &wc, 0);
+	if (!wc.done)
+		xsw_leave(r, XSW_UPCALL_TABLE_HOPS, 0);
+	return wc.result;
+}
+
+/* Counts the rules hit once the fast path finished the packet. */
+static __always_inline void xsw_count_rules(struct xsw_run *r)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	for (int i = 0; i < XSW_MAX_TABLE_HOPS; i++) {
+		if (i >= r->n_hits)
+			break;
+		__u32 id = r->hits[i];
+		struct xsw_rule_stats *s = bpf_map_lookup_elem(&xsw_rule_stats, &id);
+
+		if (s) {
+			s->packets++;
+			s->bytes += r->len;
+			s->last_used = now;
+		}
+	}
+}
+
+/* ---- phase 2: commit the key at the output to the frame ---------------------------- */
+
+static __always_inline long xsw_load(void *ctx, bool xdp, __u32 off, void *to, __u32 len)
+{
+	return xdp ? bpf_xdp_load_bytes(ctx, off, to, len) : bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+static __always_inline long xsw_store(void *ctx, bool xdp, __u32 off, void *from, __u32 len)
+{
+	return xdp ? bpf_xdp_store_bytes(ctx, off, from, len) : bpf_skb_store_bytes(ctx, off, from, len, 0);
+}
+
+/* IPv4 header checksum after a 16- or 32-bit word changed. */
+static __always_inline void xsw_fix_l3(void *ctx, bool xdp, __u32 l3, __u32 from, __u32 to, int size)
+{
+	if (!xdp) {
+		bpf_l3_csum_replace(ctx, l3 + 10, from, to, size);
+		return;
+	}
+	__u16 sum;
+
+	if (xsw_load(ctx, xdp, l3 + 10, &sum, 2))
+		return;
+	sum = size == 4 ? xsw_csum_replace4(sum, from, to) : xsw_csum_replace2(sum, from, to);
+	xsw_store(ctx, xdp, l3 + 10, &sum, 2);
+}
+
+/* TCP/UDP/ICMPv6 checksum after a 16- or 32-bit word changed; `pseudo` when the word is
+ * in the pseudo-header (addresses). UDP's "no checksum" (0) is left alone. */
+static __always_inline void xsw_fix_l4(void *ctx, bool xdp, __u32 csum_off, bool udp, __u32 from,
+				       __u32 to, int size, bool pseudo)
+{
+	if (!xdp) {
+		__u64 flags = size | (pseudo ? BPF_F_PSEUDO_HDR_ : 0) | (udp ? BPF_F_MARK_MANGLED_0_ : 0);
+
+		bpf_l4_csum_replace(ctx, csum_off, from, to, flags);
+		return;
+	}
+	__u16 sum;
+
+	if (xsw_load(ctx, xdp, csum_off, &sum, 2))
+		return;
+	if (udp && !sum)
+		return;
+	sum = size == 4 ? xsw_csum_replace4(sum, from, to) : xsw_csum_replace2(sum, from, to);
+	if (udp && !sum)
+		sum = 0xffff;
+	xsw_store(ctx, xdp, csum_off, &sum, 2);
+}
+
+/* Offset of the L4 checksum for the key's protocol, or 0 when it has none we keep. */
+static __always_inline __u32 xsw_l4_csum_off(const struct xsw_flow_key *k, __s32 l4)
+{
+	if (l4 < 0 || (k->ip_frag & XSW_FRAG_LATER))
+		return 0;
+	switch (k->ip_proto) {
+	case IPPROTO_TCP:
+		return l4 + 16;
+	case IPPROTO_UDP:
+		return l4 + 6;
+	case IPPROTO_ICMPV6:
+		return l4 + 2;
+	}
+	return 0;
+}
+
+static __always_inline int xsw_tags(const struct xsw_flow_key *k)
+{
+	return xsw_vlan(k->vlan_tci) + xsw_vlan(k->vlan2_tci);
+}
+
+#define XSW_COMMIT_ERR (-100)
+
+/* L2: MACs and VLAN tags. In XDP the tags are bytes of the frame; at TC the outer tag
+ * may be skb metadata, and the vlan helpers deal with both. Returns the shift of the
+ * L3 header in bytes (-8..8: positive when tags were added), or XSW_COMMIT_ERR. */
+static __always_inline int xsw_commit_l2(void *ctx, bool xdp, struct xsw_run *r)
+{
+	struct xsw_flow_key *o = &r->orig, *n = &r->out;
+	int before = xsw_tags(o), after = xsw_tags(n);
+
+	if (xsw_differ(o->eth_dst, n->eth_dst, 12))
+		xsw_store(ctx, xdp, 0, n->eth_dst, 12);
+	if (o->vlan_tci == n->vlan_tci && o->vlan_tpid == n->vlan_tpid && o->vlan2_tci == n->vlan2_tci)
+		return 0;
+	if (xdp) {
+		struct {
+			__be16 tpid, tci, tpid2, tci2;
+		} tags = { n->vlan_tpid, n->vlan_tci & ~bpf_htons(XSW_VLAN_PRESENT), bpf_htons(ETH_P_8021Q),
+			   n->vlan2_tci & ~bpf_htons(XSW_VLAN_PRESENT) };
+		__u8 macs[12];
+
+		if (before != after) {
+			if (xsw_load(ctx, xdp, 0, macs, 12))
+				return XSW_COMMIT_ERR;
+			if (bpf_xdp_adjust_head(ctx, (before - after) * 4))
+				return XSW_COMMIT_ERR;
+			if (xsw_store(ctx, xdp, 0, macs, 12))
+				return XSW_COMMIT_ERR;
+		}
+		if (after == 1)
+			xsw_store(ctx, xdp, 12, &tags, 4);
+		else if (after == 2)
+			xsw_store(ctx, xdp, 12, &tags, 8);
+		return (after - before) * 4;
+	}
+	/* TC: pop what was there, push what must be; the helpers keep the tag of an skb in
+	 * metadata or in the frame as the device wants it. */
+	for (int i = 0; i < 2; i++)
+		if (i < before && bpf_skb_vlan_pop(ctx))
+			return XSW_COMMIT_ERR;
+	if (after == 2 && bpf_skb_vlan_push(ctx, bpf_htons(ETH_P_8021Q),
+					    bpf_ntohs(n->vlan2_tci & ~bpf_htons(XSW_VLAN_PRESENT))))
+		return XSW_COMMIT_ERR;
+	if (after >= 1 && bpf_skb_vlan_push(ctx, n->vlan_tpid,
+					    bpf_ntohs(n->vlan_tci & ~bpf_htons(XSW_VLAN_PRESENT))))
+		return XSW_COMMIT_ERR;
+	return 0;
+}
+
+/* L3/L4: addresses, TOS, TTL and ports, with their checksums. */
+static __always_inline void xsw_commit_l3(void *ctx, bool xdp, struct xsw_run *r, __u32 l3, __s32 l4)
+{
+	struct xsw_flow_key *o = &r->orig, *n = &r->out;
+	__u32 csum = xsw_l4_csum_off(n, l4);
+	bool udp = n->ip_proto == IPPROTO_UDP;
+
+	if (n->eth_type == bpf_htons(ETH_P_IP)) {
+		if (o->ipv4_src != n->ipv4_src) {
+			xsw_store(ctx, xdp, l3 + 12, &n->ipv4_src, 4);
+			xsw_fix_l3(ctx, xdp, l3, o->ipv4_src, n->ipv4_src, 4);
+			if (csum && n->ip_proto != IPPROTO_ICMPV6)
+				xsw_fix_l4(ctx, xdp, csum, udp, o->ipv4_src, n->ipv4_src, 4, true);
+		}
+		if (o->ipv4_dst != n->ipv4_dst) {
+			xsw_store(ctx, xdp, l3 + 16, &n->ipv4_dst, 4);
+			xsw_fix_l3(ctx, xdp, l3, o->ipv4_dst, n->ipv4_dst, 4);
+			if (csum && n->ip_proto != IPPROTO_ICMPV6)
+				xsw_fix_l4(ctx, xdp, csum, udp, o->ipv4_dst, n->ipv4_dst, 4, true);
+		}
+		if (o->ip_tos != n->ip_tos || o->ip_ttl != n->ip_ttl) {
+			/* TOS is byte 1 of the word at 0; TTL byte 0 of the word at 8. */
+			__be16 w0o = bpf_htons(0x4500 | o->ip_tos), w0n = bpf_htons(0x4500 | n->ip_tos);
+			__be16 w8o = bpf_htons((__u16)o->ip_ttl << 8), w8n = bpf_htons((__u16)n->ip_ttl << 8);
+			__u8 ttl = n->ip_ttl, tos = n->ip_tos;
+
+			if (o->ip_tos != n->ip_tos) {
+				xsw_store(ctx, xdp, l3 + 1, &tos, 1);
+				xsw_fix_l3(ctx, xdp, l3, w0o, w0n, 2);
+			}
+			if (o->ip_ttl != n->ip_ttl) {
+				/* The protocol shares the word with the TTL: both sides carry it. */
+				w8o |= bpf_htons(n->ip_proto);
+				w8n |= bpf_htons(n->ip_proto);
+				xsw_store(ctx, xdp, l3 + 8, &ttl, 1);
+				xsw_fix_l3(ctx, xdp, l3, w8o, w8n, 2);
+			}
+		}
+	} else if (n->eth_type == bpf_htons(ETH_P_IPV6)) {
+		if (xsw_differ(o->ipv6_src, n->ipv6_src, 16)) {
+			xsw_store(ctx, xdp, l3 + 8, n->ipv6_src, 16);
+			if (csum)
+				for (int i = 0; i < 16; i += 4)
+					xsw_fix_l4(ctx, xdp, csum, udp, *(__u32 *)(o->ipv6_src + i),
+						   *(__u32 *)(n->ipv6_src + i), 4, true);
+		}
+		if (xsw_differ(o->ipv6_dst, n->ipv6_dst, 16)) {
+			xsw_store(ctx, xdp, l3 + 24, n->ipv6_dst, 16);
+			if (csum)
+				for (int i = 0; i < 16; i += 4)
+					xsw_fix_l4(ctx, xdp, csum, udp, *(__u32 *)(o->ipv6_dst + i),
+						   *(__u32 *)(n->ipv6_dst + i), 4, true);
+		}
+		if (o->ip_ttl != n->ip_ttl)
+			xsw_store(ctx, xdp, l3 + 7, &n->ip_ttl, 1);
+		if (o->ip_tos != n->ip_tos) {
+			/* Traffic class straddles the first two bytes: version(4) | TC(8) | label(20). */
+			__u8 b[2];
+
+			if (!xsw_load(ctx, xdp, l3, b, 2)) {
+				b[0] = 0x60 | (n->ip_tos >> 4);
+				b[1] = (b[1] & 0x0f) | (n->ip_tos << 4);
+				xsw_store(ctx, xdp, l3, b, 2);
+			}
+		}
+	} else if (n->eth_type == bpf_htons(ETH_P_ARP)) {
+		if (o->arp_op != n->arp_op)
+			xsw_store(ctx, xdp, l3 + 6, &n->arp_op, 2);
+		if (xsw_differ(o->arp_sha, n->arp_sha, 6))
+			xsw_store(ctx, xdp, l3 + 8, n->arp_sha, 6);
+		if (o->ipv4_src != n->ipv4_src)
+			xsw_store(ctx, xdp, l3 + 14, &n->ipv4_src, 4);
+		if (xsw_differ(o->arp_tha, n->arp_tha, 6))
+			xsw_store(ctx, xdp, l3 + 18, n->arp_tha, 6);
+		if (o->ipv4_dst != n->ipv4_dst)
+			xsw_store(ctx, xdp, l3 + 24, &n->ipv4_dst, 4);
+		return;
+	}
+	if (l4 < 0 || (n->ip_frag & XSW_FRAG_LATER) || (n->ip_proto != IPPROTO_TCP && n->ip_proto != IPPROTO_UDP))
+		return;
+	if (o->tp_src != n->tp_src) {
+		xsw_store(ctx, xdp, l4, &n->tp_src, 2);
+		xsw_fix_l4(ctx, xdp, csum, udp, o->tp_src, n->tp_src, 2, false);
+	}
+	if (o->tp_dst != n->tp_dst) {
+		xsw_store(ctx, xdp, l4 + 2, &n->tp_dst, 2);
+		xsw_fix_l4(ctx, xdp, csum, udp, o->tp_dst, n->tp_dst, 2, false);
+	}
+}
+
+/* Phase 2. Returns 0 when the frame now looks as the key at the output says. */
+static __always_inline int xsw_commit(void *ctx, bool xdp, struct xsw_run *r)
+{
+	int shift = xsw_commit_l2(ctx, xdp, r);
+	__u32 l3;
+	__s32 l4;
+
+	if (shift == XSW_COMMIT_ERR)
+		return -1;
+	if (!xdp) {
+		/* At TC the tags may have moved between metadata and frame: find L3 again. */
+		__be16 proto;
+		int off = 12;
+
+		for (int i = 0; i < 3; i++) {
+			if (xsw_load(ctx, xdp, off, &proto, 2))
+				return -1;
+			if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+				break;
+			off += 4;
+		}
+		l3 = off + 2;
+		shift = l3 - (14 + 4 * xsw_tags(&r->orig));
+	} else {
+		l3 = 14 + 4 * xsw_tags(&r->out);
+	}
+	l4 = r->l4_off < 0 ? -1 : r->l4_off + shift;
+	xsw_commit_l3(ctx, xdp, r, l3, l4);
+	return 0;
+}

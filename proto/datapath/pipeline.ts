@@ -1,0 +1,96 @@
+// The compiled OpenFlow pipeline as BPF maps: per table the masks in use (tuple-space
+// search), rules keyed by (table, mask, masked key), each rule's actions as a run of
+// fixed-size ops, per-rule per-CPU counters. src/datapath/compiler.ts writes them;
+// bpf/lib/pipeline.h reads them.
+import { array, cenum, cstruct, type MapDecl, u16, u32, u64, u8 } from '../lib/cstruct.js';
+import { flowKey } from './key.js';
+
+/** Masks per table: beyond this many distinct masks a table's rules go to the slow path. */
+export const MAX_MASKS = 32;
+/** Ops in one rule's action program. */
+export const MAX_OPS = 32;
+/** Tables one packet may visit (goto_table hops + 1). */
+export const MAX_TABLE_HOPS = 16;
+
+export const table = cstruct('xsw_table', 8 + 8 * MAX_MASKS, [
+  ['n_masks', u32, 'masks in use, sorted by max_prio, highest first'],
+  ['flags', u32, 'XSW_TABLE_SLOW (1): more masks than the fast path walks; all its packets go slow'],
+  ['masks', array(u32, 2 * MAX_MASKS), 'n_masks pairs (mask_id: index into xsw_masks, max_prio: highest rule priority under it)'],
+]);
+
+export const ruleKey = cstruct('xsw_rule_key', 8 + flowKey.size, [
+  ['table_id', u32],
+  ['mask_id', u32],
+  ['key', flowKey, 'the rule match: flow key & mask'],
+]);
+
+export const rule = cstruct('xsw_rule', 16, [
+  ['priority', u32],
+  ['rule_id', u32, 'index of the rule counters; FlowEntry.id mod the map size'],
+  ['op_start', u32, 'first op in xsw_ops'],
+  ['n_ops', u32, 'ops in the program'],
+]);
+
+/** One action-program op. `arg` and `val` by op code (see xsw_op_code). */
+export const op = cstruct('xsw_op', 24, [
+  ['code', u8, 'enum xsw_op_code'],
+  ['cond', u8, 'enum xsw_op_cond: the op applies only to frames that have the field'],
+  ['len', u16, 'SET_FIELD: bytes of val to write into the key'],
+  ['arg', u32, 'OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO: table; PUSH_VLAN: TPID; UPCALL: reason'],
+  ['val', array(u8, 16), 'SET_FIELD: the value (network order); WRITE_METADATA: value(8) then mask(8), host order'],
+]);
+
+export const opCode = cenum(
+  'xsw_op_code',
+  {
+    XSW_OP_OUTPUT: 1, // to OpenFlow port arg (IN_PORT and CONTROLLER included)
+    XSW_OP_SET_FIELD: 2, // key[arg .. arg+len) = val[0 .. len)
+    XSW_OP_PUSH_VLAN: 3, // new outer tag with TPID arg, TCI copied as the spec says
+    XSW_OP_POP_VLAN: 4,
+    XSW_OP_DEC_NW_TTL: 5,
+    XSW_OP_SET_NW_TTL: 6, // ttl = arg
+    XSW_OP_WRITE_METADATA: 7,
+    XSW_OP_GOTO_TABLE: 8,
+    XSW_OP_UPCALL: 9, // leave the fast path: the slow path runs the packet, reason arg
+    XSW_OP_SET_MASKED: 10, // key[arg .. arg+len) = key & ~val[8..] | val[0..len), len <= 8
+  },
+  'action-program op codes',
+);
+
+export const opCond = cenum(
+  'xsw_op_cond',
+  {
+    XSW_COND_ALWAYS: 0,
+    XSW_COND_VLAN: 1, // the frame has a VLAN tag
+    XSW_COND_IPV4: 2,
+    XSW_COND_IPV6: 3,
+    XSW_COND_IP: 4, // IPv4 or IPv6
+    XSW_COND_TCP: 5, // TCP header present (not a later fragment)
+    XSW_COND_UDP: 6,
+    XSW_COND_ARP: 7,
+  },
+  'when an op applies (set_field on a field the frame lacks does nothing)',
+);
+
+export const ofport = cstruct('xsw_ofport', 8, [
+  ['ifindex', u32, 'the device behind the OpenFlow port'],
+  ['config', u32, 'OFPPC_* bits: NO_FWD and PORT_DOWN drop its output'],
+]);
+
+export const ruleStats = cstruct('xsw_rule_stats', 24, [
+  ['packets', u64],
+  ['bytes', u64],
+  ['last_used', u64, 'bpf_ktime_get_ns() of the last hit'],
+]);
+
+export const pipelineMaps = {
+  xsw_tables: { type: 'ARRAY', maxEntries: 256, key: u32, value: table, comment: 'table_id → masks in use' },
+  xsw_masks: { type: 'ARRAY', maxEntries: 4096, key: u32, value: flowKey, comment: 'mask_id → mask over the flow key' },
+  xsw_rules: { type: 'HASH', maxEntries: 131072, key: ruleKey, value: rule, flags: 'NO_PREALLOC', comment: '(table, mask, masked key) → rule' },
+  xsw_ops: { type: 'ARRAY', maxEntries: 262144, key: u32, value: op, comment: 'action programs, a run of ops per rule' },
+  xsw_ofports: { type: 'HASH', maxEntries: 1024, key: u32, value: ofport, comment: 'OpenFlow port → device' },
+  xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, key: u32, value: ruleStats, comment: 'rule_id → per-CPU counters' },
+} as const satisfies Record<string, MapDecl>;
+
+export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats];
+export const pipelineEnums = [opCode, opCond];

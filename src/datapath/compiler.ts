@@ -1,0 +1,454 @@
+// The pipeline compiler: turns the OpenFlow model's flow entries into the maps of
+// bpf/lib/pipeline.h — per table the masks in use sorted by their highest priority,
+// rules keyed by (table, mask, masked key), each rule's instructions as a run of ops.
+// Pure: it keeps a mirror of what the maps hold and returns the map writes to make,
+// in an order that never shows a packet a rule without its ops or a mask without rules.
+// What the fast path cannot run compiles to an UPCALL op, so the slow path (the
+// reference interpreter) finishes those packets: nothing is silently mis-forwarded.
+import type { Action } from '../../proto/openflow/actions.js';
+import { OFPP } from '../../proto/openflow/constants.js';
+import type { Instruction } from '../../proto/openflow/instructions.js';
+import type { OxmName } from '../../proto/openflow/oxm.js';
+import { flowKey } from '../../proto/datapath/key.js';
+import type { FlowEntry } from '../ofproto/classifier.js';
+import { oxmToBigint } from '../ofproto/match.js';
+import type { Delta } from '../ofproto/pipeline.js';
+import {
+  encodeXswRule,
+  MAX_MASKS,
+  MAX_OPS,
+  XSW_FLOW_KEY_SIZE,
+  XswOpCode,
+  XswOpCond,
+  XswUpcallReason,
+  type XswOp,
+} from './gen/maps.js';
+
+const KEY = XSW_FLOW_KEY_SIZE;
+const off = (name: string): number => {
+  const f = flowKey.fields.find((x) => x.name === name);
+  if (!f) throw new Error(`flow key has no field ${name}`);
+  return f.offset;
+};
+
+/**
+ * Where an OXM field lives in the flow key: byte offset, width, byte order, and the
+ * bit position inside a shared key field (VLAN PCP in the TCI, DSCP in the TOS...).
+ */
+interface KeySlot {
+  offset: number;
+  width: number;
+  /** Host-order (little-endian) key field; packet fields are network order. */
+  le?: boolean;
+  shift?: number;
+  /** Bits of the key field the OXM value covers (before shift). */
+  bits?: bigint;
+  cond?: number;
+}
+
+const ones = (n: number): bigint => (1n << BigInt(n)) - 1n;
+
+const slots: Partial<Record<OxmName, KeySlot>> = {
+  IN_PORT: { offset: off('in_port'), width: 4, le: true },
+  METADATA: { offset: off('metadata'), width: 8, le: true },
+  TUNNEL_ID: { offset: off('tunnel_id'), width: 8, le: true },
+  ETH_DST: { offset: off('eth_dst'), width: 6 },
+  ETH_SRC: { offset: off('eth_src'), width: 6 },
+  ETH_TYPE: { offset: off('eth_type'), width: 2 },
+  VLAN_VID: { offset: off('vlan_tci'), width: 2, bits: ones(13), cond: XswOpCond.XSW_COND_VLAN },
+  VLAN_PCP: { offset: off('vlan_tci'), width: 2, shift: 13, bits: ones(3), cond: XswOpCond.XSW_COND_VLAN },
+  IP_DSCP: { offset: off('ip_tos'), width: 1, shift: 2, bits: ones(6), cond: XswOpCond.XSW_COND_IP },
+  IP_ECN: { offset: off('ip_tos'), width: 1, bits: ones(2), cond: XswOpCond.XSW_COND_IP },
+  IP_PROTO: { offset: off('ip_proto'), width: 1 },
+  IPV4_SRC: { offset: off('ipv4_src'), width: 4, cond: XswOpCond.XSW_COND_IPV4 },
+  IPV4_DST: { offset: off('ipv4_dst'), width: 4, cond: XswOpCond.XSW_COND_IPV4 },
+  TCP_SRC: { offset: off('tp_src'), width: 2, cond: XswOpCond.XSW_COND_TCP },
+  TCP_DST: { offset: off('tp_dst'), width: 2, cond: XswOpCond.XSW_COND_TCP },
+  UDP_SRC: { offset: off('tp_src'), width: 2, cond: XswOpCond.XSW_COND_UDP },
+  UDP_DST: { offset: off('tp_dst'), width: 2, cond: XswOpCond.XSW_COND_UDP },
+  SCTP_SRC: { offset: off('tp_src'), width: 2 },
+  SCTP_DST: { offset: off('tp_dst'), width: 2 },
+  ICMPV4_TYPE: { offset: off('tp_src'), width: 2, bits: ones(8) },
+  ICMPV4_CODE: { offset: off('tp_dst'), width: 2, bits: ones(8) },
+  ARP_OP: { offset: off('arp_op'), width: 2, cond: XswOpCond.XSW_COND_ARP },
+  ARP_SPA: { offset: off('ipv4_src'), width: 4, cond: XswOpCond.XSW_COND_ARP },
+  ARP_TPA: { offset: off('ipv4_dst'), width: 4, cond: XswOpCond.XSW_COND_ARP },
+  ARP_SHA: { offset: off('arp_sha'), width: 6, cond: XswOpCond.XSW_COND_ARP },
+  ARP_THA: { offset: off('arp_tha'), width: 6, cond: XswOpCond.XSW_COND_ARP },
+  IPV6_SRC: { offset: off('ipv6_src'), width: 16, cond: XswOpCond.XSW_COND_IPV6 },
+  IPV6_DST: { offset: off('ipv6_dst'), width: 16, cond: XswOpCond.XSW_COND_IPV6 },
+  IPV6_FLABEL: { offset: off('ipv6_label'), width: 4, bits: ones(20) },
+  ICMPV6_TYPE: { offset: off('tp_src'), width: 2, bits: ones(8) },
+  ICMPV6_CODE: { offset: off('tp_dst'), width: 2, bits: ones(8) },
+  IPV6_ND_TARGET: { offset: off('nd_target'), width: 16 },
+  IPV6_ND_SLL: { offset: off('arp_sha'), width: 6 },
+  IPV6_ND_TLL: { offset: off('arp_tha'), width: 6 },
+  MPLS_LABEL: { offset: off('mpls_lse'), width: 4, shift: 12, bits: ones(20) },
+  MPLS_TC: { offset: off('mpls_lse'), width: 4, shift: 9, bits: ones(3) },
+  MPLS_BOS: { offset: off('mpls_lse'), width: 4, shift: 8, bits: ones(1) },
+  IPV6_EXTHDR: { offset: off('ipv6_exthdr'), width: 2, le: true, bits: ones(9) },
+  NXM_NX_IP_FRAG: { offset: off('ip_frag'), width: 1, bits: ones(2) },
+};
+
+/** set_field targets the commit phase writes back to the frame (bpf/lib/pipeline.h). */
+const settable = new Set<OxmName>([
+  'ETH_DST', 'ETH_SRC', 'VLAN_VID', 'VLAN_PCP', 'IP_DSCP', 'IP_ECN', 'IPV4_SRC', 'IPV4_DST',
+  'TCP_SRC', 'TCP_DST', 'UDP_SRC', 'UDP_DST', 'ARP_OP', 'ARP_SPA', 'ARP_TPA', 'ARP_SHA', 'ARP_THA',
+  'IPV6_SRC', 'IPV6_DST', 'METADATA',
+]);
+
+function put(buf: Buffer, at: number, width: number, v: bigint, le: boolean | undefined): void {
+  for (let i = 0; i < width; i++) {
+    const byte = Number((v >> BigInt(8 * (le ? i : width - 1 - i))) & 0xffn);
+    buf[at + i] = byte;
+  }
+}
+
+/** Key bits and mask bits of one match field, or undefined when the key lacks it. */
+function fieldBits(field: OxmName, value: bigint, mask: bigint): { slot: KeySlot; v: bigint; m: bigint } | undefined {
+  const slot = slots[field];
+  if (!slot) return undefined;
+  const shift = BigInt(slot.shift ?? 0);
+  const bits = slot.bits ?? ones(slot.width * 8);
+  return { slot, v: (value & bits) << shift, m: (mask & bits) << shift };
+}
+
+export interface CompiledMatch {
+  key: Buffer;
+  mask: Buffer;
+  /** Match fields the key cannot express: the rule matches more than it should. */
+  inexact: OxmName[];
+}
+
+export function compileMatch(entry: Pick<FlowEntry, 'match'>): CompiledMatch {
+  const key = Buffer.alloc(KEY);
+  const mask = Buffer.alloc(KEY);
+  const inexact: OxmName[] = [];
+  for (const f of entry.match) {
+    const b = fieldBits(f.field, f.value, f.mask);
+    if (!b) {
+      inexact.push(f.field);
+      continue;
+    }
+    const { offset, width, le } = b.slot;
+    const kv = Buffer.alloc(width);
+    const km = Buffer.alloc(width);
+    put(kv, 0, width, b.v, le);
+    put(km, 0, width, b.m, le);
+    for (let i = 0; i < width; i++) {
+      mask[offset + i] = mask[offset + i]! | km[i]!;
+      key[offset + i] = (key[offset + i]! & ~km[i]!) | (kv[i]! & km[i]!);
+    }
+  }
+  return { key, mask, inexact };
+}
+
+const op = (code: number, more: Partial<XswOp> = {}): XswOp => ({
+  code,
+  cond: 0,
+  len: 0,
+  arg: 0,
+  val: new Uint8Array(16),
+  ...more,
+});
+
+const upcallOp = (reason: number, why: string, notes: string[]): XswOp => {
+  notes.push(why);
+  return op(XswOpCode.XSW_OP_UPCALL, { arg: reason });
+};
+
+function setFieldOp(field: OxmName, value: bigint, notes: string[]): XswOp {
+  const slot = slots[field];
+  if (!slot || !settable.has(field)) return upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `set_field ${field}`, notes);
+  const b = fieldBits(field, value, ones(128))!;
+  const val = new Uint8Array(16);
+  const whole = slot.bits === undefined && slot.shift === undefined;
+  if (whole) {
+    const v = Buffer.alloc(slot.width);
+    put(v, 0, slot.width, b.v, slot.le);
+    val.set(v);
+    return op(XswOpCode.XSW_OP_SET_FIELD, { arg: slot.offset, len: slot.width, val, cond: slot.cond ?? 0 });
+  }
+  const v = Buffer.alloc(slot.width);
+  const m = Buffer.alloc(slot.width);
+  put(v, 0, slot.width, b.v, slot.le);
+  put(m, 0, slot.width, b.m, slot.le);
+  val.set(v, 0);
+  val.set(m, 8);
+  return op(XswOpCode.XSW_OP_SET_MASKED, { arg: slot.offset, len: slot.width, val, cond: slot.cond ?? 0 });
+}
+
+function actionOps(actions: readonly Action[], notes: string[]): XswOp[] {
+  const ops: XswOp[] = [];
+  for (const a of actions) {
+    switch (a.type) {
+      case 'OUTPUT':
+        if (a.port <= OFPP.MAX || a.port === OFPP.IN_PORT) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port }));
+        else if (a.port === OFPP.CONTROLLER) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port, len: Math.min(a.max_len, 0xffff) }));
+        else ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `output to port 0x${a.port.toString(16)}`, notes));
+        break;
+      case 'SET_FIELD':
+        ops.push(setFieldOp(a.field.field, oxmToBigint(a.field.field, a.field.value), notes));
+        break;
+      case 'PUSH_VLAN':
+        ops.push(op(XswOpCode.XSW_OP_PUSH_VLAN, { arg: a.ethertype }));
+        break;
+      case 'POP_VLAN':
+        ops.push(op(XswOpCode.XSW_OP_POP_VLAN));
+        break;
+      case 'DEC_NW_TTL':
+        ops.push(op(XswOpCode.XSW_OP_DEC_NW_TTL));
+        break;
+      case 'SET_NW_TTL':
+        ops.push(op(XswOpCode.XSW_OP_SET_NW_TTL, { arg: a.nw_ttl }));
+        break;
+      case 'SET_QUEUE':
+        break; // no queues on these ports: the frame leaves the same
+      default:
+        ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `action ${a.type}`, notes));
+    }
+  }
+  return ops;
+}
+
+export interface CompiledProgram {
+  ops: XswOp[];
+  /** Why (parts of) this rule run in the slow path; empty when all of it is fast. */
+  slow: string[];
+}
+
+/** A flow entry's instructions as ops, in the spec's instruction order (§5.9). */
+export function compileInstructions(instructions: readonly Instruction[]): CompiledProgram {
+  const slow: string[] = [];
+  const ops: XswOp[] = [];
+  const by = new Map(instructions.map((i) => [i.type, i]));
+  if (by.has('METER')) ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, 'meter', slow));
+  const apply = by.get('APPLY_ACTIONS');
+  if (apply?.type === 'APPLY_ACTIONS') ops.push(...actionOps(apply.actions, slow));
+  const write = by.get('WRITE_ACTIONS');
+  if (write?.type === 'WRITE_ACTIONS' && write.actions.length) ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, 'write_actions', slow));
+  const wm = by.get('WRITE_METADATA');
+  if (wm?.type === 'WRITE_METADATA') {
+    const val = new Uint8Array(16);
+    const dv = new DataView(val.buffer);
+    dv.setBigUint64(0, wm.metadata, true);
+    dv.setBigUint64(8, wm.metadata_mask, true);
+    ops.push(op(XswOpCode.XSW_OP_WRITE_METADATA, { val }));
+  }
+  const gt = by.get('GOTO_TABLE');
+  if (gt?.type === 'GOTO_TABLE') ops.push(op(XswOpCode.XSW_OP_GOTO_TABLE, { arg: gt.table_id }));
+  if (ops.length > MAX_OPS) return { ops: [upcallOp(XswUpcallReason.XSW_UPCALL_OPS, `${ops.length} ops`, slow)], slow };
+  return { ops, slow };
+}
+
+/** One map write the datapath must make, in order. */
+export type MapWrite =
+  | { map: 'xsw_ops'; index: number; ops: XswOp[] }
+  | { map: 'xsw_masks'; index: number; mask: Buffer }
+  | { map: 'xsw_rules'; table_id: number; mask_id: number; key: Buffer; rule: Buffer | null }
+  | { map: 'xsw_tables'; table_id: number; masks: { mask_id: number; max_prio: number }[]; slow: boolean }
+  | { map: 'xsw_rule_stats'; slot: number; reset: true };
+
+interface Placed {
+  entry: FlowEntry;
+  slot: number;
+  opStart: number;
+  nOps: number;
+  maskId: number;
+  keyHex: string;
+  slow: string[];
+}
+
+interface MaskUse {
+  id: number;
+  /** Rules per priority under this mask in one table. */
+  prios: Map<number, number>;
+}
+
+/**
+ * The mirror of the pipeline maps. `apply(deltas)` returns the writes that bring the
+ * maps to the new state; ids and slots are reused only after the caller confirms the
+ * previous batch is in effect (`release()`), so a packet in flight never reads a
+ * recycled op run.
+ */
+export class PipelineCompiler {
+  private readonly placed = new Map<number, Placed>();
+  /** table|mask|key → entries with that exact match, highest priority first. */
+  private readonly byKey = new Map<string, Placed[]>();
+  private readonly maskIds = new Map<string, number>();
+  private readonly maskRefs = new Map<number, number>();
+  private readonly tableMasks = new Map<number, Map<number, MaskUse>>();
+  private nextMask = 0;
+  private nextOp = 0;
+  private nextSlot = 1;
+  private readonly freeOps = new Map<number, number[]>();
+  private readonly freeSlots: number[] = [];
+  private pendingOps: [number, number][] = [];
+  private pendingSlots: number[] = [];
+  private pendingMasks: number[] = [];
+  private readonly freeMasks: number[] = [];
+
+  constructor(
+    readonly limits = { ops: 262144, slots: 131072, masks: 4096 },
+  ) {}
+
+  /** Why each slow rule is slow, by FlowEntry.id (for counters by reason and logs). */
+  slowRules(): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    for (const [id, p] of this.placed) if (p.slow.length) out.set(id, p.slow);
+    return out;
+  }
+
+  slotOf(entryId: number): number | undefined {
+    return this.placed.get(entryId)?.slot;
+  }
+
+  /** Ids, op runs and slots freed by earlier batches may now be reused. */
+  release(): void {
+    for (const [start, n] of this.pendingOps) (this.freeOps.get(n) ?? this.freeOps.set(n, []).get(n)!).push(start);
+    this.freeSlots.push(...this.pendingSlots);
+    this.freeMasks.push(...this.pendingMasks);
+    this.pendingOps = [];
+    this.pendingSlots = [];
+    this.pendingMasks = [];
+  }
+
+  apply(deltas: readonly Delta[]): MapWrite[] {
+    const adds: MapWrite[] = [];
+    const rules: MapWrite[] = [];
+    const touchedTables = new Set<number>();
+    for (const d of deltas) {
+      if (d.kind === 'flow-add') this.add(d.entry, adds, rules, touchedTables);
+      else if (d.kind === 'flow-modify') this.modify(d.entry, adds, rules);
+      else if (d.kind === 'flow-remove') this.remove(d.entry.id, rules, touchedTables);
+    }
+    const tables: MapWrite[] = [...touchedTables].map((t) => this.tableWrite(t));
+    // New masks and op runs first, then rules, then the tables that point at new masks.
+    // Freed ids wait for release(), so nothing a packet may still read is overwritten.
+    return [...adds, ...rules, ...tables];
+  }
+
+  private allocOps(n: number): number {
+    const free = this.freeOps.get(n);
+    if (free?.length) return free.pop()!;
+    if (this.nextOp + n > this.limits.ops) throw new Error(`action programs need more than ${this.limits.ops} ops`);
+    const start = this.nextOp;
+    this.nextOp += n;
+    return start;
+  }
+
+  private allocSlot(): number {
+    if (this.freeSlots.length) return this.freeSlots.pop()!;
+    if (this.nextSlot >= this.limits.slots) throw new Error(`more than ${this.limits.slots - 1} flows in the datapath`);
+    return this.nextSlot++;
+  }
+
+  private maskId(mask: Buffer, adds: MapWrite[]): number {
+    const hex = mask.toString('hex');
+    let id = this.maskIds.get(hex);
+    if (id === undefined) {
+      id = this.freeMasks.pop() ?? this.nextMask++;
+      if (id >= this.limits.masks) throw new Error(`more than ${this.limits.masks} distinct masks`);
+      this.maskIds.set(hex, id);
+      adds.push({ map: 'xsw_masks', index: id, mask });
+    }
+    this.maskRefs.set(id, (this.maskRefs.get(id) ?? 0) + 1);
+    return id;
+  }
+
+  private program(entry: FlowEntry, adds: MapWrite[]): { start: number; n: number; slow: string[] } {
+    const { inexact } = compileMatch(entry);
+    const prog = compileInstructions(entry.instructions);
+    // A match the key cannot express would catch packets it must not: those go slow.
+    const ops = inexact.length
+      ? [op(XswOpCode.XSW_OP_UPCALL, { arg: XswUpcallReason.XSW_UPCALL_UNSUPPORTED })]
+      : prog.ops.length
+        ? prog.ops
+        : [];
+    const slow = inexact.length ? [`match on ${inexact.join(', ')}`] : prog.slow;
+    const n = Math.max(ops.length, 1);
+    const start = this.allocOps(n);
+    // An empty program still gets one slot so that op_start is valid; n_ops says 0.
+    adds.push({ map: 'xsw_ops', index: start, ops: ops.length ? ops : [op(0)] });
+    return { start, n: ops.length, slow };
+  }
+
+  private ruleValue(p: Placed): Buffer {
+    return encodeXswRule({ priority: p.entry.priority, rule_id: p.slot, op_start: p.opStart, n_ops: p.nOps });
+  }
+
+  private add(entry: FlowEntry, adds: MapWrite[], rules: MapWrite[], touched: Set<number>): void {
+    const { key, mask } = compileMatch(entry);
+    const maskId = this.maskId(mask, adds);
+    const prog = this.program(entry, adds);
+    const slot = this.allocSlot();
+    adds.push({ map: 'xsw_rule_stats', slot, reset: true });
+    const keyHex = `${entry.table_id}|${maskId}|${key.toString('hex')}`;
+    const p: Placed = { entry, slot, opStart: prog.start, nOps: prog.n, maskId, keyHex, slow: prog.slow };
+    this.placed.set(entry.id, p);
+    const list = this.byKey.get(keyHex) ?? [];
+    list.push(p);
+    list.sort((a, b) => b.entry.priority - a.entry.priority);
+    this.byKey.set(keyHex, list);
+    if (list[0] === p) rules.push({ map: 'xsw_rules', table_id: entry.table_id, mask_id: maskId, key, rule: this.ruleValue(p) });
+    const uses = this.tableMasks.get(entry.table_id) ?? this.tableMasks.set(entry.table_id, new Map()).get(entry.table_id)!;
+    const use = uses.get(maskId) ?? uses.set(maskId, { id: maskId, prios: new Map() }).get(maskId)!;
+    use.prios.set(entry.priority, (use.prios.get(entry.priority) ?? 0) + 1);
+    touched.add(entry.table_id);
+  }
+
+  private modify(entry: FlowEntry, adds: MapWrite[], rules: MapWrite[]): void {
+    const p = this.placed.get(entry.id);
+    if (!p) return;
+    const prog = this.program(entry, adds);
+    this.pendingOps.push([p.opStart, Math.max(p.nOps, 1)]);
+    p.entry = entry;
+    p.opStart = prog.start;
+    p.nOps = prog.n;
+    p.slow = prog.slow;
+    const list = this.byKey.get(p.keyHex)!;
+    if (list[0] === p) {
+      const { key } = compileMatch(entry);
+      rules.push({ map: 'xsw_rules', table_id: entry.table_id, mask_id: p.maskId, key, rule: this.ruleValue(p) });
+    }
+  }
+
+  private remove(id: number, rules: MapWrite[], touched: Set<number>): void {
+    const p = this.placed.get(id);
+    if (!p) return;
+    this.placed.delete(id);
+    const { key } = compileMatch(p.entry);
+    const list = this.byKey.get(p.keyHex)!;
+    const wasTop = list[0] === p;
+    list.splice(list.indexOf(p), 1);
+    if (!list.length) this.byKey.delete(p.keyHex);
+    if (wasTop) {
+      const next = list[0];
+      rules.push({ map: 'xsw_rules', table_id: p.entry.table_id, mask_id: p.maskId, key, rule: next ? this.ruleValue(next) : null });
+    }
+    this.pendingOps.push([p.opStart, Math.max(p.nOps, 1)]);
+    this.pendingSlots.push(p.slot);
+    const uses = this.tableMasks.get(p.entry.table_id)!;
+    const use = uses.get(p.maskId)!;
+    const c = (use.prios.get(p.entry.priority) ?? 1) - 1;
+    if (c) use.prios.set(p.entry.priority, c);
+    else use.prios.delete(p.entry.priority);
+    if (!use.prios.size) uses.delete(p.maskId);
+    touched.add(p.entry.table_id);
+    const refs = (this.maskRefs.get(p.maskId) ?? 1) - 1;
+    if (refs) this.maskRefs.set(p.maskId, refs);
+    else {
+      this.maskRefs.delete(p.maskId);
+      for (const [hex, mid] of this.maskIds) if (mid === p.maskId) this.maskIds.delete(hex);
+      this.pendingMasks.push(p.maskId);
+    }
+  }
+
+  private tableWrite(table_id: number): MapWrite {
+    const uses = [...(this.tableMasks.get(table_id)?.values() ?? [])];
+    const masks = uses.map((u) => ({ mask_id: u.id, max_prio: Math.max(...u.prios.keys()) })).sort((a, b) => b.max_prio - a.max_prio);
+    // More masks than the fast path walks: every packet reaching this table goes slow.
+    if (masks.length > MAX_MASKS) return { map: 'xsw_tables', table_id, masks: [], slow: true };
+    return { map: 'xsw_tables', table_id, masks, slow: false };
+  }
+}

@@ -1,0 +1,209 @@
+// The XDP implementation of BridgeDatapath: the compiler's map writes applied to the
+// loaded object, ports attached at their hook, counters read back, and the slow path —
+// packets the fast path hands up are run through the reference interpreter and their
+// outputs transmitted through a live-frames run of xsw_xmit.
+import { randomBytes } from 'node:crypto';
+import { OFPR } from '../ofproto/types.js';
+import { trace } from '../ofproto/trace.js';
+import type { Delta, Pipeline } from '../ofproto/pipeline.js';
+import { type BpfMap, type BpfProgram, progRunLiveFrames, possibleCpus } from '../native/bpf.js';
+import type { BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters } from './bridge.js';
+import { PipelineCompiler, type MapWrite } from './compiler.js';
+import { Datapath } from './datapath.js';
+import {
+  decodeXswRuleStats,
+  encodeXswOp,
+  encodeXswOfport,
+  encodeXswRuleKey,
+  encodeXswTable,
+  MAX_MASKS,
+  XSW_OP_SIZE,
+  XSW_RULE_STATS_SIZE,
+  XswUpcallReason,
+  decodeXswFlowKey,
+  type XswUpcall,
+} from './gen/maps.js';
+
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+};
+
+/** Upcall reasons by name, for the counters of packets that left the fast path. */
+export const upcallReasonName = Object.fromEntries(Object.entries(XswUpcallReason).map(([k, v]) => [v, k.replace('XSW_UPCALL_', '').toLowerCase()])) as Record<number, string>;
+
+export interface SlowPathCounters {
+  /** Packets the fast path handed up, by reason. */
+  byReason: Map<string, number>;
+}
+
+export class XdpBridgeDatapath implements BridgeDatapath {
+  private readonly compiler = new PipelineCompiler();
+  private readonly ports = new Map<number, BridgePort>();
+  private readonly packetInCbs: ((p: DatapathPacketIn) => void)[] = [];
+  private readonly maps: Record<'tables' | 'masks' | 'rules' | 'ops' | 'ofports' | 'stats', BpfMap>;
+  private readonly xmit: BpfProgram;
+  private pipeline?: Pipeline;
+  readonly slowPath: SlowPathCounters = { byReason: new Map() };
+
+  private constructor(
+    readonly dp: Datapath,
+    private readonly clock: () => number,
+  ) {
+    this.maps = {
+      tables: dp.map('xsw_tables'),
+      masks: dp.map('xsw_masks'),
+      rules: dp.map('xsw_rules'),
+      ops: dp.map('xsw_ops'),
+      ofports: dp.map('xsw_ofports'),
+      stats: dp.map('xsw_rule_stats'),
+    };
+    this.xmit = dp.program('xsw_xmit');
+    dp.onUpcall((u) => this.upcall(u));
+  }
+
+  /** A datapath for one bridge; `instance` names its pinned maps. */
+  static open(instance = `br-${randomBytes(4).toString('hex')}`, clock: () => number = Date.now): XdpBridgeDatapath {
+    return new XdpBridgeDatapath(Datapath.open(instance), clock);
+  }
+
+  async addPort(port: BridgePort): Promise<void> {
+    this.ports.set(port.ofport, port);
+    this.maps.ofports.update(u32(port.ofport), encodeXswOfport({ ifindex: port.ifindex, config: 0 }));
+    this.dp.addPort(port.ifindex, { hook: port.hook, ofport: port.ofport, verdict: { action: 'pipeline' } });
+  }
+
+  async removePort(ofport: number): Promise<void> {
+    const p = this.ports.get(ofport);
+    if (!p) return;
+    this.dp.removePort(p.ifindex);
+    this.maps.ofports.delete(u32(ofport));
+    this.ports.delete(ofport);
+  }
+
+  /** Sets a port's OFPPC config bits (NO_FWD, PORT_DOWN drop its output). */
+  setPortConfig(ofport: number, config: number): void {
+    const p = this.ports.get(ofport);
+    if (p) this.maps.ofports.update(u32(ofport), encodeXswOfport({ ifindex: p.ifindex, config }));
+  }
+
+  async apply(pipeline: Pipeline, deltas: readonly Delta[]): Promise<void> {
+    this.pipeline = pipeline;
+    // What the previous batch freed is no longer read by packets: it can be reused now.
+    this.compiler.release();
+    for (const w of this.compiler.apply(deltas)) this.write(w);
+    for (const d of deltas) if (d.kind === 'port-modify') this.setPortConfig(d.port.desc.port_no, d.port.desc.config);
+  }
+
+  private write(w: MapWrite): void {
+    switch (w.map) {
+      case 'xsw_ops': {
+        const buf = Buffer.alloc(XSW_OP_SIZE);
+        w.ops.forEach((op, i) => this.maps.ops.update(u32(w.index + i), encodeXswOp(op, buf)));
+        break;
+      }
+      case 'xsw_masks':
+        this.maps.masks.update(u32(w.index), w.mask);
+        break;
+      case 'xsw_rules': {
+        const key = encodeXswRuleKey({ table_id: w.table_id, mask_id: w.mask_id, key: decodeXswFlowKey(w.key) });
+        if (w.rule) this.maps.rules.update(key, w.rule);
+        else this.maps.rules.delete(key);
+        break;
+      }
+      case 'xsw_tables': {
+        const masks = new Array<number>(2 * MAX_MASKS).fill(0);
+        w.masks.forEach((m, i) => {
+          masks[2 * i] = m.mask_id;
+          masks[2 * i + 1] = m.max_prio;
+        });
+        this.maps.tables.update(u32(w.table_id), encodeXswTable({ n_masks: w.masks.length, flags: w.slow ? 1 : 0, masks }));
+        break;
+      }
+      case 'xsw_rule_stats':
+        this.maps.stats.update(u32(w.slot), Array.from({ length: possibleCpus() }, () => Buffer.alloc(XSW_RULE_STATS_SIZE)));
+        break;
+    }
+  }
+
+  flowCounters(): Map<number, FlowCounters> {
+    const out = new Map<number, FlowCounters>();
+    if (!this.pipeline) return out;
+    const nowNs = process.hrtime.bigint();
+    for (const t of this.pipeline.tables)
+      for (const e of t.entries) {
+        const slot = this.compiler.slotOf(e.id);
+        if (slot === undefined) continue;
+        let packets = 0n;
+        let bytes = 0n;
+        let last = 0n;
+        for (const c of this.maps.stats.lookupPerCpu(u32(slot)) ?? []) {
+          const s = decodeXswRuleStats(c);
+          packets += s.packets;
+          bytes += s.bytes;
+          if (s.last_used > last) last = s.last_used;
+        }
+        // bpf_ktime_get_ns and hrtime share CLOCK_MONOTONIC.
+        const lastUsed = last ? this.clock() - Number((nowNs - last) / 1_000_000n) : undefined;
+        out.set(e.id, { packets, bytes, ...(lastUsed !== undefined ? { lastUsed } : {}) });
+      }
+    return out;
+  }
+
+  portCounters(ofport: number): PortCounters | undefined {
+    const p = this.ports.get(ofport);
+    if (!p) return undefined;
+    const s = this.dp.portStats(p.ifindex);
+    return { rx_packets: s.rx_packets, rx_bytes: s.rx_bytes, tx_packets: s.tx_packets, tx_bytes: s.tx_bytes, rx_dropped: s.drops, tx_dropped: 0n };
+  }
+
+  async transmit(ofport: number, frame: Buffer): Promise<void> {
+    const p = this.ports.get(ofport);
+    if (!p) return;
+    await progRunLiveFrames(this.xmit, frame, { repeat: 1, ingressIfindex: p.ifindex });
+  }
+
+  onPacketIn(cb: (p: DatapathPacketIn) => void): void {
+    this.packetInCbs.push(cb);
+  }
+
+  /** The ofport of an ingress device, for upcalls. */
+  private ofportOf(ifindex: number): number | undefined {
+    for (const p of this.ports.values()) if (p.ifindex === ifindex) return p.ofport;
+    return undefined;
+  }
+
+  private upcall(u: XswUpcall): void {
+    const reason = upcallReasonName[u.reason] ?? `reason ${u.reason}`;
+    this.slowPath.byReason.set(reason, (this.slowPath.byReason.get(reason) ?? 0) + 1);
+    const in_port = this.ofportOf(u.ifindex);
+    if (in_port === undefined || !this.pipeline) return;
+    const frame = Buffer.from(u.data.subarray(0, u.cap_len));
+    if (u.reason === XswUpcallReason.XSW_UPCALL_ACTION) {
+      // The fast path ran the rules and rewrote the frame: only the packet-in is left.
+      const entry = this.pipeline.tables[u.table_id]?.entries;
+      const e = entry && [...entry].find((x) => this.compiler.slotOf(x.id) === u.rule_id);
+      const isMiss = e && e.priority === 0 && e.match.length === 0;
+      // Unbuffered packet-ins carry the whole frame, whatever max_len says (OF1.3 §7.4.1).
+      for (const cb of this.packetInCbs)
+        cb({ in_port, reason: isMiss ? OFPR.NO_MATCH : OFPR.ACTION, table_id: u.table_id, entryId: e?.id ?? 0, data: frame, total_len: u.frame_len });
+      return;
+    }
+    // The slow path: the reference interpreter runs the packet from the start and
+    // counts it in the model (the fast path counted nothing for it).
+    const res = trace(this.pipeline, in_port, frame, this.clock());
+    for (const o of res.outputs) void this.transmit(o.port, o.frame);
+    for (const pi of res.packetIns) {
+      const e = res.counters.entries.at(-1);
+      for (const cb of this.packetInCbs) cb({ in_port, reason: pi.reason, table_id: pi.table_id, entryId: e?.id ?? 0, data: pi.data, total_len: pi.total_len });
+    }
+  }
+
+  async close(opts: { keepPinned?: boolean } = {}): Promise<void> {
+    this.xmit.close();
+    for (const m of Object.values(this.maps)) m.close();
+    this.dp.close({ unpin: !opts.keepPinned });
+  }
+}
+

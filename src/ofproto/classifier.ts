@@ -45,6 +45,8 @@ export class FlowTable {
   matched_count = 0n;
   /** Hash probes made by lookups, for cost assertions. */
   probes = 0;
+  /** Entries compared one by one by non-strict searches, for cost assertions. */
+  scanned = 0;
   private readonly subtables = new Map<string, Subtable>();
   private order: Subtable[] = [];
   private dirty = false;
@@ -70,11 +72,23 @@ export class FlowTable {
   findCovered(match: Match): FlowEntry[] {
     if (match.length === 0) return [...this.entries];
     const out: FlowEntry[] = [];
+    const sig = maskSignature(match);
     for (const st of this.subtables.values()) {
-      // A subtable can only hold covered entries if its masks include the filter's.
+      // The filter's own mask: covered entries are exactly those with its key, one probe.
+      if (st.sig === sig) {
+        this.probes++;
+        out.push(...(st.byKey.get(matchKey(match)) ?? []));
+        continue;
+      }
+      // Otherwise a subtable can only hold covered entries if its masks include the filter's.
       const ok = match.every((f) => st.fields.some((g) => g.field === f.field && (g.mask & f.mask) === f.mask));
       if (!ok) continue;
-      for (const list of st.byKey.values()) for (const e of list) if (covers(match, e.match)) out.push(e);
+      for (const list of st.byKey.values()) {
+        for (const e of list) {
+          this.scanned++;
+          if (covers(match, e.match)) out.push(e);
+        }
+      }
     }
     return out;
   }

@@ -150,5 +150,13 @@ describe('classifier', () => {
     expect(del.deltas).toHaveLength(1);
     expect(t.lookup({ ETH_TYPE: 0x0800n, IPV4_DST: 0x0a000000n + 4321n })?.priority).toBe(50);
     expect(t.size).toBe(N + 1);
+    // Non-strict modify and delete with the entries' own mask: hash probes, no scan.
+    t.scanned = 0;
+    const nmod = applyFlowMod(p, flowMod({ command: 'MODIFY', match: [m('ETH_TYPE', 0x0800), m('IPV4_DST', dst(777))], instructions: [apply(output(8))] }), 0);
+    const ndel = applyFlowMod(p, flowMod({ command: 'DELETE', match: [m('ETH_TYPE', 0x0800), m('IPV4_DST', dst(778))] }), 0);
+    expect([nmod.deltas.length, ndel.deltas.length]).toEqual([1, 1]);
+    // The /8 and empty-match subtables are too coarse to hold covered entries: nothing is scanned.
+    expect(t.scanned).toBe(0);
+    expect(t.size).toBe(N);
   });
 });

@@ -6,7 +6,9 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { startOvsdbServer, type OvsdbServer } from '../ovsdb/server.js';
 import type { LogSink } from '../ovsdb/vlog.js';
+import { registerAppctl } from './appctl.js';
 import { moduleLog } from './log.js';
+import { UnixctlServer } from './unixctl.js';
 import { Vswitchd } from './vswitchd.js';
 
 export interface DaemonOptions {
@@ -20,6 +22,8 @@ export interface DaemonOptions {
   /** xdpswitch's version (OpenFlow sw_desc). */
   version: string;
   statsIntervalMs?: number;
+  /** What `ovs-appctl exit` does (the CLI stops as on SIGTERM). */
+  onExit?: () => void;
 }
 
 /** The OVS release whose interfaces (schema, clients) xdpswitch serves: Open_vSwitch ovs_version. */
@@ -60,6 +64,7 @@ export class Daemon {
     readonly pidfile: string,
     readonly server: OvsdbServer,
     readonly vswitchd: Vswitchd,
+    readonly unixctl: UnixctlServer,
   ) {}
 
   get dbSocket(): string {
@@ -89,8 +94,11 @@ export class Daemon {
         log: o.sink,
       });
       const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs });
+      // ovs-appctl -t <rundir>/xdpswitch.ctl
+      const unixctl = await UnixctlServer.listen(o.rundir, 'xdpswitch', log);
+      registerAppctl(unixctl, { vswitchd, sink: o.sink, version: o.version, exit: () => o.onExit?.() });
       log.info(`serving ${o.db} on ${sock}; bridges' OpenFlow sockets in ${o.rundir}`);
-      return new Daemon(o, pidfile, server, vswitchd);
+      return new Daemon(o, pidfile, server, vswitchd, unixctl);
     } catch (e) {
       await server?.close();
       if (existsSync(pidfile)) unlinkSync(pidfile);
@@ -100,6 +108,7 @@ export class Daemon {
 
   /** Removes every bridge (devices, programs, maps, sockets), stops serving, releases the run dir. */
   async close(): Promise<void> {
+    await this.unixctl.close();
     await this.vswitchd.close();
     await this.server.close();
     if (existsSync(this.pidfile) && readFileSync(this.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.pidfile);

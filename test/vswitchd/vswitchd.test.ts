@@ -211,3 +211,27 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     expect(tcProgs()).toHaveLength(0);
   });
 });
+
+describe('ovs-appctl on <rundir>/xdpswitch.ctl', () => {
+  test('version, list-commands, dpif/show, fdb/show, errors in unixctl words, vlog/set', async () => {
+    await setup();
+    const br = topo.name('br');
+    const [a] = await topo.vethPair('a0', 'a1');
+    ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a, '--', 'set', 'Interface', a, 'ofport_request=4'));
+    const appctl = (...args: string[]) => run(['ovs-appctl', '-t', `${sw.rundir}/xdpswitch.ctl`, ...args], { allowFail: true });
+    expect((await appctl('version')).stdout).toBe('ovs-vswitchd (xdpswitch) test\n');
+    expect((await appctl('list-commands')).stdout).toMatch(/^The available commands are:\n[^]* {2}dpif\/show\n[^]* {2}fdb\/show +bridge\n/);
+    const ifindex = await sw.get('Interface', a, 'ifindex');
+    const brIfindex = await sw.get('Interface', br, 'ifindex');
+    expect((await appctl('dpif/show')).stdout).toBe(`xdp@xdpswitch: hit:0 missed:0\n  ${br}:\n    ${a} 4/${ifindex}: (system)\n    ${br} 65534/${brIfindex}: (internal)\n`);
+    expect((await appctl('fdb/show', br)).stdout).toBe(' port  VLAN  MAC                Age\n');
+    const none = await appctl('fdb/show', 'nope');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^no such bridge\novs-appctl: .*: server returned an error\n$/);
+    const bogus = await appctl('bogus');
+    expect(bogus.stderr).toContain('"bogus" is not a valid command (use "list-commands" to see a list of valid commands)\n');
+    expect((await appctl('fdb/show')).stderr).toContain('"fdb/show" command requires at least 1 arguments');
+    // The in-process test sink has fixed levels: the command says so.
+    expect((await appctl('vlog/set', 'dbg')).stderr).toContain('log levels are fixed in this process');
+  });
+});

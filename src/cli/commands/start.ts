@@ -119,7 +119,7 @@ async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version() });
+    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version(), onExit: () => stop('ovs-appctl exit') });
   } catch (e) {
     process.stderr.write(`xdpswitch start: ${e instanceof RundirBusyError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;

@@ -1,0 +1,92 @@
+// src/vswitchd/appctl.ts — the ovs-appctl commands of the daemon, in OVS's words and
+// formats: version, exit, vlog/set and vlog/list, ofproto/list, dpif/show, fdb/show,
+// fdb/flush.
+import { OFPP } from '../../proto/openflow/constants.js';
+import { VlogSink, type Level, type LogSink } from '../ovsdb/vlog.js';
+import { UnixctlError, type UnixctlServer } from './unixctl.js';
+import type { Vswitchd } from './vswitchd.js';
+
+export interface AppctlContext {
+  vswitchd: Vswitchd;
+  sink: LogSink;
+  version: string;
+  /** Stops the daemon as SIGTERM does (`exit`), after the reply went out. */
+  exit(): void;
+}
+
+const LEVELS: Record<string, Level> = { emer: 'ERR', err: 'ERR', warn: 'WARN', info: 'INFO', dbg: 'DBG', off: 'ERR' };
+
+const formatMac = (mac: bigint): string => mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+
+export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
+  const bridge = (name: string) => {
+    const br = ctx.vswitchd.bridges.get(name);
+    if (!br) throw new UnixctlError('no such bridge');
+    return br;
+  };
+
+  u.register('version', '', 0, 0, () => `ovs-vswitchd (xdpswitch) ${ctx.version}\n`);
+
+  u.register('exit', '[--cleanup]', 0, 1, () => {
+    setImmediate(() => ctx.exit());
+    return '';
+  });
+
+  u.register('vlog/set', '{spec | PATTERN:destination:pattern}', 0, 16, (args) => {
+    const sink = ctx.sink;
+    if (!(sink instanceof VlogSink)) throw new UnixctlError('log levels are fixed in this process');
+    // SPEC: [module][:destination][:level]; modules are not told apart here.
+    for (const spec of args.length ? args : ['dbg']) {
+      const words = spec.toLowerCase().split(/[:\s]+/).filter(Boolean);
+      const level = words.map((w) => LEVELS[w]).find((l) => l !== undefined);
+      if (!level) throw new UnixctlError(`no valid level in "${spec}" (use emer, err, warn, info, dbg or off)`);
+      const dest = words.find((w) => w === 'console' || w === 'file' || w === 'syslog');
+      if (dest !== 'file') sink.consoleLevel = level;
+      if (dest !== 'console') sink.fileLevel = level;
+    }
+    return '';
+  });
+
+  u.register('vlog/list', '', 0, 0, () => {
+    const sink = ctx.sink;
+    const show = (l: Level | undefined) => (l ?? 'OFF').padEnd(10);
+    const c = sink instanceof VlogSink ? sink.consoleLevel : undefined;
+    const f = sink instanceof VlogSink && sink.logFile ? sink.fileLevel : undefined;
+    const lines = ['                 console    syslog     file', '                 -------    ------     ------'];
+    for (const m of ['bridge', 'datapath', 'ovsdb_server', 'rconn', 'xdpswitch']) lines.push(`${m.padEnd(17)}${show(c)} ${show(undefined)} ${show(f)}`.trimEnd());
+    return lines.join('\n') + '\n';
+  });
+
+  u.register('ofproto/list', '', 0, 0, () => [...ctx.vswitchd.bridges.keys()].sort().map((n) => `${n}\n`).join(''));
+
+  u.register('dpif/show', '', 0, 0, () => {
+    const out = ['xdp@xdpswitch: hit:0 missed:0'];
+    for (const br of [...ctx.vswitchd.bridges.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      out.push(`  ${br.name}:`);
+      const ifaces = [...br.ifaces.values()].filter((s) => s.ofport !== -1).sort((a, b) => a.ofport - b.ofport);
+      for (const s of ifaces) {
+        const type = s.patchPeer ? `patch: peer=${s.patchPeer}` : s.cfg.type || 'system';
+        const where = s.patchPeer ? 'none' : `${s.ifindex}`;
+        out.push(`    ${s.cfg.name} ${s.portNo === OFPP.LOCAL ? 65534 : s.ofport}/${where}: (${type})`);
+      }
+    }
+    return out.join('\n') + '\n';
+  });
+
+  u.register('fdb/show', 'bridge', 1, 1, ([name]) => {
+    const br = bridge(name!);
+    const now = Date.now();
+    const rows = [...br.ofproto.pipeline.fdb].map(([key, e]) => {
+      const [vid, mac] = key.split('/');
+      return { port: e.port, vid: Number(vid), mac: formatMac(BigInt(mac!)), age: Math.floor((now - e.seen) / 1000) };
+    });
+    rows.sort((a, b) => a.port - b.port || a.vid - b.vid || (a.mac < b.mac ? -1 : 1));
+    const port = (n: number) => (n === OFPP.LOCAL ? 'LOCAL' : String(n));
+    return [' port  VLAN  MAC                Age', ...rows.map((r) => `${port(r.port).padStart(5)}  ${String(r.vid).padStart(4)}  ${r.mac}  ${String(r.age).padStart(3)}`)].join('\n') + '\n';
+  });
+
+  u.register('fdb/flush', '[bridge]', 0, 1, ([name]) => {
+    for (const br of name ? [bridge(name)] : ctx.vswitchd.bridges.values()) br.ofproto.pipeline.fdb.clear();
+    return 'table successfully flushed\n';
+  });
+}

@@ -156,6 +156,7 @@ export class RunningBridge {
       desc: () => ({ mfr_desc: 'xdpswitch', hw_desc: 'XDP datapath', sw_desc: deps.swVersion, serial_num: 'None', dp_desc: this.cfg.otherConfig.get('dp-desc') ?? 'None' }),
       publish: (m) => this.endpoint.publish(m),
       refreshPortCounters: () => this.refreshPortCounters(),
+      log: deps.log,
     });
     this.endpoint = new OpenFlowEndpoint({ handler: this.ofproto, name: cfg.name, log: deps.ofLog, probeIntervalMs: 5000, backoffMinMs: 1000, backoffMaxMs: 8000 });
   }

@@ -10,6 +10,7 @@ import { applyBundle } from '../ofproto/bundle.js';
 import { flowRemovedMessage, handleRequest, packetInMessage, type SwitchDesc } from '../ofproto/requests.js';
 import type { TraceResult } from '../ofproto/trace.js';
 import type { AsyncMessage } from '../openflow/endpoint.js';
+import type { Log } from './log.js';
 import type { BundledMessage, BundleResult, ConnectionInfo, HandledMessage, HandlerResult, OpenFlowHandler, SwitchFeatures } from '../openflow/handler.js';
 
 type FlowMod = MessageOf<'FLOW_MOD'>;
@@ -24,6 +25,8 @@ export interface OfprotoOptions {
   /** Refreshes the pipeline's port counters before port stats are answered. */
   refreshPortCounters?(): Promise<void>;
   now?: () => number;
+  /** Where a failure of the datapath to apply a change is logged. */
+  log?: Log;
 }
 
 export class BridgeOfproto implements OpenFlowHandler {
@@ -49,8 +52,7 @@ export class BridgeOfproto implements OpenFlowHandler {
   /** Hands deltas to the datapath, in order; resolves once they are in effect. */
   commit(deltas: readonly Delta[]): Promise<void> {
     if (!deltas.length) return this.applying;
-    this.applying = this.applying.then(() => this.o.datapath.apply(this.pipeline, deltas));
-    return this.applying;
+    return this.after(() => this.o.datapath.apply(this.pipeline, deltas));
   }
 
   private publishAll(events: readonly Message[]): void {
@@ -70,14 +72,31 @@ export class BridgeOfproto implements OpenFlowHandler {
     this.publishAll(removed.map(flowRemovedMessage));
   }
 
-  async handle(msg: HandledMessage, _conn: ConnectionInfo): Promise<HandlerResult> {
-    if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'PORT_STATS') await this.o.refreshPortCounters?.();
+  /**
+   * Answers from the model at once; the datapath applies the change behind the earlier
+   * ones, and BARRIER waits for it (OF1.3 §6.2: only a barrier orders completion).
+   */
+  handle(msg: HandledMessage, _conn: ConnectionInfo): HandlerResult | Promise<HandlerResult> {
+    if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'PORT_STATS' && this.o.refreshPortCounters) {
+      return this.o.refreshPortCounters().then(() => this.handleNow(msg));
+    }
+    return this.handleNow(msg);
+  }
+
+  private handleNow(msg: HandledMessage): HandlerResult {
     const r = handleRequest(this.pipeline, msg, this.now(), this.o.desc());
     if (r.error) return r.error;
-    await this.commit(r.deltas);
+    void this.commit(r.deltas);
     this.publishAll(r.events);
-    if (r.trace) await this.runTrace(r.trace);
+    const t = r.trace;
+    if (t) this.after(() => this.runTrace(t));
     return r.replies;
+  }
+
+  /** Runs `fn` once everything before it reached the datapath. */
+  private after(fn: () => Promise<void>): Promise<void> {
+    this.applying = this.applying.then(fn).catch((e: unknown) => this.o.log?.err(`datapath: ${e instanceof Error ? e.message : String(e)}`));
+    return this.applying;
   }
 
   /** All or nothing (src/ofproto applyBundle); the datapath sees only a whole bundle. */

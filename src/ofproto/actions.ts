@@ -4,6 +4,7 @@ import type { Action } from '../../proto/openflow/actions.js';
 import { OFPP } from '../../proto/openflow/constants.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { oxmFields, type OxmName } from '../../proto/openflow/oxm.js';
+import { fieldBits, fieldOfHeader, ofsNbits } from './nx.js';
 import type { Pipeline } from './pipeline.js';
 
 const RESERVED_OUT = new Set<number>([OFPP.IN_PORT, OFPP.TABLE, OFPP.NORMAL, OFPP.FLOOD, OFPP.ALL, OFPP.CONTROLLER, OFPP.LOCAL]);
@@ -33,10 +34,42 @@ export const SETTABLE_FIELDS: ReadonlySet<OxmName> = new Set(
   (Object.keys(oxmFields) as OxmName[]).filter((f) => !['IN_PORT', 'IN_PHY_PORT', 'METADATA', 'IPV6_EXTHDR'].includes(f) && !f.startsWith('NXM_NX_CT_') && !f.startsWith('NXM_NX_TUN_IPV4')),
 );
 
+/** Nicira actions the interpreter runs (conntrack, NAT, conjunction: not yet). */
+export const SUPPORTED_NX_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>(['NX_RESUBMIT', 'NX_RESUBMIT_TABLE', 'NX_REG_LOAD', 'NX_REG_MOVE', 'NX_OUTPUT_REG', 'NX_CONTROLLER', 'NX_NOTE']);
+
+/** A bit range of a field named by header: the field, or why not. */
+function subfield(header: number, ofs: number, nbits: number, write: boolean): OxmName | OfpError {
+  const f = fieldOfHeader(header);
+  if (!f) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `unknown field 0x${header.toString(16)}` });
+  if (write && f !== 'METADATA' && !SETTABLE_FIELDS.has(f)) return new OfpError('OFPBAC_BAD_SET_TYPE', { why: `${f} is read-only` });
+  if (nbits < 1 || ofs + nbits > fieldBits(f)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `${f}[${ofs}..${ofs + nbits - 1}] past its ${fieldBits(f)} bits` });
+  return f;
+}
+
 export function validateActions(p: Pipeline, actions: readonly Action[], where: { inGroup?: boolean; packetOut?: boolean } = {}): OfpError | undefined {
   for (const a of actions) {
-    if (!SUPPORTED_ACTIONS.has(a.type)) return new OfpError('OFPBAC_BAD_EXP_TYPE', { why: `${a.type} is not implemented` });
+    if (!SUPPORTED_ACTIONS.has(a.type) && !SUPPORTED_NX_ACTIONS.has(a.type)) return new OfpError('OFPBAC_BAD_EXP_TYPE', { why: `${a.type} is not implemented` });
     switch (a.type) {
+      case 'NX_REG_LOAD': {
+        const { ofs, nbits } = ofsNbits(a.ofs_nbits);
+        const f = subfield(a.dst, ofs, nbits, true);
+        if (f instanceof OfpError) return f;
+        if (a.value >> BigInt(nbits)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `${a.value} does not fit ${nbits} bits` });
+        break;
+      }
+      case 'NX_REG_MOVE': {
+        const src = subfield(a.src, a.src_ofs, a.n_bits, false);
+        if (src instanceof OfpError) return src;
+        const dst = subfield(a.dst, a.dst_ofs, a.n_bits, true);
+        if (dst instanceof OfpError) return dst;
+        break;
+      }
+      case 'NX_OUTPUT_REG': {
+        const { ofs, nbits } = ofsNbits(a.ofs_nbits);
+        const f = subfield(a.src, ofs, nbits, false);
+        if (f instanceof OfpError) return f;
+        break;
+      }
       case 'OUTPUT':
         if (a.port === 0 || a.port === OFPP.ANY || (a.port > OFPP.MAX && !RESERVED_OUT.has(a.port))) return new OfpError('OFPBAC_BAD_OUT_PORT', { why: `port ${a.port}` });
         if (a.port === OFPP.TABLE && !where.packetOut) return new OfpError('OFPBAC_BAD_OUT_PORT', { why: 'TABLE is only for packet-out' });

@@ -8,6 +8,7 @@ import type { Instruction } from '../../proto/openflow/instructions.js';
 import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
 import { actionSetList, validateActions } from './actions.js';
+import { fieldOfHeader } from './nx.js';
 import type { FlowEntry } from './classifier.js';
 import { fullMask, matchKey, maskSignature, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
 import { duration, insertEntry, N_VISIBLE_TABLES, removeEntry, undoable, type Delta, type Pipeline } from './pipeline.js';
@@ -31,6 +32,13 @@ function knownFrom(match: Match): Known {
   const vid = match.find((f) => f.field === 'VLAN_VID');
   if (vid && vid.mask & vid.value & 0x1000n) known.set('VLAN_VID', vid.value | 0x1000n);
   return known;
+}
+
+function prereqsKnown(known: Known, f: OxmName): boolean {
+  return (rowOf(f).prereq ?? []).every((pre) => {
+    const v = known.get(pre.field as OxmName);
+    return v !== undefined && (pre.bits !== undefined ? (Number(v) & pre.bits) === pre.bits : !pre.values || pre.values.includes(Number(v)));
+  });
 }
 
 const isMpls = (known: Known) => [0x8847n, 0x8848n].includes(known.get('ETH_TYPE') ?? -1n);
@@ -89,6 +97,15 @@ function checkActionContext(known: Known, actions: readonly Action[], actionSet:
         known.delete('ETH_TYPE');
         dropL3();
         break;
+      case 'NX_REG_LOAD':
+      case 'NX_REG_MOVE': {
+        // OVS checks a load like a set_field and a move's both ends the same way.
+        for (const h of a.type === 'NX_REG_LOAD' ? [a.dst] : [a.src, a.dst]) {
+          const f = fieldOfHeader(h);
+          if (f && !prereqsKnown(known, f)) return new OfpError('OFPBAC_MATCH_INCONSISTENT', { why: `${a.type} on ${f} needs its prerequisites` });
+        }
+        break;
+      }
       case 'SET_FIELD': {
         const f = a.field.field;
         for (const pre of rowOf(f).prereq ?? []) {
@@ -109,7 +126,7 @@ function checkActionContext(known: Known, actions: readonly Action[], actionSet:
 function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[], match: Match): OfpError | undefined {
   const apply = insts.find((i) => i.type === 'APPLY_ACTIONS');
   const write = insts.find((i) => i.type === 'WRITE_ACTIONS');
-  const CONTEXT = new Set<Action['type']>(['SET_FIELD', 'POP_VLAN', 'DEC_MPLS_TTL', 'SET_MPLS_TTL', 'COPY_TTL_IN', 'COPY_TTL_OUT', 'DEC_NW_TTL', 'SET_NW_TTL', 'POP_MPLS']);
+  const CONTEXT = new Set<Action['type']>(['SET_FIELD', 'NX_REG_LOAD', 'NX_REG_MOVE', 'POP_VLAN', 'DEC_MPLS_TTL', 'SET_MPLS_TTL', 'COPY_TTL_IN', 'COPY_TTL_OUT', 'DEC_NW_TTL', 'SET_NW_TTL', 'POP_MPLS']);
   const needsContext = (i: Instruction | undefined) => (i?.type === 'APPLY_ACTIONS' || i?.type === 'WRITE_ACTIONS') && i.actions.some((a) => CONTEXT.has(a.type));
   if (needsContext(apply) || needsContext(write)) {
     const known = knownFrom(match);

@@ -4,12 +4,13 @@
 // the semantics the XDP datapath must reproduce, its slow path, and its tests' oracle.
 import type { Action } from '../../proto/openflow/actions.js';
 import { OFPC_FRAG, OFPG, OFPP, OFPPC, OFPPS, OFP_NO_BUFFER } from '../../proto/openflow/constants.js';
-import type { OxmEntry } from '../../proto/openflow/oxm.js';
+import type { OxmEntry, OxmName } from '../../proto/openflow/oxm.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { actionSetList, validateActions, writeActions } from './actions.js';
 import type { FlowEntry } from './classifier.js';
 import type { Group } from './group.js';
 import { bigintToOxm, oxmToBigint } from './match.js';
+import { bitsOf, fieldOfHeader, ofsNbits, withBits } from './nx.js';
 import { meterPacket } from './meter.js';
 import { normalDecision } from './normal.js';
 import type { Pipeline } from './pipeline.js';
@@ -72,6 +73,10 @@ interface Ctx {
   depth: number;
   /** Size at ingress, for flow/table byte counters. */
   bytes: number;
+  /** The action set being built (§5.10), shared by resubmitted tables. */
+  set: Map<string, Action>;
+  /** Resubmits so far: OVS stops at 4096 per packet. */
+  resubmits: number;
 }
 
 /** Runs `frame`, received on `in_port` at time `now` (ms), through the pipeline. */
@@ -127,12 +132,22 @@ function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, op
     table_id: 0,
     depth: 0,
     bytes: frame.length,
+    set: new Map(),
+    resubmits: 0,
   };
 }
 
+/** The pipeline from table `first` with a fresh action set, run at its end (§5.1). */
 function runTables(ctx: Ctx, pk: Pkt, first: number): void {
-  const set = new Map<string, Action>();
-  let table_id = first;
+  const outer = ctx.set;
+  ctx.set = new Map();
+  runFrom(ctx, pk, first);
+  if (!pk.dead && ctx.set.size) runActions(ctx, pk, actionSetList(ctx.set));
+  ctx.set = outer;
+}
+
+/** Lookups and instructions from table `table_id` on, following goto_table; the action set is the caller's. */
+function runFrom(ctx: Ctx, pk: Pkt, table_id: number): void {
   for (;;) {
     const t = ctx.p.tables[table_id]!;
     ctx.table_id = table_id;
@@ -143,7 +158,7 @@ function runTables(ctx: Ctx, pk: Pkt, first: number): void {
       // OF1.3 §5.4: without a table-miss entry the packet is dropped.
       ctx.res.counters.missed.push(table_id);
       ctx.res.drops.push(`table ${table_id} miss`);
-      break;
+      return;
     }
     ctx.entry = e;
     ctx.res.counters.entries.push(e);
@@ -153,7 +168,6 @@ function runTables(ctx: Ctx, pk: Pkt, first: number): void {
       e.byte_count += BigInt(ctx.bytes);
       e.last_used = ctx.now;
     }
-    let next: number | undefined;
     // Instructions run in the spec's order whatever their order in the entry (§5.9).
     const by = new Map(e.instructions.map((i) => [i.type, i]));
     const meter = by.get('METER');
@@ -164,6 +178,7 @@ function runTables(ctx: Ctx, pk: Pkt, first: number): void {
         const band = meterPacket(m, pk.data.length, ctx.now);
         if (band?.type === 'DROP') {
           ctx.res.drops.push(`meter ${m.meter_id} band drop`);
+          pk.dead = true;
           return;
         }
         if (band?.type === 'DSCP_REMARK' && pk.key.IP_DSCP !== undefined) {
@@ -176,20 +191,59 @@ function runTables(ctx: Ctx, pk: Pkt, first: number): void {
     const applyI = by.get('APPLY_ACTIONS');
     if (applyI?.type === 'APPLY_ACTIONS') runActions(ctx, pk, applyI.actions);
     if (pk.dead) return;
-    if (by.has('CLEAR_ACTIONS')) set.clear();
+    if (by.has('CLEAR_ACTIONS')) ctx.set.clear();
     const writeI = by.get('WRITE_ACTIONS');
-    if (writeI?.type === 'WRITE_ACTIONS') writeActions(set, writeI.actions);
+    if (writeI?.type === 'WRITE_ACTIONS') writeActions(ctx.set, writeI.actions);
     const wm = by.get('WRITE_METADATA');
     if (wm?.type === 'WRITE_METADATA') {
       pk.pf.metadata = (pk.pf.metadata & ~wm.metadata_mask) | (wm.metadata & wm.metadata_mask);
       pk.reparse();
     }
     const gt = by.get('GOTO_TABLE');
-    if (gt?.type === 'GOTO_TABLE') next = gt.table_id;
-    if (next === undefined || next <= table_id) break;
+    const next = gt?.type === 'GOTO_TABLE' ? gt.table_id : undefined;
+    if (next === undefined || next <= table_id) return;
     table_id = next;
   }
-  if (set.size) runActions(ctx, pk, actionSetList(set));
+}
+
+/** A field's value as the packet has it now (pipeline fields included). */
+function readField(pk: Pkt, f: OxmName): bigint {
+  if (f === 'METADATA') return pk.pf.metadata;
+  return pk.key[f] ?? 0n;
+}
+
+/** Writes a whole field value: metadata directly, the rest as set_field does. */
+function writeField(pk: Pkt, f: OxmName, v: bigint): void {
+  if (f === 'METADATA') {
+    pk.pf.metadata = v;
+    pk.reparse();
+  } else setField(pk, f, v);
+}
+
+/** nx_action_resubmit: the lookup (and its instructions) of another table, then back (OVS). */
+function resubmit(ctx: Ctx, pk: Pkt, in_port: number, table: number): void {
+  if (ctx.depth >= MAX_DEPTH || ++ctx.resubmits > 4096) {
+    ctx.res.drops.push('resubmit limit');
+    pk.dead = true;
+    return;
+  }
+  const savedPort = pk.pf.in_port;
+  const savedTable = ctx.table_id;
+  const savedEntry = ctx.entry;
+  if (in_port !== 0xfff8) pk.pf.in_port = nxPort(in_port);
+  pk.reparse();
+  ctx.depth++;
+  runFrom(ctx, pk, table === 0xff ? ctx.table_id : table);
+  ctx.depth--;
+  pk.pf.in_port = savedPort;
+  pk.reparse();
+  ctx.table_id = savedTable;
+  ctx.entry = savedEntry;
+}
+
+/** A 16-bit (OpenFlow 1.0 / NXM) port number as an OpenFlow 1.3 one. */
+function nxPort(p: number): number {
+  return p >= 0xff00 ? (p + 0xffff0000) >>> 0 : p;
 }
 
 function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
@@ -246,6 +300,36 @@ function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
         break;
       case 'COPY_TTL_IN':
         copyTtlIn(pk);
+        break;
+      case 'NX_RESUBMIT':
+        resubmit(ctx, pk, a.in_port, 0xff);
+        if (pk.dead) return;
+        break;
+      case 'NX_RESUBMIT_TABLE':
+        resubmit(ctx, pk, a.in_port, a.table);
+        if (pk.dead) return;
+        break;
+      case 'NX_REG_LOAD': {
+        const f = fieldOfHeader(a.dst)!;
+        const { ofs, nbits } = ofsNbits(a.ofs_nbits);
+        writeField(pk, f, withBits(readField(pk, f), ofs, nbits, a.value));
+        break;
+      }
+      case 'NX_REG_MOVE': {
+        const src = fieldOfHeader(a.src)!;
+        const dst = fieldOfHeader(a.dst)!;
+        writeField(pk, dst, withBits(readField(pk, dst), a.dst_ofs, a.n_bits, bitsOf(readField(pk, src), a.src_ofs, a.n_bits)));
+        break;
+      }
+      case 'NX_OUTPUT_REG': {
+        const { ofs, nbits } = ofsNbits(a.ofs_nbits);
+        output(ctx, pk, nxPort(Number(bitsOf(readField(pk, fieldOfHeader(a.src)!), ofs, nbits))));
+        break;
+      }
+      case 'NX_CONTROLLER':
+        packetIn(ctx, pk, a.reason);
+        break;
+      case 'NX_NOTE':
         break;
       default:
         // validateActions admits nothing else; a Nicira action here is a model bug.

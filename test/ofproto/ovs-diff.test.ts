@@ -541,3 +541,79 @@ describe.skipIf(!haveOvs)('packet-out agrees with Open vSwitch 3.1', () => {
     expect(hexed(ours.outputs)).toEqual(hexed(theirs));
   });
 });
+
+describe.skipIf(!haveOvs)('Nicira register actions agree with Open vSwitch 3.1', () => {
+  let ovs: OvsBridge;
+  let client: RawClient;
+  beforeAll(async () => {
+    ovs = await OvsBridge.start([1, 2, 3]);
+    client = await ovs.connect();
+  }, 30_000);
+  afterAll(async () => {
+    client?.socket.destroy();
+    await ovs?.destroy();
+  });
+
+  // OXM/NXM headers: (class << 16) | (field << 9) | length.
+  const REG = (n: number) => ((0x0001 << 16) | (n << 9) | 4) >>> 0;
+  const NXM_OF_ETH_SRC = (0 << 16) | (2 << 9) | 6;
+  const NXM_OF_ETH_DST = (0 << 16) | (1 << 9) | 6;
+  const OXM_IPV4_DST = ((0x8000 << 16) | (12 << 9) | 4) >>> 0;
+  const OXM_UDP_DST = ((0x8000 << 16) | (16 << 9) | 2) >>> 0;
+  const OXM_METADATA = ((0x8000 << 16) | (2 << 9) | 8) >>> 0;
+  const load = (dst: number, ofs: number, nbits: number, value: bigint): Action => ({ type: 'NX_REG_LOAD', ofs_nbits: (ofs << 6) | (nbits - 1), dst, value });
+  const move = (src: number, src_ofs: number, dst: number, dst_ofs: number, n_bits: number): Action => ({ type: 'NX_REG_MOVE', n_bits, src_ofs, dst_ofs, src, dst });
+  const resubmit = (table: number, in_port = 0xfff8): Action => ({ type: 'NX_RESUBMIT_TABLE', in_port, table });
+
+  const nx: Case[] = [
+    {
+      name: 'load into a register, match it after resubmit',
+      flows: [
+        { instructions: [apply(load(REG(0), 0, 8, 7n), resubmit(1), output(3))] },
+        { table_id: 1, match: [m('NXM_NX_REG0', 7)], instructions: [apply(output(2))] },
+      ],
+      frames: [[1, udp4]],
+    },
+    {
+      name: 'move MACs, load an IP address and a port part',
+      flows: [{ match: [IP, m('IP_PROTO', 17)], instructions: [apply(move(NXM_OF_ETH_SRC, 0, NXM_OF_ETH_DST, 0, 48), load(OXM_IPV4_DST, 0, 16, 0xbeefn), load(OXM_UDP_DST, 8, 8, 0x12n), output(2))] }],
+      frames: [[1, udp4]],
+    },
+    {
+      name: 'move into metadata, resubmit with another in_port',
+      flows: [
+        { match: [IP], instructions: [apply(move(OXM_IPV4_DST, 0, OXM_METADATA, 8, 16), resubmit(2, 3))] },
+        { table_id: 2, match: [m('IN_PORT', 3), m('METADATA', 0x000200n << 0n, 0xffff00n)], instructions: [apply(output(2), output(OFPP.IN_PORT))] },
+      ],
+      frames: [[1, udp4]],
+    },
+    {
+      name: 'output to a port held in a register',
+      flows: [{ instructions: [apply(load(REG(3), 4, 12, 3n), { type: 'NX_OUTPUT_REG', ofs_nbits: (4 << 6) | 11, src: REG(3), max_len: 0 })] }],
+      frames: [[1, udp4]],
+    },
+    {
+      name: 'resubmit back into the same table with a rewrite',
+      flows: [
+        { priority: 10, match: [m('ETH_DST', '22:22:22:22:22:22')], instructions: [apply({ type: 'SET_FIELD', field: m('ETH_DST', mac(5)) }, { type: 'NX_RESUBMIT', in_port: 0xfff8 })] },
+        { priority: 5, instructions: [apply(output(3))] },
+      ],
+      frames: [[1, udp4]],
+    },
+  ];
+
+  test.each(nx)('$name', async (c) => {
+    const flows = c.flows.map((f) => flowMod(f));
+    expect(await install(client, [{ type: 'FLOW_MOD', xid: 0, ...flowMod({ command: 'DELETE', table_id: 0xff }) }, ...flows.map((f): Message => ({ type: 'FLOW_MOD', xid: 0, ...f }))])).toEqual([]);
+    await ovs.appctl('revalidator/purge');
+    const p = createPipeline(0);
+    for (const n of [1, 2, 3]) addPort(p, { port_no: n, name: `p${n}`, hw_addr: mac(n) });
+    for (const f of flows) expect(applyFlowMod(p, f, 0).error).toBeUndefined();
+    for (const [port, frame] of c.frames) {
+      const theirs = await ovs.inject(port, frame);
+      const ours = trace(p, port, frame, 0).outputs;
+      const hexed = (xs: { port: number; frame: Buffer }[]) => xs.map((o) => `${o.port} ${o.frame.toString('hex')}`).sort();
+      expect(hexed(ours)).toEqual(hexed(theirs));
+    }
+  });
+});

@@ -51,9 +51,10 @@ describe('ovs-ofctl requests through handleRequest', () => {
     expect(result('type=select')).toEqual(['ok']);
     expect(result('type=fast_failover')).toEqual(['ok']);
     expect(result('meter=2,pktps')).toEqual(['ok']);
-    // Nicira actions (conntrack, resubmit, normal) are not implemented yet: refused, never ignored.
+    // resubmit, load and move run; conntrack and NAT are not implemented yet: refused, never ignored.
+    expect(result('resubmit(,2)')).toEqual(['ok']);
     expect(result('ct(commit,zone=5')).toEqual(['OFPBAC_BAD_EXP_TYPE']);
-    expect(result('resubmit(,2)')).toEqual(['OFPBAC_BAD_EXP_TYPE']);
+    expect(result('ct(nat(src=')).toEqual(['OFPBAC_BAD_EXP_TYPE']);
     expect(result('udp,actions=normal')).toBeUndefined(); // --bundle: the endpoint's job
     expect(result('queue-get-config')).toEqual(['ok']);
   });

@@ -7,7 +7,9 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import net from 'node:net';
 import { OvsdbClient } from '../src/ovsdb/client.js';
+import { JsonStream } from '../src/ovsdb/json.js';
 import type { Operation } from '../proto/ovsdb/protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -105,25 +107,14 @@ async function measure(s: Server): Promise<Results> {
   await c.transact('Open_vSwitch', ...portOps('br0', 0, 5000));
   put('bulk_10k_rows', 10000 / ((performance.now() - t) / 1000), 'rows/s', true);
 
-  // 10,000 one-row transactions, 100 in flight, as a busy client would send them.
+  // 10,000 one-row transactions from 4 client processes, 50 in flight each; the
+  // clients are raw sockets, so the server, not the load generator, is measured.
   const nSmall = quick ? 2000 : 10000;
-  let next = 0;
-  t = performance.now();
-  await Promise.all(
-    Array.from({ length: 100 }, async () => {
-      while (next < nSmall) {
-        const i = next++;
-        await c.transact('Open_vSwitch', { op: 'insert', table: 'QoS', row: { type: `q${i}` } });
-      }
-    }),
-  );
-  put('txn_1row_pipelined', nSmall / ((performance.now() - t) / 1000), 'txn/s', true);
+  put('txn_1row_pipelined', await load(s, 'p', 4, nSmall / 4, 50), 'txn/s', true);
 
-  // The same, one at a time: each waits for the previous reply (and its fsync, for us).
+  // One at a time: each waits for the previous reply (and its fsync, for us).
   const nSeq = quick ? 300 : 1000;
-  t = performance.now();
-  for (let i = 0; i < nSeq; i++) await c.transact('Open_vSwitch', { op: 'insert', table: 'QoS', row: { type: `s${i}` } });
-  put('txn_1row_sequential', nSeq / ((performance.now() - t) / 1000), 'txn/s', true);
+  put('txn_1row_sequential', await load(s, 's', 1, nSeq, 1), 'txn/s', true);
 
   // 100 monitors (100 connections) seeing one change.
   const watchers: OvsdbClient[] = [];
@@ -165,7 +156,79 @@ async function measure(s: Server): Promise<Results> {
   return r;
 }
 
+/**
+ * Runs `procs` load processes (this script with --load): each connects and says
+ * "ready", all start on "go", each reports its elapsed ms. Returns transactions/s.
+ */
+async function load(s: Server, prefix: string, procs: number, n: number, window: number): Promise<number> {
+  const self = fileURLToPath(import.meta.url);
+  const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+  const sock = s.remote.slice('unix:'.length);
+  const children = Array.from({ length: procs }, (_, k) =>
+    spawn(process.execPath, ['--import', tsx, self, '--load', sock, `${prefix}${k}-`, String(n), String(window)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const lines = children.map((child) => {
+    const out: string[] = [];
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop() as string;
+      out.push(...parts);
+    });
+    return out;
+  });
+  const waitLine = async (k: number, i: number) => {
+    while ((lines[k] as string[]).length <= i) {
+      if (children[k]?.exitCode !== null) throw new Error('load process died');
+      await sleep(5);
+    }
+    return (lines[k] as string[])[i] as string;
+  };
+  await Promise.all(children.map((_, k) => waitLine(k, 0)));
+  for (const child of children) child.stdin.write('go\n');
+  const elapsed = await Promise.all(children.map(async (_, k) => Number(await waitLine(k, 1))));
+  return (procs * n) / (Math.max(...elapsed) / 1000);
+}
+
+/** --load SOCK PREFIX N WINDOW: N one-row inserts over one raw connection, WINDOW in flight. */
+async function loadWorker(sock: string, prefix: string, n: number, window: number): Promise<void> {
+  const conn = net.connect(sock);
+  await new Promise((r) => conn.once('connect', r));
+  const stream = new JsonStream();
+  const request = (i: number) =>
+    `{"id":${i},"method":"transact","params":["Open_vSwitch",{"op":"insert","table":"QoS","row":{"type":"${prefix}${i}"}}]}`;
+  process.stdout.write('ready\n');
+  await new Promise((r) => process.stdin.once('data', r));
+  let sent = 0;
+  let done = 0;
+  const t = performance.now();
+  await new Promise<void>((resolve) => {
+    const fill = () => {
+      let batch = '';
+      while (sent < n && sent - done < window) batch += request(sent++);
+      if (batch) conn.write(batch);
+    };
+    conn.on('data', (d: Buffer) => {
+      done += stream.feed(d).length;
+      if (done >= n) resolve();
+      else fill();
+    });
+    fill();
+  });
+  process.stdout.write(`${performance.now() - t}\n`);
+  conn.destroy();
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--load') {
+    const [, , , sock, prefix, n, window] = process.argv;
+    await loadWorker(sock as string, prefix as string, Number(n), Number(window));
+    return;
+  }
   const work = mkdtempSync(join(tmpdir(), 'xsw-bench-ovsdb-'));
   const base = join(work, 'base.db');
   execFileSync('ovsdb-tool', ['create', base, SCHEMA]);

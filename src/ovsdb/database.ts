@@ -1,7 +1,6 @@
 // One database (ovsdb/ovsdb.c): its tables, the reverse index of weak references, and
 // the commit path that runs the checks, makes the changes permanent in memory, tells
 // monitors and triggers, and hands the record to storage.
-import { randomUUID } from 'node:crypto';
 import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefaultDatum, isUuid } from './data.js';
 import { syntaxError } from './error.js';
 import { isObject, stringify, type Json } from './json.js';
@@ -22,7 +21,8 @@ export interface Storage {
   append(recordText: string): Promise<void>;
 }
 
-export const newUuid: () => string = () => randomUUID();
+export { newUuid } from './uuid.js';
+import { newUuid } from './uuid.js';
 
 export class Database {
   readonly tables = new Map<string, Table>();

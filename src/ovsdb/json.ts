@@ -364,21 +364,25 @@ export class JsonStream {
     const n = buf.length;
     while (i < n) {
       if (this.inString) {
+        // Only a quote can end a string, and it does unless an odd run of
+        // backslashes precedes it; no need to look at anything else.
         if (this.escape) {
           this.escape = false;
           i++;
           continue;
         }
         const q = buf.indexOf(0x22, i);
-        const b = buf.indexOf(0x5c, i);
-        if (b >= 0 && (q < 0 || b < q)) {
-          this.escape = true;
-          i = b + 1;
-          continue;
+        if (q < 0) {
+          let k = 0;
+          while (n - 1 - k >= i && buf[n - 1 - k] === 0x5c) k++;
+          this.escape = k % 2 === 1;
+          return -1;
         }
-        if (q < 0) return -1;
-        this.inString = false;
+        let k = 0;
+        while (q - 1 - k >= i && buf[q - 1 - k] === 0x5c) k++;
         i = q + 1;
+        if (k % 2 === 1) continue;
+        this.inString = false;
         if (this.state === S_COLON) continue; // that string was a key
         if (this.valueDone()) return i;
         continue;

@@ -115,6 +115,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Pause delivery (e.g. while the owner drains its own backlog). */
   private held = false;
   private pumpScheduled = false;
+  private corked = false;
   bytesReceived = 0;
 
   constructor(
@@ -139,9 +140,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.closed;
   }
 
-  /** Bytes queued for sending that the socket has not taken yet. */
+  /**
+   * Bytes queued for sending beyond what the socket buffers freely (its high-water
+   * mark); non-zero means the peer is not keeping up.
+   */
   get backlog(): number {
-    return this.closed ? 0 : this.socket.writableLength;
+    return this.closed || !this.socket.writableNeedDrain ? 0 : this.socket.writableLength;
   }
 
   setProbeInterval(ms: number): void {
@@ -150,8 +154,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   send(json: Json): void {
+    this.sendText(stringify(json));
+  }
+
+  /** Sends already serialized JSON. Writes within one tick go out as one. */
+  sendText(text: string): void {
     if (this.closed) return;
-    this.socket.write(stringify(json));
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(text);
   }
 
   /** Stops delivering messages until resume(). */

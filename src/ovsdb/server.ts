@@ -2,7 +2,7 @@
 // databases over JSON-RPC on passive and active remotes, with transactions as triggers
 // (so "wait" can block), monitors, locks and the _Server database, replying with the
 // same results and errors as ovsdb-server. startOvsdbServer() is the whole server.
-import { randomUUID } from 'node:crypto';
+import { newUuid } from './uuid.js';
 import { existsSync, unlinkSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -121,7 +121,7 @@ class Session implements LockHolder {
     for (const m of this.monitors.values()) {
       if (!m.hasPending) continue;
       const text = this.server.composeShared(m);
-      if (text !== null) this.conn.socket.write(m.notificationText(text, ZERO_UUID));
+      if (text !== null) this.conn.sendText(m.notificationText(text, ZERO_UUID));
     }
   }
 
@@ -301,7 +301,7 @@ class Session implements LockHolder {
         this.monitors.set(stringify(newId), m);
       }
       const update = m.composeConditionChange();
-      if (update) this.conn.socket.write(m.notificationText(stringify(update), ZERO_UUID));
+      if (update) this.conn.sendText(m.notificationText(stringify(update), ZERO_UUID));
       return replyJson({}, id);
     } catch (e) {
       if (!(e instanceof OvsdbError)) throw e;
@@ -418,7 +418,7 @@ interface RemoteStatus {
 
 export class OvsdbServer {
   readonly log: Logger;
-  readonly serverId = randomUUID();
+  readonly serverId = newUuid();
   private readonly dbs = new Map<string, ServedDb>();
   private readonly sessions = new Set<Session>();
   private readonly listeners = new Map<string, net.Server>();
@@ -520,7 +520,7 @@ export class OvsdbServer {
     };
     for (const s of this.dbs.values()) {
       const existing = byName.get(s.name);
-      const row = existing ? txn.rowModify(table.rows.get(existing)!) : table.newRow(randomUUID());
+      const row = existing ? txn.rowModify(table.rows.get(existing)!) : table.newRow(newUuid());
       set(row, 'name', s.name);
       set(row, 'model', 'standalone');
       set(row, 'connected', true);

@@ -11,8 +11,8 @@ export class Row {
   nRefs = 0;
   /** Set while a transaction holds this row (as its old or new version). */
   txnRow: TxnRow | null = null;
-  /** [_uuid]. */
-  private u: Datum;
+  /** _uuid. */
+  private u: string;
   /** _version (RFC 7047 §3.1), changed on every modification. */
   version: string;
   /**
@@ -28,13 +28,13 @@ export class Row {
     version = UUID_ZERO,
     data: (number | Datum)[] = [],
   ) {
-    this.u = [uuid];
+    this.u = uuid;
     this.version = version;
     this.data = data;
   }
 
   get uuid(): string {
-    return this.u[0] as string;
+    return this.u;
   }
 
   /** The datum of column `i`. */
@@ -48,12 +48,12 @@ export class Row {
       }
       return (this.table.schema.columns[i] as Column).dflt;
     }
-    return i === COL_UUID ? this.u : [this.version];
+    return [i === COL_UUID ? this.u : this.version];
   }
 
   set(i: number, v: Datum): void {
     if (i < 2) {
-      if (i === COL_UUID) this.u = v;
+      if (i === COL_UUID) this.u = v[0] as string;
       else this.version = v[0] as string;
       return;
     }
@@ -63,13 +63,17 @@ export class Row {
     for (; k < d.length; k += 2) {
       const j = d[k] as number;
       if (j === i) {
-        if (isDefault) d.splice(k, 2);
-        else d[k + 1] = v;
+        if (!isDefault) d[k + 1] = v;
+        else this.data = resized(d, k, -2);
         return;
       }
       if (j > i) break;
     }
-    if (!isDefault) d.splice(k, 0, i, v);
+    if (isDefault) return;
+    const nd = resized(d, k, 2);
+    nd[k] = i;
+    nd[k + 1] = v;
+    this.data = nd;
   }
 
   /** The non-default columns, as [index, datum, ...] in index order (read only). */
@@ -78,11 +82,22 @@ export class Row {
   }
 
   clone(): Row {
-    const r = new Row(this.table, this.uuid, this.version, this.data.slice());
-    r.u = this.u;
+    const r = new Row(this.table, this.u, this.version, this.data.slice());
     r.nRefs = this.nRefs;
     return r;
   }
+}
+
+/**
+ * A copy of `d` with `delta` slots inserted (or removed) at `at`, allocated at exactly
+ * its length: splice() and spreads leave spare capacity, paid for by every row.
+ */
+function resized(d: (number | Datum)[], at: number, delta: number): (number | Datum)[] {
+  const n = d.length + delta;
+  const out: (number | Datum)[] = new Array(n);
+  for (let k = 0; k < at; k++) out[k] = d[k] as number | Datum;
+  for (let k = delta > 0 ? at : at - delta; k < d.length; k++) out[k + delta] = d[k] as number | Datum;
+  return out;
 }
 
 export class Table {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { OFPP } from '../../proto/openflow/constants.js';
 import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
-import { OvsdbClient, type Monitor, type Operation, type OvsdbRow, type OvsdbValue } from '../ovsdb/client.js';
+import { OvsdbClient, TransactionError, type Monitor, type Operation, type OvsdbRow, type OvsdbValue } from '../ovsdb/client.js';
 import type { LogSink } from '../ovsdb/vlog.js';
 import { controllerKey, linkFeatures, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
 import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type SwitchConfig } from './config.js';
@@ -458,7 +458,16 @@ export class Vswitchd {
       this.statusCache = cache;
       return;
     }
-    await this.client.transact('Open_vSwitch', ...ops);
+    try {
+      await this.client.transact('Open_vSwitch', ...ops);
+    } catch (e) {
+      // A status value the database refuses must not keep ovs-vsctl waiting: cur_cfg alone.
+      if (!(e instanceof TransactionError) || !root || !cfg?.root || cfg.root.curCfg === cfg.root.nextCfg) throw e;
+      this.log.err(`status update refused (${e.message}); writing cur_cfg alone`);
+      await this.client.transact('Open_vSwitch', { op: 'update', table: 'Open_vSwitch', where: byUuid(root.uuid), row: { cur_cfg: cfg.root.nextCfg } });
+      this.statusCache = new Map();
+      return;
+    }
     if (root) this.versionWritten = true;
     // Rows deleted meanwhile update nothing; keeping only current rows keeps the cache small.
     this.statusCache = cache;

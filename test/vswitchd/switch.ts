@@ -45,11 +45,11 @@ export class XdpSwitch implements Switch {
     private readonly c: ReturnType<typeof clients>,
   ) {}
 
-  static async start(topo: Topology): Promise<XdpSwitch> {
+  static async start(topo: Topology, opts: { schema?: string } = {}): Promise<XdpSwitch> {
     const rundir = join(topo.dir, 'xdpswitch');
     const log: string[] = [];
     const sink: LogSink = { write: (module, level, text) => void log.push(`${level} ${module}: ${text}`) };
-    const daemon = await Daemon.start({ rundir, db: join(rundir, 'conf.db'), sink, version: 'test', statsIntervalMs: 1000 });
+    const daemon = await Daemon.start({ rundir, db: join(rundir, 'conf.db'), schema: opts.schema, sink, version: 'test', statsIntervalMs: 1000 });
     const sw = new XdpSwitch(log, rundir, daemon, clients(rundir));
     register(sw);
     return sw;

@@ -1,7 +1,9 @@
 // test/vswitchd/vswitchd.test.ts — the daemon as users drive it: the stock ovs-vsctl
 // (never --no-wait, so each command returns once the change is live) and ovs-ofctl
 // against xdpswitch; bridges, ports, status columns, errors, and what del-br leaves.
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { queryTc } from '../../src/native/bpf.js';
 import { run, waitFor } from '../harness/exec.js';
@@ -210,6 +212,24 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     expect(await xdpProgOf(a)).toBeDefined();
     expect(tcProgs()).toHaveLength(0);
   });
+});
+
+test('a status value the database refuses does not keep ovs-vsctl waiting', async () => {
+  topo = await Topology.create();
+  // A schema whose Interface mtu cannot hold a real MTU: the status write is refused.
+  const schema = JSON.parse(readFileSync('/usr/share/openvswitch/vswitch.ovsschema', 'utf8')) as { tables: Record<string, { columns: Record<string, unknown> }> };
+  schema.tables.Interface!.columns.mtu = { type: { key: { type: 'integer', maxInteger: 100 }, min: 0, max: 1 }, ephemeral: true };
+  const file = join(topo.dir, 'small-mtu.ovsschema');
+  writeFileSync(file, JSON.stringify(schema));
+  sw = await XdpSwitch.start(topo, { schema: file });
+  const br = topo.name('br');
+  const [a] = await topo.vethPair('a0', 'a1');
+  // It returns (no ofport was written, so it says so) instead of waiting for cur_cfg forever.
+  const r = await sw.vsctl('add-br', br, '--', 'add-port', br, a);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`ovs-vsctl: Error detected while setting up '${a}'`);
+  expect(await sw.get('Open_vSwitch', '.', 'cur_cfg')).toBe(await sw.get('Open_vSwitch', '.', 'next_cfg'));
+  expect(sw.log.join('\n')).toMatch(/status update refused .*; writing cur_cfg alone/);
 });
 
 describe('ovs-appctl on <rundir>/xdpswitch.ctl', () => {

@@ -11,6 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const sections = [
   { name: 'maps', script: 'maps.ts', what: 'BPF map updates from TypeScript vs a C loop over libbpf' },
   { name: 'ovsdb', script: 'ovsdb.ts', what: 'OVSDB server vs ovsdb-server 3.1' },
+  { name: 'fwd', script: 'fwd.sh', what: '64-byte forwarding at XDP vs bare XDP redirect, Linux bridge, OVS afxdp/system' },
 ];
 
 const wanted = process.argv.slice(2);
@@ -30,7 +31,8 @@ for (const s of sections) {
   process.stderr.write(`bench: ${s.name}: ${s.what}\n`);
   out.write(`## ${s.name}\n`);
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(join(here, '..', 'node_modules', '.bin', 'tsx'), [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [cmd, args] = script.endsWith('.sh') ? ['bash', [script]] : [join(here, '..', 'node_modules', '.bin', 'tsx'), [script]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (d: Buffer) => {
       process.stdout.write(d);
       out.write(d);

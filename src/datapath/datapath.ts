@@ -178,10 +178,13 @@ export class Datapath {
 
   /**
    * Detaches every port and closes the object; with `unpin`, also removes the pinned
-   * maps, so nothing of the instance is left in bpffs.
+   * maps, so nothing of the instance is left in bpffs. With `keepAttached`, XDP ports
+   * stay attached and go on forwarding with no process (TC ports need their tcx link
+   * pinned, which this first form does not do: they are detached).
    */
-  close(opts: { unpin?: boolean } = {}): void {
-    for (const ifindex of [...this.ports.keys()]) {
+  close(opts: { unpin?: boolean; keepAttached?: boolean } = {}): void {
+    for (const [ifindex, port] of [...this.ports]) {
+      if (opts.keepAttached && port.hook === 'xdp') continue;
       try {
         this.removePort(ifindex);
       } catch {

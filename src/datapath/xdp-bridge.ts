@@ -203,7 +203,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   async close(opts: { keepPinned?: boolean } = {}): Promise<void> {
     this.xmit.close();
     for (const m of Object.values(this.maps)) m.close();
-    this.dp.close({ unpin: !opts.keepPinned });
+    // Pinned means the maps and the XDP attachments outlive this process.
+    this.dp.close({ unpin: !opts.keepPinned, keepAttached: opts.keepPinned === true });
   }
 }
 

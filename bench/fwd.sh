@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Forwarding through the compiled pipeline at XDP, measured by the shared harness
+# (../shared/bench) in one run beside bare XDP redirect, the Linux bridge and OVS 3.1
+# (afxdp and system ports): 64-byte UDP, 1 rule / 1 flow, then 10,000 exact L4 rules
+# hit by 10,000 flows. The candidate is `hook`: bench/fwd-hook.ts attaches the
+# pipeline and exits, so no process is on the packet path.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+shared=${XDPSWITCH_BENCH_DIR:-$here/../../shared/bench}
+[ -x "$shared/bench.sh" ] || [ -f "$shared/bench.sh" ] || { echo "bench fwd: no harness at $shared" >&2; exit 1; }
+out=${OUT:-$here/results/fwd-$(date +%Y%m%d-%H%M%S)}
+export XBENCH_BUILD=${XBENCH_BUILD:-$here/../build/xbench}
+export DUR=${DUR:-5} REPS=${REPS:-3} PFX=${PFX:-xb}
+tsx="$here/../node_modules/.bin/tsx"
+
+echo "bench fwd: 1 rule, 1 flow" >&2
+OUT=$out/one VARIANTS="xdp hook bridge ovs-afxdp ovs-system" NFLOWS_LIST=1 \
+  HOOK_UP="$tsx $here/fwd-hook.ts up" HOOK_DOWN="$tsx $here/fwd-hook.ts down" \
+  bash "$shared/bench.sh" fwd >&2
+echo "bench fwd: 10000 exact L4 rules, 10000 flows" >&2
+OUT=$out/l4 VARIANTS="xdp hook ovs-afxdp-l4 ovs-system-l4" NFLOWS_LIST=10000 OVS_L4_RULES=10000 \
+  HOOK_UP="$tsx $here/fwd-hook.ts up-l4" HOOK_DOWN="$tsx $here/fwd-hook.ts down" \
+  bash "$shared/bench.sh" fwd >&2
+for part in one l4; do
+  echo "### fwd ($part)"
+  cat "$out/$part/summary.md"
+done

@@ -24,6 +24,8 @@ export interface DaemonOptions {
   statsIntervalMs?: number;
   /** What `ovs-appctl exit` does (the CLI stops as on SIGTERM). */
   onExit?: () => void;
+  /** Serve the database only, with no reconciler (what benchmarks of ovsdb-server compare to). */
+  ovsdbOnly?: boolean;
 }
 
 /** The OVS release whose interfaces (schema, clients) xdpswitch serves: Open_vSwitch ovs_version. */
@@ -63,8 +65,9 @@ export class Daemon {
     readonly opts: DaemonOptions,
     readonly pidfile: string,
     readonly server: OvsdbServer,
-    readonly vswitchd: Vswitchd,
-    readonly unixctl: UnixctlServer,
+    /** Absent with `ovsdbOnly`. */
+    readonly vswitchd: Vswitchd | undefined,
+    readonly unixctl: UnixctlServer | undefined,
   ) {}
 
   get dbSocket(): string {
@@ -93,6 +96,10 @@ export class Daemon {
         remotes: [`punix:${sock}`, 'db:Open_vSwitch,Open_vSwitch,manager_options'],
         log: o.sink,
       });
+      if (o.ovsdbOnly) {
+        log.info(`serving ${o.db} on ${sock} (database only: no bridges are run)`);
+        return new Daemon(o, pidfile, server, undefined, undefined);
+      }
       const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs });
       // ovs-appctl -t <rundir>/xdpswitch.ctl
       const unixctl = await UnixctlServer.listen(o.rundir, 'xdpswitch', log);
@@ -108,8 +115,8 @@ export class Daemon {
 
   /** Removes every bridge (devices, programs, maps, sockets), stops serving, releases the run dir. */
   async close(): Promise<void> {
-    await this.unixctl.close();
-    await this.vswitchd.close();
+    await this.unixctl?.close();
+    await this.vswitchd?.close();
     await this.server.close();
     if (existsSync(this.pidfile) && readFileSync(this.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.pidfile);
   }

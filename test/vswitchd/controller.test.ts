@@ -64,7 +64,7 @@ test('set-controller: os-ken connects, sees the ports, gets PORT_STATUS when a v
   let snooped = '';
   snoop = spawn('ovs-ofctl', ['-O', 'OpenFlow13', 'snoop', br], { env: { ...process.env, OVS_RUNDIR: sw.rundir }, stdio: ['ignore', 'pipe', 'pipe'] });
   snoop.stderr!.on('data', (b: Buffer) => (snooped += b.toString())); // where ovs-ofctl snoop prints
-  await waitFor(() => sw!.daemon.vswitchd.bridges.get(br)!.endpoint.snoopers.length === 1, 'the snoop session', 5000);
+  await waitFor(() => sw!.vswitchd.bridges.get(br)!.endpoint.snoopers.length === 1, 'the snoop session', 5000);
 
   await run(['ip', 'link', 'set', peer, 'down']);
   const t0 = Date.now();
@@ -80,5 +80,5 @@ test('set-controller: os-ken connects, sees the ports, gets PORT_STATUS when a v
   await waitFor(() => lines.some((l) => l.startsWith(`port-status ADD 1 ${b}`)), 'PORT_STATUS ADD', 2000);
   expect((await sw.vsctl('del-controller', br)).code).toBe(0);
   expect(await sw.get('Bridge', br, 'controller')).toBe('[]');
-  expect(sw.daemon.vswitchd.bridges.get(br)?.endpoint.connections.filter((c) => c.type === 'primary')).toHaveLength(0);
+  expect(sw.vswitchd.bridges.get(br)?.endpoint.connections.filter((c) => c.type === 'primary')).toHaveLength(0);
 }, 60_000);

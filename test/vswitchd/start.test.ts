@@ -16,9 +16,9 @@ afterEach(async () => {
   for (const c of started.splice(0)) await stopChild(c, 'SIGTERM', 10_000);
 });
 
-function start(dir: string): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+function start(dir: string, ...args: string[]): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
-  const child = spawn(process.execPath, ['--import', 'tsx', main, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'start', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
@@ -100,4 +100,19 @@ test('after SIGKILL a new daemon takes over the run dir, its devices and program
   expect((await run(['ip', '-d', 'link', 'show', port])).stdout).not.toContain('prog/xdp');
   second.child.kill('SIGTERM');
   expect(await second.exit).toBe(0);
+});
+
+test('--ovsdb-only serves the database and runs no bridges', async () => {
+  const topo = await Topology.create();
+  const dir = topo.dir;
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const br = topo.name('br');
+  const db = start(dir, '--ovsdb-only');
+  await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
+  await run(['ovs-vsctl', '--timeout=10', '--no-wait', 'add-br', br], { env });
+  expect((await run(['ovs-vsctl', '--timeout=10', 'list-br'], { env })).stdout.trim()).toBe(br);
+  expect(existsSync(join(dir, `${br}.mgmt`))).toBe(false);
+  expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
+  db.child.kill('SIGTERM');
+  expect(await db.exit).toBe(0);
 });

@@ -9,6 +9,7 @@ import { run, sleep, waitFor, type RunResult } from '../harness/exec.js';
 import type { Topology } from '../harness/topology.js';
 import type { LogSink } from '../../src/ovsdb/vlog.js';
 import { Daemon } from '../../src/vswitchd/daemon.js';
+import type { Vswitchd } from '../../src/vswitchd/vswitchd.js';
 
 export interface Switch {
   readonly kind: 'xdpswitch' | 'ovs';
@@ -59,6 +60,12 @@ export class XdpSwitch implements Switch {
   ofctl = (...args: string[]) => this.c.ofctl(...args);
   get = (t: string, r: string, c: string) => this.c.get(t, r, c);
   exec = (argv: string[]) => this.c.exec(argv);
+
+  /** The reconciler (these tests never start the database-only mode). */
+  get vswitchd(): Vswitchd {
+    if (!this.daemon.vswitchd) throw new Error('database-only daemon');
+    return this.daemon.vswitchd;
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

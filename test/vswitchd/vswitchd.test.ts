@@ -77,7 +77,7 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     expect(await sw.get('Interface', a, 'error')).toBe('[]');
     expect(await sw.get('Interface', a, 'statistics')).toMatch(/rx_packets=\d+.*tx_packets=\d+/);
     // Nothing changed since: a pass compares and does nothing.
-    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    expect(await sw.vswitchd.reconcileNow()).toBe(0);
     // A secure bridge starts with no flows.
     expect((await sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br)).stdout.trim().split('\n')).toHaveLength(1);
     const ports = await sw.ofctl('-O', 'OpenFlow13', 'dump-ports-desc', br);
@@ -86,12 +86,12 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     // A request for a taken ofport gets a free one, and stays put (no churn on later passes).
     ok(await sw.vsctl('set', 'Interface', b, 'ofport_request=7'));
     expect(await sw.get('Interface', b, 'ofport')).toBe('1');
-    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    expect(await sw.vswitchd.reconcileNow()).toBe(0);
     // Once 7 is free, the request is honoured.
     ok(await sw.vsctl('set', 'Interface', a, 'ofport_request=3'));
     expect(await sw.get('Interface', a, 'ofport')).toBe('3');
     expect(await sw.get('Interface', b, 'ofport')).toBe('7');
-    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    expect(await sw.vswitchd.reconcileNow()).toBe(0);
   });
 
   test('a missing device: ovs-vsctl reports it, Interface error as OVS words it, added once it appears', async () => {
@@ -104,7 +104,7 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     expect(r.stderr).toContain(`ovs-vsctl: Error detected while setting up '${dev}': could not open network device ${dev} (No such device).  See ovs-vswitchd log for details.`);
     expect(await sw.get('Interface', dev, 'ofport')).toBe('-1');
     expect(await sw.get('Interface', dev, 'error')).toBe(`could not open network device ${dev} (No such device)`);
-    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    expect(await sw.vswitchd.reconcileNow()).toBe(0);
     await run(['ip', 'link', 'add', dev, 'type', 'veth', 'peer', 'name', topo.name('m1')]);
     await waitFor(async () => (await sw.get('Interface', dev, 'ofport')) === '1', `${dev} to get an ofport`, 3000);
     expect(await sw.get('Interface', dev, 'error')).toBe('[]');
@@ -175,7 +175,7 @@ describe('xdpswitch start: bridges and ports from the database', () => {
       expect((await run(['bpftool', 'prog', 'show', 'id', String(prog)], { allowFail: true })).code).not.toBe(0);
       for (const m of maps) expect((await run(['bpftool', 'map', 'show', 'id', String(m)], { allowFail: true })).code).not.toBe(0);
     }
-    expect(await sw.daemon.vswitchd.reconcileNow()).toBe(0);
+    expect(await sw.vswitchd.reconcileNow()).toBe(0);
   });
 
   test('Manager rows are OVSDB remotes: set-manager ptcp: serves ovsdb-client, del-manager stops it', async () => {
@@ -199,7 +199,7 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     const br = topo.name('br');
     const [a] = await topo.vethPair('a0', 'a1');
     ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a, '--', 'set', 'Interface', a, 'other_config:datapath-hook=tc'));
-    if (!sw.daemon.vswitchd.bridges.get(br)?.datapath.loaded) ctx.skip('the BPF datapath did not load here (see the daemon log); nothing is attached');
+    if (!sw.vswitchd.bridges.get(br)?.datapath.loaded) ctx.skip('the BPF datapath did not load here (see the daemon log); nothing is attached');
     expect(await xdpProgOf(a)).toBeUndefined();
     const ifindex = Number(await sw.get('Interface', a, 'ifindex'));
     const tcProgs = () => {

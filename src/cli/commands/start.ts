@@ -30,6 +30,7 @@ Options:
                       always written)
   --detach            run in the background once serving
   --log-file[=FILE]   also log to FILE (default: $OVS_LOGDIR/xdpswitch.log)
+  --ovsdb-only        serve the database only (no bridges, ports or controllers)
   -v, --verbose       log debug messages too
   -h, --help          show this help`;
 
@@ -41,10 +42,11 @@ export interface StartArgs {
   detach: boolean;
   logFile: string | null;
   verbose: boolean;
+  ovsdbOnly: boolean;
 }
 
 export function parseStartArgs(argv: string[]): StartArgs {
-  const a: StartArgs = { rundir: rundir(), db: '', detach: false, logFile: null, verbose: false };
+  const a: StartArgs = { rundir: rundir(), db: '', detach: false, logFile: null, verbose: false, ovsdbOnly: false };
   let db: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -71,6 +73,9 @@ export function parseStartArgs(argv: string[]): StartArgs {
         break;
       case 'detach':
         a.detach = true;
+        break;
+      case 'ovsdb-only':
+        a.ovsdbOnly = true;
         break;
       case 'log-file':
         a.logFile = resolve(inline ?? join(logdir(), 'xdpswitch.log'));
@@ -119,7 +124,7 @@ async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version(), onExit: () => stop('ovs-appctl exit') });
+    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version(), onExit: () => stop('ovs-appctl exit'), ovsdbOnly: a.ovsdbOnly });
   } catch (e) {
     process.stderr.write(`xdpswitch start: ${e instanceof RundirBusyError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;

@@ -33,6 +33,8 @@ export class Database {
   /** dst UUID → (src UUID → src table), for rows that reference dst weakly. */
   private readonly weakIndex = new Map<string, Map<string, Table>>();
 
+  private schemaJsonText: string | null = null;
+
   constructor(readonly schema: DatabaseSchema) {
     for (const ts of schema.ordered) this.tables.set(ts.name, new Table(ts));
     for (const ts of schema.ordered) {
@@ -46,6 +48,11 @@ export class Database {
 
   get name(): string {
     return this.schema.name;
+  }
+
+  /** The schema as get_schema sends it, serialized once. */
+  get schemaText(): string {
+    return (this.schemaJsonText ??= stringify(this.schema.toJson()));
   }
 
   table(name: string): Table | undefined {

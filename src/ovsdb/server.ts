@@ -147,6 +147,7 @@ class Session implements LockHolder {
     const params = req.params as Json[];
     const server = this.server;
     let reply: Json | null;
+    let text: string | null = null;
     switch (req.method) {
       case 'transact': {
         const served = this.lookupDb(req);
@@ -159,7 +160,13 @@ class Session implements LockHolder {
       case 'monitor_cond_since': {
         const served = this.lookupDb(req);
         if (served instanceof OvsdbError) reply = errorJson(served.toJson(), id);
-        else reply = this.monitor(served, params, req.method === 'monitor' ? 1 : req.method === 'monitor_cond' ? 2 : 3, id);
+        else {
+          const r = this.monitor(served, params, req.method === 'monitor' ? 1 : req.method === 'monitor_cond' ? 2 : 3, id);
+          if (typeof r === 'string') {
+            reply = null;
+            text = r;
+          } else reply = r;
+        }
         break;
       }
       case 'monitor_cond_change':
@@ -170,7 +177,9 @@ class Session implements LockHolder {
         break;
       case 'get_schema': {
         const served = this.lookupDb(req);
-        reply = served instanceof OvsdbError ? errorJson(served.toJson(), id) : replyJson(served.db.schema.toJson(), id);
+        reply = null;
+        if (served instanceof OvsdbError) reply = errorJson(served.toJson(), id);
+        else text = `{"id":${stringify(id)},"result":${served.db.schemaText},"error":null}`;
         break;
       }
       case 'list_dbs':
@@ -201,6 +210,10 @@ class Session implements LockHolder {
         reply = errorJson('unknown method', id);
     }
     if (reply !== null) this.send(reply);
+    else if (text !== null) {
+      this.flushMonitors();
+      this.conn.sendText(text);
+    }
   }
 
   private lookupDb(req: Message): ServedDb | OvsdbError {
@@ -256,7 +269,7 @@ class Session implements LockHolder {
   // ---------------------------------------------------------------------------
   // Monitors.
 
-  private monitor(served: ServedDb, params: Json[], version: MonitorVersion, id: Json): Json {
+  private monitor(served: ServedDb, params: Json[], version: MonitorVersion, id: Json): Json | string {
     try {
       if ((version === 2 && params.length !== 3) || (version === 3 && params.length !== 4) || params.length < 3) {
         throw syntaxError(params, null, 'invalid parameters');
@@ -274,9 +287,10 @@ class Session implements LockHolder {
       }
       this.monitors.set(key, m);
       served.db.listeners.add(m);
-      const initial = m.composeInitial() ?? {};
+      const initial = this.server.composeInitialShared(m);
       // Standalone databases keep no transaction history, so "since" never matches.
-      return replyJson(version === 3 ? [false, ZERO_UUID, initial] : initial, id);
+      const result = version === 3 ? `[false,"${ZERO_UUID}",${initial}]` : initial;
+      return `{"id":${stringify(id)},"result":${result},"error":null}`;
     } catch (e) {
       if (!(e instanceof OvsdbError)) throw e;
       return errorJson(e.toJson(), id);
@@ -596,6 +610,19 @@ export class OvsdbServer {
       served.nextCompaction = nextCompactionTime();
       void this.compact(served.name).catch((e: unknown) => this.log.err(`${served.filename}: compaction failed: ${String(e)}`));
     }
+  }
+
+  /** A new monitor's initial contents as text, shared by identical monitors until the next commit. */
+  composeInitialShared(m: Monitor): string {
+    const key = m.conditional ? null : `${m.signature}#init#${m.db.name}#${m.db.nCommits}`;
+    const hit = key !== null ? this.shared.get(key) : undefined;
+    if (hit !== undefined && hit !== null) return hit;
+    const text = stringify(m.composeInitial() ?? {});
+    if (key !== null) {
+      if (this.shared.size > 256) this.shared.clear();
+      this.shared.set(key, text);
+    }
+    return text;
   }
 
   /** Composes a monitor's pending update, sharing the text among identical monitors. */

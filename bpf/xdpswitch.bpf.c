@@ -235,10 +235,3 @@ int xsw_tc(struct __sk_buff *skb)
 	}
 }
 
-/* Transmit for the slow path: run with BPF_F_TEST_XDP_LIVE_FRAMES and the egress
- * device as ingress_ifindex, the frame leaves through that device. */
-SEC("xdp")
-int xsw_xmit(struct xdp_md *ctx)
-{
-	return bpf_redirect_map(&xsw_tx_ports, ctx->ingress_ifindex, XDP_DROP);
-}

@@ -36,6 +36,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
 	xsw::InitRtnl(env, exports);
 	xsw::InitEthtool(env, exports);
 	xsw::InitTap(env, exports);
+	xsw::InitPacket(env, exports);
 	return exports;
 }
 

@@ -183,7 +183,8 @@ function actionOps(actions: readonly Action[], notes: string[]): XswOp[] {
   for (const a of actions) {
     switch (a.type) {
       case 'OUTPUT':
-        if (a.port <= OFPP.MAX || a.port === OFPP.IN_PORT) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port }));
+        // LOCAL is a port with a device like any other (the bridge's internal one).
+        if (a.port <= OFPP.MAX || a.port === OFPP.IN_PORT || a.port === OFPP.LOCAL) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port }));
         else if (a.port === OFPP.CONTROLLER) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port, len: Math.min(a.max_len, 0xffff) }));
         else ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `output to port 0x${a.port.toString(16)}`, notes));
         break;

@@ -1,12 +1,14 @@
 // The XDP implementation of BridgeDatapath: the compiler's map writes applied to the
 // loaded object, ports attached at their hook, counters read back, and the slow path —
 // packets the fast path hands up are run through the reference interpreter and their
-// outputs transmitted through a live-frames run of xsw_xmit.
+// outputs sent out of the ports' devices (AF_PACKET, which needs nothing of a veth's
+// peer, unlike an XDP redirect into it).
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
 import { trace } from '../ofproto/trace.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
-import { type BpfMap, type BpfProgram, progRunLiveFrames, possibleCpus } from '../native/bpf.js';
+import { type BpfMap, possibleCpus } from '../native/bpf.js';
+import { sendFrame } from '../native/packet.js';
 import type { BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters } from './bridge.js';
 import { PipelineCompiler, type MapWrite } from './compiler.js';
 import { Datapath } from './datapath.js';
@@ -36,6 +38,8 @@ export const upcallReasonName = Object.fromEntries(Object.entries(XswUpcallReaso
 export interface SlowPathCounters {
   /** Packets the fast path handed up, by reason. */
   byReason: Map<string, number>;
+  /** Frames the slow path could not send (the device went away, a full queue). */
+  txErrors: number;
 }
 
 export class XdpBridgeDatapath implements BridgeDatapath {
@@ -43,9 +47,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   private readonly ports = new Map<number, BridgePort>();
   private readonly packetInCbs: ((p: DatapathPacketIn) => void)[] = [];
   private readonly maps: Record<'tables' | 'masks' | 'rules' | 'ops' | 'ofports' | 'stats', BpfMap>;
-  private readonly xmit: BpfProgram;
   private pipeline?: Pipeline;
-  readonly slowPath: SlowPathCounters = { byReason: new Map() };
+  readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
 
   private constructor(
     readonly dp: Datapath,
@@ -59,7 +62,6 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       ofports: dp.map('xsw_ofports'),
       stats: dp.map('xsw_rule_stats'),
     };
-    this.xmit = dp.program('xsw_xmit');
     dp.onUpcall((u) => this.upcall(u));
   }
 
@@ -161,7 +163,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   async transmit(ofport: number, frame: Buffer): Promise<void> {
     const p = this.ports.get(ofport);
     if (!p) return;
-    await progRunLiveFrames(this.xmit, frame, { repeat: 1, ingressIfindex: p.ifindex });
+    sendFrame(p.ifindex, frame);
   }
 
   onPacketIn(cb: (p: DatapathPacketIn) => void): void {
@@ -193,7 +195,14 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     // The slow path: the reference interpreter runs the packet from the start and
     // counts it in the model (the fast path counted nothing for it).
     const res = trace(this.pipeline, in_port, frame, this.clock());
-    for (const o of res.outputs) void this.transmit(o.port, o.frame);
+    for (const o of res.outputs) {
+      const p = this.ports.get(o.port);
+      try {
+        if (p) sendFrame(p.ifindex, o.frame);
+      } catch {
+        this.slowPath.txErrors++;
+      }
+    }
     for (const pi of res.packetIns) {
       const e = res.counters.entries.at(-1);
       for (const cb of this.packetInCbs) cb({ in_port, reason: pi.reason, table_id: pi.table_id, entryId: e?.id ?? 0, data: pi.data, total_len: pi.total_len });
@@ -201,7 +210,6 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   }
 
   async close(opts: { keepPinned?: boolean } = {}): Promise<void> {
-    this.xmit.close();
     for (const m of Object.values(this.maps)) m.close();
     // Pinned means the maps and the XDP attachments outlive this process.
     this.dp.close({ unpin: !opts.keepPinned, keepAttached: opts.keepPinned === true });

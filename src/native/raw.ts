@@ -4,6 +4,11 @@ import type { NativeError } from './errors.js';
 import type { RawBpf } from './raw-bpf.js';
 import type { RawNetlink } from './raw-netlink.js';
 
-export interface RawAddon extends RawBpf, RawNetlink {
+/** packet.cc */
+export interface RawPacket {
+  packetSend(ifindex: number, frame: Buffer): void;
+}
+
+export interface RawAddon extends RawBpf, RawNetlink, RawPacket {
   init(options: { NativeError: typeof NativeError }): void;
 }

@@ -115,3 +115,23 @@ describe.each(['tc', 'xdp'] as const)('hook %s', (hook) => {
     expect(sum).toBe(0xffff);
   });
 });
+
+test('what XDP cannot clone goes through the slow path and still arrives', async () => {
+  const topo = await Topology.create();
+  const [a, b, c] = (await topo.hosts(3, '10.252.2.0/24')) as [Host, Host, Host];
+  bridge = XdpBridgeDatapath.open();
+  const p = createPipeline(0);
+  for (const [n, h] of [[1, a], [2, b], [3, c]] as const) {
+    addPort(p, { port_no: n, name: h.port });
+    await bridge.addPort({ ofport: n, ifindex: (await getLink(h.port)).ifindex, name: h.port, hook: 'tc' });
+  }
+  // Two outputs (a copy to port 3 as a mirror): the fast path hands the packet up and
+  // the reference interpreter sends both copies.
+  await bridge.apply(p, [...flow(p, 'ADD', 10, [{ field: 'IN_PORT', value: 1 }], [out(2), out(3)]), ...flow(p, 'ADD', 10, [{ field: 'IN_PORT', value: 2 }], [out(1)])]);
+  const mirror = await c.capture('icmp');
+  expect(await a.ping(b, { count: 3 })).toEqual({ transmitted: 3, received: 3 });
+  await sleep(200);
+  expect((await mirror.stop()).length).toBe(3);
+  expect(bridge.slowPath.byReason.get('multi_output')).toBe(3);
+  expect(bridge.slowPath.txErrors).toBe(0);
+});

@@ -97,38 +97,63 @@ export function validateActions(p: Pipeline, actions: readonly Action[], where: 
   return undefined;
 }
 
-/** The action set's order (§5.10); set_field/set_*_ttl share one slot per field. */
+/**
+ * The action set's order (§5.10), tie-broken as OVS (ofp-actions.c): pop_vlan before
+ * pop_mpls, dec_ttl before dec_mpls_ttl; set_field, set_*_ttl, load and move run in the
+ * order written; then one final action: group, else output, else resubmit.
+ */
 const ORDER: Partial<Record<Action['type'], number>> = {
   COPY_TTL_IN: 0,
   POP_VLAN: 1,
-  POP_MPLS: 1,
-  POP_PBB: 1,
+  POP_MPLS: 1.5,
+  POP_PBB: 1.7,
   PUSH_MPLS: 2,
   PUSH_PBB: 3,
   PUSH_VLAN: 4,
   COPY_TTL_OUT: 5,
-  DEC_MPLS_TTL: 6,
   DEC_NW_TTL: 6,
+  DEC_MPLS_TTL: 6.5,
   SET_MPLS_TTL: 7,
   SET_NW_TTL: 7,
   SET_FIELD: 7,
+  NX_REG_LOAD: 7,
+  NX_REG_MOVE: 7,
   SET_QUEUE: 8,
-  GROUP: 9,
+  NX_RESUBMIT: 9,
+  NX_RESUBMIT_TABLE: 9,
   OUTPUT: 10,
+  GROUP: 11,
 };
 
-/** The slot an action takes in the set: one per type, one per set_field target. */
+/** Actions OVS refuses in write_actions (OFPBAC_BAD_TYPE: "disallowed action in action set"). */
+export const NOT_IN_ACTION_SET: ReadonlySet<Action['type']> = new Set<Action['type']>(['NX_CONTROLLER', 'NX_NOTE', 'NX_OUTPUT_REG']);
+
+let written = 0;
+/** The slot an action takes in the set: one per type, one per set_field target, every load and move its own. */
 function slot(a: Action): string {
-  return a.type === 'SET_FIELD' ? `SET_FIELD:${a.field.field}` : a.type;
+  if (a.type === 'SET_FIELD') return `SET_FIELD:${a.field.field}`;
+  if (a.type === 'NX_REG_LOAD' || a.type === 'NX_REG_MOVE') return `${a.type}#${written++}`;
+  return a.type === 'NX_RESUBMIT_TABLE' ? 'NX_RESUBMIT' : a.type;
 }
 
-/** write_actions: merges into the set, an action replacing the one of its type. */
+/** write_actions: merges into the set, an action replacing the one of its slot and moving to the end. */
 export function writeActions(set: Map<string, Action>, actions: readonly Action[]): void {
-  for (const a of actions) set.set(slot(a), a);
+  for (const a of actions) {
+    const k = slot(a);
+    set.delete(k);
+    set.set(k, a);
+  }
 }
 
-/** The set as the list executed at the end of the pipeline; with a group, output is ignored. */
+/** Actions in the order an action set would run them (for checks made at flow-mod time). */
+export function inSetOrder(actions: readonly Action[]): Action[] {
+  return [...actions].sort((a, b) => (ORDER[a.type] ?? 99) - (ORDER[b.type] ?? 99));
+}
+
+/** The set as the list executed at the end of the pipeline: nothing at all without a final action (OVS). */
 export function actionSetList(set: Map<string, Action>): Action[] {
-  const list = [...set.values()].sort((a, b) => (ORDER[a.type] ?? 99) - (ORDER[b.type] ?? 99));
-  return set.has('GROUP') ? list.filter((a) => a.type !== 'OUTPUT') : list;
+  const final = set.get('GROUP') ?? set.get('OUTPUT') ?? set.get('NX_RESUBMIT');
+  if (!final) return [];
+  const list = [...set.values()].filter((a) => (ORDER[a.type] ?? 0) < 9).sort((a, b) => (ORDER[a.type] ?? 99) - (ORDER[b.type] ?? 99));
+  return [...list, final];
 }

@@ -7,7 +7,7 @@ import { OfpError } from '../../proto/openflow/errors.js';
 import type { Instruction } from '../../proto/openflow/instructions.js';
 import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
-import { actionSetList, validateActions } from './actions.js';
+import { inSetOrder, NOT_IN_ACTION_SET, validateActions } from './actions.js';
 import { fieldOfHeader } from './nx.js';
 import type { FlowEntry } from './classifier.js';
 import { fullMask, matchKey, maskSignature, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
@@ -130,7 +130,7 @@ function validateInstructions(p: Pipeline, table_id: number, insts: readonly Ins
   const needsContext = (i: Instruction | undefined) => (i?.type === 'APPLY_ACTIONS' || i?.type === 'WRITE_ACTIONS') && i.actions.some((a) => CONTEXT.has(a.type));
   if (needsContext(apply) || needsContext(write)) {
     const known = knownFrom(match);
-    const bad = (apply?.type === 'APPLY_ACTIONS' && checkActionContext(known, apply.actions, false)) || (write?.type === 'WRITE_ACTIONS' && checkActionContext(known, actionSetList(new Map(write.actions.map((a, i) => [String(i), a]))), true));
+    const bad = (apply?.type === 'APPLY_ACTIONS' && checkActionContext(known, apply.actions, false)) || (write?.type === 'WRITE_ACTIONS' && checkActionContext(known, inSetOrder(write.actions), true));
     if (bad) return bad;
   }
   const seen = new Set<string>();
@@ -149,6 +149,8 @@ function validateInstructions(p: Pipeline, table_id: number, insts: readonly Ins
       case 'WRITE_ACTIONS': {
         const bad = validateActions(p, i.actions);
         if (bad) return bad;
+        const odd = i.type === 'WRITE_ACTIONS' && i.actions.find((a) => NOT_IN_ACTION_SET.has(a.type));
+        if (odd) return new OfpError('OFPBAC_BAD_TYPE', { why: `${odd.type} is not allowed in an action set` });
         break;
       }
     }

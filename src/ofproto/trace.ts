@@ -77,6 +77,8 @@ interface Ctx {
   set: Map<string, Action>;
   /** Resubmits so far: OVS stops at 4096 per packet. */
   resubmits: number;
+  /** Translation failed (recursion too deep): the packet is dropped whole. */
+  failed: boolean;
 }
 
 /** Runs `frame`, received on `in_port` at time `now` (ms), through the pipeline. */
@@ -98,6 +100,15 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
     return ctx.res;
   }
   runTables(ctx, pk, 0);
+  return finish(ctx);
+}
+
+function finish(ctx: Ctx): TraceResult {
+  if (ctx.failed) {
+    ctx.res.outputs = [];
+    ctx.res.packetIns = [];
+    ctx.res.drops.push(`resubmit recursion deeper than ${MAX_DEPTH} (or over 4096): packet dropped`);
+  }
   return ctx.res;
 }
 
@@ -111,7 +122,7 @@ export function packetOut(p: Pipeline, po: PacketOutInput, now: number, opts: Tr
   if (bad) return bad;
   const ctx = newCtx(p, po.in_port, po.data, now, opts);
   runActions(ctx, new Pkt(po.data, { in_port: po.in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit }), po.actions);
-  return ctx.res;
+  return finish(ctx);
 }
 
 /** A packet-out's errors, found before anything is sent. */
@@ -134,6 +145,7 @@ function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, op
     bytes: frame.length,
     set: new Map(),
     resubmits: 0,
+    failed: false,
   };
 }
 
@@ -223,7 +235,8 @@ function writeField(pk: Pkt, f: OxmName, v: bigint): void {
 /** nx_action_resubmit: the lookup (and its instructions) of another table, then back (OVS). */
 function resubmit(ctx: Ctx, pk: Pkt, in_port: number, table: number): void {
   if (ctx.depth >= MAX_DEPTH || ++ctx.resubmits > 4096) {
-    ctx.res.drops.push('resubmit limit');
+    // OVS fails the whole translation: nothing of this packet leaves, not even earlier outputs.
+    ctx.failed = true;
     pk.dead = true;
     return;
   }

@@ -192,7 +192,18 @@ const matchOf: Record<Kind, ReturnType<typeof m>[]> = {
   arp: [m('ETH_TYPE', 0x0806)],
   mpls: [m('ETH_TYPE', 0x8847)],
 };
-const common: Action[] = [sf('ETH_SRC', mac(0x51)), sf('ETH_DST', mac(0x52)), output(2), output(3), output(OFPP.IN_PORT)];
+const common: Action[] = [
+  sf('ETH_SRC', mac(0x51)),
+  sf('ETH_DST', mac(0x52)),
+  output(2),
+  output(3),
+  output(OFPP.IN_PORT),
+  // load:0x2->NXM_NX_REG1[0..7], move:NXM_OF_ETH_SRC[0..23]->NXM_OF_ETH_DST[24..47], resubmit(,1), resubmit(,5)
+  { type: 'NX_REG_LOAD', ofs_nbits: 7, dst: 0x00010204, value: 2n },
+  { type: 'NX_REG_MOVE', n_bits: 24, src_ofs: 0, dst_ofs: 24, src: 0x00000406, dst: 0x00000206 },
+  { type: 'NX_RESUBMIT_TABLE', in_port: 0xfff8, table: 1 },
+  { type: 'NX_RESUBMIT_TABLE', in_port: 0xfff8, table: 5 },
+];
 // Not on tagged frames: there OVS and the spec differ on purpose (see the test below).
 const pushVlan: Action = { type: 'PUSH_VLAN', ethertype: 0x88a8 };
 const ip4: Action[] = [sf('IPV4_SRC', '172.16.0.9'), sf('IPV4_DST', '172.16.9.1'), sf('IP_DSCP', 12), sf('IP_ECN', 3), { type: 'DEC_NW_TTL' }, { type: 'SET_NW_TTL', nw_ttl: 200 }];

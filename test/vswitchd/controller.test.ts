@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
+import { listenForSwitches, type ControllerConnection } from '../../src/openflow/index.js';
 import { run, stopChild, waitFor } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
 import { XdpSwitch } from './switch.js';
@@ -82,3 +83,28 @@ test('set-controller: os-ken connects, sees the ports, gets PORT_STATUS when a v
   expect(await sw.get('Bridge', br, 'controller')).toBe('[]');
   expect(sw.vswitchd.bridges.get(br)?.endpoint.connections.filter((c) => c.type === 'primary')).toHaveLength(0);
 }, 60_000);
+
+test('unix: and punix: controller targets', async () => {
+  const topo = await Topology.create();
+  sw = await XdpSwitch.start(topo);
+  const br = topo.name('br');
+  expect((await sw.vsctl('add-br', br)).code).toBe(0);
+  // unix: the switch dials a controller listening on a socket.
+  const dialled: ControllerConnection[] = [];
+  const listener = await listenForSwitches(`punix:${topo.dir}/ctl.sock`, (c) => dialled.push(c));
+  try {
+    expect((await sw.vsctl('set-controller', br, `unix:${topo.dir}/ctl.sock`)).code).toBe(0);
+    await waitFor(() => dialled.length === 1, 'the switch to dial unix:', 5000);
+    const [features] = await dialled[0]!.request({ type: 'FEATURES_REQUEST', xid: 0 });
+    expect(features).toMatchObject({ type: 'FEATURES_REPLY', datapath_id: BigInt(`0x${await sw.get('Bridge', br, 'datapath_id')}`) });
+    await waitFor(async () => (await sw!.get('Controller', br, 'is_connected')) === 'true', 'is_connected', 3000);
+    // punix: the switch listens; ovs-ofctl connects there as a controller would.
+    expect((await sw.vsctl('set-controller', br, `punix:${topo.dir}/sw.sock`)).code).toBe(0);
+    const show = await run(['ovs-ofctl', '-O', 'OpenFlow13', 'show', `unix:${topo.dir}/sw.sock`]);
+    expect(show.stdout).toContain(`LOCAL(${br})`);
+    expect(await sw.get('Controller', br, 'status')).toBe('{state=LISTENING}');
+  } finally {
+    for (const c of dialled) c.close();
+    await listener.close();
+  }
+});

@@ -628,3 +628,37 @@ describe.skipIf(!haveOvs)('Nicira register actions agree with Open vSwitch 3.1',
     }
   });
 });
+
+describe.skipIf(!haveOvs)('flow counters agree with Open vSwitch 3.1', () => {
+  test('packets and bytes per flow after mixed traffic, across tables', async () => {
+    const ovs = await OvsBridge.start([1, 2, 3]);
+    try {
+      const client = await ovs.connect();
+      const flows = [
+        flowMod({ priority: 10, match: [IP, m('IP_PROTO', 17)], cookie: 1n, instructions: [apply(output(2)), { type: 'GOTO_TABLE', table_id: 1 }] }),
+        flowMod({ priority: 5, match: [IP], cookie: 2n, instructions: [apply(output(3))] }),
+        flowMod({ priority: 0, cookie: 3n, instructions: [] }),
+        flowMod({ table_id: 1, match: [IP, m('IP_PROTO', 17), m('UDP_DST', 53)], cookie: 4n, instructions: [apply(output(3))] }),
+      ];
+      expect(await install(client, flows.map((f): Message => ({ type: 'FLOW_MOD', xid: 0, ...f })))).toEqual([]);
+      const p = createPipeline(0);
+      for (const n of [1, 2, 3]) addPort(p, { port_no: n, name: `p${n}`, hw_addr: mac(n) });
+      for (const f of flows) applyFlowMod(p, f, 0);
+      const frames = [udp4, tcp4, udp4, tcp6, arp, eth().ipv4('10.0.0.1', '10.0.0.2').udp(7, 8).data(Array(100).fill(1)).build(), tcp4];
+      for (const f of frames) {
+        await ovs.inject(1, f);
+        trace(p, 1, f, 0);
+      }
+      await ovs.appctl('revalidator/wait');
+      await ovs.appctl('revalidator/wait');
+      client.send({ type: 'MULTIPART_REQUEST', xid: 51, body: { type: 'FLOW', flags: 0, table_id: 0xff, out_port: OFPP.ANY, out_group: 0xffffffff, cookie: 0n, cookie_mask: 0n, match: [] } });
+      const reply = await client.next('MULTIPART_REPLY');
+      const counts = (fs: { cookie: bigint; packet_count: bigint; byte_count: bigint }[]) => fs.map((f) => `${f.cookie}: ${f.packet_count} packets, ${f.byte_count} bytes`).sort();
+      const ours = flowStats(p, { table_id: 0xff, out_port: OFPP.ANY, out_group: 0xffffffff, cookie: 0n, cookie_mask: 0n, match: [] }, 0);
+      expect(counts(ours as never)).toEqual(counts(reply.body.type === 'FLOW' ? reply.body.flows : []));
+      client.socket.destroy();
+    } finally {
+      await ovs.destroy();
+    }
+  });
+});

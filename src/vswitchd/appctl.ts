@@ -1,7 +1,9 @@
 // src/vswitchd/appctl.ts — the ovs-appctl commands of the daemon, in OVS's words and
-// formats: version, exit, vlog/set and vlog/list, ofproto/list, dpif/show, fdb/show,
-// fdb/flush.
+// formats where OVS has them: version, exit, vlog/set and vlog/list, ofproto/list,
+// dpif/show, fdb/show, fdb/flush; and ofproto/trace over the pipeline model.
 import { OFPP } from '../../proto/openflow/constants.js';
+import { matchToOxm } from '../ofproto/match.js';
+import { trace } from '../ofproto/trace.js';
 import { VlogSink, type Level, type LogSink } from '../ovsdb/vlog.js';
 import { UnixctlError, type UnixctlServer } from './unixctl.js';
 import type { Vswitchd } from './vswitchd.js';
@@ -88,5 +90,42 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
   u.register('fdb/flush', '[bridge]', 0, 1, ([name]) => {
     for (const br of name ? [bridge(name)] : ctx.vswitchd.bridges.values()) br.ofproto.pipeline.fdb.clear();
     return 'table successfully flushed\n';
+  });
+
+  registerTrace(u, ctx.vswitchd);
+}
+
+const portName = (n: number): string => (n === OFPP.LOCAL ? 'LOCAL' : n === OFPP.CONTROLLER ? 'CONTROLLER' : String(n));
+
+/**
+ * `ofproto/trace BRIDGE in_port=N HEX`: the frame through the pipeline model (src/ofproto
+ * trace.ts, counters untouched), what the datapath must reproduce. Only a whole frame in hex
+ * is taken, not OVS's flow syntax.
+ */
+export function registerTrace(u: UnixctlServer, vswitchd: Vswitchd): void {
+  u.register('ofproto/trace', 'bridge in_port=PORT packet-hex', 3, 3, ([name, inPort, hex]) => {
+    const br = vswitchd.bridges.get(name!);
+    if (!br) throw new UnixctlError(`${name}: unknown bridge`);
+    const m = /^in_port=(\d+|LOCAL)$/i.exec(inPort!);
+    if (!m) throw new UnixctlError(`${inPort}: expected in_port=PORT`);
+    const port = /^local$/i.test(m[1]!) ? OFPP.LOCAL : Number(m[1]);
+    const clean = hex!.replace(/[\s:]/g, '');
+    if (!/^([0-9a-f]{2})+$/i.test(clean) || clean.length < 28) throw new UnixctlError('packet must be an Ethernet frame in hex');
+    const frame = Buffer.from(clean, 'hex');
+    const r = trace(br.ofproto.pipeline, port, frame, Date.now(), { count: false });
+    const out = [`Bridge: ${br.name}`, `Frame: in_port=${portName(port)}, ${frame.length} bytes`, ''];
+    for (const e of r.counters.entries) {
+      const match = matchToOxm(e.match).map((f) => `${f.field.toLowerCase()}=${String(f.value)}${f.mask !== undefined ? `/${String(f.mask)}` : ''}`).join(',');
+      out.push(` table ${e.table_id}: priority=${e.priority}${match ? `,${match}` : ''} cookie=0x${e.cookie.toString(16)}`);
+    }
+    for (const t of r.counters.missed) out.push(` table ${t}: no match`);
+    out.push('');
+    const finals = [
+      ...r.outputs.map((o) => `output:${portName(o.port)} (${o.frame.length} bytes${o.frame.equals(frame) ? '' : `, ${o.frame.toString('hex')}`})`),
+      ...r.packetIns.map((p) => `controller (reason ${p.reason}, table ${p.table_id}, cookie 0x${p.cookie.toString(16)})`),
+      ...r.drops.map((d) => `drop: ${d}`),
+    ];
+    out.push(`Final: ${finals.length ? finals.join('\n       ') : 'drop'}`);
+    return out.join('\n') + '\n';
   });
 }

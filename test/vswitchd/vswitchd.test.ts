@@ -251,6 +251,17 @@ describe('ovs-appctl on <rundir>/xdpswitch.ctl', () => {
     const bogus = await appctl('bogus');
     expect(bogus.stderr).toContain('"bogus" is not a valid command (use "list-commands" to see a list of valid commands)\n');
     expect((await appctl('fdb/show')).stderr).toContain('"fdb/show" command requires at least 1 arguments');
+    // ofproto/trace runs a frame through the model without counting it.
+    const [b] = await topo.vethPair('b0', 'b1');
+    ok(await sw.vsctl('add-port', br, b, '--', 'set', 'Interface', b, 'ofport_request=5'));
+    ok(await sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'priority=10,in_port=4,actions=output:5'));
+    const frame = 'ffffffffffff' + '020000000001' + '0806' + '00'.repeat(46);
+    const tr = await appctl('ofproto/trace', br, 'in_port=4', frame);
+    expect(tr.stdout).toBe(`Bridge: ${br}\nFrame: in_port=4, 60 bytes\n\n table 0: priority=10,in_port=4 cookie=0x0\n\nFinal: output:5 (60 bytes)\n`);
+    expect((await sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br, 'in_port=4')).stdout).toContain('n_packets=0');
+    // The LOCAL port is administratively down, so NORMAL's flood leaves it out.
+    expect((await appctl('ofproto/trace', br, 'in_port=5', frame)).stdout).toMatch(/ table 0: priority=0 cookie=0x0\n\nFinal: output:4 \(60 bytes\)\n/);
+    expect((await appctl('ofproto/trace', br, 'port=4', frame)).stderr).toContain('port=4: expected in_port=PORT');
     // The in-process test sink has fixed levels: the command says so.
     expect((await appctl('vlog/set', 'dbg')).stderr).toContain('log levels are fixed in this process');
   });

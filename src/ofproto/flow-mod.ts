@@ -123,20 +123,21 @@ function checkActionContext(known: Known, actions: readonly Action[], actionSet:
   return undefined;
 }
 
+/** Actions whose header the match must pin down (checkActionContext). */
+const CONTEXT = new Set<Action['type']>(['SET_FIELD', 'NX_REG_LOAD', 'NX_REG_MOVE', 'POP_VLAN', 'DEC_MPLS_TTL', 'SET_MPLS_TTL', 'COPY_TTL_IN', 'COPY_TTL_OUT', 'DEC_NW_TTL', 'SET_NW_TTL', 'POP_MPLS']);
+
 function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[], match: Match): OfpError | undefined {
   const apply = insts.find((i) => i.type === 'APPLY_ACTIONS');
   const write = insts.find((i) => i.type === 'WRITE_ACTIONS');
-  const CONTEXT = new Set<Action['type']>(['SET_FIELD', 'NX_REG_LOAD', 'NX_REG_MOVE', 'POP_VLAN', 'DEC_MPLS_TTL', 'SET_MPLS_TTL', 'COPY_TTL_IN', 'COPY_TTL_OUT', 'DEC_NW_TTL', 'SET_NW_TTL', 'POP_MPLS']);
   const needsContext = (i: Instruction | undefined) => (i?.type === 'APPLY_ACTIONS' || i?.type === 'WRITE_ACTIONS') && i.actions.some((a) => CONTEXT.has(a.type));
   if (needsContext(apply) || needsContext(write)) {
     const known = knownFrom(match);
     const bad = (apply?.type === 'APPLY_ACTIONS' && checkActionContext(known, apply.actions, false)) || (write?.type === 'WRITE_ACTIONS' && checkActionContext(known, inSetOrder(write.actions), true));
     if (bad) return bad;
   }
-  const seen = new Set<string>();
-  for (const i of insts) {
-    if (seen.has(i.type)) return new OfpError('OFPBIC_UNSUP_INST', { why: `${i.type} twice` });
-    seen.add(i.type);
+  for (let k = 0; k < insts.length; k++) {
+    const i = insts[k]!;
+    for (let j = 0; j < k; j++) if (insts[j]!.type === i.type) return new OfpError('OFPBIC_UNSUP_INST', { why: `${i.type} twice` });
     switch (i.type) {
       case 'GOTO_TABLE':
         // Forward only: a packet never revisits a table (§5.1).

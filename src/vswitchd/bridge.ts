@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { OFPPC, OFPPF, OFPPS } from '../../proto/openflow/constants.js';
 import type { Port } from '../../proto/openflow/port.js';
+import type { BridgeDatapath } from '../datapath/bridge.js';
 import type { Hook } from '../datapath/datapath.js';
 import { addPort, removePort } from '../ofproto/port.js';
 import { OFPPR } from '../ofproto/types.js';
@@ -15,7 +16,6 @@ import type { Link } from '../native/netlink.js';
 import type { BridgeConfig, ControllerConfig, InterfaceConfig } from './config.js';
 import type { Log } from './log.js';
 import { BridgeOfproto } from './ofproto-handler.js';
-import type { PendingDatapath } from './pending-datapath.js';
 
 /** OFPP_LOCAL as the Interface ofport column shows it. */
 export const LOCAL_OFPORT = 65534;
@@ -146,7 +146,7 @@ export class RunningBridge {
 
   constructor(
     cfg: BridgeConfig,
-    readonly datapath: PendingDatapath,
+    readonly datapath: BridgeDatapath,
     private readonly deps: BridgeDeps,
   ) {
     this.cfg = cfg;

@@ -9,7 +9,7 @@ import type { LogSink } from '../ovsdb/vlog.js';
 import { registerAppctl } from './appctl.js';
 import { moduleLog } from './log.js';
 import { UnixctlServer } from './unixctl.js';
-import { Vswitchd } from './vswitchd.js';
+import { Vswitchd, type VswitchdOptions } from './vswitchd.js';
 
 export interface DaemonOptions {
   rundir: string;
@@ -26,6 +26,8 @@ export interface DaemonOptions {
   onExit?: () => void;
   /** Serve the database only, with no reconciler (what benchmarks of ovsdb-server compare to). */
   ovsdbOnly?: boolean;
+  /** The datapath of each bridge (default: the pending one); see VswitchdOptions. */
+  datapath?: VswitchdOptions['datapath'];
 }
 
 /** The OVS release whose interfaces (schema, clients) xdpswitch serves: Open_vSwitch ovs_version. */
@@ -100,7 +102,7 @@ export class Daemon {
         log.info(`serving ${o.db} on ${sock} (database only: no bridges are run)`);
         return new Daemon(o, pidfile, server, undefined, undefined);
       }
-      const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs });
+      const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs, datapath: o.datapath });
       // ovs-appctl -t <rundir>/xdpswitch.ctl
       const unixctl = await UnixctlServer.listen(o.rundir, 'xdpswitch', log);
       registerAppctl(unixctl, { vswitchd, sink: o.sink, version: o.version, exit: () => o.onExit?.() });

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { OFPP } from '../../proto/openflow/constants.js';
+import type { BridgeDatapath } from '../datapath/bridge.js';
 import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
 import { OvsdbClient, TransactionError, type Monitor, type Operation, type OvsdbRow, type OvsdbValue } from '../ovsdb/client.js';
 import type { LogSink } from '../ovsdb/vlog.js';
@@ -24,6 +25,11 @@ export interface VswitchdOptions {
   ofVersion: string;
   /** Interface statistics refresh, ms (OVS: 5000). */
   statsIntervalMs?: number;
+  /**
+   * The datapath of a new bridge. Default: PendingDatapath (attaches, forwards nothing);
+   * the compiled XDP pipeline plugs in here.
+   */
+  datapath?: (bridge: string, log: Log) => BridgeDatapath;
 }
 
 const set = (atoms: OvsdbValue[]): OvsdbValue => ['set', atoms as never];
@@ -205,7 +211,8 @@ export class Vswitchd {
 
   private async createBridge(b: BridgeConfig, links: Map<string, Link>): Promise<RunningBridge | undefined> {
     this.effect(`${b.name}: create`);
-    const datapath = new PendingDatapath(this.datapath, moduleLog(this.o.sink, 'datapath'));
+    const log = moduleLog(this.o.sink, 'datapath');
+    const datapath = this.o.datapath ? this.o.datapath(b.name, log) : new PendingDatapath(this.datapath, log);
     const br = new RunningBridge(b, datapath, {
       rundir: this.o.rundir,
       log: this.log,

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { queryTc } from '../../src/native/bpf.js';
+import { PendingDatapath } from '../../src/vswitchd/pending-datapath.js';
 import { run, waitFor } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
 import { XdpSwitch } from './switch.js';
@@ -199,7 +200,8 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     const br = topo.name('br');
     const [a] = await topo.vethPair('a0', 'a1');
     ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a, '--', 'set', 'Interface', a, 'other_config:datapath-hook=tc'));
-    if (!sw.vswitchd.bridges.get(br)?.datapath.loaded) ctx.skip('the BPF datapath did not load here (see the daemon log); nothing is attached');
+    const dp = sw.vswitchd.bridges.get(br)?.datapath;
+    if (!(dp instanceof PendingDatapath) || !dp.loaded) ctx.skip('the BPF datapath did not load here (see the daemon log); nothing is attached');
     expect(await xdpProgOf(a)).toBeUndefined();
     const ifindex = Number(await sw.get('Interface', a, 'ifindex'));
     const tcProgs = () => {

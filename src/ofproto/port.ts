@@ -76,9 +76,10 @@ export function applyPortMod(p: Pipeline, mod: PortModInput): { error?: OfpError
   const config = ((s.desc.config & ~mod.mask) | (mod.config & mod.mask)) >>> 0;
   if (config === s.desc.config && mod.advertise === 0) return { deltas: [] };
   let state = s.desc.state;
-  // A port brought down administratively is not live (fast-failover watches this).
-  if (config & OFPPC.PORT_DOWN) state &= ~OFPPS.LIVE;
-  else if (!(state & OFPPS.LINK_DOWN)) state |= OFPPS.LIVE;
+  // A port brought down administratively loses its link, as OVS reports it (the netdev
+  // goes down); brought up, it is live until the netdev says otherwise (setPortState).
+  if (config & OFPPC.PORT_DOWN) state = (state & ~OFPPS.LIVE) | OFPPS.LINK_DOWN;
+  else if (s.desc.config & OFPPC.PORT_DOWN) state = (state & ~OFPPS.LINK_DOWN) | OFPPS.LIVE;
   const was = s.desc;
   undoable(p, () => (s.desc = was));
   s.desc = { ...s.desc, config, state, ...(mod.advertise ? { advertised: mod.advertise } : {}) };

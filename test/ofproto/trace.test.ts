@@ -62,7 +62,7 @@ describe('outputs', () => {
     add(p, { instructions: [apply(output(OFPP.FLOOD), output(OFPP.CONTROLLER))] });
     const mod = (port_no: number, config: number, mask: number) => applyPortMod(p, { port_no, hw_addr: `02:00:00:00:00:0${port_no}`, config, mask, advertise: 0 });
     expect(mod(3, OFPPC.NO_FWD, OFPPC.NO_FWD).status?.config).toBe(OFPPC.NO_FWD);
-    expect(mod(4, OFPPC.PORT_DOWN, OFPPC.PORT_DOWN).status?.state).toBe(0);
+    expect(mod(4, OFPPC.PORT_DOWN, OFPPC.PORT_DOWN).status?.state).toBe(OFPPS.LINK_DOWN);
     expect(ports(trace(p, 1, udp, 0))).toEqual([2]);
     expect(trace(p, 1, udp, 0).packetIns).toHaveLength(1);
     mod(1, OFPPC.NO_PACKET_IN, OFPPC.NO_PACKET_IN);

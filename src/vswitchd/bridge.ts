@@ -159,6 +159,7 @@ export class RunningBridge {
       log: deps.log,
     });
     this.endpoint = new OpenFlowEndpoint({ handler: this.ofproto, name: cfg.name, log: deps.ofLog, probeIntervalMs: 5000, backoffMinMs: 1000, backoffMaxMs: 8000 });
+    datapath.onPacketIn((p) => this.ofproto.packetIn(p));
   }
 
   get name(): string {

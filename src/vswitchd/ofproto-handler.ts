@@ -1,9 +1,9 @@
 // src/vswitchd/ofproto-handler.ts — one bridge's OpenFlow side: the endpoint's handler
 // interface (src/openflow) served by the pipeline model (src/ofproto handleRequest), its
 // changes handed to the bridge's datapath (BridgeDatapath) before the reply or barrier.
-import { OFPC, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
+import { OFP_NO_BUFFER, OFPC, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
 import type { Message, MessageOf } from '../../proto/openflow/messages.js';
-import type { BridgeDatapath } from '../datapath/bridge.js';
+import type { BridgeDatapath, DatapathPacketIn } from '../datapath/bridge.js';
 import { expire } from '../ofproto/flow-mod.js';
 import { createPipeline, type Delta, type Pipeline } from '../ofproto/pipeline.js';
 import { applyBundle } from '../ofproto/bundle.js';
@@ -65,8 +65,46 @@ export class BridgeOfproto implements OpenFlowHandler {
     for (const pi of t.packetIns) this.o.publish(packetInMessage(pi) as AsyncMessage);
   }
 
+  /**
+   * Copies the datapath's per-entry counters (cumulative since each entry was added) into the
+   * model, which answers flow stats and judges idle timeouts.
+   */
+  syncFlowCounters(): void {
+    const counters = this.o.datapath.flowCounters();
+    if (!counters.size) return;
+    for (const t of this.pipeline.tables) {
+      for (const e of t.entries) {
+        const c = counters.get(e.id);
+        if (!c) continue;
+        e.packet_count = c.packets;
+        e.byte_count = c.bytes;
+        if (c.lastUsed !== undefined && c.lastUsed > e.last_used) e.last_used = c.lastUsed;
+      }
+    }
+  }
+
+  /** A frame the datapath sends to the controllers (output:CONTROLLER or a table miss). */
+  packetIn(p: DatapathPacketIn): void {
+    let cookie = 0xffffffffffffffffn; // OVS: a packet-in not from a flow entry carries all-ones
+    for (const t of this.pipeline.tables) {
+      for (const e of t.entries) if (e.id === p.entryId) cookie = e.cookie;
+    }
+    this.o.publish({
+      type: 'PACKET_IN',
+      xid: 0,
+      buffer_id: OFP_NO_BUFFER,
+      total_len: p.total_len,
+      reason: p.reason,
+      table_id: p.table_id,
+      cookie,
+      match: [{ field: 'IN_PORT', value: p.in_port }],
+      data: p.data,
+    });
+  }
+
   /** Idle and hard timeouts: called periodically by the bridge. */
   async expire(): Promise<void> {
+    this.syncFlowCounters();
     const { deltas, removed } = expire(this.pipeline, this.now());
     await this.commit(deltas);
     this.publishAll(removed.map(flowRemovedMessage));
@@ -84,6 +122,7 @@ export class BridgeOfproto implements OpenFlowHandler {
   }
 
   private handleNow(msg: HandledMessage): HandlerResult {
+    if (msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE')) this.syncFlowCounters();
     const r = handleRequest(this.pipeline, msg, this.now(), this.o.desc());
     if (r.error) return r.error;
     void this.commit(r.deltas);

@@ -8,7 +8,7 @@ import { register, unregister } from '../harness/cleanup.js';
 import { run, sleep, waitFor, type RunResult } from '../harness/exec.js';
 import type { Topology } from '../harness/topology.js';
 import type { LogSink } from '../../src/ovsdb/vlog.js';
-import { Daemon } from '../../src/vswitchd/daemon.js';
+import { Daemon, type DaemonOptions } from '../../src/vswitchd/daemon.js';
 import type { Vswitchd } from '../../src/vswitchd/vswitchd.js';
 
 export interface Switch {
@@ -46,11 +46,11 @@ export class XdpSwitch implements Switch {
     private readonly c: ReturnType<typeof clients>,
   ) {}
 
-  static async start(topo: Topology, opts: { schema?: string } = {}): Promise<XdpSwitch> {
+  static async start(topo: Topology, opts: { schema?: string; datapath?: DaemonOptions['datapath'] } = {}): Promise<XdpSwitch> {
     const rundir = join(topo.dir, 'xdpswitch');
     const log: string[] = [];
     const sink: LogSink = { write: (module, level, text) => void log.push(`${level} ${module}: ${text}`) };
-    const daemon = await Daemon.start({ rundir, db: join(rundir, 'conf.db'), schema: opts.schema, sink, version: 'test', statsIntervalMs: 1000 });
+    const daemon = await Daemon.start({ rundir, db: join(rundir, 'conf.db'), schema: opts.schema, sink, version: 'test', statsIntervalMs: 1000, datapath: opts.datapath });
     const sw = new XdpSwitch(log, rundir, daemon, clients(rundir));
     register(sw);
     return sw;

@@ -169,7 +169,7 @@ export class Vswitchd {
       const link = links.get(st.cfg.name);
       const gone = !w || ifaceKey(w.i, w.port) !== this.ifaceKeys.get(`${br.name}/${st.cfg.name}`);
       const hasDevice = st.cfg.type !== 'patch';
-      const deviceMoved = hasDevice && (st.ofport !== -1 ? link?.ifindex !== st.ifindex : link !== undefined && st.cfg.type !== 'internal');
+      const deviceMoved = hasDevice && (st.ofport !== -1 ? link?.ifindex !== st.ifindex : link !== undefined && st.cfg.type !== 'internal' && st.cfg.type !== 'tap');
       // An ofport_request that was taken when the interface was added, and is free now.
       const req = w?.i.ofportRequest;
       const renumber = req !== undefined && req >= 1 && req <= 0xfeff && req !== st.ofport && st.portNo !== OFPP.LOCAL && st.ofport !== -1 && ![...br.ifaces.values()].some((o) => o !== st && o.ofport === req);
@@ -301,7 +301,9 @@ export class Vswitchd {
       this.log.info(`${br.name}: added patch port ${i.name} (peer ${peer}) on port ${st.ofport}`);
       return;
     }
-    if (i.type === 'internal' && !local && !link) {
+    // internal and tap: a tap device we create (the bridge's own is made with the bridge).
+    const ownDevice = i.type === 'internal' || i.type === 'tap';
+    if (ownDevice && !local && !link) {
       try {
         await createTap(i.name);
         link = await getLink(i.name);
@@ -309,10 +311,10 @@ export class Vswitchd {
       } catch (e) {
         return fail(`could not open network device ${i.name} (${errText(e)})`);
       }
-    } else if (i.type === 'internal' && !local) {
+    } else if (ownDevice && !local) {
       // A tap left by a daemon that was killed: ours to reuse and to delete.
       st.created = link?.kind === 'tun';
-    } else if (i.type !== '' && i.type !== 'system' && i.type !== 'internal') {
+    } else if (i.type !== '' && i.type !== 'system' && !ownDevice) {
       return fail(`could not open network device ${i.name} (Address family not supported by protocol)`);
     }
     if (!link) return fail(`could not open network device ${i.name} (No such device)`);
@@ -455,7 +457,7 @@ export class Vswitchd {
           datapath_types: set(['netdev', 'system']),
           dpdk_initialized: false,
           dpdk_version: 'none',
-          iface_types: set(['internal', 'patch', 'system']),
+          iface_types: set(['internal', 'patch', 'system', 'tap']),
         });
       }
       if (cfg?.root && cfg.root.curCfg !== cfg.root.nextCfg) row.cur_cfg = cfg.root.nextCfg;

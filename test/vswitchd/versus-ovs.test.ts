@@ -22,8 +22,8 @@ const normalise = (s: string) =>
     .map((l) => l.trimEnd())
     .filter(Boolean);
 
-async function scenario(sw: Switch, names: { br: string; br2: string; a: string; b: string; missing: string; pa: string; pb: string }): Promise<Record<string, unknown>> {
-  const { br, br2, a, b, missing, pa, pb } = names;
+async function scenario(sw: Switch, names: { br: string; br2: string; a: string; b: string; missing: string; pa: string; pb: string; tap: string }): Promise<Record<string, unknown>> {
+  const { br, br2, a, b, missing, pa, pb, tap } = names;
   const out: Record<string, unknown> = {};
   for (const [x, y] of [[a, `${a}p`], [b, `${b}p`]]) {
     await sw.exec(['ip', 'link', 'add', x!, 'type', 'veth', 'peer', 'name', y!]);
@@ -56,6 +56,10 @@ async function scenario(sw: Switch, names: { br: string; br2: string; a: string;
   out.paAlone = await sw.get('Interface', pa, 'error');
   out.addPb = await v('add-port', br2, pb, '--', 'set', 'Interface', pb, 'type=patch', `options:peer=${pa}`);
   out.addPatchNoPeer = await v('add-port', br2, `${pb}x`, '--', 'set', 'Interface', `${pb}x`, 'type=patch');
+  // type=tap: a tap device the switch creates (down until someone brings it up).
+  out.addTap = await v('add-port', br2, tap, '--', 'set', 'Interface', tap, 'type=tap');
+  out.tap = Object.fromEntries(await Promise.all(['ofport', 'error', 'admin_state', 'link_state', 'type'].map(async (c) => [c, await sw.get('Interface', tap, c)])));
+  out.tapDevice = (await sw.exec(['ip', '-o', 'link', 'show', tap])).stdout.includes(`${tap}: <BROADCAST,MULTICAST`);
   for (const i of [pa, pb, `${pb}x`]) {
     out[`patch ${i}`] = Object.fromEntries(await Promise.all(['ofport', 'error', 'admin_state', 'link_state', 'mtu', 'ifindex', 'statistics'].map(async (c) => [c, await sw.get('Interface', i, c)])));
   }
@@ -103,7 +107,7 @@ async function scenario(sw: Switch, names: { br: string; br2: string; a: string;
 
 test('bridges, ports, a missing device and flows print the same as with Open vSwitch 3.1', async () => {
   const topo = await Topology.create();
-  const names = { br: topo.name('br'), br2: topo.name('br2'), a: topo.name('a'), b: topo.name('b'), missing: topo.name('m'), pa: topo.name('pa'), pb: topo.name('pb') };
+  const names = { br: topo.name('br'), br2: topo.name('br2'), a: topo.name('a'), b: topo.name('b'), missing: topo.name('m'), pa: topo.name('pa'), pb: topo.name('pb'), tap: topo.name('t') };
   topo.name('ap');
   topo.name('bp');
   const ovs = await OvsSwitch.start(topo);

@@ -7,9 +7,9 @@ export { normaliseMatch, matchToOxm, matches, covers, overlaps, fullMask, oxmToB
 export { applyFlowMod, expire, flowStats, aggregateStats, tableStats, flowRemoved, type FlowModResult } from './flow-mod.js';
 export { applyGroupMod, groupDesc, groupStats, type Group, type Bucket, type ModResult } from './group.js';
 export { applyMeterMod, meterConfig, meterStats, meterPacket, type Meter, type BandState } from './meter.js';
-export { addPort, removePort, setPortState, portLive, applyPortMod, portDesc, portStats, type PortState, type PortCounters } from './port.js';
+export { addPort, removePort, setPortState, setPortVlan, portLive, applyPortMod, portDesc, portStats, type PortState, type PortCounters } from './port.js';
 export { tableFeatures, setTableFeatures, applyTableMod, queueStats, MAX_ENTRIES } from './table.js';
-export { normalDecision, ageFdb, MAC_AGING_SEC, type MacEntry } from './normal.js';
+export { normalDecision, ageFdb, portCarries, ingressVlan, egressVid, MAC_AGING_SEC, type MacEntry, type PortVlan, type NormalDecision } from './normal.js';
 export { parse, type Layout, type PipelineFields } from './packet.js';
 export { trace, packetOut, checkPacketOut, type TraceResult, type TraceOutput, type TraceCounters, type PacketIn, type TraceOptions } from './trace.js';
 export { handleRequest, flowRemovedMessage, portStatusMessage, packetInMessage, defaultDesc, type RequestMessage, type RequestResult, type SwitchDesc } from './requests.js';

@@ -5,6 +5,7 @@ import { OfpError } from '../../proto/openflow/errors.js';
 import type { PortStats } from '../../proto/openflow/multipart.js';
 import type { Port } from '../../proto/openflow/port.js';
 import { duration, undoable, type Delta, type Pipeline } from './pipeline.js';
+import type { PortVlan } from './normal.js';
 import type { PortModInput } from './types.js';
 
 export interface PortCounters {
@@ -20,6 +21,8 @@ export interface PortState {
   desc: Port;
   counters: PortCounters;
   added: number;
+  /** VLAN configuration NORMAL honours (the Port row's tag, trunks, vlan_mode). */
+  vlan?: PortVlan;
 }
 
 const CONFIG_BITS = OFPPC.PORT_DOWN | OFPPC.NO_RECV | OFPPC.NO_FWD | OFPPC.NO_PACKET_IN;
@@ -44,6 +47,12 @@ export function addPort(p: Pipeline, desc: Partial<Port> & Pick<Port, 'port_no' 
   };
   p.ports.set(full.port_no, { desc: full, counters: zeroCounters(), added: now });
   return full;
+}
+
+/** Sets (or clears) a port's VLAN configuration for OFPP_NORMAL. */
+export function setPortVlan(p: Pipeline, port_no: number, vlan: PortVlan | undefined): void {
+  const s = p.ports.get(port_no);
+  if (s) s.vlan = vlan;
 }
 
 export function removePort(p: Pipeline, port_no: number): Port | undefined {

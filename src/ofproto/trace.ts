@@ -12,7 +12,7 @@ import type { Group } from './group.js';
 import { bigintToOxm, oxmToBigint } from './match.js';
 import { bitsOf, fieldOfHeader, ofsNbits, withBits } from './nx.js';
 import { meterPacket } from './meter.js';
-import { normalDecision } from './normal.js';
+import { egressVid, normalDecision } from './normal.js';
 import type { Pipeline } from './pipeline.js';
 import { portLive } from './port.js';
 import { copyTtlIn, copyTtlOut, decMplsTtl, decNwTtl, Pkt, popMpls, popPbb, popVlan, pushMpls, pushPbb, pushVlan, setField, setMplsTtl, setNwTtl } from './rewrite.js';
@@ -459,6 +459,31 @@ function flood(ctx: Ctx, pk: Pkt, skipBlocked: boolean): void {
   }
 }
 
+/** OFPP_NORMAL: each copy leaves with the tag its port wants for the frame's VLAN. */
+function normal(ctx: Ctx, pk: Pkt): void {
+  const d = normalDecision(ctx.p, pk.key, ctx.in_port, ctx.now);
+  if ('drop' in d) {
+    ctx.res.drops.push(`NORMAL: ${d.drop}`);
+    return;
+  }
+  const vid = pk.layout.vlans.length ? Number(pk.key.VLAN_VID! & 0xfffn) : 0;
+  for (const port of d.to) {
+    const want = egressVid(ctx.p.ports.get(port)?.vlan, d.vlan);
+    if (ctx.p.ports.get(port)!.desc.state & OFPPS.BLOCKED) continue;
+    if (want === vid) {
+      emit(ctx, pk, port);
+      continue;
+    }
+    const copy = pk.clone();
+    if (want === 0) popVlan(copy);
+    else if (vid === 0) {
+      pushVlan(copy, 0x8100);
+      setField(copy, 'VLAN_VID', BigInt(0x1000 | want));
+    } else setField(copy, 'VLAN_VID', BigInt(0x1000 | want));
+    emit(ctx, copy, port);
+  }
+}
+
 function output(ctx: Ctx, pk: Pkt, port: number): void {
   switch (port) {
     case OFPP.IN_PORT:
@@ -471,13 +496,8 @@ function output(ctx: Ctx, pk: Pkt, port: number): void {
     case OFPP.TABLE:
       // Packet-out only (validateActions refuses it in flows): through the tables from 0.
       return runTables(ctx, pk.clone(), 0);
-    case OFPP.NORMAL: {
-      const to = normalDecision(ctx.p, pk.key, ctx.in_port, ctx.now);
-      if (to === 'flood') return flood(ctx, pk, true);
-      if (to === undefined) ctx.res.drops.push('NORMAL: destination is on the ingress port');
-      else emit(ctx, pk, to);
-      return;
-    }
+    case OFPP.NORMAL:
+      return normal(ctx, pk);
     default:
       // Sending back out of the ingress port needs OFPP_IN_PORT (§7.2.5).
       if (port === ctx.in_port) {

@@ -10,7 +10,7 @@ import { normaliseMatch } from '../../src/ofproto/match.js';
 import { applyGroupMod, groupDesc } from '../../src/ofproto/group.js';
 import { applyMeterMod, meterConfig } from '../../src/ofproto/meter.js';
 import { createPipeline, type Pipeline } from '../../src/ofproto/pipeline.js';
-import { addPort, portDesc } from '../../src/ofproto/port.js';
+import { addPort, portDesc, setPortVlan } from '../../src/ofproto/port.js';
 import { handleRequest } from '../../src/ofproto/requests.js';
 import { sleep } from '../harness/exec.js';
 import { crc32c } from '../../src/ofproto/rewrite.js';
@@ -710,6 +710,50 @@ describe.skipIf(!haveOvs)('PORT_MOD agrees with Open vSwitch 3.1', () => {
       expect(r.packetIns.length).toBe(0);
       expect(client.received.filter((x) => x.type === 'PACKET_IN').length).toBe(1);
       client.socket.destroy();
+    } finally {
+      await ovs.destroy();
+    }
+  });
+});
+
+describe.skipIf(!haveOvs)('NORMAL with port VLANs agrees with Open vSwitch 3.1', () => {
+  test('access, trunk and native ports: admission, flooding within the VLAN, tags on the way out', async () => {
+    const ovs = await OvsBridge.start([1, 2, 3, 4, 5]);
+    try {
+      // p1: trunk of everything; p2: access 10; p3: trunk 10,20; p4: native-untagged 20 (+10); p5: access 20.
+      await ovs.vsctl('set', 'port', 'p2', 'tag=10', '--', 'set', 'port', 'p3', 'trunks=10,20', '--', 'set', 'port', 'p4', 'tag=20', 'trunks=10', 'vlan_mode=native-untagged', '--', 'set', 'port', 'p5', 'tag=20');
+      const client = await ovs.connect();
+      const f = flowMod({ priority: 0, instructions: [apply(output(OFPP.NORMAL))] });
+      expect(await install(client, [{ type: 'FLOW_MOD', xid: 0, ...f }])).toEqual([]);
+      client.socket.destroy();
+      const p = createPipeline(0);
+      for (const n of [1, 2, 3, 4, 5]) addPort(p, { port_no: n, name: `p${n}`, hw_addr: mac(n) });
+      setPortVlan(p, 2, { mode: 'access', tag: 10 });
+      setPortVlan(p, 3, { mode: 'trunk', trunks: [10, 20] });
+      setPortVlan(p, 4, { mode: 'native-untagged', tag: 20, trunks: [10] });
+      setPortVlan(p, 5, { mode: 'access', tag: 20 });
+      applyFlowMod(p, f, 0);
+      const A = mac(0xa1);
+      const B = mac(0xb2);
+      const C = mac(0xc3);
+      const frames: [number, Buffer][] = [
+        [2, eth('ff:ff:ff:ff:ff:ff', A).ipv4('10.0.0.1', '10.0.0.9').udp(1, 2).build()], // VLAN 10 broadcast from access
+        [1, eth(A, B).vlan(10, 5).ipv4('10.0.0.2', '10.0.0.1').udp(2, 1).build()], // to A, learned on p2: untagged out
+        [3, eth(B, A).vlan(10).ipv4('10.0.0.1', '10.0.0.2').udp(1, 2).build()], // A moves to p3
+        [1, eth(A, C).vlan(20).ipv4('10.0.0.3', '10.0.0.1').udp(3, 1).build()], // VLAN 20: A unknown there, flood
+        [4, eth(C, A).ipv4('10.0.0.1', '10.0.0.3').udp(1, 3).build()], // untagged on native 20
+        [2, eth(B, A).vlan(10).ipv4('10.0.0.1', '10.0.0.2').udp(1, 2).build()], // tagged into access: dropped
+        [3, eth(B, A).ipv4('10.0.0.1', '10.0.0.2').udp(1, 2).build()], // untagged into trunk 10,20: dropped
+        [1, eth(C, A).vlan(30).ipv4('10.0.0.1', '10.0.0.2').udp(1, 2).build()], // VLAN 30: only p1 carries it
+        [5, eth('01:80:c2:00:00:00', B).build()], // STP: never forwarded
+      ];
+      let now = 0;
+      for (const [port, frame] of frames) {
+        const theirs = await ovs.inject(port, frame);
+        const ours = trace(p, port, frame, (now += 100)).outputs;
+        const hexed = (xs: { port: number; frame: Buffer }[]) => xs.map((o) => `${o.port} ${o.frame.toString('hex')}`).sort();
+        expect(hexed(ours), `frame from p${port}: ${frame.toString('hex')}`).toEqual(hexed(theirs));
+      }
     } finally {
       await ovs.destroy();
     }

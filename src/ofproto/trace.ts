@@ -466,20 +466,22 @@ function normal(ctx: Ctx, pk: Pkt): void {
     ctx.res.drops.push(`NORMAL: ${d.drop}`);
     return;
   }
-  const vid = pk.layout.vlans.length ? Number(pk.key.VLAN_VID! & 0xfffn) : 0;
+  const tagged = pk.layout.vlans.length > 0;
+  const vid = tagged ? Number(pk.key.VLAN_VID! & 0xfffn) : 0;
   for (const port of d.to) {
     const want = egressVid(ctx.p.ports.get(port)?.vlan, d.vlan);
     if (ctx.p.ports.get(port)!.desc.state & OFPPS.BLOCKED) continue;
-    if (want === vid) {
+    // VLAN 0 leaves untagged: a priority tag (VID 0) is stripped, as OVS does by default.
+    if (tagged ? want === vid && want !== 0 : want === 0) {
       emit(ctx, pk, port);
       continue;
     }
     const copy = pk.clone();
     if (want === 0) popVlan(copy);
-    else if (vid === 0) {
-      pushVlan(copy, 0x8100);
+    else {
+      if (!tagged) pushVlan(copy, 0x8100);
       setField(copy, 'VLAN_VID', BigInt(0x1000 | want));
-    } else setField(copy, 'VLAN_VID', BigInt(0x1000 | want));
+    }
     emit(ctx, copy, port);
   }
 }

@@ -200,6 +200,7 @@ const common: Action[] = [
   output(2),
   output(3),
   output(OFPP.IN_PORT),
+  output(OFPP.NORMAL),
   // load:0x2->NXM_NX_REG1[0..7], move:NXM_OF_ETH_SRC[0..23]->NXM_OF_ETH_DST[24..47], resubmit(,1), resubmit(,5)
   { type: 'NX_REG_LOAD', ofs_nbits: 7, dst: 0x00010204, value: 2n },
   { type: 'NX_REG_MOVE', n_bits: 24, src_ofs: 0, dst_ofs: 24, src: 0x00000406, dst: 0x00000206 },
@@ -255,6 +256,7 @@ describe.skipIf(!haveOvs)('random flows agree with Open vSwitch 3.1', () => {
     const reset: Message = { type: 'FLOW_MOD', xid: 0, ...flowMod({ command: 'DELETE', table_id: 0xff }) };
     const flows = c.flows.map((f) => flowMod(f));
     const theirErrors = await install(client, [reset, ...flows.map((f): Message => ({ type: 'FLOW_MOD', xid: 0, ...f }))]);
+    await ovs.appctl('fdb/flush', 'br0');
     await ovs.appctl('revalidator/purge');
     const p = createPipeline(0);
     for (const n of [1, 2, 3]) addPort(p, { port_no: n, name: `p${n}`, hw_addr: mac(n) });

@@ -70,10 +70,21 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     return new XdpBridgeDatapath(Datapath.open(instance), clock);
   }
 
+  /** Set when a port's driver refused native XDP and it runs in generic mode; for the log. */
+  onWarning: (text: string) => void = () => undefined;
+
   async addPort(port: BridgePort): Promise<void> {
     this.ports.set(port.ofport, port);
     this.maps.ofports.update(u32(port.ofport), encodeXswOfport({ ifindex: port.ifindex, config: 0 }));
-    this.dp.addPort(port.ifindex, { hook: port.hook, ofport: port.ofport, verdict: { action: 'pipeline' } });
+    const opts = { hook: port.hook, ofport: port.ofport, verdict: { action: 'pipeline' } } as const;
+    try {
+      this.dp.addPort(port.ifindex, opts);
+    } catch (e) {
+      if (port.hook !== 'xdp') throw e;
+      // Some drivers have no native XDP; generic XDP runs after the stack built an skb.
+      this.onWarning(`${port.name}: native XDP refused (${e instanceof Error ? e.message : String(e)}); attaching in generic mode`);
+      this.dp.addPort(port.ifindex, { ...opts, xdpMode: 'generic' });
+    }
   }
 
   async removePort(ofport: number): Promise<void> {

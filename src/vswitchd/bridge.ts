@@ -30,7 +30,10 @@ export interface IfaceState {
   portNo: number;
   ifindex?: number;
   error?: string;
-  hook: Hook;
+  /** other_config:datapath-hook; `auto` is decided per device when it is attached. */
+  hook: Hook | 'auto';
+  /** The hook the port runs at, for the log and the Interface status column. */
+  hookInUse?: Hook;
   /** We created the device (internal type), so removing the interface deletes it. */
   created: boolean;
   /** Times the link went down, as OVS counts link_resets. */
@@ -201,7 +204,11 @@ export class RunningBridge {
   async attach(st: IfaceState, link: Link): Promise<void> {
     st.ifindex = link.ifindex;
     st.running = link.running;
-    await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: st.hook });
+    // auto: frames from a local stack (veth, tap) carry partial checksums and GSO that
+    // XDP would lose, so those ports run the pipeline at TC; devices with a driver at XDP.
+    st.hookInUse = st.hook !== 'auto' ? st.hook : link.kind === 'veth' || link.kind === 'tun' ? 'tc' : 'xdp';
+    await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: st.hookInUse });
+    this.deps.log.info(`${this.name}: ${st.cfg.name} (ofport ${st.portNo}) runs the pipeline at ${st.hookInUse === 'tc' ? 'TC ingress' : 'XDP'}${st.hook === 'auto' ? ` (auto for a ${link.kind ?? 'physical'} device)` : ''}`);
     const desc = addPort(this.ofproto.pipeline, portDescFor(st.portNo, st.cfg.name, link), Date.now());
     this.ifaces.set(st.cfg.name, st);
     this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });

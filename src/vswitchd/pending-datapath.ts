@@ -1,4 +1,5 @@
-// src/vswitchd/pending-datapath.ts — a BridgeDatapath that does NOT forward: it attaches
+// src/vswitchd/pending-datapath.ts — used only where the compiled XDP pipeline cannot load:
+// a BridgeDatapath that does NOT forward: it attaches
 // the first-form datapath (src/datapath/datapath.ts) to each port with verdict 'pass', so
 // port counters are real, and only counts the pipeline's deltas. It stands in until the
 // compiled XDP pipeline (issue 6) implements BridgeDatapath; every frame goes up the

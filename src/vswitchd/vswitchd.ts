@@ -13,6 +13,8 @@ import { controllerKey, linkFeatures, LOCAL_OFPORT, pickBridgeMac, pickDatapathI
 import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type SwitchConfig } from './config.js';
 import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
+import { pinDirFor, type Hook } from '../datapath/datapath.js';
+import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
 
 export interface VswitchdOptions {
   rundir: string;
@@ -26,8 +28,8 @@ export interface VswitchdOptions {
   /** Interface statistics refresh, ms (OVS: 5000). */
   statsIntervalMs?: number;
   /**
-   * The datapath of a new bridge. Default: PendingDatapath (attaches, forwards nothing);
-   * the compiled XDP pipeline plugs in here.
+   * The datapath of a new bridge. Default: the compiled XDP pipeline (XdpBridgeDatapath);
+   * PendingDatapath (attaches, forwards nothing) only where that cannot load.
    */
   datapath?: (bridge: string, log: Log) => BridgeDatapath;
 }
@@ -46,7 +48,11 @@ function osRelease(): { id: string; version: string } {
   }
 }
 
-const hookOf = (i: InterfaceConfig) => (i.otherConfig.get('datapath-hook') === 'tc' ? 'tc' : 'xdp') as 'tc' | 'xdp';
+/** other_config:datapath-hook: xdp, tc, or auto (default: decided per device at attach). */
+const hookOf = (i: InterfaceConfig): Hook | 'auto' => {
+  const h = i.otherConfig.get('datapath-hook');
+  return h === 'tc' || h === 'xdp' ? h : 'auto';
+};
 const ifaceKey = (i: InterfaceConfig, portName: string) => JSON.stringify([i.uuid, i.type, i.ofportRequest ?? null, hookOf(i), portName, i.type === 'patch' ? (i.options.get('peer') ?? null) : null]);
 
 export class Vswitchd {
@@ -209,10 +215,24 @@ export class Vswitchd {
     }
   }
 
+  /** The compiled pipeline for a bridge; its maps are pinned per run dir and bridge. */
+  private openDatapath(bridge: string, log: Log): BridgeDatapath {
+    const instance = `${this.datapath.instance}-${bridge}`;
+    try {
+      const dp = XdpBridgeDatapath.open(instance);
+      dp.onWarning = (text) => log.warn(text);
+      log.info(`${bridge}: compiled OpenFlow pipeline loaded (maps pinned under ${pinDirFor(instance)})`);
+      return dp;
+    } catch (e) {
+      log.err(`${bridge}: cannot load the XDP datapath (${e instanceof Error ? e.message : String(e)}); the bridge forwards nothing`);
+      return new PendingDatapath(this.datapath, log);
+    }
+  }
+
   private async createBridge(b: BridgeConfig, links: Map<string, Link>): Promise<RunningBridge | undefined> {
     this.effect(`${b.name}: create`);
     const log = moduleLog(this.o.sink, 'datapath');
-    const datapath = this.o.datapath ? this.o.datapath(b.name, log) : new PendingDatapath(this.datapath, log);
+    const datapath = this.o.datapath ? this.o.datapath(b.name, log) : this.openDatapath(b.name, log);
     const br = new RunningBridge(b, datapath, {
       rundir: this.o.rundir,
       log: this.log,
@@ -413,6 +433,7 @@ export class Vswitchd {
           link_resets: st.linkResets,
           error: set([]),
         };
+        if (st.hookInUse) row.status = map({ datapath_hook: st.hookInUse });
         const speed = linkFeatures(link);
         row.link_speed = speed.curr_speed ? speed.curr_speed * 1000 : set([]);
         row.duplex = speed.curr_speed ? (speed.full ? 'full' : 'half') : set([]);

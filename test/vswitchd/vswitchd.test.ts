@@ -6,7 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { queryTc } from '../../src/native/bpf.js';
-import { PendingDatapath } from '../../src/vswitchd/pending-datapath.js';
+import { XdpBridgeDatapath } from '../../src/datapath/xdp-bridge.js';
 import { run, waitFor } from '../harness/exec.js';
 import { Topology } from '../harness/topology.js';
 import { XdpSwitch } from './switch.js';
@@ -158,7 +158,9 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     const internal = topo.name('i0');
     ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a, '--', 'add-port', br, internal, '--', 'set', 'Interface', internal, 'type=internal'));
     expect((await run(['ip', 'link', 'show', internal])).code).toBe(0);
-    const prog = await xdpProgOf(a);
+    // A veth runs the pipeline at TC by default (datapath-hook=auto).
+    const ifindex = Number(await sw.get('Interface', a, 'ifindex'));
+    const prog = queryTc(ifindex, 'ingress').tcx[0] ?? (await xdpProgOf(a));
     const maps: number[] = [];
     if (prog !== undefined) {
       const p = JSON.parse((await run(['bpftool', '-j', 'prog', 'show', 'id', String(prog)])).stdout) as { map_ids?: number[] };
@@ -172,6 +174,7 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     ok(await sw.vsctl('del-br', br));
     expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
     expect(await xdpProgOf(a)).toBeUndefined();
+    expect(queryTc(ifindex, 'ingress').tcx).toEqual([]);
     if (prog !== undefined) {
       expect((await run(['bpftool', 'prog', 'show', 'id', String(prog)], { allowFail: true })).code).not.toBe(0);
       for (const m of maps) expect((await run(['bpftool', 'map', 'show', 'id', String(m)], { allowFail: true })).code).not.toBe(0);
@@ -195,13 +198,14 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     await waitFor(async () => (await run(['ovsdb-client', '--timeout=2', 'list-dbs', `tcp:127.0.0.1:${port}`], { allowFail: true })).code !== 0, 'the remote to close', 5000);
   });
 
-  test('other_config:datapath-hook=tc attaches the port at TC ingress instead of XDP', async (ctx) => {
+  test('a veth runs the pipeline at TC by default; datapath-hook=xdp moves it to XDP, and back', async (ctx) => {
     await setup();
     const br = topo.name('br');
     const [a] = await topo.vethPair('a0', 'a1');
-    ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a, '--', 'set', 'Interface', a, 'other_config:datapath-hook=tc'));
+    ok(await sw.vsctl('add-br', br, '--', 'add-port', br, a));
+    expect(await sw.get('Interface', a, 'status')).toBe('{datapath_hook=tc}');
     const dp = sw.vswitchd.bridges.get(br)?.datapath;
-    if (!(dp instanceof PendingDatapath) || !dp.loaded) ctx.skip('the BPF datapath did not load here (see the daemon log); nothing is attached');
+    if (!(dp instanceof XdpBridgeDatapath)) ctx.skip('the BPF datapath did not load here (see the daemon log); nothing is attached');
     expect(await xdpProgOf(a)).toBeUndefined();
     const ifindex = Number(await sw.get('Interface', a, 'ifindex'));
     const tcProgs = () => {
@@ -210,9 +214,13 @@ describe('xdpswitch start: bridges and ports from the database', () => {
     };
     expect(tcProgs()).toHaveLength(1);
     // Changing the hook re-attaches the port.
-    ok(await sw.vsctl('remove', 'Interface', a, 'other_config', 'datapath-hook'));
+    ok(await sw.vsctl('set', 'Interface', a, 'other_config:datapath-hook=xdp'));
     expect(await xdpProgOf(a)).toBeDefined();
     expect(tcProgs()).toHaveLength(0);
+    expect(await sw.get('Interface', a, 'status')).toBe('{datapath_hook=xdp}');
+    ok(await sw.vsctl('remove', 'Interface', a, 'other_config', 'datapath-hook'));
+    expect(await xdpProgOf(a)).toBeUndefined();
+    expect(tcProgs()).toHaveLength(1);
   });
 });
 

@@ -144,7 +144,10 @@ export function parseExact(text: string): Json {
         ws();
         if (text[i] !== ':') fail("syntax error parsing object expecting ':'");
         i++;
-        obj[k] = value(depth + 1);
+        const v = value(depth + 1);
+        // As JSON.parse does: "__proto__" is a member like any other.
+        if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else obj[k] = v;
         ws();
         if (text[i] === ',') i++;
         else if (text[i] === '}') {

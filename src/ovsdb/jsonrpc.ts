@@ -116,6 +116,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private held = false;
   private pumpScheduled = false;
   private corked = false;
+  private inTick = false;
   bytesReceived = 0;
 
   constructor(
@@ -160,6 +161,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Sends already serialized JSON. Writes within one tick go out as one. */
   sendText(text: string): void {
     if (this.closed) return;
+    if (!this.corked && this.socket.writableLength === 0 && !this.inTick) {
+      // Nothing queued: write now, and gather whatever else this tick sends.
+      this.inTick = true;
+      process.nextTick(() => (this.inTick = false));
+      this.socket.write(text);
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();

@@ -328,12 +328,20 @@ export class Monitor implements CommitListener {
     return { [type === SEL_INITIAL ? 'initial' : type === SEL_MODIFY ? 'modify' : 'insert']: diff };
   }
 
+  private prefix: string | null = null;
+
   /** The notification carrying `updates` as JSON text (the update part pre-serialized). */
   notificationText(updatesText: string, lastTxnId: string): string {
-    const method = this.version === 1 ? 'update' : this.version === 2 ? 'update2' : 'update3';
-    const id = stringify(this.id);
-    const params = this.version === 3 ? `[${id},${JSON.stringify(lastTxnId)},${updatesText}]` : `[${id},${updatesText}]`;
-    return `{"id":null,"method":"${method}","params":${params}}`;
+    if (this.prefix === null) {
+      const method = this.version === 1 ? 'update' : this.version === 2 ? 'update2' : 'update3';
+      this.prefix = `{"id":null,"method":"${method}","params":[${stringify(this.id)},`;
+    }
+    return this.version === 3 ? `${this.prefix}"${lastTxnId}",${updatesText}]}` : `${this.prefix}${updatesText}]}`;
+  }
+
+  /** Forgets the cached notification prefix (the monitor ID changed). */
+  renamed(): void {
+    this.prefix = null;
   }
 }
 

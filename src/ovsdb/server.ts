@@ -20,6 +20,7 @@ import { DatabaseSchema, DEFAULT_SCHEMA_PATH } from './schema.js';
 import { shashOrder } from './shash.js';
 import type { Row, Table } from './table.js';
 import { Logger, nullSink, type LogSink } from './vlog.js';
+import { warmUp } from './warmup.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -43,6 +44,8 @@ export interface OvsdbServerOptions {
   ssl?: SslOptions;
   /** Where log lines go (default: nowhere). */
   log?: LogSink;
+  /** Run synthetic operations on a scratch copy of each schema first, to warm the JIT (default: true). */
+  warmUp?: boolean;
 }
 
 interface ServedDb {
@@ -80,7 +83,6 @@ class Session implements LockHolder {
   readonly monitors = new Map<string, Monitor>();
   readonly waiters = new Map<string, LockWaiter>();
   dbChangeAware = false;
-  private flushQueued = false;
   closed = false;
 
   constructor(
@@ -107,22 +109,15 @@ class Session implements LockHolder {
     this.conn.send(json);
   }
 
-  scheduleFlush(): void {
-    if (this.flushQueued || this.closed) return;
-    this.flushQueued = true;
-    setImmediate(() => {
-      this.flushQueued = false;
-      this.flushMonitors();
-    });
-  }
-
   flushMonitors(): void {
     if (this.closed || this.conn.backlog > 0) return;
+    let out = '';
     for (const m of this.monitors.values()) {
       if (!m.hasPending) continue;
       const text = this.server.composeShared(m);
-      if (text !== null) this.conn.sendText(m.notificationText(text, ZERO_UUID));
+      if (text !== null) out += m.notificationText(text, ZERO_UUID);
     }
+    if (out) this.conn.sendText(out);
   }
 
   private onMessage(msg: Message): void {
@@ -312,6 +307,7 @@ class Session implements LockHolder {
       if (changingId) {
         this.monitors.delete(stringify(m.id));
         (m as { id: Json }).id = newId;
+        m.renamed();
         this.monitors.set(stringify(newId), m);
       }
       const update = m.composeConditionChange();
@@ -603,7 +599,7 @@ export class OvsdbServer {
         for (const t of [...served.triggers]) if (!t.committing && t.session.triggers.get(t.idKey) === t) this.tryTrigger(t);
       });
     }
-    for (const s of this.sessions) if (s.monitors.size) s.scheduleFlush();
+    this.scheduleFlush();
     if (this.dbRemotes.length) this.scheduleRemotes();
     const st = served.storage;
     if (st && st.grewLots() && Date.now() >= served.nextCompaction) {
@@ -623,6 +619,18 @@ export class OvsdbServer {
       this.shared.set(key, text);
     }
     return text;
+  }
+
+  private flushQueued = false;
+
+  /** After a commit: one pass over the sessions sends every monitor's update. */
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      for (const s of this.sessions) if (s.monitors.size) s.flushMonitors();
+    });
   }
 
   /** Composes a monitor's pending update, sharing the text among identical monitors. */
@@ -989,6 +997,12 @@ export class OvsdbServer {
   async start(): Promise<void> {
     // ovsdb-server opens the files first and adds _Server last; list_dbs shows it.
     for (const f of this.opts.databases) await this.openDatabase(f);
+    if (this.opts.warmUp !== false) {
+      const t = Date.now();
+      let n = 0;
+      for (const s of this.dbs.values()) n += warmUp(s.db.schema);
+      this.log.info(`JIT warm-up: ${n} synthetic operations in ${Date.now() - t} ms`);
+    }
     this.addServerDb();
     this.updateServerStatus();
     for (const r of this.opts.remotes ?? []) await this.addRemote(r);

@@ -10,7 +10,7 @@ import { run, stopChild, waitFor } from '../harness/exec.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { startOvsdbServer, type OvsdbServer } from '../../src/ovsdb/server.js';
 import type { LogSink } from '../../src/ovsdb/vlog.js';
-import { normalizeDates, normalizeUuids, spawnXdpswitch, startPair, vsctl, VSWITCH_SCHEMA, type Pair } from './pair.js';
+import { normalizeDates, normalizeUuids, spawnXdpswitch, startPair, vsctl, VSWITCH_SCHEMA, waitForListening, type Pair } from './pair.js';
 
 const tool = (args: string[]) => run(['ovsdb-tool', ...args], { allowFail: true });
 
@@ -173,7 +173,7 @@ describe('storage', () => {
     await run(['ovsdb-tool', 'create', db, VSWITCH_SCHEMA]);
     const child = spawnXdpswitch(['ovsdb-server', `--remote=punix:${sock}`, db]);
     try {
-      await waitFor(() => existsSync(sock), 'xdpswitch socket', 20_000);
+      await waitForListening(sock);
       const clients = await Promise.all([0, 1, 2, 3].map(() => OvsdbClient.connect(`unix:${sock}`)));
       const acked: number[] = [];
       let n = 0;

@@ -60,6 +60,13 @@ describe('JsonStream', () => {
 });
 
 describe('numbers', () => {
+  test('"__proto__" is an ordinary member, on both parsing paths', () => {
+    const [fast, exact] = new JsonStream().feed(Buffer.from('{"__proto__":{"a":1}}{"__proto__":{"a":1.5}}')) as Record<string, unknown>[];
+    expect(Object.keys(fast as object)).toEqual(['__proto__']);
+    expect(Object.keys(exact as object)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(exact)).toBe(Object.prototype);
+  });
+
   test('parseExact types numbers as lib/json.c does', () => {
     expect(parseExact('[0.0, -0, 2.50e1, 1e300]')).toEqual([0, 0, 25, 1e300]);
     expect(parseExact('[9007199254740993]')).toEqual([9007199254740993n]);

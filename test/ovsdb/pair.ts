@@ -1,7 +1,8 @@
 // Differential test harness: one database file created by `ovsdb-tool create`, copied
 // twice, served by the real ovsdb-server and by xdpswitch side by side, so a test can
 // run the same stock client command against both and compare normalized output.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -26,6 +27,22 @@ export interface Pair {
   ovsChild: ChildProcess;
   dir: string;
   stop(): Promise<void>;
+}
+
+/** Resolves once something accepts connections on the unix socket `path`. */
+export async function waitForListening(path: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const c = net.connect(path, () => {
+          c.destroy();
+          resolve(true);
+        });
+        c.once('error', () => resolve(false));
+      }),
+    `a listener on ${path}`,
+    timeoutMs,
+  );
 }
 
 /** Starts ovsdb-server and xdpswitch (in-process) on copies of one fresh database. */
@@ -73,7 +90,7 @@ export async function startPair(opts: PairOptions = {}): Promise<Pair> {
     remotes: [`punix:${xdp.sock}`, ...(opts.remotes?.('xdp') ?? [])],
     ssl: opts.ssl,
   });
-  await waitFor(() => existsSync(ovs.sock), 'ovsdb-server socket');
+  await waitForListening(ovs.sock);
   return {
     ovs,
     xdp,

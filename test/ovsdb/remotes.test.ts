@@ -7,7 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { run, sleep, waitFor } from '../harness/exec.js';
+import { run, waitFor } from '../harness/exec.js';
 import { startPair, vsctl, type Pair, type Side } from './pair.js';
 
 const SSL = (dir: string, who: string) => [`--private-key=${join(dir, `${who}.key`)}`, `--certificate=${join(dir, `${who}.pem`)}`, `--ca-cert=${join(dir, 'ca.pem')}`];
@@ -90,7 +90,8 @@ describe('remotes', () => {
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       const done = new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
-      await sleep(300);
+      // Wait for it to listen without connecting (it would serve only that connection).
+      await waitFor(async () => (await run(['ss', '-ltnH', `sport = :${port}`])).stdout.includes(`:${port}`), 'ovsdb-client listening');
       await vsctl(s, ['set-manager', `tcp:127.0.0.1:${port}`]);
       expect(await done).toBe(0);
       out.push(stdout);

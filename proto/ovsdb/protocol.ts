@@ -91,3 +91,6 @@ export const ovsdbMethods = [
 
 /** The default OVSDB TCP/SSL port (IANA). */
 export const OVSDB_PORT = 6640;
+
+/** Where Debian and Ubuntu's openvswitch-common put the Open_vSwitch schema. */
+export const DEFAULT_SCHEMA_PATH = '/usr/share/openvswitch/vswitch.ovsschema';

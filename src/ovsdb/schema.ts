@@ -9,8 +9,7 @@ import { isId, OvsdbParser, OP } from './parser.js';
 import { objectOrder, ovsOrdered, shashOrder } from './shash.js';
 import { OvsdbType, UINT_MAX, uuidType } from './types.js';
 
-/** Where Debian and Ubuntu's openvswitch-common put the Open_vSwitch schema. */
-export const DEFAULT_SCHEMA_PATH = '/usr/share/openvswitch/vswitch.ovsschema';
+export { DEFAULT_SCHEMA_PATH } from '../../proto/ovsdb/protocol.js';
 
 /** Column indexes fixed by RFC 7047: every table has these two first. */
 export const COL_UUID = 0;

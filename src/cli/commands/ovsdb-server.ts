@@ -5,9 +5,9 @@ import { fork } from 'node:child_process';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type Command } from '../command.js';
-import { startOvsdbServer, type OvsdbServer, type SslOptions } from '../../ovsdb/server.js';
-import { VlogSink, type Level } from '../../ovsdb/vlog.js';
-import { DEFAULT_SCHEMA_PATH } from '../../ovsdb/schema.js';
+import { DEFAULT_SCHEMA_PATH } from '../../../proto/ovsdb/protocol.js';
+import type { OvsdbServer, SslOptions } from '../../ovsdb/server.js';
+import type { Level, VlogSink } from '../../ovsdb/vlog.js';
 
 const rundir = (): string => process.env.OVS_RUNDIR ?? '/var/run/openvswitch';
 const logdir = (): string => process.env.OVS_LOGDIR ?? '/var/log/openvswitch';
@@ -173,6 +173,9 @@ function detach(argv: string[]): Promise<number> {
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv);
   if (a.detach) return detach(argv);
+  // Loaded here, so other commands (and --help) do not pay for the server.
+  const { startOvsdbServer } = await import('../../ovsdb/server.js');
+  const { VlogSink } = await import('../../ovsdb/vlog.js');
   const sink = new VlogSink();
   sink.logFile = a.logFile;
   applyVerbose(sink, a.verbose);

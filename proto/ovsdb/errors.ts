@@ -29,6 +29,3 @@ export const ovsdbErrorTags = {
 } as const;
 
 export type OvsdbErrorTag = keyof typeof ovsdbErrorTags;
-
-/** JSON-RPC "error" values that are bare strings rather than error objects. */
-export const jsonRpcErrorStrings = ['unknown method', 'canceled', 'invalid parameters', 'unknown monitor'] as const;

@@ -70,25 +70,6 @@ export type RowUpdate2 =
 
 export type TableUpdates2 = Record<string, Record<string, RowUpdate2>>;
 
-/** The JSON-RPC methods an OVSDB server answers (RFC 7047 §4 and ovsdb-server(7)). */
-export const ovsdbMethods = [
-  'list_dbs',
-  'get_schema',
-  'transact',
-  'cancel',
-  'monitor',
-  'monitor_cond',
-  'monitor_cond_since',
-  'monitor_cond_change',
-  'monitor_cancel',
-  'lock',
-  'steal',
-  'unlock',
-  'echo',
-  'set_db_change_aware',
-  'get_server_id',
-] as const;
-
 /** The default OVSDB TCP/SSL port (IANA). */
 export const OVSDB_PORT = 6640;
 

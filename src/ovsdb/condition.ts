@@ -172,8 +172,3 @@ export function indexLookup(ts: TableSchema, clauses: Clause[]): { index: number
   }
   return null;
 }
-
-export function clauseToJson(c: Clause, datumToJson: (d: Datum, t: OvsdbType) => Json): Json {
-  if (c.fn <= F_TRUE) return c.fn === F_TRUE;
-  return [c.column.name, FUNCTIONS[c.fn] as string, datumToJson(c.arg, c.column.type)];
-}

@@ -23,17 +23,6 @@ export function isNumber(v: Json | undefined): v is number | bigint {
   return typeof v === 'number' || typeof v === 'bigint';
 }
 
-/** JSON_TYPE names as lib/json.c prints them in "expected [...]" messages. */
-export function jsonTypeName(v: Json): string {
-  if (v === null) return 'null';
-  if (v === true) return 'true';
-  if (v === false) return 'false';
-  if (typeof v === 'string') return 'string';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'object') return 'object';
-  return isInteger(v) ? 'integer' : 'real';
-}
-
 // ---------------------------------------------------------------------------------
 // Serialization.
 

@@ -112,8 +112,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private probeTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
   private probeSent = 0;
-  /** Pause delivery (e.g. while the owner drains its own backlog). */
-  private held = false;
   private pumpScheduled = false;
   private corked = false;
   private inTick = false;
@@ -179,16 +177,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.socket.write(text);
   }
 
-  /** Stops delivering messages until resume(). */
-  hold(): void {
-    this.held = true;
-  }
-
-  resume(): void {
-    this.held = false;
-    this.pump();
-  }
-
   close(): void {
     if (this.closed) return;
     this.socket.destroy();
@@ -223,7 +211,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // Like ovsdb-server, take a bounded batch per turn so one busy peer cannot
     // starve the others; the rest continues on the next turn of the event loop.
     let budget = 50;
-    while (this.queue.length && !this.closed && !this.held && this.backlog === 0) {
+    while (this.queue.length && !this.closed && this.backlog === 0) {
       if (budget-- === 0) {
         if (!this.pumpScheduled) {
           this.pumpScheduled = true;

@@ -263,5 +263,3 @@ export function enumType(t: AtomicType): OvsdbType {
 }
 
 export const uuidType = new OvsdbType(new BaseType('uuid'));
-export const integerType = new OvsdbType(new BaseType('integer'));
-export const stringType = new OvsdbType(new BaseType('string'));

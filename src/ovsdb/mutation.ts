@@ -94,30 +94,10 @@ function rangeError(mutator: Mutator): OvsdbError {
 }
 
 function mutateInteger(x: number | bigint, y: number | bigint, mutator: Mutator): number | bigint {
-  if ((mutator === '/=' || mutator === '%=') && (y === 0 || y === 0n)) throw ovsdbError('domain error', 'Division by zero.');
-  // Doubles are exact here except for large quotients; those go through bigint.
-  if (typeof x === 'number' && typeof y === 'number' && (mutator !== '/=' || Math.abs(x) < 2 ** 31)) {
-    let r: number;
-    switch (mutator) {
-      case '+=':
-        r = x + y;
-        break;
-      case '-=':
-        r = x - y;
-        break;
-      case '*=':
-        r = x * y;
-        break;
-      case '/=':
-        r = Math.trunc(x / y);
-        break;
-      default:
-        r = x % y;
-    }
-    if (Number.isSafeInteger(r)) return r === 0 ? 0 : r;
-  }
   const a = BigInt(x);
   const b = BigInt(y);
+  if ((mutator === '/=' || mutator === '%=') && b === 0n) throw ovsdbError('domain error', 'Division by zero.');
+  if ((mutator === '/=' || mutator === '%=') && a === I64_MIN && b === -1n) throw rangeError(mutator);
   let r: bigint;
   switch (mutator) {
     case '+=':
@@ -130,11 +110,9 @@ function mutateInteger(x: number | bigint, y: number | bigint, mutator: Mutator)
       r = a * b;
       break;
     case '/=':
-      if (a === I64_MIN && b === -1n) throw rangeError(mutator);
       r = a / b;
       break;
     default:
-      if (a === I64_MIN && b === -1n) throw rangeError(mutator);
       r = a % b;
   }
   if (r < I64_MIN || r > I64_MAX) throw rangeError(mutator);

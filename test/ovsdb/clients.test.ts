@@ -2,8 +2,8 @@
 // copies of one database: the same command sequence, the same output once UUIDs and
 // dates are normalized (and, where ovsdb-server orders rows by UUID hash, sorted).
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { client, maskUuids, normalizeDates, outcome, startPair, vsctl, type Pair, type Side } from './pair.js';
+import { describe, expect, test } from 'vitest';
+import { client, maskUuids, normalizeDates, outcome, usePair, vsctl, type Side } from './pair.js';
 
 type Step = ['vsctl' | 'client', string[], 'sort'?];
 const v = (...a: string[]): Step => ['vsctl', a];
@@ -92,15 +92,10 @@ const steps: Step[] = [
 ];
 
 describe('ovs-vsctl and ovsdb-client see the same server', () => {
-  let p: Pair;
-  beforeAll(async () => {
-    p = await startPair();
-  });
-  afterAll(async () => {
-    await p?.stop();
-  });
+  const pair = usePair({ init: false });
 
   test.each(steps.map((s) => [s[1].join(' '), s] as const))('%s', async (_n, [kind, args, sort]) => {
+    const p = pair();
     const f = kind === 'vsctl' ? vsctl : client;
     const a = outcome(await f(p.ovs, args), sort === 'sort');
     const b = outcome(await f(p.xdp, args), sort === 'sort');
@@ -138,6 +133,7 @@ describe('ovs-vsctl and ovsdb-client see the same server', () => {
     ['monitor-cond-since', 'Open_vSwitch', '[["name","==","brm"]]', 'Bridge', 'name'],
     ['lock', 'mylock'],
   ])('ovsdb-client %s %s %s', async (...args) => {
+    const p = pair();
     const a = await watch(p.ovs, args);
     const b = await watch(p.xdp, args);
     expect(b).toBe(a);

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { run, spawnChild, stopChild, waitFor, type RunResult } from '../harness/exec.js';
 import { startOvsdbServer, type OvsdbServer } from '../../src/ovsdb/server.js';
 
@@ -103,6 +104,22 @@ export async function startPair(opts: PairOptions = {}): Promise<Pair> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts a pair before the file's tests (running `ovs-vsctl init` on both unless
+ * told not to) and stops it after them; returns a getter for it.
+ */
+export function usePair(opts: PairOptions & { init?: boolean } = {}): () => Pair {
+  let p: Pair | undefined;
+  beforeAll(async () => {
+    p = await startPair(opts);
+    if (opts.init !== false) for (const s of [p.ovs, p.xdp]) await vsctl(s, ['init']);
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+  return () => p as Pair;
 }
 
 export function vsctl(s: Side, args: string[], input?: string): Promise<RunResult> {

@@ -4,8 +4,8 @@
 // that never reads) getting the answer or disconnect ovsdb-server gives, while other
 // clients carry on.
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { normalizeUuids, startPair, vsctl, type Pair, type Side } from './pair.js';
+import { describe, expect, test } from 'vitest';
+import { normalizeUuids, usePair, vsctl, type Side } from './pair.js';
 import { JsonStream, stringify, type Json } from '../../src/ovsdb/json.js';
 
 /** A bare socket peer that records every message the server sends, and the close. */
@@ -83,17 +83,11 @@ function sortKeys(j: Json): Json {
 }
 
 describe('JSON-RPC methods and errors match ovsdb-server', () => {
-  let p: Pair;
-  beforeAll(async () => {
-    p = await startPair();
-    for (const s of [p.ovs, p.xdp]) await vsctl(s, ['init']);
-  });
-  afterAll(async () => {
-    await p?.stop();
-  });
+  const pair = usePair();
 
   /** Sends `requests` on one connection to each server and compares transcripts. */
   async function same(requests: (Json | string)[], expectReplies: number): Promise<string> {
+    const p = pair();
     const out: string[] = [];
     for (const s of [p.ovs, p.xdp]) {
       const peer = await Peer.connect(s);
@@ -185,6 +179,7 @@ describe('JSON-RPC methods and errors match ovsdb-server', () => {
   });
 
   test('a message split across writes, the rest after a pause, is answered once complete', async () => {
+    const p = pair();
     const msg = stringify({ id: 7, method: 'echo', params: ['split'] });
     for (const s of [p.ovs, p.xdp]) {
       const peer = await Peer.connect(s);
@@ -198,6 +193,7 @@ describe('JSON-RPC methods and errors match ovsdb-server', () => {
   });
 
   test('a half-sent message followed by a hang-up does not disturb other clients', async () => {
+    const p = pair();
     for (const s of [p.ovs, p.xdp]) {
       const bad = await Peer.connect(s);
       bad.send('{"id":1,"method":"transact","params":["Open_vSwitch",{"op":"insert"');
@@ -210,6 +206,7 @@ describe('JSON-RPC methods and errors match ovsdb-server', () => {
   });
 
   test('a 100 MB message is answered, and other clients carry on meanwhile', async () => {
+    const p = pair();
     const big = 'x'.repeat(100 << 20);
     for (const s of [p.ovs, p.xdp]) {
       const bigPeer = await Peer.connect(s);
@@ -226,6 +223,7 @@ describe('JSON-RPC methods and errors match ovsdb-server', () => {
   }, 120_000);
 
   test('a client that never reads stalls only itself', async () => {
+    const p = pair();
     for (const s of [p.ovs, p.xdp]) {
       const stuck = await Peer.connect(s);
       stuck.sock.pause();
@@ -243,6 +241,7 @@ describe('JSON-RPC methods and errors match ovsdb-server', () => {
   });
 
   test('lock contention: locked, stolen and locked notifications in order', async () => {
+    const p = pair();
     const out: string[] = [];
     for (const s of [p.ovs, p.xdp]) {
       const a = await Peer.connect(s);
@@ -270,6 +269,7 @@ describe('JSON-RPC methods and errors match ovsdb-server', () => {
   });
 
   test('an update goes out before the reply to the transaction that caused it', async () => {
+    const p = pair();
     const out: string[] = [];
     for (const s of [p.ovs, p.xdp]) {
       const peer = await Peer.connect(s);

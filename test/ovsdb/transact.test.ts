@@ -1,10 +1,11 @@
 // "transact" against xdpswitch and the real ovsdb-server, on copies of one database:
 // every operation, its results and its errors (details and syntax included) must match
 // byte for byte once UUIDs are numbered. The cases run in order on shared state.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { client, outcome, startPair, vsctl, type Pair } from './pair.js';
+import { describe, expect, test } from 'vitest';
+import { stringify, type Json } from '../../src/ovsdb/json.js';
+import { client, outcome, usePair } from './pair.js';
 
-type Op = Record<string, unknown>;
+type Op = Record<string, Json>;
 const cases: [string, Op[]][] = [
   ['inserting an unreferenced non-root row commits nothing (garbage)', [{ op: 'insert', table: 'Bridge', row: { name: 'orphan' } }]],
   ['select sees no orphan', [{ op: 'select', table: 'Bridge', where: [] }]],
@@ -87,19 +88,11 @@ const cases: [string, Op[]][] = [
 ];
 
 describe('transact matches ovsdb-server', () => {
-  let p: Pair;
-  beforeAll(async () => {
-    p = await startPair();
-    for (const s of [p.ovs, p.xdp]) await vsctl(s, ['init']);
-  });
-  afterAll(async () => {
-    await p?.stop();
-  });
-
-  const json = (ops: Op[]): string =>
-    JSON.stringify(['Open_vSwitch', ...ops], (_k, v: unknown) => (typeof v === 'bigint' ? `__big__${v}` : v)).replace(/"__big__(-?\d+)"/g, '$1');
+  const pair = usePair();
+  const json = (ops: Op[]): string => stringify(['Open_vSwitch', ...ops] as Json);
 
   test.each(cases)('%s', async (_name, ops) => {
+    const p = pair();
     const req = json(ops);
     // ovsdb-server reports when its timer woke, which can be a millisecond late.
     const timing = (t: string): string => t.replace(/timed out after \d+ ms/, 'timed out after <N> ms');
@@ -109,6 +102,7 @@ describe('transact matches ovsdb-server', () => {
   });
 
   test('a wait that blocks until another client commits', async () => {
+    const p = pair();
     const waitOp = JSON.stringify(['Open_vSwitch', { op: 'wait', table: 'Bridge', where: [['name', '==', 'late']], columns: ['name'], until: '==', rows: [{ name: 'late' }], timeout: 10000 }]);
     const insert = JSON.stringify([
       'Open_vSwitch',

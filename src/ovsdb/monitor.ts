@@ -202,6 +202,11 @@ export class Monitor implements CommitListener {
     return out;
   }
 
+  /** Drops the pending changes (another monitor already composed the same update). */
+  discardPending(): void {
+    this.pending = null;
+  }
+
   /** The pending changes as one update (consuming them), or null if none apply. */
   composePending(): Updates {
     const pending = this.pending;

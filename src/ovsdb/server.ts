@@ -638,7 +638,7 @@ export class OvsdbServer {
   composeShared(m: Monitor): string | null {
     const key = m.shareKey;
     if (key !== null && this.shared.has(key)) {
-      m.composePending();
+      m.discardPending();
       return this.shared.get(key) as string | null;
     }
     const u = m.composePending();

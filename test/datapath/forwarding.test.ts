@@ -12,42 +12,16 @@ import { createPipeline, type Delta, type Pipeline } from '../../src/ofproto/pip
 import { addPort } from '../../src/ofproto/port.js';
 import type { FlowModInput } from '../../src/ofproto/types.js';
 import { sleep } from '../harness/exec.js';
+import { apply, flowMod } from '../ofproto/helpers.js';
 import { type Host, Topology } from '../harness/topology.js';
 
 function flow(p: Pipeline, command: FlowModInput['command'], priority: number, match: OxmEntry[], actions: Action[]): Delta[] {
-  const r = applyFlowMod(
-    p,
-    {
-      cookie: 0n,
-      cookie_mask: 0n,
-      table_id: 0,
-      command,
-      idle_timeout: 0,
-      hard_timeout: 0,
-      priority,
-      buffer_id: 0xffffffff,
-      out_port: 0xffffffff,
-      out_group: 0xffffffff,
-      flags: 0,
-      match,
-      instructions: actions.length ? [{ type: 'APPLY_ACTIONS', actions }] : [],
-    },
-    0,
-  );
+  const r = applyFlowMod(p, flowMod({ command, priority, match, instructions: actions.length ? [apply(...actions)] : [] }), 0);
   if (r.error) throw r.error;
   return r.deltas;
 }
 
 const out = (port: number): Action => ({ type: 'OUTPUT', port, max_len: 0 });
-
-async function iperf(client: Host, server: Host, seconds: number): Promise<number> {
-  const srv = server.spawn(['iperf3', '-s', '-1', '-B', server.ip]);
-  await sleep(400);
-  const r = await client.exec(['iperf3', '-c', server.ip, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000, allowFail: true });
-  srv.kill('SIGTERM');
-  const j = JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } };
-  return (j.end?.sum_received?.bits_per_second ?? 0) / 1e9;
-}
 
 let bridge: XdpBridgeDatapath | undefined;
 afterEach(async () => {
@@ -77,7 +51,7 @@ describe.each(['tc', 'xdp'] as const)('hook %s', (hook) => {
     expect(await a.ping(b, { count: 5 })).toEqual({ transmitted: 5, received: 5 });
     const counts = [...bridge.flowCounters().values()].map((c) => c.packets);
     expect(counts.every((n) => n >= 5n), `rule counters ${counts}`).toBe(true);
-    expect(await iperf(a, b, 2)).toBeGreaterThan(0.2);
+    expect(await a.iperf(b, 2)).toBeGreaterThan(0.2);
 
     // A higher-priority drop for ICMP takes effect as soon as apply() returns.
     await bridge.apply(p, flow(p, 'ADD', 20, [{ field: 'ETH_TYPE', value: 0x0800 }, { field: 'IP_PROTO', value: 1 }], []));

@@ -17,8 +17,8 @@ import { applyFlowMod } from '../../src/ofproto/flow-mod.js';
 import { createPipeline, type Pipeline } from '../../src/ofproto/pipeline.js';
 import { addPort } from '../../src/ofproto/port.js';
 import { trace } from '../../src/ofproto/trace.js';
-import type { FlowModInput } from '../../src/ofproto/types.js';
 import { scapyFrames } from '../harness/scapy.js';
+import { flowMod } from '../ofproto/helpers.js';
 import { Topology } from '../harness/topology.js';
 
 /** mulberry32: a seeded PRNG, so a failure names the seed that reproduces it. */
@@ -140,21 +140,7 @@ function randomPipeline(r: Rng): Pipeline {
         if (r.chance(0.4)) instructions.push({ type: 'WRITE_METADATA', metadata: BigInt(r.int(4)), metadata_mask: 3n });
         instructions.push({ type: 'GOTO_TABLE', table_id: t + 1 + r.int(nTables - t - 1) });
       }
-      const mod: FlowModInput = {
-        cookie: BigInt(i),
-        cookie_mask: 0n,
-        table_id: t,
-        command: 'ADD',
-        idle_timeout: 0,
-        hard_timeout: 0,
-        priority: prio,
-        buffer_id: 0xffffffff,
-        out_port: 0xffffffff,
-        out_group: 0xffffffff,
-        flags: 0,
-        match: randomMatch(r, t),
-        instructions,
-      };
+      const mod = flowMod({ cookie: BigInt(i), table_id: t, priority: prio, match: randomMatch(r, t), instructions });
       applyFlowMod(p, mod, 0);
     }
   }

@@ -59,6 +59,16 @@ export class Host {
     return { transmitted: Number(m[1]), received: Number(m[2]) };
   }
 
+  /** A TCP stream from this host to `server` for `seconds` (iperf3); Gbit/s received. */
+  async iperf(server: Host, seconds: number): Promise<number> {
+    const srv = server.spawn(['iperf3', '-s', '-1', '-B', server.ip]);
+    await new Promise((r) => setTimeout(r, 400));
+    const r = await this.exec(['iperf3', '-c', server.ip, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000, allowFail: true });
+    srv.kill('SIGTERM');
+    const j = JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } };
+    return (j.end?.sum_received?.bits_per_second ?? 0) / 1e9;
+  }
+
   /** Turns an ethtool feature of the host's interface on or off (e.g. "tx-checksumming"). */
   async ethtool(feature: string, on: boolean): Promise<void> {
     await this.exec(['ethtool', '-K', this.ifname, feature, on ? 'on' : 'off']);

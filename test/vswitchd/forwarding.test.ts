@@ -18,15 +18,6 @@ const ok = async (p: Promise<{ code: number; stdout: string; stderr: string }>) 
   return r.stdout;
 };
 
-async function iperf(client: Host, server: Host, seconds: number): Promise<number> {
-  const srv = server.spawn(['iperf3', '-s', '-1', '-B', server.ip]);
-  await sleep(400);
-  const r = await client.exec(['iperf3', '-c', server.ip, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000, allowFail: true });
-  srv.kill('SIGTERM');
-  const j = JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } };
-  return (j.end?.sum_received?.bits_per_second ?? 0) / 1e9;
-}
-
 const nPackets = (dump: string, match: string): number => {
   const line = dump.split('\n').find((l) => l.includes(match));
   return Number(/n_packets=(\d+)/.exec(line ?? '')?.[1] ?? -1);
@@ -44,7 +35,7 @@ describe('xdpswitch start forwards by the flows ovs-ofctl installs', () => {
     await ok(sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'in_port=1,actions=output:2'));
     await ok(sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'in_port=2,actions=output:1'));
     expect(await a.ping(b, { count: 5 })).toEqual({ transmitted: 5, received: 5 });
-    expect(await iperf(a, b, 2)).toBeGreaterThan(0.2);
+    expect(await a.iperf(b, 2)).toBeGreaterThan(0.2);
     await sleep(1100); // counters reach dump-flows with the periodic pull
     const dump = await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br));
     expect(nPackets(dump, 'in_port=1')).toBeGreaterThanOrEqual(5);

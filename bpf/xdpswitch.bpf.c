@@ -44,7 +44,10 @@ static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 
 	u->table_id = table_id;
 	u->rule_id = rule_id;
 	u->arg = arg;
-	u->reserved_0 = 0;
+	u->vlan_meta = 0;
+	if (!is_xdp && ((struct __sk_buff *)ctx)->vlan_present)
+		u->vlan_meta = ((__u32)bpf_ntohs(((struct __sk_buff *)ctx)->vlan_proto) << 16) |
+			       ((struct __sk_buff *)ctx)->vlan_tci;
 	__builtin_memcpy(&u->key, key, sizeof(*key));
 	/* The load helpers want a length the verifier knows is in [1, XSW_UPCALL_CAP];
 	 * the mask makes that explicit (XSW_UPCALL_CAP is a power of two). A zero-length
@@ -110,6 +113,7 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 {
 	__builtin_memcpy(&r->key, &r->orig, sizeof(r->key));
 	r->n_hits = 0;
+	r->n_tables = 0;
 	r->n_out = 0;
 	r->upcall = 0;
 	if (xsw_walk(r) == -2) {
@@ -159,6 +163,7 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 		return V_PASS;
 	__builtin_memset(&r->orig, 0, sizeof(r->orig));
 	offs = is_xdp ? xsw_parse_xdp(ctx, &r->orig) : xsw_parse_tc(ctx, &r->orig);
+	r->l3_off = (offs >> 16) & 0xffff;
 	r->l4_off = (offs & 0xffff) == 0xffff ? -1 : (offs & 0xffff);
 	r->len = len;
 	if (port)

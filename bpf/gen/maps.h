@@ -166,7 +166,7 @@ struct xsw_upcall {
 	__u32 table_id; /* table of the rule that sent it */
 	__u32 rule_id; /* that rule (0: none) */
 	__u32 arg; /* by reason: max_len for XSW_UPCALL_ACTION */
-	__u32 reserved_0;
+	__u32 vlan_meta; /* TC: the outer tag kept in skb metadata, not in data[] (TPID << 16 | TCI); 0 when none */
 	struct xsw_flow_key key; /* the frame as the parser saw it */
 	__u8 data[2048]; /* the frame head, cap_len bytes valid */
 };
@@ -178,7 +178,7 @@ _Static_assert(__builtin_offsetof(struct xsw_upcall, cap_len) == 12, "xsw_upcall
 _Static_assert(__builtin_offsetof(struct xsw_upcall, table_id) == 16, "xsw_upcall.table_id offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, rule_id) == 20, "xsw_upcall.rule_id offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, arg) == 24, "xsw_upcall.arg offset");
-_Static_assert(__builtin_offsetof(struct xsw_upcall, reserved_0) == 28, "xsw_upcall.reserved_0 offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, vlan_meta) == 28, "xsw_upcall.vlan_meta offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, key) == 32, "xsw_upcall.key offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, data) == 192, "xsw_upcall.data offset");
 
@@ -245,6 +245,14 @@ _Static_assert(sizeof(struct xsw_rule_stats) == 24, "struct xsw_rule_stats size"
 _Static_assert(__builtin_offsetof(struct xsw_rule_stats, packets) == 0, "xsw_rule_stats.packets offset");
 _Static_assert(__builtin_offsetof(struct xsw_rule_stats, bytes) == 8, "xsw_rule_stats.bytes offset");
 _Static_assert(__builtin_offsetof(struct xsw_rule_stats, last_used) == 16, "xsw_rule_stats.last_used offset");
+
+struct xsw_table_stats {
+	__u64 lookups; /* packets the fast path looked up in the table */
+	__u64 matched; /* of those, packets that hit a rule */
+};
+_Static_assert(sizeof(struct xsw_table_stats) == 16, "struct xsw_table_stats size");
+_Static_assert(__builtin_offsetof(struct xsw_table_stats, lookups) == 0, "xsw_table_stats.lookups offset");
+_Static_assert(__builtin_offsetof(struct xsw_table_stats, matched) == 8, "xsw_table_stats.matched offset");
 
 #ifdef XSW_DEFINE_MAPS
 /* Map definitions, included once by the object that owns the maps. */
@@ -328,5 +336,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xsw_rule_stats);
 } xsw_rule_stats SEC(".maps");
+
+/* table_id → per-CPU lookup counters */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct xsw_table_stats);
+} xsw_table_stats SEC(".maps");
 
 #endif /* XSW_DEFINE_MAPS */

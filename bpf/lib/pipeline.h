@@ -25,6 +25,7 @@
 #define OFPPC_NO_PACKET_IN (1 << 6)
 
 #define XSW_TABLE_SLOW 1
+#define XSW_TABLE_MATCHED (1u << 31)
 
 #define BPF_F_PSEUDO_HDR_ (1ULL << 4)
 #define BPF_F_MARK_MANGLED_0_ (1ULL << 5)
@@ -38,6 +39,8 @@ struct xsw_run {
 	struct xsw_rule_key rk; /* lookup scratch */
 	__u32 hits[XSW_MAX_TABLE_HOPS]; /* rule ids, counted when the fast path finishes */
 	__u32 n_hits;
+	__u32 tables[XSW_MAX_TABLE_HOPS]; /* tables looked up: id | XSW_TABLE_MATCHED */
+	__u32 n_tables;
 	__u32 n_out;
 	__u32 out_port;
 	__u32 max_len;
@@ -45,6 +48,7 @@ struct xsw_run {
 	__u32 rule_id;
 	__u32 upcall; /* enum xsw_upcall_reason + 1 when the packet must leave */
 	__u32 upcall_arg;
+	__u32 l3_off; /* from the parser: where L3 starts in the frame's bytes */
 	__s32 l4_off; /* from the parser; -1 without an L4 header */
 	__u32 len;
 };
@@ -301,6 +305,8 @@ static long xsw_hop_cb(__u32 hop, void *data)
 	struct xsw_rule *rule = xsw_lookup(r, wc->table_id);
 	struct xsw_ops_ctx oc = { .r = r, .rule = rule, .next = -1 };
 
+	if (r->n_tables < XSW_MAX_TABLE_HOPS)
+		r->tables[r->n_tables++ & (XSW_MAX_TABLE_HOPS - 1)] = wc->table_id | (rule ? XSW_TABLE_MATCHED : 0);
 	if (!rule) {
 		wc->done = true; /* table miss without a table-miss entry: drop (OF1.3 §5.4) */
 		return 1;
@@ -340,9 +346,22 @@ __noinline int xsw_walk(struct xsw_run *r)
 	return wc.result;
 }
 
-/* Counts the rules hit once the fast path finished the packet. */
+/* Counts the rules hit and the tables looked up once the fast path finished the
+ * packet (a packet handed to the slow path is counted there, once). */
 static __always_inline void xsw_count_rules(struct xsw_run *r)
 {
+	for (int i = 0; i < XSW_MAX_TABLE_HOPS; i++) {
+		if (i >= r->n_tables)
+			break;
+		__u32 t = r->tables[i] & 0xff;
+		struct xsw_table_stats *ts = bpf_map_lookup_elem(&xsw_table_stats, &t);
+
+		if (ts) {
+			ts->lookups++;
+			if (r->tables[i] & XSW_TABLE_MATCHED)
+				ts->matched++;
+		}
+	}
 	/* Coarse (jiffy) time is enough for idle timeouts and much cheaper per packet. */
 	__u64 now = bpf_ktime_get_coarse_ns();
 
@@ -592,7 +611,8 @@ static __always_inline int xsw_commit(void *ctx, bool xdp, struct xsw_run *r)
 			off += 4;
 		}
 		l3 = off + 2;
-		shift = l3 - (14 + 4 * xsw_tags(&r->orig));
+		/* Not from the key's tag count: a tag in skb metadata is not in the bytes. */
+		shift = l3 - r->l3_off;
 	} else {
 		l3 = 14 + 4 * xsw_tags(&r->out);
 	}

@@ -64,7 +64,7 @@ export const upcall = cstruct('xsw_upcall', 32 + flowKey.size + UPCALL_CAP, [
   ['table_id', u32, 'table of the rule that sent it'],
   ['rule_id', u32, 'that rule (0: none)'],
   ['arg', u32, 'by reason: max_len for XSW_UPCALL_ACTION'],
-  ['reserved_0', u32],
+  ['vlan_meta', u32, 'TC: the outer tag kept in skb metadata, not in data[] (TPID << 16 | TCI); 0 when none'],
   ['key', flowKey, 'the frame as the parser saw it'],
   ['data', array(u8, UPCALL_CAP), 'the frame head, cap_len bytes valid'],
 ]);

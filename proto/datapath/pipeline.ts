@@ -83,6 +83,11 @@ export const ruleStats = cstruct('xsw_rule_stats', 24, [
   ['last_used', u64, 'bpf_ktime_get_ns() of the last hit'],
 ]);
 
+export const tableStats = cstruct('xsw_table_stats', 16, [
+  ['lookups', u64, 'packets the fast path looked up in the table'],
+  ['matched', u64, 'of those, packets that hit a rule'],
+]);
+
 export const pipelineMaps = {
   xsw_tables: { type: 'ARRAY', maxEntries: 256, key: u32, value: table, comment: 'table_id → masks in use' },
   xsw_masks: { type: 'ARRAY', maxEntries: 4096, key: u32, value: flowKey, comment: 'mask_id → mask over the flow key' },
@@ -90,7 +95,8 @@ export const pipelineMaps = {
   xsw_ops: { type: 'ARRAY', maxEntries: 262144, key: u32, value: op, comment: 'action programs, a run of ops per rule' },
   xsw_ofports: { type: 'HASH', maxEntries: 1024, key: u32, value: ofport, comment: 'OpenFlow port → device' },
   xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, key: u32, value: ruleStats, comment: 'rule_id → per-CPU counters' },
+  xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, key: u32, value: tableStats, comment: 'table_id → per-CPU lookup counters' },
 } as const satisfies Record<string, MapDecl>;
 
-export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats];
+export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats, tableStats];
 export const pipelineEnums = [opCode, opCond];

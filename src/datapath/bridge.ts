@@ -30,6 +30,11 @@ export interface FlowCounters {
   lastUsed?: number;
 }
 
+export interface TableCounters {
+  lookups: bigint;
+  matched: bigint;
+}
+
 /** A frame the pipeline sends to the controller (output:CONTROLLER or a table miss). */
 export interface DatapathPacketIn {
   in_port: number;
@@ -53,6 +58,8 @@ export interface BridgeDatapath {
   apply(pipeline: Pipeline, deltas: readonly Delta[]): Promise<void>;
   /** Counters of flow entries by FlowEntry.id, cumulative since each entry was added. */
   flowCounters(): Map<number, FlowCounters>;
+  /** Lookups and matches per table id, cumulative (OFPMP_TABLE's lookup/matched_count). */
+  tableCounters?(): Map<number, TableCounters>;
   portCounters(ofport: number): PortCounters | undefined;
   /** Sends a frame out of a port as is (PACKET_OUT after the model resolved its actions). */
   transmit(ofport: number, frame: Buffer): Promise<void>;

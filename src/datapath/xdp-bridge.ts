@@ -9,11 +9,12 @@ import { trace } from '../ofproto/trace.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import { type BpfMap, possibleCpus } from '../native/bpf.js';
 import { sendFrame } from '../native/packet.js';
-import type { BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters } from './bridge.js';
+import type { BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters, TableCounters } from './bridge.js';
 import { PipelineCompiler, type MapWrite } from './compiler.js';
 import { Datapath } from './datapath.js';
 import {
   decodeXswRuleStats,
+  decodeXswTableStats,
   encodeXswOp,
   encodeXswOfport,
   encodeXswRuleKey,
@@ -46,7 +47,10 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   private readonly compiler = new PipelineCompiler();
   private readonly ports = new Map<number, BridgePort>();
   private readonly packetInCbs: ((p: DatapathPacketIn) => void)[] = [];
-  private readonly maps: Record<'tables' | 'masks' | 'rules' | 'ops' | 'ofports' | 'stats', BpfMap>;
+  private readonly maps: Record<'tables' | 'masks' | 'rules' | 'ops' | 'ofports' | 'stats' | 'tableStats', BpfMap>;
+  /** What the slow path counted, added to the fast path's counters when they are read. */
+  private readonly slowEntries = new Map<number, { packets: bigint; bytes: bigint }>();
+  private readonly slowTables = new Map<number, TableCounters>();
   private pipeline?: Pipeline;
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
 
@@ -61,6 +65,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       ops: dp.map('xsw_ops'),
       ofports: dp.map('xsw_ofports'),
       stats: dp.map('xsw_rule_stats'),
+      tableStats: dp.map('xsw_table_stats'),
     };
     dp.onUpcall((u) => this.upcall(u));
   }
@@ -159,8 +164,33 @@ export class XdpBridgeDatapath implements BridgeDatapath {
         }
         // bpf_ktime_get_ns and hrtime share CLOCK_MONOTONIC.
         const lastUsed = last ? this.clock() - Number((nowNs - last) / 1_000_000n) : undefined;
+        const slow = this.slowEntries.get(e.id);
+        if (slow) {
+          packets += slow.packets;
+          bytes += slow.bytes;
+        }
         out.set(e.id, { packets, bytes, ...(lastUsed !== undefined ? { lastUsed } : {}) });
       }
+    return out;
+  }
+
+  tableCounters(): Map<number, TableCounters> {
+    const out = new Map<number, TableCounters>();
+    for (let t = 0; t < 255; t++) {
+      let lookups = 0n;
+      let matched = 0n;
+      for (const c of this.maps.tableStats.lookupPerCpu(u32(t)) ?? []) {
+        const s = decodeXswTableStats(c);
+        lookups += s.lookups;
+        matched += s.matched;
+      }
+      const slow = this.slowTables.get(t);
+      if (slow) {
+        lookups += slow.lookups;
+        matched += slow.matched;
+      }
+      if (lookups) out.set(t, { lookups, matched });
+    }
     return out;
   }
 
@@ -192,20 +222,39 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     this.slowPath.byReason.set(reason, (this.slowPath.byReason.get(reason) ?? 0) + 1);
     const in_port = this.ofportOf(u.ifindex);
     if (in_port === undefined || !this.pipeline) return;
-    const frame = Buffer.from(u.data.subarray(0, u.cap_len));
+    let frame = Buffer.from(u.data.subarray(0, u.cap_len));
+    // At TC the device may keep the outer tag in skb metadata: put it back in the frame.
+    if (u.vlan_meta && frame.length >= 12) {
+      const tag = Buffer.alloc(4);
+      tag.writeUInt32BE(u.vlan_meta >>> 0);
+      frame = Buffer.concat([frame.subarray(0, 12), tag, frame.subarray(12)]);
+    }
     if (u.reason === XswUpcallReason.XSW_UPCALL_ACTION) {
       // The fast path ran the rules and rewrote the frame: only the packet-in is left.
       const entry = this.pipeline.tables[u.table_id]?.entries;
       const e = entry && [...entry].find((x) => this.compiler.slotOf(x.id) === u.rule_id);
       const isMiss = e && e.priority === 0 && e.match.length === 0;
       // Unbuffered packet-ins carry the whole frame, whatever max_len says (OF1.3 §7.4.1).
+      const total_len = u.frame_len + (u.vlan_meta ? 4 : 0);
       for (const cb of this.packetInCbs)
-        cb({ in_port, reason: isMiss ? OFPR.NO_MATCH : OFPR.ACTION, table_id: u.table_id, entryId: e?.id ?? 0, data: frame, total_len: u.frame_len });
+        cb({ in_port, reason: isMiss ? OFPR.NO_MATCH : OFPR.ACTION, table_id: u.table_id, entryId: e?.id ?? 0, data: frame, total_len });
       return;
     }
     // The slow path: the reference interpreter runs the packet from the start and
     // counts it in the model (the fast path counted nothing for it).
     const res = trace(this.pipeline, in_port, frame, this.clock());
+    for (const e of res.counters.entries) {
+      const c = this.slowEntries.get(e.id) ?? { packets: 0n, bytes: 0n };
+      c.packets++;
+      c.bytes += BigInt(frame.length);
+      this.slowEntries.set(e.id, c);
+    }
+    for (const t of res.counters.tables) {
+      const c = this.slowTables.get(t) ?? { lookups: 0n, matched: 0n };
+      c.lookups++;
+      if (!res.counters.missed.includes(t)) c.matched++;
+      this.slowTables.set(t, c);
+    }
     for (const o of res.outputs) {
       const p = this.ports.get(o.port);
       try {

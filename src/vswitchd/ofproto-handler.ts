@@ -70,6 +70,15 @@ export class BridgeOfproto implements OpenFlowHandler {
    * model, which answers flow stats and judges idle timeouts.
    */
   syncFlowCounters(): void {
+    const tables = this.o.datapath.tableCounters?.();
+    if (tables)
+      for (const [id, c] of tables) {
+        const t = this.pipeline.tables[id];
+        if (t) {
+          t.lookup_count = c.lookups;
+          t.matched_count = c.matched;
+        }
+      }
     const counters = this.o.datapath.flowCounters();
     if (!counters.size) return;
     for (const t of this.pipeline.tables) {
@@ -122,7 +131,7 @@ export class BridgeOfproto implements OpenFlowHandler {
   }
 
   private handleNow(msg: HandledMessage): HandlerResult {
-    if (msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE')) this.syncFlowCounters();
+    if (msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE' || msg.body.type === 'TABLE')) this.syncFlowCounters();
     const r = handleRequest(this.pipeline, msg, this.now(), this.o.desc());
     if (r.error) return r.error;
     void this.commit(r.deltas);

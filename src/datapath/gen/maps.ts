@@ -241,7 +241,7 @@ export interface XswUpcall {
   table_id: number; // table of the rule that sent it
   rule_id: number; // that rule (0: none)
   arg: number; // by reason: max_len for XSW_UPCALL_ACTION
-  reserved_0: number;
+  vlan_meta: number; // TC: the outer tag kept in skb metadata, not in data[] (TPID << 16 | TCI); 0 when none
   key: XswFlowKey; // the frame as the parser saw it
   data: Uint8Array; // the frame head, cap_len bytes valid
 }
@@ -257,7 +257,7 @@ export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(2240), 
   dv.setUint32(16, v.table_id, true);
   dv.setUint32(20, v.rule_id, true);
   dv.setUint32(24, v.arg, true);
-  dv.setUint32(28, v.reserved_0, true);
+  dv.setUint32(28, v.vlan_meta, true);
   encodeXswFlowKey(v.key, buf, off + 32);
   buf.set(v.data.subarray(0, 2048), off + 192);
   return buf;
@@ -274,7 +274,7 @@ export function decodeXswUpcall(buf: Uint8Array, off = 0): XswUpcall {
     table_id: dv.getUint32(16, true),
     rule_id: dv.getUint32(20, true),
     arg: dv.getUint32(24, true),
-    reserved_0: dv.getUint32(28, true),
+    vlan_meta: dv.getUint32(28, true),
     key: decodeXswFlowKey(buf, off + 32),
     data: buf.slice(off + 192, off + 2240),
   };
@@ -442,6 +442,29 @@ export function decodeXswRuleStats(buf: Uint8Array, off = 0): XswRuleStats {
   };
 }
 
+export interface XswTableStats {
+  lookups: bigint; // packets the fast path looked up in the table
+  matched: bigint; // of those, packets that hit a rule
+}
+
+export const XSW_TABLE_STATS_SIZE = 16;
+
+export function encodeXswTableStats(v: XswTableStats, buf: Buffer = Buffer.alloc(16), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  dv.setBigUint64(0, v.lookups, true);
+  dv.setBigUint64(8, v.matched, true);
+  return buf;
+}
+
+export function decodeXswTableStats(buf: Uint8Array, off = 0): XswTableStats {
+  if (buf.length - off < 16) throw new RangeError('xsw_table_stats: need 16 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  return {
+    lookups: dv.getBigUint64(0, true),
+    matched: dv.getBigUint64(8, true),
+  };
+}
+
 export interface MapSpec {
   type: string;
   maxEntries: number;
@@ -461,4 +484,5 @@ export const maps = {
   xsw_ops: { type: 'ARRAY', maxEntries: 262144, keySize: 4, valueSize: 24, perCpu: false }, // action programs, a run of ops per rule
   xsw_ofports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 8, perCpu: false }, // OpenFlow port → device
   xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, keySize: 4, valueSize: 24, perCpu: true }, // rule_id → per-CPU counters
+  xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, keySize: 4, valueSize: 16, perCpu: true }, // table_id → per-CPU lookup counters
 } as const satisfies Record<string, MapSpec>;

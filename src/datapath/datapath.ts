@@ -3,7 +3,8 @@
 // port verdicts written into maps, counters summed across CPUs, upcalls decoded.
 // This is the first form (per-port verdicts); the compiled OpenFlow pipeline replaces
 // the verdict map and keeps the rest of this interface.
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   attachTc,
   attachXdp,
@@ -194,6 +195,17 @@ export class Datapath {
     this.ring?.close();
     for (const h of [this.xdpProg, this.tcProg, this.portsMap, this.txPorts, this.stats, this.upcalls]) h.close();
     this.obj.close();
-    if (opts.unpin) rmSync(pinDirFor(this.instance), { recursive: true, force: true });
+    if (opts.unpin) {
+      const dir = pinDirFor(this.instance);
+      rmSync(dir, { recursive: true, force: true });
+      // The version and xdpswitch directories too, once no instance is left in them.
+      for (const parent of [dirname(dir), dirname(dirname(dir))]) {
+        try {
+          rmdirSync(parent);
+        } catch {
+          break; // another instance still has its maps there
+        }
+      }
+    }
   }
 }

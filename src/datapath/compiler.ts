@@ -252,6 +252,8 @@ export type MapWrite =
 
 interface Placed {
   entry: FlowEntry;
+  /** The compiled match: a modify keeps it, a remove needs it for the rule's map key. */
+  match: CompiledMatch;
   slot: number;
   opStart: number;
   nOps: number;
@@ -357,8 +359,7 @@ export class PipelineCompiler {
     return id;
   }
 
-  private program(entry: FlowEntry, adds: MapWrite[]): { start: number; n: number; slow: string[] } {
-    const { inexact } = compileMatch(entry);
+  private program(entry: FlowEntry, inexact: readonly OxmName[], adds: MapWrite[]): { start: number; n: number; slow: string[] } {
     const prog = compileInstructions(entry.instructions);
     // A match the key cannot express would catch packets it must not: those go slow.
     const ops = inexact.length
@@ -379,13 +380,14 @@ export class PipelineCompiler {
   }
 
   private add(entry: FlowEntry, adds: MapWrite[], rules: MapWrite[], touched: Set<number>): void {
-    const { key, mask } = compileMatch(entry);
+    const match = compileMatch(entry);
+    const { key, mask } = match;
     const maskId = this.maskId(mask, adds);
-    const prog = this.program(entry, adds);
+    const prog = this.program(entry, match.inexact, adds);
     const slot = this.allocSlot();
     adds.push({ map: 'xsw_rule_stats', slot, reset: true });
     const keyHex = `${entry.table_id}|${maskId}|${key.toString('hex')}`;
-    const p: Placed = { entry, slot, opStart: prog.start, nOps: prog.n, maskId, keyHex, slow: prog.slow };
+    const p: Placed = { entry, match, slot, opStart: prog.start, nOps: prog.n, maskId, keyHex, slow: prog.slow };
     this.placed.set(entry.id, p);
     const list = this.byKey.get(keyHex) ?? [];
     list.push(p);
@@ -401,24 +403,21 @@ export class PipelineCompiler {
   private modify(entry: FlowEntry, adds: MapWrite[], rules: MapWrite[]): void {
     const p = this.placed.get(entry.id);
     if (!p) return;
-    const prog = this.program(entry, adds);
+    const prog = this.program(entry, p.match.inexact, adds);
     this.pendingOps.push([p.opStart, Math.max(p.nOps, 1)]);
     p.entry = entry;
     p.opStart = prog.start;
     p.nOps = prog.n;
     p.slow = prog.slow;
     const list = this.byKey.get(p.keyHex)!;
-    if (list[0] === p) {
-      const { key } = compileMatch(entry);
-      rules.push({ map: 'xsw_rules', table_id: entry.table_id, mask_id: p.maskId, key, rule: this.ruleValue(p) });
-    }
+    if (list[0] === p) rules.push({ map: 'xsw_rules', table_id: entry.table_id, mask_id: p.maskId, key: p.match.key, rule: this.ruleValue(p) });
   }
 
   private remove(id: number, rules: MapWrite[], touched: Set<number>): void {
     const p = this.placed.get(id);
     if (!p) return;
     this.placed.delete(id);
-    const { key } = compileMatch(p.entry);
+    const { key } = p.match;
     const list = this.byKey.get(p.keyHex)!;
     const wasTop = list[0] === p;
     list.splice(list.indexOf(p), 1);

@@ -1,13 +1,14 @@
 // src/vswitchd/config.ts — the configuration the database asks for, read from the
 // monitored replica of Open_vSwitch into plain data: what the reconciler compares with
 // what runs. Only configuration columns are monitored, so status writes wake nothing.
+import type { PortVlan } from '../ofproto/normal.js';
 import type { DecodedValue, Monitor, ReplicaRow } from '../ovsdb/client.js';
 
 /** Columns the daemon reads, per table (its monitor request). */
 export const CONFIG_COLUMNS = {
   Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'other_config'],
   Bridge: ['name', 'ports', 'controller', 'fail_mode', 'protocols', 'other_config', 'datapath_type'],
-  Port: ['name', 'interfaces'],
+  Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode'],
   // ofport is status, read only as a hint: an interface keeps its number across restarts.
   Interface: ['name', 'type', 'ofport_request', 'ofport', 'other_config', 'options'],
   Controller: ['target', 'connection_mode', 'inactivity_probe', 'max_backoff'],
@@ -29,6 +30,16 @@ export interface PortConfig {
   uuid: string;
   name: string;
   interfaces: InterfaceConfig[];
+  /** tag, trunks and vlan_mode for NORMAL; absent: a trunk of every VLAN. */
+  vlan?: PortVlan;
+}
+
+/** Port tag / trunks / vlan_mode as OVS reads them (vswitch.xml: an empty vlan_mode means
+ * access when tag is set, trunk otherwise). */
+function portVlan(tag: number | undefined, trunks: number[], mode: string): PortVlan | undefined {
+  const m = (mode || (tag !== undefined ? 'access' : 'trunk')) as PortVlan['mode'];
+  if (m === 'trunk' && !trunks.length) return undefined;
+  return { mode: m, ...(tag !== undefined ? { tag } : {}), ...(trunks.length ? { trunks: [...trunks].sort((a, b) => a - b) } : {}) };
 }
 
 export interface ControllerConfig {
@@ -90,6 +101,7 @@ export function readConfig(m: Monitor): SwitchConfig {
         ports: rows(portsT, b.ports).map((p) => ({
           uuid: p._uuid,
           name: str(p.name),
+          vlan: portVlan(num(list(p.tag)[0]), list(p.trunks).flatMap((t) => (typeof t === 'number' ? [t] : [])), str(list(p.vlan_mode)[0])),
           interfaces: rows(ifacesT, p.interfaces).map((i) => {
             const req = num(list(i.ofport_request)[0]);
             const hint = num(list(i.ofport)[0]);

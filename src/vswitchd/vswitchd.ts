@@ -10,7 +10,8 @@ import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLi
 import { OvsdbClient, TransactionError, type Monitor, type Operation, type OvsdbRow, type OvsdbValue } from '../ovsdb/client.js';
 import type { LogSink } from '../ovsdb/vlog.js';
 import { controllerKey, linkFeatures, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
-import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type SwitchConfig } from './config.js';
+import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type PortConfig, type SwitchConfig } from './config.js';
+import { setPortVlan } from '../ofproto/port.js';
 import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
 import { pinDirFor, type Hook } from '../datapath/datapath.js';
@@ -196,6 +197,7 @@ export class Vswitchd {
     const fresh = new Map((await listLinks()).map((l) => [l.name, l]));
     for (const p of b.ports) {
       for (const i of p.interfaces) if (!br.ifaces.has(i.name)) await this.addIface(br, i, p.name, fresh);
+      this.configurePortVlan(br, p);
     }
     await this.flushIfNeeded(br, b);
     for (const c of b.controllers) {
@@ -204,6 +206,18 @@ export class Vswitchd {
       await br.addController(c);
     }
     await this.configureIdentity(br, fresh);
+  }
+
+  /** Port tag/trunks/vlan_mode into the model's NORMAL for each of the port's interfaces. */
+  private configurePortVlan(br: RunningBridge, p: PortConfig): void {
+    const want = JSON.stringify(p.vlan ?? null);
+    for (const st of br.ifaces.values()) {
+      if (st.portName !== p.name) continue;
+      const have = br.ofproto.pipeline.ports.get(st.portNo);
+      if (!have || JSON.stringify(have.vlan ?? null) === want) continue;
+      this.effect(`${br.name}: ${p.name} VLAN ${want}`);
+      setPortVlan(br.ofproto.pipeline, st.portNo, p.vlan);
+    }
   }
 
   /** One bridge's failure is logged and the pass goes on, so cur_cfg still advances (as in OVS). */

@@ -64,6 +64,19 @@ describe('xdpswitch start forwards by the flows ovs-ofctl installs', () => {
     expect(nPackets(await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br)), 'actions=NORMAL')).toBeGreaterThanOrEqual(6);
   });
 
+  test('standalone with Port tags: NORMAL keeps access VLANs apart', async () => {
+    const topo = await Topology.create();
+    const [a, b, c] = (await topo.hosts(3, '10.252.6.0/24')) as [Host, Host, Host];
+    sw = await XdpSwitch.start(topo);
+    const br = topo.name('br');
+    await ok(sw.vsctl('add-br', br, '--', 'add-port', br, a.port, 'tag=10', '--', 'add-port', br, b.port, 'tag=10', '--', 'add-port', br, c.port, 'tag=20'));
+    expect(await a.ping(b, { count: 2 })).toEqual({ transmitted: 2, received: 2 });
+    expect((await a.ping(c, { count: 2, timeoutS: 0.5 })).received).toBe(0);
+    // Moving c into VLAN 10 joins it (a reconfiguration, no restart of anything).
+    await ok(sw.vsctl('set', 'Port', c.port, 'tag=10'));
+    expect(await a.ping(c, { count: 2 })).toEqual({ transmitted: 2, received: 2 });
+  });
+
   test('VLAN-tagged frames at TC: set_field rewrites the right bytes with the tag in skb metadata', async () => {
     const topo = await Topology.create();
     const [a, b] = (await topo.hosts(2, '10.252.5.0/24')) as [Host, Host];

@@ -211,17 +211,12 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     this.packetInCbs.push(cb);
   }
 
-  /** The ofport of an ingress device, for upcalls. */
-  private ofportOf(ifindex: number): number | undefined {
-    for (const p of this.ports.values()) if (p.ifindex === ifindex) return p.ofport;
-    return undefined;
-  }
-
   private upcall(u: XswUpcall): void {
     const reason = upcallReasonName[u.reason] ?? `reason ${u.reason}`;
     this.slowPath.byReason.set(reason, (this.slowPath.byReason.get(reason) ?? 0) + 1);
-    const in_port = this.ofportOf(u.ifindex);
-    if (in_port === undefined || !this.pipeline) return;
+    // The parser put the ingress port's OpenFlow number in the key (0: not a port of ours).
+    const in_port = u.key.in_port;
+    if (!this.ports.has(in_port) || !this.pipeline) return;
     let frame = Buffer.from(u.data.subarray(0, u.cap_len));
     // At TC the device may keep the outer tag in skb metadata: put it back in the frame.
     if (u.vlan_meta && frame.length >= 12) {
@@ -255,14 +250,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       if (!res.counters.missed.includes(t)) c.matched++;
       this.slowTables.set(t, c);
     }
-    for (const o of res.outputs) {
-      const p = this.ports.get(o.port);
-      try {
-        if (p) sendFrame(p.ifindex, o.frame);
-      } catch {
-        this.slowPath.txErrors++;
-      }
-    }
+    for (const o of res.outputs) void this.transmit(o.port, o.frame).catch(() => this.slowPath.txErrors++);
     for (const pi of res.packetIns) {
       const e = res.counters.entries.at(-1);
       for (const cb of this.packetInCbs) cb({ in_port, reason: pi.reason, table_id: pi.table_id, entryId: e?.id ?? 0, data: pi.data, total_len: pi.total_len });

@@ -19,6 +19,7 @@ PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev libmnl-dev pkg-config make g++ bpftool
   iproute2 ethtool iputils-ping tcpdump iperf3 netsniff-ng
   openvswitch-common openvswitch-switch python3 python3-scapy python3-os-ken
+  mininet conntrack
 )
 
 check_kernel() {

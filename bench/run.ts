@@ -12,6 +12,9 @@ const sections = [
   { name: 'maps', script: 'maps.ts', what: 'BPF map updates from TypeScript vs a C loop over libbpf' },
   { name: 'ovsdb', script: 'ovsdb.ts', what: 'OVSDB server vs ovsdb-server 3.1' },
   { name: 'fwd', script: 'fwd.sh', what: '64-byte forwarding at XDP vs bare XDP redirect, Linux bridge, OVS afxdp/system' },
+  { name: 'flowmod', script: 'flowmod.ts', what: 'flow mods, bundles and dump-flows through the daemon vs ovs-vswitchd 3.1' },
+  { name: 'switch', script: 'switch.ts', what: 'add-br + 100 add-port, memory, loss across a daemon restart vs OVS 3.1' },
+  { name: 'ct', script: 'ct.ts', what: 'stateful firewall (conntrack) streams vs OVS afxdp and bare XDP redirect' },
 ];
 
 const wanted = process.argv.slice(2);

@@ -6,6 +6,7 @@
 
 namespace xsw {
 void SetNativeErrorClass(const Napi::CallbackInfo &info);
+void InitGenl(Napi::Env env, Napi::Object exports); // genl.cc
 }
 
 static int SilentLibbpfPrint(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -37,6 +38,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
 	xsw::InitEthtool(env, exports);
 	xsw::InitTap(env, exports);
 	xsw::InitPacket(env, exports);
+	xsw::InitGenl(env, exports);
 	return exports;
 }
 

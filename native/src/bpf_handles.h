@@ -108,6 +108,7 @@ class LinkHandle : public Napi::ObjectWrap<LinkHandle> {
     private:
 	Napi::Value Info(const Napi::CallbackInfo &info);
 	Napi::Value Pin(const Napi::CallbackInfo &info);
+	Napi::Value Update(const Napi::CallbackInfo &info);
 	Napi::Value Detach(const Napi::CallbackInfo &info);
 	Napi::Value Close(const Napi::CallbackInfo &info);
 };

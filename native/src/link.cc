@@ -31,6 +31,7 @@ Napi::Function LinkHandle::Class(Napi::Env env)
 			   {
 				   InstanceMethod("info", &LinkHandle::Info),
 				   InstanceMethod("pin", &LinkHandle::Pin),
+				   InstanceMethod("update", &LinkHandle::Update),
 				   InstanceMethod("detach", &LinkHandle::Detach),
 				   InstanceMethod("close", &LinkHandle::Close),
 			   });
@@ -95,6 +96,9 @@ Napi::Value LinkHandle::Info(const Napi::CallbackInfo &info)
 	o.Set("id", li.id);
 	o.Set("type", li.type);
 	o.Set("progId", li.prog_id);
+	// XDP and tcx links both start their union with the ifindex (0 once the device is
+	// gone); the 6.1 uapi header names only the xdp member.
+	o.Set("ifindex", li.xdp.ifindex);
 	return o;
 }
 
@@ -104,6 +108,22 @@ Napi::Value LinkHandle::Pin(const Napi::CallbackInfo &info)
 	if (bpf_obj_pin(Fd(info.Env(), "bpf_obj_pin"), path.c_str()))
 		return ThrowErrno(info.Env(), "bpf_obj_pin", errno, path);
 	return info.Env().Undefined();
+}
+
+// update(prog, oldProg?) — swaps the link's program atomically (bpf_link_update); with
+// oldProg, only if that one is still the link's program (BPF_F_REPLACE).
+Napi::Value LinkHandle::Update(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	ProgHandle *prog = ArgProg(info, 0, "prog");
+	LIBBPF_OPTS(bpf_link_update_opts, opts);
+	if (HasArg(info, 1)) {
+		opts.old_prog_fd = ArgProg(info, 1, "oldProg")->Fd(env, "bpf_link_update");
+		opts.flags = BPF_F_REPLACE;
+	}
+	if (bpf_link_update(Fd(env, "bpf_link_update"), prog->Fd(env, "bpf_link_update"), &opts))
+		return ThrowErrno(env, "bpf_link_update", errno, prog->label);
+	return env.Undefined();
 }
 
 // Detaches even when the link is pinned or shared; the fd stays open until close().

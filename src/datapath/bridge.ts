@@ -2,8 +2,9 @@
 // the OpenFlow pipeline's changes compiled into the BPF maps, counters read back,
 // packet-in and packet-out. src/vswitchd programs against this interface; the XDP
 // implementation (compiler + bpf/xdpswitch.bpf.c) lives beside it in src/datapath.
+import type { FlowEntry } from '../ofproto/classifier.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
-import type { Hook } from './datapath.js';
+import type { Hook, PortAttach } from './datapath.js';
 
 export interface BridgePort {
   /** OpenFlow port number. */
@@ -48,8 +49,19 @@ export interface DatapathPacketIn {
   total_len: number;
 }
 
+/** What adopt() found and kept of an earlier run's pinned datapath. */
+export interface AdoptedDatapath {
+  flows: number;
+  /** Rules of the earlier run's bank, removed once every table switched to the new one. */
+  staleRules: number;
+  /** Packets counted by the carried-over rules, the down time included. */
+  packets: bigint;
+  bank: number;
+}
+
 export interface BridgeDatapath {
-  addPort(port: BridgePort): Promise<void>;
+  /** Resolves to 'replaced' when a program an earlier run left on the port was swapped in place. */
+  addPort(port: BridgePort): Promise<PortAttach | void>;
   removePort(ofport: number): Promise<void>;
   /**
    * Compiles pipeline changes into the datapath. A packet sees all of `deltas` or none
@@ -64,6 +76,15 @@ export interface BridgeDatapath {
   /** Sends a frame out of a port as is (PACKET_OUT after the model resolved its actions). */
   transmit(ofport: number, frame: Buffer): Promise<void>;
   onPacketIn(cb: (p: DatapathPacketIn) => void): void;
+  /** The datapath reopened what an earlier run pinned (maps, programs, links). */
+  readonly adopted?: boolean;
+  /**
+   * Brings the pinned maps to `entries` (restored into `pipeline` by the caller) with no
+   * moment where a packet misses, carrying each entry's counters from its old `slot`.
+   */
+  adopt?(pipeline: Pipeline, entries: readonly { entry: FlowEntry; slot?: number }[]): Promise<AdoptedDatapath>;
+  /** The per-rule counter slot of an entry, persisted so that a restart can find its counters. */
+  ruleSlot?(entryId: number): number | undefined;
   /** Detaches everything; with `keepPinned`, leaves maps and programs for a restart. */
   close(opts?: { keepPinned?: boolean }): Promise<void>;
 }

@@ -1,19 +1,21 @@
 // The datapath as the rest of the switch sees it: bpf/xdpswitch.bpf.o loaded once per
 // instance with its maps pinned, its program attached to each port at the port's hook,
 // port verdicts written into maps, counters summed across CPUs, upcalls decoded.
-// This is the first form (per-port verdicts); the compiled OpenFlow pipeline replaces
-// the verdict map and keeps the rest of this interface.
-import { rmdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+// TC ports run through tcx links pinned beside the maps, so that, as XDP attachments do,
+// they keep forwarding while no daemon runs; the next daemon adopts them.
+import { existsSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   attachTc,
   attachXdp,
+  BpfLink,
+  BpfMap,
   BpfObject,
-  type BpfMap,
-  type BpfProgram,
+  BpfProgram,
   detachXdp,
+  queryXdp,
   RingBuffer,
-  type TcAttachment,
+  TcAttachment,
   type XdpMode,
 } from '../native/bpf.js';
 import { bpfObjectPath } from '../native/paths.js';
@@ -60,9 +62,76 @@ const u32key = (n: number): Buffer => {
   return b;
 };
 
+const PIN_ROOT = '/sys/fs/bpf/xdpswitch';
+
 /** The bpffs directory of an instance's pinned maps: the layout version is part of it. */
 export function pinDirFor(instance: string): string {
-  return `/sys/fs/bpf/xdpswitch/v${LAYOUT_VERSION}/${instance}`;
+  return `${PIN_ROOT}/v${LAYOUT_VERSION}/${instance}`;
+}
+
+/** Where a TC port's tcx link is pinned (by ifindex: the link is checked against it on reuse). */
+const tcxPin = (dir: string, ifindex: number): string => `${dir}/tcx_ingress_${ifindex}`;
+
+/** How addPort found the port: nothing there, or a program of an earlier run swapped in place. */
+export type PortAttach = 'attached' | 'replaced';
+
+/** Removes `dir` and the version and xdpswitch directories above it once empty. */
+function removePinDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  for (const parent of [dirname(dir), dirname(dirname(dir))]) {
+    try {
+      rmdirSync(parent);
+    } catch {
+      break; // another instance still has its maps there
+    }
+  }
+}
+
+/**
+ * Instances pinned under any layout version whose name passes `stale`, e.g. bridges gone
+ * from the database while the daemon was down.
+ */
+export function pinnedInstances(stale: (instance: string) => boolean): string[] {
+  if (!existsSync(PIN_ROOT)) return [];
+  const out: string[] = [];
+  for (const v of readdirSync(PIN_ROOT)) for (const i of readdirSync(join(PIN_ROOT, v))) if (stale(i)) out.push(join(PIN_ROOT, v, i));
+  return out;
+}
+
+/**
+ * Takes down what an instance left pinned with no process: its tcx links, its XDP
+ * programs on the devices its port table names, then the pins themselves.
+ */
+export function removePinned(dir: string): void {
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith('tcx_')) continue;
+    try {
+      const l = BpfLink.fromPinned(join(dir, f));
+      l.detach();
+      l.close();
+    } catch {
+      // Already detached (its device went away).
+    }
+  }
+  if (existsSync(join(dir, 'xsw_ports'))) {
+    const ports = BpfMap.fromPinned(join(dir, 'xsw_ports'));
+    for (const key of ports.keys()) {
+      const ifindex = key.readUInt32LE(0);
+      try {
+        const q = queryXdp(ifindex);
+        for (const [id, mode] of [[q.nativeProgId, 'native'], [q.genericProgId, 'generic']] as const) {
+          if (!id) continue;
+          const prog = BpfProgram.fromId(id);
+          if (prog.name === 'xsw_xdp') detachXdp(ifindex, { mode, prog });
+          prog.close();
+        }
+      } catch {
+        // The device is gone, and its program with it.
+      }
+    }
+    ports.close();
+  }
+  removePinDir(dir);
 }
 
 export class Datapath {
@@ -70,6 +139,8 @@ export class Datapath {
   private ring?: RingBuffer;
 
   private constructor(
+    /** The maps were pinned by an earlier run and are reused, contents and all. */
+    readonly adopted: boolean,
     readonly instance: string,
     private readonly obj: BpfObject,
     private readonly xdpProg: BpfProgram,
@@ -85,11 +156,14 @@ export class Datapath {
    * counters and port table) when a previous run left them.
    */
   static open(instance: string, opts: { vlanLimit?: 1 | 2 } = {}): Datapath {
+    const dir = pinDirFor(instance);
+    const adopted = existsSync(join(dir, 'xsw_ports'));
     const obj = BpfObject.load(bpfObjectPath('xdpswitch'), {
-      pinDir: pinDirFor(instance),
+      pinDir: dir,
       globals: { xsw_vlan_limit: u32key(opts.vlanLimit ?? 1) },
     });
     return new Datapath(
+      adopted,
       instance,
       obj,
       obj.program('xsw_xdp'),
@@ -101,15 +175,48 @@ export class Datapath {
     );
   }
 
-  /** Attaches the pipeline to a device and sets its verdict. */
-  addPort(ifindex: number, opts: PortOptions): void {
+  /**
+   * Attaches the pipeline to a device and sets its verdict. A program an earlier run left
+   * (XDP, or a pinned tcx link) is replaced atomically, so the port never runs without one.
+   */
+  addPort(ifindex: number, opts: PortOptions): PortAttach {
     this.setVerdict(ifindex, opts.ofport, opts.verdict);
     // Every port can be a redirect target; XDP redirects go through the devmap.
     this.txPorts.update(u32key(ifindex), u32key(ifindex));
     const port: Port = { ifindex, hook: opts.hook, xdpMode: opts.xdpMode ?? 'native' };
-    if (opts.hook === 'xdp') attachXdp(ifindex, this.xdpProg, { mode: port.xdpMode });
-    else port.tc = attachTc(ifindex, this.tcProg, 'ingress');
+    const pin = tcxPin(pinDirFor(this.instance), ifindex);
+    let how: PortAttach = 'attached';
+    if (opts.hook === 'xdp') {
+      const q = queryXdp(ifindex);
+      if ((port.xdpMode === 'native' ? q.nativeProgId : q.genericProgId) !== 0) how = 'replaced';
+      attachXdp(ifindex, this.xdpProg, { mode: port.xdpMode });
+      // The port ran at TC before: its link goes only now, after XDP took over.
+      if (existsSync(pin)) this.dropPinnedLink(pin);
+    } else {
+      const old = existsSync(pin) ? TcAttachment.fromPinned(pin, ifindex, 'ingress') : undefined;
+      if (old) {
+        port.tc = old.update(this.tcProg);
+        how = 'replaced';
+      } else {
+        if (existsSync(pin)) unlinkSync(pin); // its device went away
+        port.tc = attachTc(ifindex, this.tcProg, 'ingress');
+        // tcx links die with their last fd: pinned, the port forwards while no daemon runs.
+        if (port.tc.hook === 'tcx') port.tc.pin(pin);
+      }
+    }
     this.ports.set(ifindex, port);
+    return how;
+  }
+
+  private dropPinnedLink(pin: string): void {
+    try {
+      const l = BpfLink.fromPinned(pin);
+      l.detach();
+      l.close();
+    } catch {
+      // Detached already.
+    }
+    unlinkSync(pin);
   }
 
   setVerdict(ifindex: number, ofport: number, v: PortVerdict): void {
@@ -171,7 +278,10 @@ export class Datapath {
     const p = this.ports.get(ifindex);
     if (!p) return;
     if (p.hook === 'xdp') detachXdp(ifindex, { mode: p.xdpMode, prog: this.xdpProg });
-    else p.tc?.detach();
+    else {
+      p.tc?.detach();
+      rmSync(tcxPin(pinDirFor(this.instance), ifindex), { force: true });
+    }
     this.portsMap.delete(u32key(ifindex));
     this.txPorts.delete(u32key(ifindex));
     this.ports.delete(ifindex);
@@ -179,13 +289,16 @@ export class Datapath {
 
   /**
    * Detaches every port and closes the object; with `unpin`, also removes the pinned
-   * maps, so nothing of the instance is left in bpffs. With `keepAttached`, XDP ports
-   * stay attached and go on forwarding with no process (TC ports need their tcx link
-   * pinned, which this first form does not do: they are detached).
+   * maps, so nothing of the instance is left in bpffs. With `keepAttached`, ports stay
+   * attached (XDP on the device, TC through its pinned tcx link) and go on forwarding
+   * with no process.
    */
   close(opts: { unpin?: boolean; keepAttached?: boolean } = {}): void {
     for (const [ifindex, port] of [...this.ports]) {
-      if (opts.keepAttached && port.hook === 'xdp') continue;
+      if (opts.keepAttached && (port.hook === 'xdp' || port.tc?.hook === 'tcx')) {
+        port.tc?.release();
+        continue;
+      }
       try {
         this.removePort(ifindex);
       } catch {
@@ -195,17 +308,6 @@ export class Datapath {
     this.ring?.close();
     for (const h of [this.xdpProg, this.tcProg, this.portsMap, this.txPorts, this.stats, this.upcalls]) h.close();
     this.obj.close();
-    if (opts.unpin) {
-      const dir = pinDirFor(this.instance);
-      rmSync(dir, { recursive: true, force: true });
-      // The version and xdpswitch directories too, once no instance is left in them.
-      for (const parent of [dirname(dir), dirname(dirname(dir))]) {
-        try {
-          rmdirSync(parent);
-        } catch {
-          break; // another instance still has its maps there
-        }
-      }
-    }
+    if (opts.unpin) removePinDir(pinDirFor(this.instance));
   }
 }

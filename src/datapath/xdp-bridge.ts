@@ -3,19 +3,27 @@
 // packets the fast path hands up are run through the reference interpreter and their
 // outputs sent out of the ports' devices (AF_PACKET, which needs nothing of a veth's
 // peer, unlike an XDP redirect into it).
+// Ids of masks, op runs and rule slots live in one of two banks (halves of their maps),
+// so that a new daemon adopting pinned maps compiles the same flows into the other bank
+// and switches each table over in one write: packets never miss a rule across a restart.
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
 import { trace } from '../ofproto/trace.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import { type BpfMap, possibleCpus } from '../native/bpf.js';
 import { sendFrame } from '../native/packet.js';
-import type { BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters, TableCounters } from './bridge.js';
+import type { FlowEntry } from '../ofproto/classifier.js';
+import type { AdoptedDatapath, BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters, TableCounters } from './bridge.js';
 import { PipelineCompiler, type MapWrite } from './compiler.js';
-import { Datapath } from './datapath.js';
+import { Datapath, type PortAttach } from './datapath.js';
 import {
+  decodeXswRule,
+  decodeXswRuleKey,
   decodeXswRuleStats,
+  decodeXswTable,
   decodeXswTableStats,
   encodeXswOp,
+  encodeXswRule,
   encodeXswOfport,
   encodeXswRuleKey,
   encodeXswTable,
@@ -43,8 +51,20 @@ export interface SlowPathCounters {
   txErrors: number;
 }
 
+/** Per-bank sizes: half of each map, so both banks fit while a restart moves between them. */
+interface Bank {
+  ops: number;
+  slots: number;
+  masks: number;
+}
+
 export class XdpBridgeDatapath implements BridgeDatapath {
-  private readonly compiler = new PipelineCompiler();
+  private readonly compiler: PipelineCompiler;
+  private readonly half: Bank;
+  /** Which half the compiler's ids live in (0 or 1). */
+  private bank = 0;
+  /** Counters an entry gathered under an earlier run's slot, added to its current slot's. */
+  private readonly carried = new Map<number, { packets: bigint; bytes: bigint; last: bigint }>();
   private readonly ports = new Map<number, BridgePort>();
   private readonly packetInCbs: ((p: DatapathPacketIn) => void)[] = [];
   private readonly maps: Record<'tables' | 'masks' | 'rules' | 'ops' | 'ofports' | 'stats' | 'tableStats', BpfMap>;
@@ -52,6 +72,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   private readonly slowEntries = new Map<number, { packets: bigint; bytes: bigint }>();
   private readonly slowTables = new Map<number, TableCounters>();
   private pipeline?: Pipeline;
+  /** Maps the compiler writes by name ('raw' writes), opened on first use. */
+  private readonly rawMaps = new Map<string, BpfMap>();
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
 
   private constructor(
@@ -67,7 +89,28 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       stats: dp.map('xsw_rule_stats'),
       tableStats: dp.map('xsw_table_stats'),
     };
+    this.half = {
+      ops: Math.floor(this.maps.ops.info().maxEntries / 2),
+      slots: Math.floor(this.maps.stats.info().maxEntries / 2),
+      masks: Math.floor(this.maps.masks.info().maxEntries / 2),
+    };
+    this.compiler = new PipelineCompiler({ ...this.half });
     dp.onUpcall((u) => this.upcall(u));
+  }
+
+  /** The maps were pinned by an earlier run (adopt() takes them over). */
+  get adopted(): boolean {
+    return this.dp.adopted;
+  }
+
+  private get base(): Bank {
+    return { ops: this.bank * this.half.ops, slots: this.bank * this.half.slots, masks: this.bank * this.half.masks };
+  }
+
+  /** The rule-stats slot of an entry, as the maps (and an earlier run) know it. */
+  ruleSlot(entryId: number): number | undefined {
+    const s = this.compiler.slotOf(entryId);
+    return s === undefined ? undefined : s + this.base.slots;
   }
 
   /** A datapath for one bridge; `instance` names its pinned maps. */
@@ -78,18 +121,72 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   /** Set when a port's driver refused native XDP and it runs in generic mode; for the log. */
   onWarning: (text: string) => void = () => undefined;
 
-  async addPort(port: BridgePort): Promise<void> {
+  async addPort(port: BridgePort): Promise<PortAttach> {
     this.ports.set(port.ofport, port);
     this.maps.ofports.update(u32(port.ofport), encodeXswOfport({ ifindex: port.ifindex, config: 0 }));
     const opts = { hook: port.hook, ofport: port.ofport, verdict: { action: 'pipeline' } } as const;
     try {
-      this.dp.addPort(port.ifindex, opts);
+      return this.dp.addPort(port.ifindex, opts);
     } catch (e) {
       if (port.hook !== 'xdp') throw e;
       // Some drivers have no native XDP; generic XDP runs after the stack built an skb.
       this.onWarning(`${port.name}: native XDP refused (${e instanceof Error ? e.message : String(e)}); attaching in generic mode`);
-      this.dp.addPort(port.ifindex, { ...opts, xdpMode: 'generic' });
+      return this.dp.addPort(port.ifindex, { ...opts, xdpMode: 'generic' });
     }
+  }
+
+  /**
+   * Takes over maps an earlier run pinned: compiles `entries` (the flows it persisted,
+   * with the rule slots they had) into the bank the maps do not use, switches each table
+   * to it, then drops the old bank's rules. Until a table's switch its packets run the old
+   * rules, which are the same flows; each entry's old counters are carried over.
+   */
+  async adopt(pipeline: Pipeline, entries: readonly { entry: FlowEntry; slot?: number }[]): Promise<AdoptedDatapath> {
+    const old = new Map<number, number[]>();
+    for (let t = 0; t < 255; t++) {
+      const v = this.maps.tables.lookup(u32(t));
+      if (!v) continue;
+      const tb = decodeXswTable(v);
+      if (tb.n_masks) old.set(t, tb.masks.filter((_, i) => i % 2 === 0).slice(0, tb.n_masks));
+    }
+    const oldBank = [...old.values()].flat().some((m) => m >= this.half.masks) ? 1 : 0;
+    this.bank = oldBank ^ 1;
+    this.pipeline = pipeline;
+    const writes = this.compiler.apply(entries.map((e) => ({ kind: 'flow-add', entry: e.entry })));
+    for (const w of writes) this.write(w);
+    // Tables the persisted flows no longer use (a change the old run made but never saved).
+    const written = new Set(writes.flatMap((w) => (w.map === 'xsw_tables' ? [w.table_id] : [])));
+    for (const t of old.keys()) if (!written.has(t)) this.write({ map: 'xsw_tables', table_id: t, masks: [], slow: false });
+    // Packets that read a table before its switch finish on the old rules; give them time.
+    await new Promise((r) => setTimeout(r, 10));
+    const stale: Buffer[] = [];
+    const lo = this.base.masks;
+    for (const key of this.maps.rules.keys()) {
+      const m = decodeXswRuleKey(key).mask_id;
+      if (m < lo || m >= lo + this.half.masks) stale.push(key);
+    }
+    for (const k of stale) this.maps.rules.delete(k);
+    let packets = 0n;
+    for (const { entry, slot } of entries) {
+      if (slot === undefined || (slot >= this.base.slots && slot < this.base.slots + this.half.slots)) continue;
+      const c = this.readSlot(slot);
+      this.carried.set(entry.id, c);
+      packets += c.packets;
+    }
+    return { flows: entries.length, staleRules: stale.length, packets, bank: this.bank };
+  }
+
+  private readSlot(slot: number): { packets: bigint; bytes: bigint; last: bigint } {
+    let packets = 0n;
+    let bytes = 0n;
+    let last = 0n;
+    for (const c of this.maps.stats.lookupPerCpu(u32(slot)) ?? []) {
+      const s = decodeXswRuleStats(c);
+      packets += s.packets;
+      bytes += s.bytes;
+      if (s.last_used > last) last = s.last_used;
+    }
+    return { packets, bytes, last };
   }
 
   async removePort(ofport: number): Promise<void> {
@@ -108,40 +205,52 @@ export class XdpBridgeDatapath implements BridgeDatapath {
 
   async apply(pipeline: Pipeline, deltas: readonly Delta[]): Promise<void> {
     this.pipeline = pipeline;
+    for (const d of deltas) if (d.kind === 'flow-remove') this.carried.delete(d.entry.id);
     // What the previous batch freed is no longer read by packets: it can be reused now.
     this.compiler.release();
     for (const w of this.compiler.apply(deltas)) this.write(w);
     for (const d of deltas) if (d.kind === 'port-modify') this.setPortConfig(d.port.desc.port_no, d.port.desc.config);
   }
 
+  /** One compiler write, its ids moved into the current bank. */
   private write(w: MapWrite): void {
+    const base = this.base;
     switch (w.map) {
       case 'xsw_ops': {
         const buf = Buffer.alloc(XSW_OP_SIZE);
-        w.ops.forEach((op, i) => this.maps.ops.update(u32(w.index + i), encodeXswOp(op, buf)));
+        w.ops.forEach((op, i) => this.maps.ops.update(u32(base.ops + w.index + i), encodeXswOp(op, buf)));
         break;
       }
       case 'xsw_masks':
-        this.maps.masks.update(u32(w.index), w.mask);
+        this.maps.masks.update(u32(base.masks + w.index), w.mask);
         break;
       case 'xsw_rules': {
-        const key = encodeXswRuleKey({ table_id: w.table_id, mask_id: w.mask_id, key: decodeXswFlowKey(w.key) });
-        if (w.rule) this.maps.rules.update(key, w.rule);
-        else this.maps.rules.delete(key);
+        const key = encodeXswRuleKey({ table_id: w.table_id, mask_id: base.masks + w.mask_id, key: decodeXswFlowKey(w.key) });
+        if (w.rule) {
+          const r = decodeXswRule(w.rule);
+          this.maps.rules.update(key, encodeXswRule({ ...r, rule_id: r.rule_id + base.slots, op_start: r.op_start + base.ops }));
+        } else this.maps.rules.delete(key);
         break;
       }
       case 'xsw_tables': {
         const masks = new Array<number>(2 * MAX_MASKS).fill(0);
         w.masks.forEach((m, i) => {
-          masks[2 * i] = m.mask_id;
+          masks[2 * i] = base.masks + m.mask_id;
           masks[2 * i + 1] = m.max_prio;
         });
         this.maps.tables.update(u32(w.table_id), encodeXswTable({ n_masks: w.masks.length, flags: w.slow ? 1 : 0, masks }));
         break;
       }
       case 'xsw_rule_stats':
-        this.maps.stats.update(u32(w.slot), Array.from({ length: possibleCpus() }, () => Buffer.alloc(XSW_RULE_STATS_SIZE)));
+        this.maps.stats.update(u32(base.slots + w.slot), Array.from({ length: possibleCpus() }, () => Buffer.alloc(XSW_RULE_STATS_SIZE)));
         break;
+      case 'raw': {
+        // Maps without ids to move between banks (the exact-match cache's generation).
+        const m = this.rawMaps.get(w.name) ?? this.rawMaps.set(w.name, this.dp.map(w.name)).get(w.name)!;
+        if (w.value) m.update(w.key, w.value);
+        else m.delete(w.key);
+        break;
+      }
     }
   }
 
@@ -151,16 +260,14 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     const nowNs = process.hrtime.bigint();
     for (const t of this.pipeline.tables)
       for (const e of t.entries) {
-        const slot = this.compiler.slotOf(e.id);
+        const slot = this.ruleSlot(e.id);
         if (slot === undefined) continue;
-        let packets = 0n;
-        let bytes = 0n;
-        let last = 0n;
-        for (const c of this.maps.stats.lookupPerCpu(u32(slot)) ?? []) {
-          const s = decodeXswRuleStats(c);
-          packets += s.packets;
-          bytes += s.bytes;
-          if (s.last_used > last) last = s.last_used;
+        let { packets, bytes, last } = this.readSlot(slot);
+        const carried = this.carried.get(e.id);
+        if (carried) {
+          packets += carried.packets;
+          bytes += carried.bytes;
+          if (carried.last > last) last = carried.last;
         }
         // bpf_ktime_get_ns and hrtime share CLOCK_MONOTONIC.
         const lastUsed = last ? this.clock() - Number((nowNs - last) / 1_000_000n) : undefined;
@@ -227,7 +334,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     if (u.reason === XswUpcallReason.XSW_UPCALL_ACTION) {
       // The fast path ran the rules and rewrote the frame: only the packet-in is left.
       const entry = this.pipeline.tables[u.table_id]?.entries;
-      const e = entry && [...entry].find((x) => this.compiler.slotOf(x.id) === u.rule_id);
+      const e = entry && [...entry].find((x) => this.ruleSlot(x.id) === u.rule_id);
       const isMiss = e && e.priority === 0 && e.match.length === 0;
       // Unbuffered packet-ins carry the whole frame, whatever max_len says (OF1.3 §7.4.1).
       const total_len = u.frame_len + (u.vlan_meta ? 4 : 0);
@@ -258,7 +365,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   }
 
   async close(opts: { keepPinned?: boolean } = {}): Promise<void> {
-    for (const m of Object.values(this.maps)) m.close();
+    for (const m of [...Object.values(this.maps), ...this.rawMaps.values()]) m.close();
     // Pinned means the maps and the XDP attachments outlive this process.
     this.dp.close({ unpin: !opts.keepPinned, keepAttached: opts.keepPinned === true });
   }

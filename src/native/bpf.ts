@@ -535,6 +535,32 @@ export class TcAttachment {
     this.link.pin(path);
   }
 
+  /**
+   * A tcx attachment pinned by an earlier process, if it still holds `ifindex` (a link
+   * whose device went away is left pinned but attached to nothing).
+   */
+  static fromPinned(path: string, ifindex: number, direction: TcDirection): TcAttachment | undefined {
+    const link = new (native().LinkHandle)({ path });
+    const i = link.info();
+    if (i.ifindex !== ifindex) {
+      link.close();
+      return undefined;
+    }
+    return new TcAttachment(ifindex, direction, 'tcx', i.progId, link, 1, 1);
+  }
+
+  /** tcx only: runs `prog` from now on, atomically (no packet sees neither program). */
+  update(prog: BpfProgram): TcAttachment {
+    if (!this.link) throw new TypeError('only a tcx attachment is a link that can be updated');
+    this.link.update(prog.raw);
+    return new TcAttachment(this.ifindex, this.direction, this.hook, prog.id, this.link, this.handle, this.priority);
+  }
+
+  /** Closes this process's handle; a pinned link stays attached. */
+  release(): void {
+    this.link?.close();
+  }
+
   detach(): void {
     if (this.link) {
       this.link.detach();
@@ -600,7 +626,7 @@ export class BpfLink {
     return new BpfLink(new (native().LinkHandle)({ path }));
   }
 
-  info(): { id: number; type: number; progId: number } {
+  info(): { id: number; type: number; progId: number; ifindex: number } {
     return this.raw.info();
   }
 

@@ -101,8 +101,10 @@ export interface RawProgHandle {
 export type RawLinkSource = { path: string } | { prog: RawProgHandle; target: number; attachType: number; flags?: number };
 
 export interface RawLinkHandle {
-  info(): { id: number; type: number; progId: number };
+  /** ifindex: the device of an XDP or tcx link, 0 once the device is gone. */
+  info(): { id: number; type: number; progId: number; ifindex: number };
   pin(path: string): void;
+  update(prog: RawProgHandle, oldProg?: RawProgHandle): void;
   detach(): void;
   close(): void;
 }

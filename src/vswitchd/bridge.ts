@@ -14,6 +14,7 @@ import type { Logger as OfLogger } from '../openflow/log.js';
 import { parseTarget } from '../openflow/target.js';
 import type { Link } from '../native/netlink.js';
 import type { BridgeConfig, ControllerConfig, InterfaceConfig } from './config.js';
+import type { FlowStore } from './flow-store.js';
 import type { Log } from './log.js';
 import { BridgeOfproto } from './ofproto-handler.js';
 
@@ -145,6 +146,8 @@ export class RunningBridge {
   localCreated = false;
   /** What the flows were last flushed for (OVS flushes when either changes). */
   flushedFor?: { failMode: string; controllers: boolean };
+  /** The OpenFlow state on disk, for a restart that adopts the pinned datapath. */
+  store?: FlowStore;
   private expiry?: NodeJS.Timeout;
 
   constructor(
@@ -184,7 +187,10 @@ export class RunningBridge {
   async stop(opts: { keepPinned?: boolean } = {}): Promise<void> {
     if (this.expiry) clearInterval(this.expiry);
     await this.endpoint.close();
+    await this.ofproto.barrier();
     await this.datapath.close(opts);
+    if (opts.keepPinned) this.store?.close();
+    else this.store?.remove();
   }
 
   /** ofports in use, LOCAL excluded. */
@@ -207,8 +213,9 @@ export class RunningBridge {
     // auto: frames from a local stack (veth, tap) carry partial checksums and GSO that
     // XDP would lose, so those ports run the pipeline at TC; devices with a driver at XDP.
     st.hookInUse = st.hook !== 'auto' ? st.hook : link.kind === 'veth' || link.kind === 'tun' ? 'tc' : 'xdp';
-    await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: st.hookInUse });
-    this.deps.log.info(`${this.name}: ${st.cfg.name} (ofport ${st.portNo}) runs the pipeline at ${st.hookInUse === 'tc' ? 'TC ingress' : 'XDP'}${st.hook === 'auto' ? ` (auto for a ${link.kind ?? 'physical'} device)` : ''}`);
+    const how = await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: st.hookInUse });
+    const kept = how === 'replaced' ? `; the earlier run's ${st.hookInUse === 'tc' ? 'pinned tcx link kept, its program' : 'program'} replaced in place` : '';
+    this.deps.log.info(`${this.name}: ${st.cfg.name} (ofport ${st.portNo}) runs the pipeline at ${st.hookInUse === 'tc' ? 'TC ingress' : 'XDP'}${st.hook === 'auto' ? ` (auto for a ${link.kind ?? 'physical'} device)` : ''}${kept}`);
     const desc = addPort(this.ofproto.pipeline, portDescFor(st.portNo, st.cfg.name, link), Date.now());
     this.ifaces.set(st.cfg.name, st);
     this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });

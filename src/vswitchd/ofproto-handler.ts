@@ -34,6 +34,8 @@ export class BridgeOfproto implements OpenFlowHandler {
   private readonly now: () => number;
   /** Datapath applies are chained, so a barrier waits for every earlier change. */
   private applying: Promise<void> = Promise.resolve();
+  /** Called with each batch once the datapath applied it, before any later barrier replies (persistence). */
+  onApplied?: (deltas: readonly Delta[]) => void;
 
   constructor(private readonly o: OfprotoOptions) {
     this.now = o.now ?? Date.now;
@@ -52,7 +54,10 @@ export class BridgeOfproto implements OpenFlowHandler {
   /** Hands deltas to the datapath, in order; resolves once they are in effect. */
   commit(deltas: readonly Delta[]): Promise<void> {
     if (!deltas.length) return this.applying;
-    return this.after(() => this.o.datapath.apply(this.pipeline, deltas));
+    return this.after(async () => {
+      await this.o.datapath.apply(this.pipeline, deltas);
+      this.onApplied?.(deltas);
+    });
   }
 
   private publishAll(events: readonly Message[]): void {

@@ -3,7 +3,8 @@
 // cur_cfg written once a change is live. Each pass deletes what is gone, reconfigures
 // what changed, then adds what is new; a pass over an unchanged database makes no calls.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { OFPP } from '../../proto/openflow/constants.js';
 import type { BridgeDatapath } from '../datapath/bridge.js';
 import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
@@ -14,8 +15,9 @@ import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, ty
 import { setPortVlan } from '../ofproto/port.js';
 import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
-import { pinDirFor, type Hook } from '../datapath/datapath.js';
+import { pinDirFor, pinnedInstances, removePinned, type Hook } from '../datapath/datapath.js';
 import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
+import { FlowStore, restoreInto } from './flow-store.js';
 
 export interface VswitchdOptions {
   rundir: string;
@@ -100,6 +102,7 @@ export class Vswitchd {
       if (!v.closed) v.log.err(`lost the database connection ${o.dbRemote}`);
     });
     await v.reconcileNow();
+    v.removeStale();
     v.statusTimer = setInterval(() => v.statusSoon(), 1000);
     v.statusTimer.unref();
     v.statsTimer = setInterval(() => void v.writeStatus(undefined, true).catch((e: unknown) => v.log.warn(`statistics update failed: ${String(e)}`)), o.statsIntervalMs ?? 5000);
@@ -243,6 +246,51 @@ export class Vswitchd {
     }
   }
 
+  /** `<rundir>/<bridge>.ofstate`: the bridge's flows as applied, read back by a restart. */
+  private storePath(bridge: string): string {
+    return join(this.o.rundir, `${bridge}.ofstate`);
+  }
+
+  /**
+   * What a daemon killed earlier left for bridges that are no longer in the database: pinned
+   * maps, tcx links and XDP programs, saved flows. Run once, after the first pass adopted the rest.
+   */
+  private removeStale(): void {
+    const prefix = `${this.datapath.instance}-`;
+    const running = new Set([...this.bridges.keys()].map((b) => `${prefix}${b}`));
+    for (const dir of pinnedInstances((i) => i.startsWith(prefix) && !running.has(i))) {
+      try {
+        removePinned(dir);
+        this.log.info(`removed ${dir}, pinned by an earlier run for a bridge no longer in the database`);
+      } catch (e) {
+        this.log.warn(`could not remove the stale pins ${dir}: ${errText(e)}`);
+      }
+    }
+    for (const f of readdirSync(this.o.rundir)) {
+      if (f.endsWith('.ofstate') && !this.bridges.has(f.slice(0, -'.ofstate'.length))) rmSync(join(this.o.rundir, f), { force: true });
+    }
+  }
+
+  /**
+   * A bridge whose datapath an earlier run pinned: its saved flows go back into the model and
+   * the maps are brought to them with no gap, their counters carried over; controllers and
+   * ovs-ofctl then see the same flows. Without saved flows the maps are emptied instead.
+   */
+  private async adopt(br: RunningBridge): Promise<void> {
+    const dp = br.datapath;
+    if (!dp.adopted || !dp.adopt) return;
+    const saved = FlowStore.load(this.storePath(br.name));
+    const flows = saved ? restoreInto(br.ofproto.pipeline, saved) : [];
+    const r = await dp.adopt(br.ofproto.pipeline, flows);
+    br.flushedFor = saved?.flushed;
+    const torn = saved?.skipped ? `; ${saved.skipped} torn line(s) of ${this.storePath(br.name)} skipped` : '';
+    this.log.info(
+      saved
+        ? `${br.name}: adopted the pinned datapath: kept ${r.flows} flows (${r.packets} packets counted so far), ${saved.groups.length} groups, ${saved.meters.length} meters, ports keep their programs until replaced in place; rules recompiled into bank ${r.bank} and switched per table with no gap, the earlier run's ${r.staleRules} rules retired${torn}`
+        : `${br.name}: pinned datapath found but no saved flows; its ${r.staleRules} rules removed`,
+    );
+  }
+
   private async createBridge(b: BridgeConfig, links: Map<string, Link>): Promise<RunningBridge | undefined> {
     this.effect(`${b.name}: create`);
     const log = moduleLog(this.o.sink, 'datapath');
@@ -256,6 +304,11 @@ export class Vswitchd {
     });
     let local = links.get(b.name);
     try {
+      await this.adopt(br);
+      const store = new FlowStore(this.storePath(b.name), (id) => datapath.ruleSlot?.(id));
+      store.snapshot(br.ofproto.pipeline, br.flushedFor);
+      br.store = store;
+      br.ofproto.onApplied = (deltas) => store.record(br.ofproto.pipeline, deltas, br.flushedFor);
       if (!local) {
         await createTap(b.name);
         local = await getLink(b.name);
@@ -286,10 +339,19 @@ export class Vswitchd {
     this.effect(`${b.name}: flush flows`);
     if (was) this.log.info(`${b.name}: flows flushed (${was.controllers !== now.controllers ? (now.controllers ? 'first controller added' : 'last controller removed') : `fail_mode now ${now.failMode}`})`);
     await br.ofproto.flush(now.failMode === 'standalone' && !now.controllers);
+    // After the flush is saved: a crash in between flushes again on restart, which is harmless.
+    br.store?.setFlushed(now);
   }
 
   private async destroyBridge(br: RunningBridge, opts: { keepPinned?: boolean } = {}): Promise<void> {
     this.effect(`${br.name}: destroy`);
+    if (opts.keepPinned) {
+      // Ports, devices, maps and flows stay as they are for the next daemon to adopt.
+      await br.stop(opts);
+      this.bridges.delete(br.name);
+      this.log.info(`${br.name}: left running in the datapath for the next start`);
+      return;
+    }
     for (const st of [...br.ifaces.values()]) await this.removeIface(br, st);
     await br.stop(opts);
     if (br.localCreated) await deleteTap(br.name).catch((e: unknown) => this.log.warn(`${br.name}: could not delete its device: ${String(e)}`));

@@ -1,0 +1,227 @@
+// src/vswitchd/flow-store.ts — a bridge's OpenFlow state on disk, kept as it changes, so a
+// daemon restarted after a crash (kill -9 included) finds the flows its pinned datapath still
+// runs: `<rundir>/<bridge>.ofstate` is a snapshot line, then one line per applied batch. Each
+// line is one write(2) made before the barrier reply; compaction writes a new file and renames
+// it over the old one. Like the pins, it need not outlive a reboot, so nothing is fsynced.
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import type { FlowEntry } from '../ofproto/classifier.js';
+import type { Group } from '../ofproto/group.js';
+import { maskSignature, matchKey } from '../ofproto/match.js';
+import type { Meter } from '../ofproto/meter.js';
+import { insertEntry, type Delta, type Pipeline } from '../ofproto/pipeline.js';
+
+/** What the flows were last flushed for (vswitchd flushes when either changes). */
+export interface FlushedFor {
+  failMode: string;
+  controllers: boolean;
+}
+
+type StoredEntry = Omit<FlowEntry, 'sig' | 'key' | 'packet_count' | 'byte_count'>;
+/** An entry and the datapath's counter slot for it (how a restart finds its counters). */
+interface StoredFlow {
+  e: StoredEntry;
+  s?: number;
+}
+
+interface Snapshot {
+  v: 1;
+  next: number;
+  flows: StoredFlow[];
+  groups: Group[];
+  meters: Meter[];
+  flushed?: FlushedFor;
+}
+
+interface Change {
+  put?: StoredFlow[];
+  del?: number[];
+  gput?: Group[];
+  gdel?: number[];
+  mput?: Meter[];
+  mdel?: number[];
+  next?: number;
+  flushed?: FlushedFor;
+}
+
+export interface SavedState {
+  nextEntryId: number;
+  flows: { entry: FlowEntry; slot?: number }[];
+  groups: Group[];
+  meters: Meter[];
+  flushed?: FlushedFor;
+  /** Lines of the file that could not be read (a torn last line after a crash). */
+  skipped: number;
+}
+
+// bigint and bytes do not survive JSON as themselves: tagged objects stand for them.
+function replacer(this: Record<string, unknown>, k: string, v: unknown): unknown {
+  const raw = this[k];
+  if (raw instanceof Uint8Array) return { $x: Buffer.from(raw).toString('hex') };
+  if (typeof v === 'bigint') return { $n: v.toString() };
+  return v;
+}
+
+function reviver(_k: string, v: unknown): unknown {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if (typeof o.$n === 'string' && Object.keys(o).length === 1) return BigInt(o.$n);
+    if (typeof o.$x === 'string' && Object.keys(o).length === 1) return Buffer.from(o.$x, 'hex');
+  }
+  return v;
+}
+
+const encode = (x: Snapshot | Change): string => `${JSON.stringify(x, replacer)}\n`;
+
+function stored(e: FlowEntry, slotOf: (id: number) => number | undefined): StoredFlow {
+  const { sig: _sig, key: _key, packet_count: _p, byte_count: _b, ...rest } = e;
+  const s = slotOf(e.id);
+  return s === undefined ? { e: rest } : { e: rest, s };
+}
+
+export class FlowStore {
+  private fd?: number;
+  private lines = 0;
+  private flows = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly slotOf: (id: number) => number | undefined = () => undefined,
+  ) {}
+
+  /** Reads a bridge's saved state; undefined when there is none or its snapshot is unreadable. */
+  static load(path: string): SavedState | undefined {
+    if (!existsSync(path)) return undefined;
+    const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.length);
+    let snap: Snapshot;
+    try {
+      snap = JSON.parse(lines[0] ?? '', reviver) as Snapshot;
+      if (snap.v !== 1) return undefined;
+    } catch {
+      return undefined;
+    }
+    const flows = new Map(snap.flows.map((f) => [f.e.id, f]));
+    const groups = new Map(snap.groups.map((g) => [g.group_id, g]));
+    const meters = new Map(snap.meters.map((m) => [m.meter_id, m]));
+    let next = snap.next;
+    let flushed = snap.flushed;
+    let skipped = 0;
+    for (const line of lines.slice(1)) {
+      let c: Change;
+      try {
+        c = JSON.parse(line, reviver) as Change;
+      } catch {
+        skipped++;
+        continue;
+      }
+      for (const id of c.del ?? []) flows.delete(id);
+      for (const f of c.put ?? []) flows.set(f.e.id, { ...f, s: f.s ?? flows.get(f.e.id)?.s });
+      for (const id of c.gdel ?? []) groups.delete(id);
+      for (const g of c.gput ?? []) groups.set(g.group_id, g);
+      for (const id of c.mdel ?? []) meters.delete(id);
+      for (const m of c.mput ?? []) meters.set(m.meter_id, m);
+      if (c.next !== undefined) next = c.next;
+      if (c.flushed) flushed = c.flushed;
+    }
+    return {
+      nextEntryId: next,
+      flows: [...flows.values()].map((f) => ({
+        entry: { ...f.e, sig: maskSignature(f.e.match), key: matchKey(f.e.match), packet_count: 0n, byte_count: 0n },
+        ...(f.s !== undefined ? { slot: f.s } : {}),
+      })),
+      groups: [...groups.values()],
+      meters: [...meters.values()],
+      ...(flushed ? { flushed } : {}),
+      skipped,
+    };
+  }
+
+  /** Writes the whole state as a new file (write, then rename over the old one). */
+  snapshot(p: Pipeline, flushed: FlushedFor | undefined): void {
+    const flows = p.tables.flatMap((t) => [...t.entries].map((e) => stored(e, this.slotOf)));
+    const snap: Snapshot = { v: 1, next: p.nextEntryId, flows, groups: [...p.groups.values()], meters: [...p.meters.values()], ...(flushed ? { flushed } : {}) };
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, encode(snap));
+    this.closeFd();
+    renameSync(tmp, this.path);
+    this.fd = openSync(this.path, 'a');
+    this.lines = 0;
+    this.flows = flows.length;
+  }
+
+  /** Appends one applied batch; compacts once the changes outgrow the flows they describe. */
+  record(p: Pipeline, deltas: readonly Delta[], flushed: FlushedFor | undefined): void {
+    const c: Change = {};
+    for (const d of deltas) {
+      switch (d.kind) {
+        case 'flow-add':
+        case 'flow-modify':
+          (c.put ??= []).push(stored(d.entry, this.slotOf));
+          if (d.kind === 'flow-add') this.flows++;
+          break;
+        case 'flow-remove':
+          (c.del ??= []).push(d.entry.id);
+          this.flows--;
+          break;
+        case 'group-add':
+        case 'group-modify':
+          (c.gput ??= []).push(d.group);
+          break;
+        case 'group-remove':
+          (c.gdel ??= []).push(d.group.group_id);
+          break;
+        case 'meter-add':
+        case 'meter-modify':
+          (c.mput ??= []).push(d.meter);
+          break;
+        case 'meter-remove':
+          (c.mdel ??= []).push(d.meter.meter_id);
+          break;
+        case 'port-modify':
+          break; // port config follows the devices and PORT_MOD again after a restart
+      }
+    }
+    if (!c.put && !c.del && !c.gput && !c.gdel && !c.mput && !c.mdel) return;
+    c.next = p.nextEntryId;
+    if (this.lines > 1000 && this.lines > 2 * this.flows) return this.snapshot(p, flushed);
+    this.append(c);
+  }
+
+  /** Records what the flows were flushed for. */
+  setFlushed(flushed: FlushedFor): void {
+    this.append({ flushed });
+  }
+
+  private append(c: Change): void {
+    if (this.fd === undefined) this.fd = openSync(this.path, 'a');
+    writeSync(this.fd, encode(c));
+    this.lines++;
+  }
+
+  private closeFd(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  close(): void {
+    this.closeFd();
+  }
+
+  /** Closes and deletes the file (the bridge is gone, or shut down cleanly). */
+  remove(): void {
+    this.closeFd();
+    rmSync(this.path, { force: true });
+  }
+}
+
+/** Puts saved flows, groups and meters back into a fresh pipeline; returns the flows for the datapath. */
+export function restoreInto(p: Pipeline, s: SavedState): { entry: FlowEntry; slot?: number }[] {
+  for (const g of s.groups) p.groups.set(g.group_id, g);
+  for (const m of s.meters) p.meters.set(m.meter_id, m);
+  let next = s.nextEntryId;
+  for (const f of s.flows) {
+    insertEntry(p, f.entry);
+    if (f.entry.id >= next) next = f.entry.id + 1;
+  }
+  p.nextEntryId = next;
+  return s.flows;
+}

@@ -35,6 +35,8 @@ interface Subtable {
   readonly byKey: Map<string, FlowEntry[]>;
   maxPriority: number;
   size: number;
+  /** priority → entries with it, so removing the top entry finds the next maximum without a scan. */
+  readonly priorities: Map<number, number>;
 }
 
 export class FlowTable {
@@ -60,6 +62,11 @@ export class FlowTable {
   }
   get subtableCount(): number {
     return this.subtables.size;
+  }
+
+  /** `sig` as the subtable already holds it, so entries of one mask share one string. */
+  internSig(sig: string): string {
+    return this.subtables.get(sig)?.sig ?? sig;
   }
 
   /** The entry with this exact match and priority (strict modify/delete, ADD replace). */
@@ -103,7 +110,7 @@ export class FlowTable {
     const sig = e.sig;
     let st = this.subtables.get(sig);
     if (!st) {
-      st = { sig, fields: e.match.map((f) => ({ field: f.field, mask: f.mask })), byKey: new Map(), maxPriority: -1, size: 0 };
+      st = { sig, fields: e.match.map((f) => ({ field: f.field, mask: f.mask })), byKey: new Map(), maxPriority: -1, size: 0, priorities: new Map() };
       this.subtables.set(sig, st);
       this.dirty = true;
     }
@@ -115,6 +122,7 @@ export class FlowTable {
       list.splice(i, 0, e);
     } else st.byKey.set(key, [e]);
     st.size++;
+    st.priorities.set(e.priority, (st.priorities.get(e.priority) ?? 0) + 1);
     if (e.priority > st.maxPriority) {
       st.maxPriority = e.priority;
       this.dirty = true;
@@ -137,13 +145,16 @@ export class FlowTable {
     list.splice(list.indexOf(e), 1);
     if (list.length === 0) st.byKey.delete(key);
     st.size--;
+    const left = st.priorities.get(e.priority)! - 1;
+    if (left) st.priorities.set(e.priority, left);
+    else st.priorities.delete(e.priority);
     if (st.size === 0) {
       this.subtables.delete(st.sig);
       this.dirty = true;
-    } else if (e.priority === st.maxPriority) {
-      // Rare: the subtable's top entry went; rescan it once.
+    } else if (!left && e.priority === st.maxPriority) {
+      // The last entry at the subtable's top priority went: the next one down (few distinct priorities).
       let max = -1;
-      for (const l of st.byKey.values()) if (l[0]!.priority > max) max = l[0]!.priority;
+      for (const q of st.priorities.keys()) if (q > max) max = q;
       st.maxPriority = max;
       this.dirty = true;
     }

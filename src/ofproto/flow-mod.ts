@@ -8,6 +8,7 @@ import type { Instruction } from '../../proto/openflow/instructions.js';
 import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { FlowStats, TableStats } from '../../proto/openflow/multipart.js';
 import { inSetOrder, NOT_IN_ACTION_SET, validateActions } from './actions.js';
+import { checkCtContext } from './ct-action.js';
 import { fieldOfHeader } from './nx.js';
 import type { FlowEntry } from './classifier.js';
 import { fullMask, matchKey, maskSignature, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
@@ -31,6 +32,9 @@ function knownFrom(match: Match): Known {
   // vlan_vid=0x1000/0x1000 (any tag) pins down that a tag is there.
   const vid = match.find((f) => f.field === 'VLAN_VID');
   if (vid && vid.mask & vid.value & 0x1000n) known.set('VLAN_VID', vid.value | 0x1000n);
+  // ct_state bits the match sets (+inv under any mask forbids ct(commit), as OVS's check_CT).
+  const cs = match.find((f) => f.field === 'NXM_NX_CT_STATE');
+  if (cs) known.set('NXM_NX_CT_STATE', cs.value);
   return known;
 }
 
@@ -106,6 +110,11 @@ function checkActionContext(known: Known, actions: readonly Action[], actionSet:
         }
         break;
       }
+      case 'NX_CT': {
+        const bad = checkCtContext(known, a);
+        if (bad) return bad;
+        break;
+      }
       case 'SET_FIELD': {
         const f = a.field.field;
         for (const pre of rowOf(f).prereq ?? []) {
@@ -124,7 +133,7 @@ function checkActionContext(known: Known, actions: readonly Action[], actionSet:
 }
 
 /** Actions whose header the match must pin down (checkActionContext). */
-const CONTEXT = new Set<Action['type']>(['SET_FIELD', 'NX_REG_LOAD', 'NX_REG_MOVE', 'POP_VLAN', 'DEC_MPLS_TTL', 'SET_MPLS_TTL', 'COPY_TTL_IN', 'COPY_TTL_OUT', 'DEC_NW_TTL', 'SET_NW_TTL', 'POP_MPLS']);
+const CONTEXT = new Set<Action['type']>(['NX_CT', 'SET_FIELD', 'NX_REG_LOAD', 'NX_REG_MOVE', 'POP_VLAN', 'DEC_MPLS_TTL', 'SET_MPLS_TTL', 'COPY_TTL_IN', 'COPY_TTL_OUT', 'DEC_NW_TTL', 'SET_NW_TTL', 'POP_MPLS']);
 
 function validateInstructions(p: Pipeline, table_id: number, insts: readonly Instruction[], match: Match): OfpError | undefined {
   const apply = insts.find((i) => i.type === 'APPLY_ACTIONS');
@@ -157,6 +166,47 @@ function validateInstructions(p: Pipeline, table_id: number, insts: readonly Ins
     }
   }
   return undefined;
+}
+
+/**
+ * Equal instruction lists share one (read-only) value: 100,000 flows usually carry a few
+ * distinct action lists, and each decoded copy costs about 500 bytes. The cache is bounded;
+ * when full it starts over (entries keep what they hold).
+ */
+const instructionCache = new Map<string, readonly Instruction[]>();
+const INSTRUCTION_CACHE_MAX = 4096;
+
+/** A string equal for structurally equal values only (decoded values: arrays, plain objects, scalars, bytes). */
+function structuralKey(v: unknown): string {
+  switch (typeof v) {
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let s = '[';
+        for (const x of v) s += `${structuralKey(x)},`;
+        return `${s}]`;
+      }
+      if (v instanceof Uint8Array) return `b${v.join('.')}`;
+      let s = '{';
+      for (const k in v) s += `${k}:${structuralKey((v as Record<string, unknown>)[k])},`;
+      return `${s}}`;
+    }
+    case 'string':
+      return JSON.stringify(v);
+    case 'bigint':
+      return `${v}n`;
+    default:
+      return String(v);
+  }
+}
+
+export function sharedInstructions(insts: readonly Instruction[]): readonly Instruction[] {
+  const key = structuralKey(insts);
+  const hit = instructionCache.get(key);
+  if (hit) return hit;
+  if (instructionCache.size >= INSTRUCTION_CACHE_MAX) instructionCache.clear();
+  instructionCache.set(key, insts);
+  return insts;
 }
 
 const actionsOf = (e: FlowEntry): Action[] => e.instructions.flatMap((i) => (i.type === 'APPLY_ACTIONS' || i.type === 'WRITE_ACTIONS' ? i.actions : []));
@@ -221,7 +271,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
       const bad = validateInstructions(p, mod.table_id, mod.instructions, match);
       if (bad) return fail(bad);
       const t = p.tables[mod.table_id]!;
-      const sig = maskSignature(match);
+      const sig = t.internSig(maskSignature(match));
       const key = matchKey(match);
       const old = t.findStrict(match, mod.priority, sig, key);
       // An identical entry is replaced without an overlap check (OVS does the same).
@@ -240,7 +290,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
         idle_timeout: mod.idle_timeout,
         hard_timeout: mod.hard_timeout,
         flags: mod.flags,
-        instructions: mod.instructions,
+        instructions: sharedInstructions(mod.instructions),
         packet_count: keep ? old.packet_count : 0n,
         byte_count: keep ? old.byte_count : 0n,
         installed: now,
@@ -266,7 +316,7 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
         if (!passesCookie(e, mod.cookie, mod.cookie_mask)) continue;
         const was = { instructions: e.instructions, packet_count: e.packet_count, byte_count: e.byte_count };
         undoable(p, () => Object.assign(e, was));
-        e.instructions = mod.instructions;
+        e.instructions = sharedInstructions(mod.instructions);
         if (mod.flags & OFPFF.RESET_COUNTS) {
           e.packet_count = 0n;
           e.byte_count = 0n;

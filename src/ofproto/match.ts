@@ -30,14 +30,32 @@ export function fullMask(field: OxmName): bigint {
   return fullMasks.get(field)!;
 }
 
+const hexDigit = (c: number): number => (c <= 57 ? c - 48 : (c | 32) - 87);
+
 export function oxmToBigint(field: OxmName, v: OxmValue): bigint {
   const row = rowOf(field);
   switch (row.kind) {
-    case 'mac':
-      return BigInt(`0x${String(v).split(':').join('')}`);
+    case 'mac': {
+      // Two 24-bit halves as numbers, one bigint at the end.
+      const s = String(v);
+      let hi = 0;
+      let lo = 0;
+      for (let i = 0; i < 3; i++) hi = (hi << 8) | (hexDigit(s.charCodeAt(i * 3)) << 4) | hexDigit(s.charCodeAt(i * 3 + 1));
+      for (let i = 3; i < 6; i++) lo = (lo << 8) | (hexDigit(s.charCodeAt(i * 3)) << 4) | hexDigit(s.charCodeAt(i * 3 + 1));
+      return BigInt(hi * 0x1000000 + lo);
+    }
     case 'ipv4': {
-      const [a, b, c, d] = String(v).split('.').map(Number);
-      return BigInt((((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0));
+      const s = String(v);
+      let n = 0;
+      let part = 0;
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c === 46) {
+          n = n * 256 + part;
+          part = 0;
+        } else part = part * 10 + c - 48;
+      }
+      return BigInt(n * 256 + part);
     }
     case 'ipv6':
       return parseIpv6(String(v)).reduce((a, p) => (a << 8n) | BigInt(p), 0n);
@@ -46,17 +64,21 @@ export function oxmToBigint(field: OxmName, v: OxmValue): bigint {
   }
 }
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function bigintToOxm(field: OxmName, v: bigint): OxmValue {
   const row = rowOf(field);
   switch (row.kind) {
-    case 'mac':
-      return v
-        .toString(16)
-        .padStart(12, '0')
-        .match(/../g)!
-        .join(':');
-    case 'ipv4':
-      return [24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 0xffn)).join('.');
+    case 'mac': {
+      const n = Number(v);
+      const hi = Math.floor(n / 0x1000000);
+      const lo = n % 0x1000000;
+      return `${HEX2[hi >>> 16]}:${HEX2[(hi >>> 8) & 255]}:${HEX2[hi & 255]}:${HEX2[lo >>> 16]}:${HEX2[(lo >>> 8) & 255]}:${HEX2[lo & 255]}`;
+    }
+    case 'ipv4': {
+      const n = Number(v);
+      return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+    }
     case 'ipv6': {
       const b = new Uint8Array(16);
       for (let i = 0; i < 16; i++) b[i] = Number((v >> BigInt((15 - i) * 8)) & 0xffn);
@@ -72,7 +94,7 @@ export function bigintToOxm(field: OxmName, v: bigint): OxmValue {
  * no value bit lies outside its mask (OFPBMC_BAD_WILDCARDS, as OVS reports it).
  */
 export function normaliseMatch(entries: readonly OxmEntry[]): Match | OfpError {
-  const bad = checkPrereqs(entries);
+  const bad = checkPrereqs(entries) ?? ctFamily(entries);
   if (bad) return bad;
   const out: MatchField[] = [];
   for (const e of entries) {
@@ -86,6 +108,20 @@ export function normaliseMatch(entries: readonly OxmEntry[]): Match | OfpError {
   }
   out.sort((a, b) => order.get(a.field)! - order.get(b.field)!);
   return out;
+}
+
+/** The eth_type a conntrack tuple address needs. */
+const CT_FAMILY: Partial<Record<OxmName, number>> = { NXM_NX_CT_NW_SRC: 0x0800, NXM_NX_CT_NW_DST: 0x0800, NXM_NX_CT_IPV6_SRC: 0x86dd, NXM_NX_CT_IPV6_DST: 0x86dd };
+
+/** OVS accepts ct_nw_src/dst and ct_ipv6_src/dst without their eth_type when decoding, then refuses the flow as inconsistent. */
+function ctFamily(entries: readonly OxmEntry[]): OfpError | undefined {
+  for (const e of entries) {
+    const want = CT_FAMILY[e.field];
+    if (want === undefined) continue;
+    const t = entries.find((x) => x.field === 'ETH_TYPE');
+    if (!t || Number(t.value) !== want) return new OfpError('OFPBAC_MATCH_INCONSISTENT', { field: e.field, why: `needs eth_type 0x${want.toString(16)}` });
+  }
+  return undefined;
 }
 
 /** Back to OXM entries, exact fields without a mask (for dump-flows and FLOW_REMOVED). */

@@ -158,5 +158,17 @@ describe('classifier', () => {
     // The /8 and empty-match subtables are too coarse to hold covered entries: nothing is scanned.
     expect(t.scanned).toBe(0);
     expect(t.size).toBe(N);
+    // Deleting the subtable's whole top priority: its maximum follows, lookups still one probe.
+    const top = applyFlowMod(p, flowMod({ command: 'DELETE', match: [m('ETH_TYPE', 0x0800)], table_id: 0 }), 0);
+    expect(top.deltas.length).toBe(N - 1);
+    expect(t.lookup({ ETH_TYPE: 0x0800n, IPV4_DST: 0x0a000000n })?.priority).toBe(1);
+    applyFlowMod(p, flowMod({ priority: 300, match: [m('ETH_TYPE', 0x0800), m('IPV4_DST', dst(5))] }), 0);
+    applyFlowMod(p, flowMod({ priority: 200, match: [m('ETH_TYPE', 0x0800), m('IPV4_DST', dst(6))] }), 0);
+    applyFlowMod(p, flowMod({ command: 'DELETE_STRICT', priority: 300, match: [m('ETH_TYPE', 0x0800), m('IPV4_DST', dst(5))] }), 0);
+    applyFlowMod(p, flowMod({ priority: 250, match: [m('ETH_TYPE', 0x0800), m('IPV4_DST', '10.0.0.0', '255.255.255.0')] }), 0);
+    t.probes = 0;
+    // The exact subtable's maximum fell from 300 to 200, under the /24's 250: one probe.
+    expect(t.lookup({ ETH_TYPE: 0x0800n, IPV4_DST: 0x0a000006n })?.priority).toBe(250);
+    expect(t.probes).toBe(1);
   });
 });

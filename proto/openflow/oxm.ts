@@ -2,7 +2,7 @@
 // fields OVS sends in OF1.3 (registers, conntrack), one row each: class, field, width,
 // maskability, value bits and prerequisites. ofp_match and set_field read these rows.
 import { OfpError, ONF_EXPERIMENTER, type OfpErrorName } from './errors.js';
-import { EncodeError, formatMac, parseMac, type Codec, type Reader, type Writer } from './struct.js';
+import { EncodeError, formatMac, isMac, type Codec, type Reader, type Writer } from './struct.js';
 
 export const OFPXMC_OPENFLOW_BASIC = 0x8000;
 export const OFPXMC_NXM_0 = 0x0000;
@@ -20,6 +20,11 @@ export interface OxmPrereq {
   readonly values?: readonly number[];
   /** These bits set satisfy it (VLAN_PCP needs OFPVID_PRESENT). */
   readonly bits?: number;
+  /**
+   * NXM_NX_CT_STATE must say the packet has a connection (OVS's is_ct_valid): one of
+   * +new +est +rel +rpl +snat +dnat, or +trk with -inv.
+   */
+  readonly ctValid?: true;
 }
 
 export interface OxmRow {
@@ -41,6 +46,7 @@ const IPV4 = { field: 'ETH_TYPE', values: [0x0800] } as const;
 const IPV6 = { field: 'ETH_TYPE', values: [0x86dd] } as const;
 const ARP = { field: 'ETH_TYPE', values: [0x0806] } as const;
 const MPLS = { field: 'ETH_TYPE', values: [0x8847, 0x8848] } as const;
+const CT = { field: 'NXM_NX_CT_STATE', ctValid: true } as const;
 const proto = (n: number) => [{ field: 'IP_PROTO', values: [n] }] as const;
 
 const b = (field: number, width: number, kind: OxmKind, maskable: boolean, more: Partial<OxmRow> = {}): OxmRow => ({
@@ -128,18 +134,20 @@ export const oxmFields = {
   NXM_NX_DP_HASH: nx(35, 4, true),
   NXM_NX_RECIRC_ID: nx(36, 4, false),
   NXM_NX_CONJ_ID: nx(37, 4, false),
-  NXM_NX_CT_STATE: nx(105, 4, true),
+  NXM_NX_CT_STATE: nx(105, 4, true, { bits: 8 }), // CS_* bits: new est rel rpl inv trk snat dnat
   NXM_NX_CT_ZONE: nx(106, 2, false),
   NXM_NX_CT_MARK: nx(107, 4, true),
   NXM_NX_CT_LABEL: nx(108, 16, true),
-  // The original direction's tuple of the tracked connection (needs ct_state +trk: checked by the pipeline).
-  NXM_NX_CT_NW_PROTO: nx(119, 1, false),
-  NXM_NX_CT_NW_SRC: nx(120, 4, true, { kind: 'ipv4' }),
-  NXM_NX_CT_NW_DST: nx(121, 4, true, { kind: 'ipv4' }),
-  NXM_NX_CT_IPV6_SRC: nx(122, 16, true, { kind: 'ipv6' }),
-  NXM_NX_CT_IPV6_DST: nx(123, 16, true, { kind: 'ipv6' }),
-  NXM_NX_CT_TP_SRC: nx(124, 2, true),
-  NXM_NX_CT_TP_DST: nx(125, 2, true),
+  // The original direction's tuple of the tracked connection: only with a ct_state that
+  // says there is one (OVS answers OFPBMC_BAD_PREREQ otherwise). The address family is
+  // checked later, as OVS does (OFPBAC_MATCH_INCONSISTENT: src/ofproto/match.ts).
+  NXM_NX_CT_NW_PROTO: nx(119, 1, false, { prereq: [CT] }),
+  NXM_NX_CT_NW_SRC: nx(120, 4, true, { kind: 'ipv4', prereq: [CT] }),
+  NXM_NX_CT_NW_DST: nx(121, 4, true, { kind: 'ipv4', prereq: [CT] }),
+  NXM_NX_CT_IPV6_SRC: nx(122, 16, true, { kind: 'ipv6', prereq: [CT] }),
+  NXM_NX_CT_IPV6_DST: nx(123, 16, true, { kind: 'ipv6', prereq: [CT] }),
+  NXM_NX_CT_TP_SRC: nx(124, 2, true, { prereq: [CT] }),
+  NXM_NX_CT_TP_DST: nx(125, 2, true, { prereq: [CT] }),
   // ONF experimenter OXM (8-byte header: class 0xffff, field, length, experimenter id), as OVS sends tcp_flags in OF1.3.
   ONFOXM_ET_TCP_FLAGS: { oxmClass: OFPXMC_EXPERIMENTER, experimenter: ONF_EXPERIMENTER, field: 42, width: 2, kind: 'uint', maskable: true, bits: 12, prereq: proto(6) },
 } as const satisfies Record<string, OxmRow>;
@@ -181,8 +189,11 @@ export function oxmByHeader(header: number, experimenter?: number): OxmName | un
 
 function readValue(r: Reader, row: OxmRow): OxmValue {
   switch (row.kind) {
-    case 'mac':
-      return formatMac(r.bytes(6));
+    case 'mac': {
+      const v = formatMac(new Uint8Array(r.view.buffer, r.view.byteOffset + r.pos, 6));
+      r.pos += 6;
+      return v;
+    }
     case 'ipv4': {
       const v = r.u32();
       return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
@@ -205,8 +216,8 @@ function readValue(r: Reader, row: OxmRow): OxmValue {
 function writeValue(w: Writer, row: OxmRow, v: OxmValue, name: string): void {
   switch (row.kind) {
     case 'mac':
-      if (typeof v !== 'string' || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v)) throw new EncodeError(`${name}: bad MAC ${String(v)}`);
-      return w.bytes(parseMac(v));
+      if (!isMac(v)) throw new EncodeError(`${name}: bad MAC ${String(v)}`);
+      return w.mac(v);
     case 'ipv4': {
       const n = typeof v === 'string' ? parseIpv4(v) : -1;
       if (n < 0) throw new EncodeError(`${name}: bad IPv4 ${String(v)}`);
@@ -378,6 +389,10 @@ export function checkPrereqs(match: readonly OxmEntry[]): OfpError | undefined {
     if (!row.prereq) continue;
     for (const p of row.prereq) {
       const have = find(p.field);
+      if (p.ctValid) {
+        if (!ctValid(have)) return new OfpError('OFPBMC_BAD_PREREQ', { field: e.field, why: 'needs a ct_state with a connection (+new, +est, +rel, +rpl, +snat, +dnat or +trk-inv)' });
+        continue;
+      }
       if (!have) return new OfpError('OFPBMC_BAD_PREREQ', { field: e.field, why: `needs ${p.field}` });
       if (p.bits !== undefined) {
         const v = Number(have.value) & Number(have.mask ?? 0xffff);
@@ -388,6 +403,15 @@ export function checkPrereqs(match: readonly OxmEntry[]): OfpError | undefined {
     }
   }
   return undefined;
+}
+
+/** OVS's is_ct_valid on a ct_state match: a connection state bit set, or +trk with -inv. */
+function ctValid(e: OxmEntry | undefined): boolean {
+  if (!e) return false;
+  const v = Number(e.value);
+  const m = e.mask === undefined ? 0xffffffff : Number(e.mask);
+  const set = v & m;
+  return (set & 0xcf) !== 0 || ((set & 0x20) !== 0 && (m & 0x10) !== 0 && (set & 0x10) === 0);
 }
 
 function isAllOnes(mask: OxmValue, row: OxmRow): boolean {

@@ -96,6 +96,12 @@ export class Writer {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
+  /** A MAC address already checked with isMac(). */
+  mac(s: string): void {
+    this.room(6);
+    parseMac(s, this.buf, this.pos);
+    this.pos += 6;
+  }
   zeros(n: number): void {
     this.room(n);
     this.buf.fill(0, this.pos, this.pos + n);
@@ -195,16 +201,34 @@ export function fixedBytes(n: number): Codec<Uint8Array> {
 /** A MAC address, written `aa:bb:cc:dd:ee:ff`. */
 export const mac: Codec<string> = scalar(
   6,
-  (r) => formatMac(r.bytes(6)),
-  (w, v) => w.bytes(parseMac(v)),
-  (v) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v),
+  (r) => {
+    const v = formatMac(new Uint8Array(r.view.buffer, r.view.byteOffset + r.pos, 6));
+    r.pos += 6;
+    return v;
+  },
+  (w, v) => w.mac(v),
+  isMac,
   { kind: 'mac' },
 );
-export function formatMac(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** `aa:bb:cc:dd:ee:ff` from 6 bytes (at `at`). */
+export function formatMac(b: Uint8Array, at = 0): string {
+  return `${HEX2[b[at]!]}:${HEX2[b[at + 1]!]}:${HEX2[b[at + 2]!]}:${HEX2[b[at + 3]!]}:${HEX2[b[at + 4]!]}:${HEX2[b[at + 5]!]}`;
 }
-export function parseMac(s: string): Uint8Array {
-  return Uint8Array.from(s.split(':'), (x) => parseInt(x, 16));
+const hexDigit = (c: number): number => (c <= 57 ? c - 48 : (c | 32) - 87);
+/** The 6 bytes of `aa:bb:cc:dd:ee:ff` (already checked well-formed). */
+export function parseMac(s: string, out = new Uint8Array(6), at = 0): Uint8Array {
+  for (let i = 0; i < 6; i++) out[at + i] = (hexDigit(s.charCodeAt(i * 3)) << 4) | hexDigit(s.charCodeAt(i * 3 + 1));
+  return out;
+}
+/** Is `s` a MAC address in lower-case colon form? */
+export function isMac(s: unknown): s is string {
+  if (typeof s !== 'string' || s.length !== 17) return false;
+  for (let i = 0; i < 17; i++) {
+    const c = s.charCodeAt(i);
+    if (i % 3 === 2 ? c !== 58 : !((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 /** A NUL-padded string in `n` bytes (the spec's `char name[n]`: n-1 characters and a NUL; a full one is read too). */

@@ -23,7 +23,69 @@ const nxNat = nx(
   ]),
 );
 
-/** The actions OVS allows nested inside ct(): set_field of ct_mark/ct_label, and nat. */
+/** nx_action_conntrack flags. */
+export const NX_CT_F = { COMMIT: 1, FORCE: 2 } as const;
+/** ct(table=…) absent: no recirculation. */
+export const NX_CT_RECIRC_NONE = 255;
+/** nx_action_nat flags. */
+export const NX_NAT_F = { SRC: 1, DST: 2, PERSISTENT: 4, PROTO_HASH: 8, PROTO_RANDOM: 16 } as const;
+/** nx_action_nat range_present bits, in the order the range fields follow the header. */
+export const NX_NAT_RANGE = { IPV4_MIN: 1, IPV4_MAX: 2, IPV6_MIN: 4, IPV6_MAX: 8, PROTO_MIN: 16, PROTO_MAX: 32 } as const;
+
+/** The range of nat(src=…|dst=…), decoded: addresses as numbers (IPv4) or bigints (IPv6), ports. */
+export interface NatRange {
+  ipv4_min?: number;
+  ipv4_max?: number;
+  ipv6_min?: bigint;
+  ipv6_max?: bigint;
+  proto_min?: number;
+  proto_max?: number;
+}
+const natFields: [keyof NatRange, number, number][] = [
+  ['ipv4_min', NX_NAT_RANGE.IPV4_MIN, 4],
+  ['ipv4_max', NX_NAT_RANGE.IPV4_MAX, 4],
+  ['ipv6_min', NX_NAT_RANGE.IPV6_MIN, 16],
+  ['ipv6_max', NX_NAT_RANGE.IPV6_MAX, 16],
+  ['proto_min', NX_NAT_RANGE.PROTO_MIN, 2],
+  ['proto_max', NX_NAT_RANGE.PROTO_MAX, 2],
+];
+
+/** The range fields `range_present` announces, read from `range`; undefined when `range` is too short (OFPBAC_BAD_LEN). */
+export function decodeNatRange(range_present: number, range: Uint8Array): NatRange | undefined {
+  const out: NatRange = {};
+  let o = 0;
+  for (const [name, bit, n] of natFields) {
+    if (!(range_present & bit)) continue;
+    if (o + n > range.length) return undefined;
+    let v = 0n;
+    for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(range[o + i]!);
+    (out as Record<string, number | bigint>)[name] = n === 16 ? v : Number(v);
+    o += n;
+  }
+  return out;
+}
+
+/** range_present and the range bytes (padded so the action is a multiple of 8) for a NatRange. */
+export function encodeNatRange(r: NatRange): { range_present: number; range: Uint8Array } {
+  let range_present = 0;
+  const bytes: number[] = [];
+  for (const [name, bit, n] of natFields) {
+    const v = r[name];
+    if (v === undefined) continue;
+    range_present |= bit;
+    const b = BigInt(v);
+    for (let i = n - 1; i >= 0; i--) bytes.push(Number((b >> BigInt(8 * i)) & 0xffn));
+  }
+  while ((16 + bytes.length) % 8) bytes.push(0);
+  return { range_present, range: Uint8Array.from(bytes) };
+}
+
+const regLoad = nx(7, struct('nx_action_reg_load', 24, [NXH, ['ofs_nbits', u16], ['dst', u32], ['value', u64]]));
+
+/**
+ * The actions OVS allows nested inside ct(): set_field of ct_mark/ct_label (a partial
+ * one arrives as reg_load, as OVS encodes it for OF1.3), and nat.
+ */
 export const ctActionRegistry = registry(
   {
     what: 'ct action',
@@ -38,7 +100,7 @@ export const ctActionRegistry = registry(
     badExperimenter: 'OFPBAC_BAD_ARGUMENT',
     badExpType: 'OFPBAC_BAD_ARGUMENT',
   },
-  { SET_FIELD: setField, NX_NAT: nxNat },
+  { SET_FIELD: setField, NX_NAT: nxNat, NX_REG_LOAD: regLoad },
 );
 export type CtAction = RegistryValue<typeof ctActionRegistry>;
 
@@ -96,7 +158,7 @@ const rows = {
       ['dst', u32],
     ]),
   ),
-  NX_REG_LOAD: nx(7, struct('nx_action_reg_load', 24, [NXH, ['ofs_nbits', u16], ['dst', u32], ['value', u64]])),
+  NX_REG_LOAD: regLoad,
   NX_NOTE: nx(8, struct('nx_action_note', 10, [NXH, ['note', rest]])), // note bytes fill the action to a multiple of 8
   NX_OUTPUT_REG: nx(15, struct('nx_action_output_reg', 24, [NXH, ['ofs_nbits', u16], ['src', u32], ['max_len', u16], pad(6)])),
   NX_CONTROLLER: nx(20, struct('nx_action_controller', 16, [NXH, ['max_len', u16], ['controller_id', u16], ['reason', u8], pad(1)])),

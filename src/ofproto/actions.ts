@@ -1,6 +1,6 @@
 // src/ofproto/actions.ts — what the model accepts in action lists (§7.2.5), and the
 // action set of write_actions (§5.10): one action per type, applied in the spec's order.
-import type { Action } from '../../proto/openflow/actions.js';
+import { decodeNatRange, NX_CT_F, NX_NAT_F, NX_NAT_RANGE, type Action, type CtAction } from '../../proto/openflow/actions.js';
 import { OFPP } from '../../proto/openflow/constants.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { oxmFields, type OxmName } from '../../proto/openflow/oxm.js';
@@ -34,13 +34,18 @@ export const SETTABLE_FIELDS: ReadonlySet<OxmName> = new Set(
   (Object.keys(oxmFields) as OxmName[]).filter((f) => !['IN_PORT', 'IN_PHY_PORT', 'METADATA', 'IPV6_EXTHDR'].includes(f) && !f.startsWith('NXM_NX_CT_') && !f.startsWith('NXM_NX_TUN_IPV4')),
 );
 
-/** Nicira actions the interpreter runs (conntrack, NAT, conjunction: not yet). */
-export const SUPPORTED_NX_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>(['NX_RESUBMIT', 'NX_RESUBMIT_TABLE', 'NX_REG_LOAD', 'NX_REG_MOVE', 'NX_OUTPUT_REG', 'NX_CONTROLLER', 'NX_NOTE']);
+/** Nicira actions the interpreter runs (conjunction, learn, clone: not yet). NX_NAT only inside ct(). */
+export const SUPPORTED_NX_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>(['NX_RESUBMIT', 'NX_RESUBMIT_TABLE', 'NX_REG_LOAD', 'NX_REG_MOVE', 'NX_OUTPUT_REG', 'NX_CONTROLLER', 'NX_NOTE', 'NX_CT', 'NX_CT_CLEAR', 'NX_NAT']);
+
+/** The conntrack fields a ct action may set (in its exec()); nowhere else. */
+const CT_SETTABLE: ReadonlySet<OxmName> = new Set<OxmName>(['NXM_NX_CT_MARK', 'NXM_NX_CT_LABEL']);
 
 /** A bit range of a field named by header: the field, or why not. */
 function subfield(header: number, ofs: number, nbits: number, write: boolean): OxmName | OfpError {
   const f = fieldOfHeader(header);
   if (!f) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `unknown field 0x${header.toString(16)}` });
+  // OVS: "cannot set CT fields outside of ct action".
+  if (write && CT_SETTABLE.has(f)) return new OfpError('OFPBAC_BAD_SET_ARGUMENT', { why: `${f} is set only inside ct()` });
   if (write && f !== 'METADATA' && !SETTABLE_FIELDS.has(f)) return new OfpError('OFPBAC_BAD_SET_TYPE', { why: `${f} is read-only` });
   if (nbits < 1 || ofs + nbits > fieldBits(f)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `${f}[${ofs}..${ofs + nbits - 1}] past its ${fieldBits(f)} bits` });
   return f;
@@ -90,11 +95,65 @@ export function validateActions(p: Pipeline, actions: readonly Action[], where: 
         if (a.ethertype !== 0x88e7) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `push_pbb ethertype 0x${a.ethertype.toString(16)}` });
         break;
       case 'SET_FIELD':
+        if (CT_SETTABLE.has(a.field.field)) return new OfpError('OFPBAC_BAD_SET_ARGUMENT', { why: `${a.field.field} is set only inside ct()` });
         if (!SETTABLE_FIELDS.has(a.field.field)) return new OfpError('OFPBAC_BAD_SET_TYPE', { why: a.field.field });
         break;
+      case 'NX_NAT':
+        // OVS 3.1's answer, though its log says "Cannot have NAT action outside of ct".
+        return new OfpError('OFPBAC_BAD_SET_ARGUMENT', { why: 'nat is only allowed inside ct()' });
+      case 'NX_CT': {
+        const bad = validateCt(a);
+        if (bad) return bad;
+        break;
+      }
     }
   }
   return undefined;
+}
+
+/** ct(…) as OVS decodes it (decode_NXAST_RAW_CT, ofpacts_verify_nested). */
+function validateCt(a: Extract<Action, { type: 'NX_CT' }>): OfpError | undefined {
+  const commit = (a.flags & NX_CT_F.COMMIT) !== 0;
+  if (a.flags & NX_CT_F.FORCE && !commit) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: 'ct(force) needs commit' });
+  if (a.zone_src) {
+    const { ofs, nbits } = ofsNbits(a.zone);
+    const f = subfield(a.zone_src, ofs, nbits, false);
+    if (f instanceof OfpError) return f;
+    if (nbits !== 16) return new OfpError('OFPBAC_BAD_SET_LEN', { why: `zone takes 16 bits, not ${nbits}` });
+  }
+  for (const n of a.actions) {
+    const bad = validateCtNested(n, commit);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+function validateCtNested(n: CtAction, commit: boolean): OfpError | undefined {
+  const needCommit = () => new OfpError('OFPBAC_BAD_ARGUMENT', { why: 'ct actions other than a bare nat need commit' });
+  switch (n.type) {
+    case 'NX_NAT': {
+      if (n.flags & NX_NAT_F.SRC && n.flags & NX_NAT_F.DST) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: 'nat(src) and nat(dst) at once' });
+      const r = decodeNatRange(n.range_present, n.range);
+      if (!r) return new OfpError('OFPBAC_BAD_LEN', { why: 'nat range past the action' });
+      const p = n.range_present;
+      if (p & (NX_NAT_RANGE.IPV4_MIN | NX_NAT_RANGE.IPV4_MAX) && p & (NX_NAT_RANGE.IPV6_MIN | NX_NAT_RANGE.IPV6_MAX)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: 'nat range has IPv4 and IPv6 addresses' });
+      if ((r.ipv4_max !== undefined && (r.ipv4_min === undefined || r.ipv4_max < r.ipv4_min)) || (r.ipv6_max !== undefined && (r.ipv6_min === undefined || r.ipv6_max < r.ipv6_min)) || (r.proto_max !== undefined && (r.proto_min === undefined || r.proto_max < r.proto_min)))
+        return new OfpError('OFPBAC_BAD_ARGUMENT', { why: 'nat range ends before it starts' });
+      if (!commit && (n.flags || p)) return needCommit();
+      return undefined;
+    }
+    case 'SET_FIELD':
+      if (!CT_SETTABLE.has(n.field.field)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `ct cannot set ${n.field.field}` });
+      return commit ? undefined : needCommit();
+    case 'NX_REG_LOAD': {
+      const f = fieldOfHeader(n.dst);
+      const { ofs, nbits } = ofsNbits(n.ofs_nbits);
+      if (!f || !CT_SETTABLE.has(f)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `ct cannot set ${f ?? 'that field'}` });
+      if (ofs + nbits > fieldBits(f)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `${f}[${ofs}..${ofs + nbits - 1}] past its ${fieldBits(f)} bits` });
+      if (n.value >> BigInt(nbits)) return new OfpError('OFPBAC_BAD_ARGUMENT', { why: `${n.value} does not fit ${nbits} bits` });
+      return commit ? undefined : needCommit();
+    }
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
 // SCTP, ICMP, ICMPv6) and records where each header sits, so rewrite.ts can change
 // the bytes in place. The parse follows the flow key the BPF parser fills (design.md).
 import { OFPXMC_OPENFLOW_BASIC, oxmFields, type OxmName, type OxmRow } from '../../proto/openflow/oxm.js';
+import type { CtFields } from './ct.js';
 import type { FlowKey } from './match.js';
 
 export const ETH = { IPV4: 0x0800, ARP: 0x0806, VLAN: 0x8100, QINQ: 0x88a8, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MC: 0x8848, PBB: 0x88e7 } as const;
@@ -56,6 +57,8 @@ export interface PipelineFields {
    * limit a tag is payload: eth_type is its TPID and no L3 field is read.
    */
   vlanLimit?: number;
+  /** The ct fields a ct action (or nothing: all zero) gave the packet. */
+  ct?: CtFields;
 }
 
 const EXT: Record<number, number> = { 0: OFPIEH.HOP, 43: OFPIEH.ROUTER, 44: OFPIEH.FRAG, 60: OFPIEH.DEST, 51: OFPIEH.AUTH, 50: OFPIEH.ESP };
@@ -107,6 +110,7 @@ function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     VLAN_VID: 0n,
   };
   for (let i = 0; i < 16; i++) key[`NXM_NX_REG${i}` as 'NXM_NX_REG0'] = pf.regs?.[i] ?? 0n;
+  ctKey(key, pf.ct);
   const layout: Layout = { vlans: [], ethTypeAt: 12, ethType: 0, present: new Set() };
   if (b.length < 14) return { key, layout };
   key.ETH_DST = big(b, 0, 6);
@@ -171,6 +175,7 @@ function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     const fragWord = u16(b, o + 6);
     if (fragWord & 0x1fff) layout.frag = 'later';
     else if (fragWord & 0x2000) layout.frag = 'first';
+    key.NXM_NX_IP_FRAG = layout.frag === 'later' ? 3n : layout.frag ? 1n : 0n;
     if (layout.frag !== 'later') {
       layout.l4 = o + ihl;
       layout.l4Len = u16(b, o + 2) - ihl;
@@ -222,6 +227,7 @@ function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     }
     if (nxt === 59) ext |= OFPIEH.NONEXT;
     key.IPV6_EXTHDR = BigInt(ext);
+    key.NXM_NX_IP_FRAG = later ? 3n : layout.frag ? 1n : 0n;
     if (nxt >= 0) {
       key.IP_PROTO = BigInt(nxt);
       layout.protoAt = protoAt;
@@ -237,6 +243,22 @@ function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
     return { key, layout };
   }
   return { key, layout };
+}
+
+/** The ct match fields: state, zone, mark and label always (0 untracked); the original tuple only with a connection. */
+function ctKey(key: FlowKey, ct: CtFields | undefined): void {
+  key.NXM_NX_CT_STATE = BigInt(ct?.state ?? 0);
+  key.NXM_NX_CT_ZONE = BigInt(ct?.zone ?? 0);
+  key.NXM_NX_CT_MARK = BigInt(ct?.mark ?? 0);
+  key.NXM_NX_CT_LABEL = ct?.label ?? 0n;
+  const o = ct?.orig;
+  if (!o) return;
+  key.NXM_NX_CT_NW_PROTO = BigInt(o.proto);
+  if (o.v6) [key.NXM_NX_CT_IPV6_SRC, key.NXM_NX_CT_IPV6_DST] = [o.src, o.dst];
+  else [key.NXM_NX_CT_NW_SRC, key.NXM_NX_CT_NW_DST] = [o.src, o.dst];
+  // ICMP: type and code (conntrack keeps the echo id, which is no match field).
+  const icmp = o.proto === IPPROTO.ICMP || o.proto === IPPROTO.ICMPV6;
+  [key.NXM_NX_CT_TP_SRC, key.NXM_NX_CT_TP_DST] = icmp ? [BigInt(o.dport), 0n] : [BigInt(o.sport), BigInt(o.dport)];
 }
 
 /**

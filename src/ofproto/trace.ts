@@ -7,6 +7,8 @@ import { OFPC_FRAG, OFPG, OFPP, OFPPC, OFPPS, OFP_NO_BUFFER } from '../../proto/
 import type { OxmEntry, OxmName } from '../../proto/openflow/oxm.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { actionSetList, validateActions, writeActions } from './actions.js';
+import { applyNat, ctRequest, type CtActionOf } from './ct-action.js';
+import { MemoryConntrack, type Conntrack } from './ct.js';
 import type { FlowEntry } from './classifier.js';
 import type { Group } from './group.js';
 import { bigintToOxm, oxmToBigint } from './match.js';
@@ -56,6 +58,19 @@ export interface TraceResult {
 export interface TraceOptions {
   /** Update the model's counters (entries, tables, groups, buckets, meters, ports). Default true. */
   count?: boolean;
+  /** The connection tracker ct actions use; default: one MemoryConntrack per pipeline. */
+  conntrack?: Conntrack;
+}
+
+/** Recirculations (ct(table=…)) one packet may take: OVS's userspace datapath allows 6 (MAX_RECIRC_DEPTH). */
+export const MAX_RECIRCULATIONS = 6;
+
+const defaultConntracks = new WeakMap<Pipeline, Conntrack>();
+/** The pipeline's own in-memory tracker, used when a trace names none. */
+export function pipelineConntrack(p: Pipeline): Conntrack {
+  let ct = defaultConntracks.get(p);
+  if (!ct) defaultConntracks.set(p, (ct = new MemoryConntrack()));
+  return ct;
 }
 
 /** Group chains and goto_table are bounded; this guards against a model bug, not input. */
@@ -79,6 +94,9 @@ interface Ctx {
   resubmits: number;
   /** Translation failed (recursion too deep): the packet is dropped whole. */
   failed: boolean;
+  ct: Conntrack;
+  /** Recirculations so far (ct(table=…)). */
+  recircs: number;
 }
 
 /** Runs `frame`, received on `in_port` at time `now` (ms), through the pipeline. */
@@ -146,6 +164,8 @@ function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, op
     set: new Map(),
     resubmits: 0,
     failed: false,
+    ct: opts.conntrack ?? pipelineConntrack(p),
+    recircs: 0,
   };
 }
 
@@ -344,12 +364,52 @@ function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
         break;
       case 'NX_NOTE':
         break;
+      case 'NX_CT':
+        conntrack(ctx, pk, a);
+        break;
+      case 'NX_CT_CLEAR':
+        if (pk.pf.ct) {
+          pk.pf.ct = undefined;
+          pk.reparse();
+        }
+        break;
       default:
         // validateActions admits nothing else; a Nicira action here is a model bug.
         ctx.res.drops.push(`action ${a.type} not implemented`);
         return;
     }
   }
+}
+
+/**
+ * ct(…): the tracker sees the packet; NAT rewrites it. With table=N the pipeline forks,
+ * as OVS's does: a copy with the ct fields set (and NAT applied) recirculates to table
+ * N, the original goes on untracked. Without it the packet goes on, NATed, with the ct
+ * fields it had (OVS shows a ct action's results only after recirculation).
+ */
+function conntrack(ctx: Ctx, pk: Pkt, a: CtActionOf): void {
+  const req = ctRequest(pk, a, (h) => {
+    const f = fieldOfHeader(h);
+    return f ? readField(pk, f) : 0n;
+  });
+  const r = ctx.ct.execute(req, ctx.now);
+  if (a.recirc_table === 0xff) {
+    if (r.nat) applyNat(pk, r.nat);
+    return;
+  }
+  if (ctx.recircs >= MAX_RECIRCULATIONS) {
+    ctx.res.drops.push(`more than ${MAX_RECIRCULATIONS} recirculations: packet dropped`);
+    return;
+  }
+  const copy = pk.clone();
+  if (r.nat) applyNat(copy, r.nat);
+  copy.pf.ct = r.fields;
+  copy.reparse();
+  ctx.recircs++;
+  const saved = { table_id: ctx.table_id, entry: ctx.entry };
+  runTables(ctx, copy, a.recirc_table);
+  ctx.table_id = saved.table_id;
+  ctx.entry = saved.entry;
 }
 
 /**

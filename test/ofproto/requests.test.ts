@@ -51,10 +51,10 @@ describe('ovs-ofctl requests through handleRequest', () => {
     expect(result('type=select')).toEqual(['ok']);
     expect(result('type=fast_failover')).toEqual(['ok']);
     expect(result('meter=2,pktps')).toEqual(['ok']);
-    // resubmit, load and move run; conntrack and NAT are not implemented yet: refused, never ignored.
+    // resubmit, load, move and ct run; a NAT range without commit is refused, as OVS does.
     expect(result('resubmit(,2)')).toEqual(['ok']);
-    expect(result('ct(commit,zone=5')).toEqual(['OFPBAC_BAD_EXP_TYPE']);
-    expect(result('ct(nat(src=')).toEqual(['OFPBAC_BAD_EXP_TYPE']);
+    expect(result('ct(commit,zone=5')).toEqual(['ok']);
+    expect(result('ct(nat(src=')).toEqual(['OFPBAC_BAD_ARGUMENT']);
     expect(result('udp,actions=normal')).toBeUndefined(); // --bundle: the endpoint's job
     expect(result('queue-get-config')).toEqual(['ok']);
   });

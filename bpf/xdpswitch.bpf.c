@@ -107,18 +107,47 @@ __noinline int xsw_commit_tc(struct __sk_buff *skb, struct xsw_run *r)
 
 enum verdict { V_PASS, V_DROP, V_REDIRECT };
 
-/* The OpenFlow pipeline for a frame whose key `r->orig` was parsed. */
+/* The OpenFlow pipeline for a frame whose key `r->orig` was parsed: the cached walk
+ * when the exact-match cache has this key, else the walk (remembered when it ends in
+ * the fast path). */
 static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 ifindex, struct xsw_run *r,
 						  __u32 *out_ifindex)
 {
+	__u32 zero = 0;
+	__u32 *genp = bpf_map_lookup_elem(&xsw_emc_gen, &zero);
+	/* Read once, before any lookup: an entry stored under it goes stale with the
+	 * next change even if this walk saw part of that change. */
+	__u32 gen = genp ? *(volatile __u32 *)genp : 0;
+	__u32 set = xsw_emc_key(r, gen);
+	struct xsw_emc_entry *e = NULL;
+
 	__builtin_memcpy(&r->key, &r->orig, sizeof(r->key));
 	r->n_hits = 0;
 	r->n_tables = 0;
 	r->n_out = 0;
 	r->upcall = 0;
-	if (xsw_walk(r) == -2) {
-		xsw_count_rules(r);
-		return V_DROP;
+	r->dirty = 0;
+	r->out_dirty = 0;
+	if (set < XSW_EMC_ENTRIES) {
+		__u32 way = set;
+
+		e = bpf_map_lookup_elem(&xsw_emc, &way);
+		if (e && !(e->gen == gen && xsw_emc_same(e, r))) {
+			way = set + 1;
+			e = bpf_map_lookup_elem(&xsw_emc, &way);
+			if (e && !(e->gen == gen && xsw_emc_same(e, r)))
+				e = NULL;
+		}
+	}
+	if (e) {
+		xsw_emc_replay(r, e);
+	} else {
+		if (xsw_walk(r) == -2) {
+			xsw_count_rules(r);
+			return V_DROP;
+		}
+		if (!r->upcall && set < XSW_EMC_ENTRIES)
+			xsw_emc_store(r, set, gen);
 	}
 	if (r->upcall) {
 		/* The slow path runs the whole packet again and counts it there. */
@@ -128,7 +157,7 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 	xsw_count_rules(r);
 	if (!r->n_out)
 		return V_DROP;
-	if (is_xdp ? xsw_commit_xdp(ctx, r) : xsw_commit_tc(ctx, r))
+	if (r->out_dirty && (is_xdp ? xsw_commit_xdp(ctx, r) : xsw_commit_tc(ctx, r)))
 		return V_DROP;
 	if (r->out_port == OFPP_CONTROLLER) {
 		struct xsw_ofport *in = bpf_map_lookup_elem(&xsw_ofports, &r->orig.in_port);
@@ -138,7 +167,8 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 		/* The commit may have added or removed VLAN tags. */
 		__u32 len = is_xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len;
 
-		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_ACTION, len, &r->out, r->table_id, r->rule_id, r->max_len);
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_ACTION, len, r->out_dirty ? &r->out : &r->orig, r->table_id,
+		       r->rule_id, r->max_len);
 		return V_DROP;
 	}
 	struct xsw_ofport *op = bpf_map_lookup_elem(&xsw_ofports, &r->out_port);

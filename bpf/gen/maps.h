@@ -2,11 +2,14 @@
 /* Generated from proto/datapath/maps.ts by npm run gen; edit the source. */
 #pragma once
 
-#define XSW_LAYOUT_VERSION 1
+#define XSW_LAYOUT_VERSION 2
 #define XSW_UPCALL_CAP 2048
 #define XSW_MAX_MASKS 32
 #define XSW_MAX_OPS 32
 #define XSW_MAX_TABLE_HOPS 16
+#define XSW_EMC_WORDS 8
+#define XSW_EMC_HOPS 4
+#define XSW_EMC_ENTRIES 32768
 
 /* flow_key.ip_frag bits */
 enum xsw_ip_frag {
@@ -254,6 +257,30 @@ _Static_assert(sizeof(struct xsw_table_stats) == 16, "struct xsw_table_stats siz
 _Static_assert(__builtin_offsetof(struct xsw_table_stats, lookups) == 0, "xsw_table_stats.lookups offset");
 _Static_assert(__builtin_offsetof(struct xsw_table_stats, matched) == 8, "xsw_table_stats.matched offset");
 
+struct xsw_emc_config {
+	__u32 n_words; /* words in use; 0: the cache is off (more words than EMC_WORDS) */
+	__u32 reserved; /* written as zero */
+	__u32 words[8]; /* index of the 8-byte key word */
+	__u64 masks[8]; /* bits of that word the key keeps (unused words: 0) */
+};
+_Static_assert(sizeof(struct xsw_emc_config) == 104, "struct xsw_emc_config size");
+_Static_assert(__builtin_offsetof(struct xsw_emc_config, n_words) == 0, "xsw_emc_config.n_words offset");
+_Static_assert(__builtin_offsetof(struct xsw_emc_config, reserved) == 4, "xsw_emc_config.reserved offset");
+_Static_assert(__builtin_offsetof(struct xsw_emc_config, words) == 8, "xsw_emc_config.words offset");
+_Static_assert(__builtin_offsetof(struct xsw_emc_config, masks) == 40, "xsw_emc_config.masks offset");
+
+struct xsw_emc_entry {
+	__u64 key[8]; /* the masked key words */
+	__u32 hops[16]; /* per table visited: table id | XSW_TABLE_MATCHED (1 << 31), rule_id, op_start, n_ops (the ops run again on each hit: they read the frame) */
+	__u32 gen; /* xsw_emc_gen when the walk ran; any other value is stale (0: empty) */
+	__u32 n_hops;
+};
+_Static_assert(sizeof(struct xsw_emc_entry) == 136, "struct xsw_emc_entry size");
+_Static_assert(__builtin_offsetof(struct xsw_emc_entry, key) == 0, "xsw_emc_entry.key offset");
+_Static_assert(__builtin_offsetof(struct xsw_emc_entry, hops) == 64, "xsw_emc_entry.hops offset");
+_Static_assert(__builtin_offsetof(struct xsw_emc_entry, gen) == 128, "xsw_emc_entry.gen offset");
+_Static_assert(__builtin_offsetof(struct xsw_emc_entry, n_hops) == 132, "xsw_emc_entry.n_hops offset");
+
 #ifdef XSW_DEFINE_MAPS
 /* Map definitions, included once by the object that owns the maps. */
 /* ingress ifindex → port config */
@@ -344,5 +371,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xsw_table_stats);
 } xsw_table_stats SEC(".maps");
+
+/* gen & 1 → what the cache keys on */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct xsw_emc_config);
+} xsw_emc_config SEC(".maps");
+
+/* 0 → generation of the flow tables, bumped last by every change */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsw_emc_gen SEC(".maps");
+
+/* exact-match cache: hash of the masked key → cached walk */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, struct xsw_emc_entry);
+} xsw_emc SEC(".maps");
 
 #endif /* XSW_DEFINE_MAPS */

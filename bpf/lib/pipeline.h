@@ -38,6 +38,8 @@ struct xsw_run {
 	struct xsw_flow_key orig; /* as parsed */
 	struct xsw_rule_key rk; /* lookup scratch */
 	__u32 hits[XSW_MAX_TABLE_HOPS]; /* rule ids, counted when the fast path finishes */
+	__u32 hit_ops[XSW_MAX_TABLE_HOPS][2]; /* their op_start, n_ops (for the cache) */
+	__u64 ck[XSW_EMC_WORDS]; /* the cache key: masked words of orig */
 	__u32 n_hits;
 	__u32 tables[XSW_MAX_TABLE_HOPS]; /* tables looked up: id | XSW_TABLE_MATCHED */
 	__u32 n_tables;
@@ -51,6 +53,11 @@ struct xsw_run {
 	__u32 l3_off; /* from the parser: where L3 starts in the frame's bytes */
 	__s32 l4_off; /* from the parser; -1 without an L4 header */
 	__u32 len;
+	__u32 cur_table; /* of the rule whose ops run */
+	__u32 cur_rule;
+	__s32 next; /* goto_table of the current rule: -1 none */
+	__u8 dirty; /* an op changed a field of the frame in key */
+	__u8 out_dirty; /* ... before the output: commit out to the frame */
 };
 
 struct {
@@ -171,26 +178,12 @@ static __always_inline bool xsw_cond(const struct xsw_flow_key *k, __u8 cond)
 	return true;
 }
 
-struct xsw_ops_ctx {
-	struct xsw_run *r;
-	struct xsw_rule *rule;
-	int next; /* table to go to, -1 none, -2 drop */
-};
-
-/* One op of the current rule on the key. */
-static long xsw_op_cb(__u32 i, void *data)
+/* One op of the current rule (r->cur_table, r->cur_rule) on r->key. A global function:
+ * the walk and the cache's replay run the very same code, verified once. */
+__noinline int xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 {
-	struct xsw_ops_ctx *oc = data;
-	struct xsw_run *r = oc->r;
-	struct xsw_rule *rule = oc->rule;
-
-	if (!r || !rule || i >= rule->n_ops || r->upcall)
-		return 1;
-	__u32 idx = rule->op_start + i;
-	struct xsw_op *op = bpf_map_lookup_elem(&xsw_ops, &idx);
-
-	if (!op)
-		return 1;
+	if (!r || !op)
+		return 0;
 	if (op->cond && !xsw_cond(&r->key, op->cond))
 		return 0;
 	switch (op->code) {
@@ -208,9 +201,12 @@ static long xsw_op_cb(__u32 i, void *data)
 		}
 		r->out_port = port;
 		r->max_len = op->len;
-		r->table_id = r->rk.table_id;
-		r->rule_id = rule->rule_id;
-		__builtin_memcpy(&r->out, &r->key, sizeof(r->key));
+		r->table_id = r->cur_table;
+		r->rule_id = r->cur_rule;
+		/* The frame changes only when an op changed the key: otherwise out is orig. */
+		r->out_dirty = r->dirty;
+		if (r->dirty)
+			__builtin_memcpy(&r->out, &r->key, sizeof(r->key));
 		break;
 	}
 	case XSW_OP_SET_FIELD: {
@@ -222,6 +218,7 @@ static long xsw_op_cb(__u32 i, void *data)
 		for (int j = 0; j < 16; j++)
 			if (j < op->len)
 				k[off + j] = op->val[j];
+		r->dirty = 1;
 		break;
 	}
 	case XSW_OP_SET_MASKED: {
@@ -233,6 +230,7 @@ static long xsw_op_cb(__u32 i, void *data)
 		for (int j = 0; j < 8; j++)
 			if (j < op->len)
 				k[off + j] = (k[off + j] & ~op->val[8 + j]) | op->val[j];
+		r->dirty = 1;
 		break;
 	}
 	case XSW_OP_PUSH_VLAN:
@@ -246,6 +244,7 @@ static long xsw_op_cb(__u32 i, void *data)
 		r->key.vlan2_tci = r->key.vlan_tci;
 		r->key.vlan_tci |= bpf_htons(XSW_VLAN_PRESENT);
 		r->key.vlan_tpid = bpf_htons((__u16)op->arg);
+		r->dirty = 1;
 		break;
 	case XSW_OP_POP_VLAN:
 		if (!xsw_vlan(r->key.vlan_tci))
@@ -253,6 +252,7 @@ static long xsw_op_cb(__u32 i, void *data)
 		r->key.vlan_tci = r->key.vlan2_tci;
 		r->key.vlan_tpid = xsw_vlan(r->key.vlan2_tci) ? bpf_htons(ETH_P_8021Q) : 0;
 		r->key.vlan2_tci = 0;
+		r->dirty = 1;
 		break;
 	case XSW_OP_DEC_NW_TTL:
 		if (!xsw_cond(&r->key, XSW_COND_IP))
@@ -261,13 +261,16 @@ static long xsw_op_cb(__u32 i, void *data)
 		 * reason OFPR_INVALID_TTL: the slow path builds it. */
 		if (r->key.ip_ttl <= 1) {
 			xsw_leave(r, XSW_UPCALL_INVALID_TTL, 0);
-			return 1;
+			break;
 		}
 		r->key.ip_ttl--;
+		r->dirty = 1;
 		break;
 	case XSW_OP_SET_NW_TTL:
-		if (xsw_cond(&r->key, XSW_COND_IP))
+		if (xsw_cond(&r->key, XSW_COND_IP)) {
 			r->key.ip_ttl = op->arg;
+			r->dirty = 1;
+		}
 		break;
 	case XSW_OP_WRITE_METADATA: {
 		__u64 v = *(__u64 *)op->val, m = *(__u64 *)(op->val + 8);
@@ -276,13 +279,32 @@ static long xsw_op_cb(__u32 i, void *data)
 		break;
 	}
 	case XSW_OP_GOTO_TABLE:
-		oc->next = op->arg;
+		r->next = op->arg;
 		break;
 	case XSW_OP_UPCALL:
 		xsw_leave(r, op->arg, 0);
 		break;
 	default:
 		xsw_leave(r, XSW_UPCALL_UNSUPPORTED, op->code);
+	}
+	return 0;
+}
+
+/* A rule's ops, `n` from xsw_ops[start], until one hands the packet up. A bounded loop
+ * around a global function: cheaper than a callback per op, and verified once. */
+__noinline int xsw_run_ops(struct xsw_run *r, __u32 start, __u32 n)
+{
+	if (!r)
+		return 0;
+	for (int i = 0; i < XSW_MAX_OPS; i++) {
+		if (i >= n || r->upcall)
+			break;
+		__u32 idx = start + i;
+		struct xsw_op *op = bpf_map_lookup_elem(&xsw_ops, &idx);
+
+		if (!op)
+			break;
+		xsw_exec_op(r, op);
 	}
 	return 0;
 }
@@ -303,32 +325,43 @@ static long xsw_hop_cb(__u32 hop, void *data)
 	if (!r)
 		return 1;
 	struct xsw_rule *rule = xsw_lookup(r, wc->table_id);
-	struct xsw_ops_ctx oc = { .r = r, .rule = rule, .next = -1 };
+	__u32 i = r->n_tables;
 
-	if (r->n_tables < XSW_MAX_TABLE_HOPS)
-		r->tables[r->n_tables++ & (XSW_MAX_TABLE_HOPS - 1)] = wc->table_id | (rule ? XSW_TABLE_MATCHED : 0);
+	if (i < XSW_MAX_TABLE_HOPS) {
+		r->tables[i & (XSW_MAX_TABLE_HOPS - 1)] = wc->table_id | (rule ? XSW_TABLE_MATCHED : 0);
+		r->n_tables = i + 1;
+	}
 	if (!rule) {
 		wc->done = true; /* table miss without a table-miss entry: drop (OF1.3 §5.4) */
 		return 1;
 	}
-	if (r->n_hits < XSW_MAX_TABLE_HOPS)
-		r->hits[r->n_hits++ & (XSW_MAX_TABLE_HOPS - 1)] = rule->rule_id;
+	/* Every table but a missed last one matched, so hit i is table i. */
+	i = r->n_hits;
+	if (i < XSW_MAX_TABLE_HOPS) {
+		r->hits[i & (XSW_MAX_TABLE_HOPS - 1)] = rule->rule_id;
+		r->hit_ops[i & (XSW_MAX_TABLE_HOPS - 1)][0] = rule->op_start;
+		r->hit_ops[i & (XSW_MAX_TABLE_HOPS - 1)][1] = rule->n_ops;
+		r->n_hits = i + 1;
+	}
+	r->next = -1;
+	r->cur_table = wc->table_id;
+	r->cur_rule = rule->rule_id;
 	/* The compiler sends programs longer than XSW_MAX_OPS to the slow path. */
 	if (rule->n_ops > XSW_MAX_OPS)
 		xsw_leave(r, XSW_UPCALL_OPS, rule->n_ops);
 	else
-		bpf_loop(XSW_MAX_OPS, xsw_op_cb, &oc, 0);
-	if (oc.next == -2) {
+		xsw_run_ops(r, rule->op_start, rule->n_ops);
+	if (r->next == -2) {
 		wc->result = -2;
 		wc->done = true;
 		return 1;
 	}
 	/* goto_table only goes forward; anything else ends the walk. */
-	if (r->upcall || oc.next <= (int)wc->table_id) {
+	if (r->upcall || r->next <= (int)wc->table_id) {
 		wc->done = true;
 		return 1;
 	}
-	wc->table_id = oc.next;
+	wc->table_id = r->next;
 	return 0;
 }
 
@@ -344,6 +377,104 @@ __noinline int xsw_walk(struct xsw_run *r)
 	if (!wc.done)
 		xsw_leave(r, XSW_UPCALL_TABLE_HOPS, 0);
 	return wc.result;
+}
+
+/* ---- the exact-match cache ------------------------------------------------------------
+ * In front of the walk: the words of the parsed key that decide the walk (what some
+ * mask in use covers, in_port, and what ops test) pick a 2-way set of a per-CPU array;
+ * an entry holds the tables and rules the walk found. A hit runs the same rules' ops
+ * again on this frame (they read it: TTL, VLAN tags), so it ends exactly as the walk
+ * would; it only skips the lookups. Entries carry the generation of the flow tables,
+ * which every change bumps last: a stale entry is a miss. */
+
+static __always_inline __u64 xsw_mix(__u64 h, __u64 w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/* Fills r->ck with the masked words and returns the first entry of their set, or
+ * XSW_EMC_ENTRIES when the cache is off. */
+static __always_inline __u32 xsw_emc_key(struct xsw_run *r, __u32 gen)
+{
+	__u32 ci = gen & 1;
+	struct xsw_emc_config *cfg = bpf_map_lookup_elem(&xsw_emc_config, &ci);
+	__u64 *k = (__u64 *)&r->orig;
+	__u64 h = 0;
+
+	if (!gen || !cfg || !cfg->n_words)
+		return XSW_EMC_ENTRIES;
+	for (int i = 0; i < XSW_EMC_WORDS; i++) {
+		__u32 idx = cfg->words[i];
+
+		if (idx >= XSW_KEY_WORDS)
+			idx = 0;
+		r->ck[i] = k[idx] & cfg->masks[i];
+		h = xsw_mix(h, r->ck[i]);
+	}
+	return (__u32)(h ^ (h >> 32)) & (XSW_EMC_ENTRIES - 2);
+}
+
+static __always_inline bool xsw_emc_same(const struct xsw_emc_entry *e, const struct xsw_run *r)
+{
+	__u64 d = 0;
+
+	for (int i = 0; i < XSW_EMC_WORDS; i++)
+		d |= e->key[i] ^ r->ck[i];
+	return !d;
+}
+
+/* Replays a cached walk: the tables and rules it found, and each rule's ops. */
+static __always_inline void xsw_emc_replay(struct xsw_run *r, struct xsw_emc_entry *e)
+{
+	__u32 n = e->n_hops;
+
+	for (int i = 0; i < XSW_EMC_HOPS; i++) {
+		if (i >= n || r->upcall)
+			break;
+		__u32 t = e->hops[4 * i];
+
+		r->tables[i] = t;
+		r->n_tables = i + 1;
+		if (!(t & XSW_TABLE_MATCHED))
+			break;
+		r->hits[i] = e->hops[4 * i + 1];
+		r->n_hits = i + 1;
+		r->cur_table = t & 0xff;
+		r->cur_rule = e->hops[4 * i + 1];
+		xsw_run_ops(r, e->hops[4 * i + 2], e->hops[4 * i + 3]);
+	}
+}
+
+/* After a walk the fast path finishes: remember it, unless it was too long. */
+static __always_inline void xsw_emc_store(struct xsw_run *r, __u32 set, __u32 gen)
+{
+	__u32 n = r->n_tables;
+	__u32 way = set;
+	struct xsw_emc_entry *e = bpf_map_lookup_elem(&xsw_emc, &way);
+
+	if (n > XSW_EMC_HOPS || !e)
+		return;
+	if (e->gen == gen) {
+		/* Both ways live: replace the second (the first keeps the older flow). */
+		way = set + 1;
+		e = bpf_map_lookup_elem(&xsw_emc, &way);
+		if (!e)
+			return;
+	}
+	e->gen = 0;
+	for (int i = 0; i < XSW_EMC_WORDS; i++)
+		e->key[i] = r->ck[i];
+	for (int i = 0; i < XSW_EMC_HOPS; i++) {
+		if (i >= n)
+			break;
+		e->hops[4 * i] = r->tables[i];
+		e->hops[4 * i + 1] = r->hits[i];
+		e->hops[4 * i + 2] = r->hit_ops[i][0];
+		e->hops[4 * i + 3] = r->hit_ops[i][1];
+	}
+	e->n_hops = n;
+	e->gen = gen;
 }
 
 /* Counts the rules hit and the tables looked up once the fast path finished the

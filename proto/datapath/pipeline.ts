@@ -11,6 +11,12 @@ export const MAX_MASKS = 32;
 export const MAX_OPS = 32;
 /** Tables one packet may visit (goto_table hops + 1). */
 export const MAX_TABLE_HOPS = 16;
+/** 8-byte words of the flow key an exact-match cache key holds. */
+export const EMC_WORDS = 8;
+/** Tables a cached walk may have visited; longer walks are not cached. */
+export const EMC_HOPS = 4;
+/** Cache entries per CPU: 2-way sets, so EMC_ENTRIES / 2 sets (a power of two). */
+export const EMC_ENTRIES = 32768;
 
 export const table = cstruct('xsw_table', 8 + 8 * MAX_MASKS, [
   ['n_masks', u32, 'masks in use, sorted by max_prio, highest first'],
@@ -88,6 +94,28 @@ export const tableStats = cstruct('xsw_table_stats', 16, [
   ['matched', u64, 'of those, packets that hit a rule'],
 ]);
 
+/**
+ * What the exact-match cache keys on: the words of the flow key that any mask in use
+ * covers (and in_port and the fields ops test: ethertype, VLAN presence, IP protocol
+ * and fragment bits), each ANDed with the union of the masks. Two slots, chosen by the
+ * generation's low bit, so the compiler fills the slot no packet reads, then bumps
+ * the generation.
+ */
+export const emcConfig = cstruct('xsw_emc_config', 8 + 4 * EMC_WORDS + 8 * EMC_WORDS, [
+  ['n_words', u32, 'words in use; 0: the cache is off (more words than EMC_WORDS)'],
+  ['reserved', u32, 'written as zero'],
+  ['words', array(u32, EMC_WORDS), 'index of the 8-byte key word'],
+  ['masks', array(u64, EMC_WORDS), 'bits of that word the key keeps (unused words: 0)'],
+]);
+
+/** A cached walk: the rules the lookups found for one masked key. */
+export const emcEntry = cstruct('xsw_emc_entry', 8 * EMC_WORDS + 16 * EMC_HOPS + 8, [
+  ['key', array(u64, EMC_WORDS), 'the masked key words'],
+  ['hops', array(u32, 4 * EMC_HOPS), 'per table visited: table id | XSW_TABLE_MATCHED (1 << 31), rule_id, op_start, n_ops (the ops run again on each hit: they read the frame)'],
+  ['gen', u32, 'xsw_emc_gen when the walk ran; any other value is stale (0: empty)'],
+  ['n_hops', u32],
+]);
+
 export const pipelineMaps = {
   xsw_tables: { type: 'ARRAY', maxEntries: 256, key: u32, value: table, comment: 'table_id → masks in use' },
   xsw_masks: { type: 'ARRAY', maxEntries: 4096, key: u32, value: flowKey, comment: 'mask_id → mask over the flow key' },
@@ -96,7 +124,10 @@ export const pipelineMaps = {
   xsw_ofports: { type: 'HASH', maxEntries: 1024, key: u32, value: ofport, comment: 'OpenFlow port → device' },
   xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, key: u32, value: ruleStats, comment: 'rule_id → per-CPU counters' },
   xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, key: u32, value: tableStats, comment: 'table_id → per-CPU lookup counters' },
+  xsw_emc_config: { type: 'ARRAY', maxEntries: 2, key: u32, value: emcConfig, comment: 'gen & 1 → what the cache keys on' },
+  xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, key: u32, value: u32, comment: '0 → generation of the flow tables, bumped last by every change' },
+  xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: EMC_ENTRIES, key: u32, value: emcEntry, comment: 'exact-match cache: hash of the masked key → cached walk' },
 } as const satisfies Record<string, MapDecl>;
 
-export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats, tableStats];
+export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats, tableStats, emcConfig, emcEntry];
 export const pipelineEnums = [opCode, opCond];

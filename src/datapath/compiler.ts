@@ -5,6 +5,7 @@
 // in an order that never shows a packet a rule without its ops or a mask without rules.
 // What the fast path cannot run compiles to an UPCALL op, so the slow path (the
 // reference interpreter) finishes those packets: nothing is silently mis-forwarded.
+import { randomInt } from 'node:crypto';
 import type { Action } from '../../proto/openflow/actions.js';
 import { OFPP } from '../../proto/openflow/constants.js';
 import type { Instruction } from '../../proto/openflow/instructions.js';
@@ -14,6 +15,8 @@ import type { FlowEntry } from '../ofproto/classifier.js';
 import { oxmToBigint } from '../ofproto/match.js';
 import type { Delta } from '../ofproto/pipeline.js';
 import {
+  EMC_WORDS,
+  encodeXswEmcConfig,
   encodeXswRule,
   MAX_MASKS,
   MAX_OPS,
@@ -248,7 +251,52 @@ export type MapWrite =
   | { map: 'xsw_masks'; index: number; mask: Buffer }
   | { map: 'xsw_rules'; table_id: number; mask_id: number; key: Buffer; rule: Buffer | null }
   | { map: 'xsw_tables'; table_id: number; masks: { mask_id: number; max_prio: number }[]; slow: boolean }
-  | { map: 'xsw_rule_stats'; slot: number; reset: true };
+  | { map: 'xsw_rule_stats'; slot: number; reset: true }
+  /** Any other (non per-CPU) map of the object: value at key, or delete the key when null. */
+  | { map: 'raw'; name: string; key: Buffer; value: Buffer | null };
+
+const u32le = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+};
+
+/**
+ * Bytes of the flow key the exact-match cache always keys on, besides what the masks
+ * cover: what the ops read to decide what they do (bpf/lib/pipeline.h xsw_exec_op) —
+ * in_port (output to the ingress port), the ethertype and VLAN tags (conditions,
+ * push/pop VLAN), the IP protocol and fragment bits (conditions).
+ */
+const emcAlways: [string, number][] = [
+  ['in_port', 4],
+  ['eth_type', 2],
+  ['vlan_tci', 2],
+  ['vlan_tpid', 2],
+  ['vlan2_tci', 2],
+  ['ip_proto', 1],
+  ['ip_frag', 1],
+];
+
+/** The cache's key for a union of masks: key words and their masks, or off (n_words 0). */
+export function emcConfig(union: Buffer): { n_words: number; reserved: number; words: number[]; masks: bigint[] } {
+  const m = Buffer.from(union);
+  for (const [name, width] of emcAlways) m.fill(0xff, off(name), off(name) + width);
+  const words: number[] = [];
+  const masks: bigint[] = [];
+  for (let w = 0; w < KEY / 8; w++) {
+    const v = m.readBigUInt64LE(8 * w);
+    if (!v) continue;
+    words.push(w);
+    masks.push(v);
+  }
+  const n = words.length;
+  if (n > EMC_WORDS) return { n_words: 0, reserved: 0, words: new Array<number>(EMC_WORDS).fill(0), masks: new Array<bigint>(EMC_WORDS).fill(0n) };
+  while (words.length < EMC_WORDS) {
+    words.push(0);
+    masks.push(0n);
+  }
+  return { n_words: n, reserved: 0, words, masks };
+}
 
 interface Placed {
   entry: FlowEntry;
@@ -290,6 +338,12 @@ export class PipelineCompiler {
   private pendingSlots: number[] = [];
   private pendingMasks: number[] = [];
   private readonly freeMasks: number[] = [];
+  private readonly maskBufs = new Map<number, Buffer>();
+  /**
+   * Generation of the flow tables in the datapath (xsw_emc_gen). It starts anywhere:
+   * maps pinned by an earlier run hold cache entries of that run's generations.
+   */
+  private gen = randomInt(1, 0x7fffffff);
 
   constructor(
     readonly limits = { ops: 262144, slots: 131072, masks: 4096 },
@@ -328,7 +382,31 @@ export class PipelineCompiler {
     const tables: MapWrite[] = [...touchedTables].map((t) => this.tableWrite(t));
     // New masks and op runs first, then rules, then the tables that point at new masks.
     // Freed ids wait for release(), so nothing a packet may still read is overwritten.
-    return [...adds, ...rules, ...tables];
+    // Last the cache: its key for the new masks into the slot no packet reads, then the
+    // generation that selects it and makes every cached walk stale.
+    const flows = deltas.some((d) => d.kind === 'flow-add' || d.kind === 'flow-modify' || d.kind === 'flow-remove');
+    return flows ? [...adds, ...rules, ...tables, ...this.bumpGeneration()] : [...adds, ...rules, ...tables];
+  }
+
+  /** The union of the masks in use in every table. */
+  private unionMask(): Buffer {
+    const u = Buffer.alloc(KEY);
+    for (const uses of this.tableMasks.values())
+      for (const id of uses.keys()) {
+        const m = this.maskBufs.get(id)!;
+        for (let i = 0; i < KEY; i++) u[i] = u[i]! | m[i]!;
+      }
+    return u;
+  }
+
+  private bumpGeneration(): MapWrite[] {
+    // Never 0 (the datapath's "no cache yet"); the low bit picks the config slot.
+    this.gen = this.gen >= 0xfffffffe ? 1 : this.gen + 1;
+    const config = encodeXswEmcConfig(emcConfig(this.unionMask()));
+    return [
+      { map: 'raw', name: 'xsw_emc_config', key: u32le(this.gen & 1), value: config },
+      { map: 'raw', name: 'xsw_emc_gen', key: u32le(0), value: u32le(this.gen) },
+    ];
   }
 
   private allocOps(n: number): number {
@@ -353,6 +431,7 @@ export class PipelineCompiler {
       id = this.freeMasks.pop() ?? this.nextMask++;
       if (id >= this.limits.masks) throw new Error(`more than ${this.limits.masks} distinct masks`);
       this.maskIds.set(hex, id);
+      this.maskBufs.set(id, mask);
       adds.push({ map: 'xsw_masks', index: id, mask });
     }
     this.maskRefs.set(id, (this.maskRefs.get(id) ?? 0) + 1);

@@ -1,10 +1,13 @@
 // Generated from proto/datapath/maps.ts by npm run gen; edit the source.
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const UPCALL_CAP = 2048;
 export const MAX_MASKS = 32;
 export const MAX_OPS = 32;
 export const MAX_TABLE_HOPS = 16;
+export const EMC_WORDS = 8;
+export const EMC_HOPS = 4;
+export const EMC_ENTRIES = 32768;
 
 export const XswIpFrag = {
   XSW_FRAG_ANY: 1,
@@ -465,6 +468,64 @@ export function decodeXswTableStats(buf: Uint8Array, off = 0): XswTableStats {
   };
 }
 
+export interface XswEmcConfig {
+  n_words: number; // words in use; 0: the cache is off (more words than EMC_WORDS)
+  reserved: number; // written as zero
+  words: number[]; // index of the 8-byte key word
+  masks: bigint[]; // bits of that word the key keeps (unused words: 0)
+}
+
+export const XSW_EMC_CONFIG_SIZE = 104;
+
+export function encodeXswEmcConfig(v: XswEmcConfig, buf: Buffer = Buffer.alloc(104), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 104);
+  dv.setUint32(0, v.n_words, true);
+  dv.setUint32(4, v.reserved, true);
+  for (let i = 0; i < 8; i++) dv.setUint32(8 + i * 4, v.words[i] ?? 0, true);
+  for (let i = 0; i < 8; i++) dv.setBigUint64(40 + i * 8, v.masks[i] ?? 0, true);
+  return buf;
+}
+
+export function decodeXswEmcConfig(buf: Uint8Array, off = 0): XswEmcConfig {
+  if (buf.length - off < 104) throw new RangeError('xsw_emc_config: need 104 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 104);
+  return {
+    n_words: dv.getUint32(0, true),
+    reserved: dv.getUint32(4, true),
+    words: Array.from({ length: 8 }, (_, i) => dv.getUint32(8 + i * 4, true)),
+    masks: Array.from({ length: 8 }, (_, i) => dv.getBigUint64(40 + i * 8, true)),
+  };
+}
+
+export interface XswEmcEntry {
+  key: bigint[]; // the masked key words
+  hops: number[]; // per table visited: table id | XSW_TABLE_MATCHED (1 << 31), rule_id, op_start, n_ops (the ops run again on each hit: they read the frame)
+  gen: number; // xsw_emc_gen when the walk ran; any other value is stale (0: empty)
+  n_hops: number;
+}
+
+export const XSW_EMC_ENTRY_SIZE = 136;
+
+export function encodeXswEmcEntry(v: XswEmcEntry, buf: Buffer = Buffer.alloc(136), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 136);
+  for (let i = 0; i < 8; i++) dv.setBigUint64(0 + i * 8, v.key[i] ?? 0, true);
+  for (let i = 0; i < 16; i++) dv.setUint32(64 + i * 4, v.hops[i] ?? 0, true);
+  dv.setUint32(128, v.gen, true);
+  dv.setUint32(132, v.n_hops, true);
+  return buf;
+}
+
+export function decodeXswEmcEntry(buf: Uint8Array, off = 0): XswEmcEntry {
+  if (buf.length - off < 136) throw new RangeError('xsw_emc_entry: need 136 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 136);
+  return {
+    key: Array.from({ length: 8 }, (_, i) => dv.getBigUint64(0 + i * 8, true)),
+    hops: Array.from({ length: 16 }, (_, i) => dv.getUint32(64 + i * 4, true)),
+    gen: dv.getUint32(128, true),
+    n_hops: dv.getUint32(132, true),
+  };
+}
+
 export interface MapSpec {
   type: string;
   maxEntries: number;
@@ -485,4 +546,7 @@ export const maps = {
   xsw_ofports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 8, perCpu: false }, // OpenFlow port → device
   xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, keySize: 4, valueSize: 24, perCpu: true }, // rule_id → per-CPU counters
   xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, keySize: 4, valueSize: 16, perCpu: true }, // table_id → per-CPU lookup counters
+  xsw_emc_config: { type: 'ARRAY', maxEntries: 2, keySize: 4, valueSize: 104, perCpu: false }, // gen & 1 → what the cache keys on
+  xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, keySize: 4, valueSize: 4, perCpu: false }, // 0 → generation of the flow tables, bumped last by every change
+  xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: 32768, keySize: 4, valueSize: 136, perCpu: true }, // exact-match cache: hash of the masked key → cached walk
 } as const satisfies Record<string, MapSpec>;

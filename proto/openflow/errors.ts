@@ -155,6 +155,9 @@ const rows = {
   OFPBFC_MSG_FAILED: [OFPET_EXPERIMENTER, 2313, 'one message in bundle failed', ONF_EXPERIMENTER],
   OFPBFC_TIMEOUT: [OFPET_EXPERIMENTER, 2314, 'bundle is taking too long', ONF_EXPERIMENTER],
   OFPBFC_BUNDLE_IN_PROGRESS: [OFPET_EXPERIMENTER, 2315, 'bundle is locking the resource', ONF_EXPERIMENTER],
+  // ONF 1.3 extension 2640/2641 (OpenFlow 1.4's OFPBRC codes 14/15), as OVS sends them in OF1.3.
+  OFPBRC_MULTIPART_REQUEST_TIMEOUT: [OFPET_EXPERIMENTER, 2640, 'timeout during multipart request', ONF_EXPERIMENTER],
+  OFPBRC_MULTIPART_REPLY_TIMEOUT: [OFPET_EXPERIMENTER, 2641, 'timeout during multipart reply', ONF_EXPERIMENTER],
 } as const satisfies Record<string, Row>;
 
 export type OfpErrorName = keyof typeof rows;

@@ -28,6 +28,8 @@ const ASYNC_BACKLOG_MAX = 4 << 20;
 
 /** OVS's default miss_send_len. */
 const OFP_DEFAULT_MISS_SEND_LEN = 128;
+/** OVS's ofpmp_assembler: a multipart request sent in pieces must finish within 1 s of its last piece. */
+const MULTIPART_TIMEOUT_MS = 1000;
 
 /** Messages that change switch state: a slave sending one gets OFPBRC_IS_SLAVE. */
 const writes = new Set(['FLOW_MOD', 'GROUP_MOD', 'PORT_MOD', 'TABLE_MOD', 'METER_MOD', 'PACKET_OUT', 'BUNDLE_CONTROL', 'BUNDLE_ADD_MESSAGE']);
@@ -85,7 +87,9 @@ export class Connection implements ConnectionInfo {
   private pumping = false;
   private bundles = new Bundles();
   /** Multipart requests arriving in pieces (OFPMPF_REQ_MORE), by xid. */
-  private partial = new Map<number, { parts: MessageOf<'MULTIPART_REQUEST'>[]; size: number }>();
+  private partial = new Map<number, { parts: MessageOf<'MULTIPART_REQUEST'>[]; size: number; deadline: number; last: Uint8Array }>();
+  /** Fires at the earliest deadline of `partial`. */
+  private partialTimer: NodeJS.Timeout | undefined;
   private lastRx = Date.now();
   private echoSentAt: number | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -158,6 +162,8 @@ export class Connection implements ConnectionInfo {
     this.state = 'closed';
     if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.bundleTimer) clearInterval(this.bundleTimer);
+    if (this.partialTimer) clearTimeout(this.partialTimer);
+    this.partial.clear();
     this.bundles.clear();
     this.opts.roles.leave(this);
     this.socket.destroy();
@@ -396,7 +402,7 @@ export class Connection implements ConnectionInfo {
       return undefined;
     }
     if (m.type === 'MULTIPART_REQUEST' && (m.body.flags & 1 || this.partial.has(m.xid))) {
-      const whole = this.assemble(m, frame.length);
+      const whole = this.assemble(m, frame);
       if (whole instanceof OfpError) this.send(errorReply(whole, frame));
       else if (whole) return this.handled(this.invoke(whole), frame);
       return undefined;
@@ -408,9 +414,13 @@ export class Connection implements ConnectionInfo {
    * Gathers a multipart request sent in pieces, as OVS's ofpmp_assembler: same xid,
    * same type, at most 4 MB; the pieces' arrays are joined into one request.
    */
-  private assemble(m: MessageOf<'MULTIPART_REQUEST'>, bytes: number): MessageOf<'MULTIPART_REQUEST'> | OfpError | undefined {
+  private assemble(m: MessageOf<'MULTIPART_REQUEST'>, frame: Uint8Array): MessageOf<'MULTIPART_REQUEST'> | OfpError | undefined {
+    const bytes = frame.length;
     let p = this.partial.get(m.xid);
-    if (!p) this.partial.set(m.xid, (p = { parts: [], size: 0 }));
+    if (!p) this.partial.set(m.xid, (p = { parts: [], size: 0, deadline: 0, last: frame }));
+    // As OVS: each piece gives the request another second.
+    p.deadline = Date.now() + MULTIPART_TIMEOUT_MS;
+    p.last = frame;
     if (p.parts.length && p.parts[0]!.body.type !== m.body.type) {
       this.partial.delete(m.xid);
       return new OfpError('OFPBRC_BAD_MULTIPART', { why: `piece of type ${m.body.type} in a ${p.parts[0]!.body.type} request` });
@@ -421,11 +431,37 @@ export class Connection implements ConnectionInfo {
       return new OfpError('OFPBRC_MULTIPART_BUFFER_OVERFLOW');
     }
     p.parts.push(m);
-    if (m.body.flags & 1) return undefined;
+    if (m.body.flags & 1) {
+      this.armPartialTimer();
+      return undefined;
+    }
     this.partial.delete(m.xid);
     const body: Record<string, unknown> = { ...p.parts[0]!.body, flags: 0 };
     for (const [k, v] of Object.entries(body)) if (Array.isArray(v)) body[k] = p.parts.flatMap((x) => (x.body as unknown as Record<string, unknown[]>)[k]!);
     return { ...m, body: body as MessageOf<'MULTIPART_REQUEST'>['body'] };
+  }
+
+  private armPartialTimer(): void {
+    if (this.partialTimer) clearTimeout(this.partialTimer);
+    this.partialTimer = undefined;
+    if (!this.partial.size || this.state === 'closed') return;
+    let next = Infinity;
+    for (const p of this.partial.values()) next = Math.min(next, p.deadline);
+    this.partialTimer = setTimeout(() => this.expirePartial(), Math.max(0, next - Date.now()));
+    this.partialTimer.unref();
+  }
+
+  /** As OVS's ofpmp_assembler_run(): an unfinished request is dropped with an error carrying its last piece. */
+  private expirePartial(): void {
+    this.partialTimer = undefined;
+    const now = Date.now();
+    for (const [xid, p] of this.partial) {
+      if (now < p.deadline) continue;
+      this.partial.delete(xid);
+      this.opts.log.info(`${this.peer}: multipart request xid ${xid} unfinished after ${MULTIPART_TIMEOUT_MS / 1000} s, dropped`);
+      this.send(errorReply('OFPBRC_MULTIPART_REQUEST_TIMEOUT', p.last));
+    }
+    this.armPartialTimer();
   }
 
   private invoke(m: HandledMessage): HandlerResult | Promise<HandlerResult> {

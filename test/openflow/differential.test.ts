@@ -183,6 +183,26 @@ describe.skipIf(!haveOvs())('session replies match a real OVS bridge', () => {
   });
 });
 
+describe.skipIf(!haveOvs())('an unfinished multipart request', () => {
+  test('is dropped after a second with the same error as OVS, carrying its last piece', async () => {
+    const run = async (mgmt: string) => {
+      const c = await RawClient.connect(mgmt);
+      try {
+        const t = Date.now();
+        c.send({ type: 'MULTIPART_REQUEST', xid: 9, body: { type: 'PORT_DESC', flags: 1 } });
+        c.send({ type: 'MULTIPART_REQUEST', xid: 9, body: { type: 'PORT_DESC', flags: 1 } });
+        const err = await c.next('ERROR', () => true, 4000);
+        return { err, waited: Date.now() - t >= 900 };
+      } finally {
+        c.close();
+      }
+    };
+    const [ours, theirs] = await Promise.all([run(join(dir, 'br0.mgmt')), run(ovs!.mgmt('br0'))]);
+    expect(ours).toEqual(theirs);
+    expect(ofpErrorByWire(ours.err.err_type, ours.err.code, 0x4f4e4600)).toBe('OFPBRC_MULTIPART_REQUEST_TIMEOUT');
+  });
+});
+
 describe.skipIf(!haveOvs())('the controller side drives a real OVS bridge', () => {
   test('transact() pumps flow mods, request() gathers a multipart dump', async () => {
     const c = await ControllerConnection.connect(`unix:${ovs!.mgmt('br0')}`);

@@ -34,8 +34,8 @@ export const SETTABLE_FIELDS: ReadonlySet<OxmName> = new Set(
   (Object.keys(oxmFields) as OxmName[]).filter((f) => !['IN_PORT', 'IN_PHY_PORT', 'METADATA', 'IPV6_EXTHDR'].includes(f) && !f.startsWith('NXM_NX_CT_') && !f.startsWith('NXM_NX_TUN_IPV4')),
 );
 
-/** Nicira actions the interpreter runs (conjunction, learn, clone: not yet). NX_NAT only inside ct(). */
-export const SUPPORTED_NX_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>(['NX_RESUBMIT', 'NX_RESUBMIT_TABLE', 'NX_REG_LOAD', 'NX_REG_MOVE', 'NX_OUTPUT_REG', 'NX_CONTROLLER', 'NX_NOTE', 'NX_CT', 'NX_CT_CLEAR', 'NX_NAT']);
+/** Nicira actions the interpreter runs (conjunction, learn: not yet). NX_NAT only inside ct(). */
+export const SUPPORTED_NX_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>(['NX_RESUBMIT', 'NX_RESUBMIT_TABLE', 'NX_REG_LOAD', 'NX_REG_MOVE', 'NX_OUTPUT_REG', 'NX_CONTROLLER', 'NX_NOTE', 'NX_CT', 'NX_CT_CLEAR', 'NX_NAT', 'NX_CLONE']);
 
 /** The conntrack fields a ct action may set (in its exec()); nowhere else. */
 const CT_SETTABLE: ReadonlySet<OxmName> = new Set<OxmName>(['NXM_NX_CT_MARK', 'NXM_NX_CT_LABEL']);
@@ -103,6 +103,11 @@ export function validateActions(p: Pipeline, actions: readonly Action[], where: 
         return new OfpError('OFPBAC_BAD_SET_ARGUMENT', { why: 'nat is only allowed inside ct()' });
       case 'NX_CT': {
         const bad = validateCt(a);
+        if (bad) return bad;
+        break;
+      }
+      case 'NX_CLONE': {
+        const bad = validateActions(p, a.actions, where);
         if (bad) return bad;
         break;
       }

@@ -367,6 +367,10 @@ function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
       case 'NX_CT':
         conntrack(ctx, pk, a);
         break;
+      case 'NX_CLONE':
+        // The nested actions act on a copy; the packet goes on as it was.
+        runActions(ctx, pk.clone(), a.actions);
+        break;
       case 'NX_CT_CLEAR':
         if (pk.pf.ct) {
           pk.pf.ct = undefined;

@@ -272,3 +272,17 @@ export type Message = RegistryValue<typeof messageRegistry>;
 export type MessageType = Message['type'];
 /** The message of one type: `MessageOf<'FLOW_MOD'>`. */
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+/**
+ * The requests a switch's pipeline answers: everything a switch-side session does not
+ * answer by itself (src/openflow hands these to its handler; src/ofproto handles them).
+ */
+export type PipelineRequest =
+  | MessageOf<'FLOW_MOD'>
+  | MessageOf<'GROUP_MOD'>
+  | MessageOf<'PORT_MOD'>
+  | MessageOf<'TABLE_MOD'>
+  | MessageOf<'METER_MOD'>
+  | MessageOf<'PACKET_OUT'>
+  | MessageOf<'MULTIPART_REQUEST'>
+  | MessageOf<'QUEUE_GET_CONFIG_REQUEST'>;

@@ -4,7 +4,7 @@
 // the deltas for the datapath, and for packet-out the interpreter's result.
 import { OFPP } from '../../proto/openflow/constants.js';
 import { OfpError } from '../../proto/openflow/errors.js';
-import type { Message, MessageOf } from '../../proto/openflow/messages.js';
+import type { Message, PipelineRequest } from '../../proto/openflow/messages.js';
 import type { MultipartReply, MultipartRequest } from '../../proto/openflow/multipart.js';
 import type { Port } from '../../proto/openflow/port.js';
 import { actionRegistry } from '../../proto/openflow/actions.js';
@@ -18,15 +18,8 @@ import { applyTableMod, queueStats, setTableFeatures, tableFeatures } from './ta
 import { packetOut, type PacketIn, type TraceResult } from './trace.js';
 import { OFPPR, type FlowRemoved } from './types.js';
 
-export type RequestMessage =
-  | MessageOf<'FLOW_MOD'>
-  | MessageOf<'GROUP_MOD'>
-  | MessageOf<'PORT_MOD'>
-  | MessageOf<'TABLE_MOD'>
-  | MessageOf<'METER_MOD'>
-  | MessageOf<'PACKET_OUT'>
-  | MessageOf<'MULTIPART_REQUEST'>
-  | MessageOf<'QUEUE_GET_CONFIG_REQUEST'>;
+/** What the pipeline answers: the same union the endpoint hands its handler (proto/openflow/messages.ts). */
+export type RequestMessage = PipelineRequest;
 
 export interface RequestResult {
   /** Answer the request with this error (nothing changed). */

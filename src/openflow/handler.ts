@@ -2,7 +2,7 @@
 // src/vswitchd plugs the pipeline (src/ofproto) in here, so the codec and the
 // connections never learn the pipeline exists.
 import type { OfpError } from '../../proto/openflow/errors.js';
-import type { Message, MessageOf } from '../../proto/openflow/messages.js';
+import type { Message, MessageOf, PipelineRequest } from '../../proto/openflow/messages.js';
 
 /** A controller's role (§6.3.6). NOCHANGE only appears in requests. */
 export type ControllerRole = 'EQUAL' | 'MASTER' | 'SLAVE';
@@ -42,16 +42,8 @@ export type ConnectionType = 'primary' | 'service';
 /** Replies to send (possibly none), or the error to answer the request with. */
 export type HandlerResult = readonly Message[] | OfpError;
 
-/** The messages a handler receives: everything the endpoint does not answer itself. */
-export type HandledMessage =
-  | MessageOf<'FLOW_MOD'>
-  | MessageOf<'GROUP_MOD'>
-  | MessageOf<'PORT_MOD'>
-  | MessageOf<'TABLE_MOD'>
-  | MessageOf<'METER_MOD'>
-  | MessageOf<'PACKET_OUT'>
-  | MessageOf<'MULTIPART_REQUEST'>
-  | MessageOf<'QUEUE_GET_CONFIG_REQUEST'>;
+/** The messages a handler receives: everything the endpoint does not answer itself (declared in proto/openflow/messages.ts). */
+export type HandledMessage = PipelineRequest;
 
 /** The kinds of message a bundle may hold (OVS: flow, group, port mods and packet-outs). */
 export type BundledMessage = MessageOf<'FLOW_MOD'> | MessageOf<'GROUP_MOD'> | MessageOf<'PORT_MOD'> | MessageOf<'PACKET_OUT'>;

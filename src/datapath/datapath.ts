@@ -100,9 +100,10 @@ export function pinnedInstances(stale: (instance: string) => boolean): string[] 
 
 /**
  * Takes down what an instance left pinned with no process: its tcx links, its XDP
- * programs on the devices its port table names, then the pins themselves.
+ * programs on the devices its port table names (but those in `inUse`, whose program is
+ * this process's own by now), then the pins themselves.
  */
-export function removePinned(dir: string): void {
+export function removePinned(dir: string, inUse: ReadonlySet<number> = new Set()): void {
   for (const f of readdirSync(dir)) {
     if (!f.startsWith('tcx_')) continue;
     try {
@@ -117,6 +118,7 @@ export function removePinned(dir: string): void {
     const ports = BpfMap.fromPinned(join(dir, 'xsw_ports'));
     for (const key of ports.keys()) {
       const ifindex = key.readUInt32LE(0);
+      if (inUse.has(ifindex)) continue;
       try {
         const q = queryXdp(ifindex);
         for (const [id, mode] of [[q.nativeProgId, 'native'], [q.genericProgId, 'generic']] as const) {

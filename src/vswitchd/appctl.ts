@@ -12,8 +12,11 @@ export interface AppctlContext {
   vswitchd: Vswitchd;
   sink: LogSink;
   version: string;
-  /** Stops the daemon as SIGTERM does (`exit`), after the reply went out. */
-  exit(): void;
+  /**
+   * Stops the daemon after the reply went out: with `cleanup` as SIGTERM does; without, as
+   * OVS's `exit`, leaving the datapath (ports, programs, flows) for the next start to adopt.
+   */
+  exit(cleanup: boolean): void;
 }
 
 const LEVELS: Record<string, Level> = { emer: 'ERR', err: 'ERR', warn: 'WARN', info: 'INFO', dbg: 'DBG', off: 'ERR' };
@@ -29,8 +32,9 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
 
   u.register('version', '', 0, 0, () => `ovs-vswitchd (xdpswitch) ${ctx.version}\n`);
 
-  u.register('exit', '[--cleanup]', 0, 1, () => {
-    setImmediate(() => ctx.exit());
+  u.register('exit', '[--cleanup]', 0, 1, (args) => {
+    if (args[0] !== undefined && args[0] !== '--cleanup') throw new UnixctlError(`unknown option ${args[0]}`);
+    setImmediate(() => ctx.exit(args[0] === '--cleanup'));
     return '';
   });
 

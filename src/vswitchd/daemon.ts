@@ -22,8 +22,8 @@ export interface DaemonOptions {
   /** xdpswitch's version (OpenFlow sw_desc). */
   version: string;
   statsIntervalMs?: number;
-  /** What `ovs-appctl exit` does (the CLI stops as on SIGTERM). */
-  onExit?: () => void;
+  /** What `ovs-appctl exit [--cleanup]` does (the CLI stops, keeping the datapath without --cleanup). */
+  onExit?: (cleanup: boolean) => void;
   /** Serve the database only, with no reconciler (what benchmarks of ovsdb-server compare to). */
   ovsdbOnly?: boolean;
   /** The datapath of each bridge (default: the pending one); see VswitchdOptions. */
@@ -105,7 +105,7 @@ export class Daemon {
       const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs, datapath: o.datapath });
       // ovs-appctl -t <rundir>/xdpswitch.ctl
       const unixctl = await UnixctlServer.listen(o.rundir, 'xdpswitch', log);
-      registerAppctl(unixctl, { vswitchd, sink: o.sink, version: o.version, exit: () => o.onExit?.() });
+      registerAppctl(unixctl, { vswitchd, sink: o.sink, version: o.version, exit: (cleanup) => o.onExit?.(cleanup) });
       log.info(`serving ${o.db} on ${sock}; bridges' OpenFlow sockets in ${o.rundir}`);
       return new Daemon(o, pidfile, server, vswitchd, unixctl);
     } catch (e) {
@@ -115,10 +115,13 @@ export class Daemon {
     }
   }
 
-  /** Removes every bridge (devices, programs, maps, sockets), stops serving, releases the run dir. */
-  async close(): Promise<void> {
+  /**
+   * Removes every bridge (devices, programs, maps, sockets), stops serving, releases the run
+   * dir. With `keepDatapath`, ports, programs, pins and saved flows stay for the next start.
+   */
+  async close(opts: { keepDatapath?: boolean } = {}): Promise<void> {
     await this.unixctl?.close();
-    await this.vswitchd?.close();
+    await this.vswitchd?.close({ keepPinned: opts.keepDatapath === true });
     await this.server.close();
     if (existsSync(this.pidfile) && readFileSync(this.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.pidfile);
   }

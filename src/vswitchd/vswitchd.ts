@@ -51,6 +51,10 @@ function osRelease(): { id: string; version: string } {
   }
 }
 
+async function findLinkByName(name: string): Promise<Link | undefined> {
+  return (await listLinks()).find((l) => l.name === name);
+}
+
 /** other_config:datapath-hook: xdp, tc, or auto (default: decided per device at attach). */
 const hookOf = (i: InterfaceConfig): Hook | 'auto' => {
   const h = i.otherConfig.get('datapath-hook');
@@ -102,7 +106,7 @@ export class Vswitchd {
       if (!v.closed) v.log.err(`lost the database connection ${o.dbRemote}`);
     });
     await v.reconcileNow();
-    v.removeStale();
+    await v.removeStale();
     v.statusTimer = setInterval(() => v.statusSoon(), 1000);
     v.statusTimer.unref();
     v.statsTimer = setInterval(() => void v.writeStatus(undefined, true).catch((e: unknown) => v.log.warn(`statistics update failed: ${String(e)}`)), o.statsIntervalMs ?? 5000);
@@ -255,13 +259,19 @@ export class Vswitchd {
    * What a daemon killed earlier left for bridges that are no longer in the database: pinned
    * maps, tcx links and XDP programs, saved flows. Run once, after the first pass adopted the rest.
    */
-  private removeStale(): void {
+  private async removeStale(): Promise<void> {
     const prefix = `${this.datapath.instance}-`;
-    const running = new Set([...this.bridges.keys()].map((b) => `${prefix}${b}`));
-    for (const dir of pinnedInstances((i) => i.startsWith(prefix) && !running.has(i))) {
+    // A running bridge's pins under another layout version are stale too (an upgrade).
+    const running = new Set([...this.bridges.keys()].map((b) => pinDirFor(`${prefix}${b}`)));
+    const inUse = new Set([...this.bridges.values()].flatMap((b) => [...b.ifaces.values()].flatMap((st) => (st.ofport !== -1 && st.ifindex !== undefined ? [st.ifindex] : []))));
+    for (const dir of pinnedInstances((i) => i.startsWith(prefix)).filter((d) => !running.has(d))) {
+      const bridge = dir.slice(dir.lastIndexOf('/') + 1 + prefix.length);
       try {
-        removePinned(dir);
-        this.log.info(`removed ${dir}, pinned by an earlier run for a bridge no longer in the database`);
+        removePinned(dir, inUse);
+        // Its LOCAL device, the tap the earlier run made, unless a bridge of that name runs.
+        const local = this.bridges.has(bridge) ? undefined : await findLinkByName(bridge);
+        if (local?.kind === 'tun') await deleteTap(bridge);
+        this.log.info(`removed ${dir}${local?.kind === 'tun' ? ` and the device ${bridge}` : ''}, pinned by an earlier run for a bridge no longer in the database`);
       } catch (e) {
         this.log.warn(`could not remove the stale pins ${dir}: ${errText(e)}`);
       }

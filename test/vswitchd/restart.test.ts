@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
+import { queryTc } from '../../src/native/bpf.js';
+import { getLink } from '../../src/native/netlink.js';
 import { run, sleep, stopChild, waitFor } from '../harness/exec.js';
 import { type Host, Topology } from '../harness/topology.js';
 
@@ -52,6 +54,9 @@ function iperfResult(stdout: string): { intervals: Interval[]; lost: number; pac
     lostIn: (from, to) => srv.filter((i) => i.sum.end > from && i.sum.start < to).reduce((n, i) => n + (i.sum.lost_packets ?? 0), 0),
   };
 }
+
+/** Programs on a device's tcx ingress (Debian's bpftool does not list tcx). */
+const tcx = async (dev: string): Promise<number> => queryTc((await getLink(dev)).ifindex, 'ingress').tcx.length;
 
 const nPackets = (dump: string, match: string): number => {
   const line = dump.split('\n').find((l) => l.includes(match));
@@ -151,8 +156,45 @@ describe.each([
     for (const p of [a.port, b.port]) {
       const link = (await run(['ip', '-d', 'link', 'show', p])).stdout;
       expect(link).not.toContain('prog/xdp');
-      const { stdout } = await run(['bpftool', 'net', 'show', 'dev', p]);
-      expect(stdout).not.toContain('xsw_');
+      expect(await tcx(p)).toBe(0);
     }
   }, 90_000);
 });
+
+test('ovs-appctl exit leaves the datapath; pins of a bridge deleted meanwhile are removed at the next start', async () => {
+  const topo = await Topology.create();
+  const dir = topo.dir;
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const vsctl = (...a: string[]) => run(['ovs-vsctl', '--timeout=30', ...a], { env });
+  const br = topo.name('br');
+  const [p0] = await topo.vethPair('p0', 'q0');
+  const [p1] = await topo.vethPair('p1', 'q1');
+  const first = start(dir);
+  await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
+  await vsctl('add-br', br, '--', 'add-port', br, p0, '--', 'add-port', br, p1, '--', 'set', 'Interface', p1, 'other_config:datapath-hook=xdp');
+  const uuid = (await vsctl('get', 'Bridge', br, '_uuid')).stdout.trim();
+  const pins = `vswitchd-${createHash('sha1').update(dir).digest('hex').slice(0, 8)}-${br}`;
+  const pinDir = (await run(['sh', '-c', `ls -d /sys/fs/bpf/xdpswitch/v*/${pins}`])).stdout.trim();
+  expect((await run(['ls', pinDir])).stdout).toMatch(/tcx_ingress_\d+/);
+  expect((await run(['ip', 'link', 'show', br])).code).toBe(0);
+  // As OVS's: without --cleanup, exit leaves the datapath in place.
+  await run(['ovs-appctl', '-t', join(dir, 'xdpswitch.ctl'), 'exit']);
+  expect(await first.exit).toBe(0);
+  expect(existsSync(join(dir, 'db.sock'))).toBe(false);
+  expect(await tcx(p0)).toBe(1);
+  expect((await run(['ip', '-d', 'link', 'show', p1])).stdout).toContain('prog/xdp');
+  expect(existsSync(join(dir, `${br}.ofstate`))).toBe(true);
+
+  // The database changes behind the daemon's back (its file is OVSDB's own format).
+  const del = JSON.stringify(['Open_vSwitch', { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'delete', ['uuid', uuid]]] }]);
+  await run(['ovsdb-tool', 'transact', join(dir, 'conf.db'), del]);
+  const second = start(dir);
+  await waitFor(() => second.out().includes('no longer in the database'), 'the stale pins removed', 30_000, 50);
+  expect(existsSync(pinDir)).toBe(false);
+  expect(existsSync(join(dir, `${br}.ofstate`))).toBe(false);
+  expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
+  expect(await tcx(p0)).toBe(0);
+  expect((await run(['ip', '-d', 'link', 'show', p1])).stdout).not.toContain('prog/xdp');
+  second.child.kill('SIGTERM');
+  expect(await second.exit).toBe(0);
+}, 60_000);

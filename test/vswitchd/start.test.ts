@@ -60,8 +60,8 @@ test('foreground start with OVS_RUNDIR, refusal of a second instance, clean SIGT
   const again = start(dir);
   await waitFor(() => existsSync(join(dir, `${br}.mgmt`)), 'the bridge socket after restart', 30_000, 100);
   expect((await run(['ovs-ofctl', '-O', 'OpenFlow13', 'show', br], { env })).stdout).toContain(`LOCAL(${br})`);
-  // `ovs-appctl exit` stops it as SIGTERM does.
-  await run(['ovs-appctl', '-t', join(dir, 'xdpswitch.ctl'), 'exit']);
+  // `ovs-appctl exit --cleanup` stops it as SIGTERM does.
+  await run(['ovs-appctl', '-t', join(dir, 'xdpswitch.ctl'), 'exit', '--cleanup']);
   expect(await again.exit).toBe(0);
   expect(existsSync(join(dir, 'xdpswitch.ctl'))).toBe(false);
   expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);

@@ -118,13 +118,13 @@ async function run(argv: string[]): Promise<number> {
   if (process.env.XDPSWITCH_DETACHED) sink.consoleLevel = 'ERR';
   // Signals are taken before anything is created: a SIGTERM while the first pass builds
   // bridges must still remove them.
-  let stopRequested: string | undefined;
-  let stop: (signal: string) => void = (signal) => (stopRequested = signal);
+  let stopRequested: [string, boolean] | undefined;
+  let stop: (signal: string, keep?: boolean) => void = (signal, keep = false) => (stopRequested = [signal, keep]);
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version(), onExit: () => stop('ovs-appctl exit'), ovsdbOnly: a.ovsdbOnly });
+    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version(), onExit: (cleanup) => stop(cleanup ? 'ovs-appctl exit --cleanup' : 'ovs-appctl exit', !cleanup), ovsdbOnly: a.ovsdbOnly });
   } catch (e) {
     process.stderr.write(`xdpswitch start: ${e instanceof RundirBusyError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
@@ -132,11 +132,11 @@ async function run(argv: string[]): Promise<number> {
   process.send?.({ ready: true });
   return new Promise<number>((resolvePromise) => {
     let stopping = false;
-    stop = (signal: string): void => {
+    stop = (signal: string, keep = false): void => {
       if (stopping) return;
       stopping = true;
-      sink.write('xdpswitch', 'INFO', `${signal}: removing bridges and stopping`);
-      daemon.close().then(
+      sink.write('xdpswitch', 'INFO', keep ? `${signal}: stopping; bridges go on forwarding for the next start to adopt` : `${signal}: removing bridges and stopping`);
+      daemon.close({ keepDatapath: keep }).then(
         () => resolvePromise(0),
         (e: unknown) => {
           sink.write('xdpswitch', 'ERR', `shutdown incomplete: ${e instanceof Error ? e.message : String(e)}`);
@@ -144,7 +144,7 @@ async function run(argv: string[]): Promise<number> {
         },
       );
     };
-    if (stopRequested) stop(stopRequested);
+    if (stopRequested) stop(...stopRequested);
   });
 }
 

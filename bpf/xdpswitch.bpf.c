@@ -239,8 +239,9 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 SEC("xdp")
 int xsw_xdp(struct xdp_md *ctx)
 {
-	/* The whole frame, fragments of a multi-buffer frame included. */
-	__u32 len = bpf_xdp_get_buff_len(ctx);
+	/* The program is not loaded for multi-buffer frames (no xdp.frags section), so the
+	 * frame is linear: its length needs no helper call. */
+	__u32 len = ctx->data_end - ctx->data;
 	__u32 out = 0;
 
 	switch (pipeline(ctx, true, ctx->ingress_ifindex, len, &out)) {

@@ -178,14 +178,11 @@ static __always_inline bool xsw_cond(const struct xsw_flow_key *k, __u8 cond)
 	return true;
 }
 
-/* One op of the current rule (r->cur_table, r->cur_rule) on r->key. A global function:
- * the walk and the cache's replay run the very same code, verified once. */
-__noinline int xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
+/* One op of the current rule (r->cur_table, r->cur_rule) on r->key. */
+static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 {
-	if (!r || !op)
-		return 0;
 	if (op->cond && !xsw_cond(&r->key, op->cond))
-		return 0;
+		return;
 	switch (op->code) {
 	case XSW_OP_OUTPUT: {
 		__u32 port = op->arg;
@@ -287,11 +284,11 @@ __noinline int xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 	default:
 		xsw_leave(r, XSW_UPCALL_UNSUPPORTED, op->code);
 	}
-	return 0;
 }
 
-/* A rule's ops, `n` from xsw_ops[start], until one hands the packet up. A bounded loop
- * around a global function: cheaper than a callback per op, and verified once. */
+/* A rule's ops, `n` from xsw_ops[start], until one hands the packet up. A global
+ * function: the walk and the cache's replay run the very same code, verified once; one
+ * call per rule, not per op (each call costs a return thunk on this CPU). */
 __noinline int xsw_run_ops(struct xsw_run *r, __u32 start, __u32 n)
 {
 	if (!r)

@@ -99,6 +99,8 @@ interface Switch {
   env: NodeJS.ProcessEnv;
   /** The process that holds the flows. */
   pid: number;
+  /** Its log, where a failed datapath write shows (xdpswitch). */
+  log?: string;
   stop(): Promise<void>;
 }
 
@@ -179,7 +181,7 @@ async function startXdpswitch(work: string): Promise<Switch> {
     process.stderr.write(readFileSync(join(work, 'xdpswitch.log'), 'utf8').split('\n').slice(-20).join('\n'));
     throw e;
   }
-  return { name: 'xdpswitch', dir, env, pid: proc.pid as number, stop };
+  return { name: 'xdpswitch', dir, env, pid: proc.pid as number, log: join(work, 'xdpswitch.log'), stop };
 }
 
 async function startOvs(work: string): Promise<Switch> {
@@ -296,6 +298,12 @@ async function measure(s: Switch, file: string, mods: Uint8Array): Promise<Resul
   if (p.errors) throw new Error(`${s.name}: ${p.errors} flow mods refused`);
   put('raw_flowmods', N / p.seconds, 'flows/s', true);
   check(s, 'raw flow mods');
+  // The model may hold flows the datapath refused (a full map): the rates would then be wrong.
+  if (s.log) {
+    const errors = readFileSync(s.log, 'utf8').split('\n').filter((l) => l.includes('|ERR|'));
+    process.stdout.write(`flowmod.${s.name}.errors_logged ${errors.length} lines\n`);
+    if (errors.length) process.stderr.write(`flowmod: WARNING ${s.name} logged ${errors.length} errors, the first: ${errors[0]}\n`);
+  }
   return r;
 }
 

@@ -159,12 +159,22 @@ export class Datapath {
    */
   static open(instance: string, opts: { vlanLimit?: 1 | 2 } = {}): Datapath {
     const dir = pinDirFor(instance);
-    const adopted = existsSync(join(dir, 'xsw_ports'));
-    const obj = BpfObject.load(bpfObjectPath('xdpswitch'), {
-      pinDir: dir,
-      globals: { xsw_vlan_limit: u32key(opts.vlanLimit ?? 1) },
-    });
-    return new Datapath(
+    let adopted = existsSync(join(dir, 'xsw_ports'));
+    const load = () => BpfObject.load(bpfObjectPath('xdpswitch'), { pinDir: dir, globals: { xsw_vlan_limit: u32key(opts.vlanLimit ?? 1) } });
+    let obj: BpfObject;
+    let reset: string | undefined;
+    try {
+      obj = load();
+    } catch (e) {
+      if (!adopted) throw e;
+      // Pinned maps this object cannot reuse (a layout changed without a version bump): new
+      // maps. The pinned tcx links stay, for addPort to swap their programs in place.
+      reset = e instanceof Error ? e.message : String(e);
+      for (const f of readdirSync(dir)) if (!f.startsWith('tcx_')) rmSync(join(dir, f), { force: true });
+      adopted = false;
+      obj = load();
+    }
+    const dp = new Datapath(
       adopted,
       instance,
       obj,
@@ -175,7 +185,12 @@ export class Datapath {
       obj.map('xsw_port_stats'),
       obj.map('xsw_upcalls'),
     );
+    dp.resetPins = reset;
+    return dp;
   }
+
+  /** Why the pinned maps of an earlier run could not be reused, when they could not. */
+  resetPins?: string;
 
   /**
    * Attaches the pipeline to a device and sets its verdict. A program an earlier run left

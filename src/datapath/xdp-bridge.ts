@@ -59,7 +59,7 @@ interface Bank {
 }
 
 export class XdpBridgeDatapath implements BridgeDatapath {
-  private readonly compiler: PipelineCompiler;
+  private compiler: PipelineCompiler;
   private readonly half: Bank;
   /** Which half the compiler's ids live in (0 or 1). */
   private bank = 0;
@@ -101,6 +101,11 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   /** The maps were pinned by an earlier run (adopt() takes them over). */
   get adopted(): boolean {
     return this.dp.adopted;
+  }
+
+  /** Why an earlier run's pinned maps could not be reused (they were replaced), if so. */
+  get resetPins(): string | undefined {
+    return this.dp.resetPins;
   }
 
   private get base(): Bank {
@@ -152,7 +157,13 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     const oldBank = [...old.values()].flat().some((m) => m >= this.half.masks) ? 1 : 0;
     this.bank = oldBank ^ 1;
     this.pipeline = pipeline;
-    const writes = this.compiler.apply(entries.map((e) => ({ kind: 'flow-add', entry: e.entry })));
+    let writes: MapWrite[];
+    try {
+      writes = this.compiler.apply(entries.map((e) => ({ kind: 'flow-add', entry: e.entry })));
+    } catch (e) {
+      this.compiler = new PipelineCompiler({ ...this.half }); // nothing was written
+      throw e;
+    }
     for (const w of writes) this.write(w);
     // Tables the persisted flows no longer use (a change the old run made but never saved).
     const written = new Set(writes.flatMap((w) => (w.map === 'xsw_tables' ? [w.table_id] : [])));

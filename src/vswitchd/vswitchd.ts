@@ -13,6 +13,7 @@ import type { LogSink } from '../ovsdb/vlog.js';
 import { controllerKey, linkFeatures, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
 import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type PortConfig, type SwitchConfig } from './config.js';
 import { setPortVlan } from '../ofproto/port.js';
+import { removeEntry } from '../ofproto/pipeline.js';
 import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
 import { pinDirFor, pinnedInstances, removePinned, type Hook } from '../datapath/datapath.js';
@@ -242,6 +243,7 @@ export class Vswitchd {
     try {
       const dp = XdpBridgeDatapath.open(instance);
       dp.onWarning = (text) => log.warn(text);
+      if (dp.resetPins) log.warn(`${bridge}: the pinned maps of an earlier run do not fit this datapath (${dp.resetPins}); its flows are not kept`);
       log.info(`${bridge}: compiled OpenFlow pipeline loaded (maps pinned under ${pinDirFor(instance)})`);
       return dp;
     } catch (e) {
@@ -290,8 +292,20 @@ export class Vswitchd {
     const dp = br.datapath;
     if (!dp.adopted || !dp.adopt) return;
     const saved = FlowStore.load(this.storePath(br.name));
-    const flows = saved ? restoreInto(br.ofproto.pipeline, saved) : [];
-    const r = await dp.adopt(br.ofproto.pipeline, flows);
+    const p = br.ofproto.pipeline;
+    const flows = saved ? restoreInto(p, saved) : [];
+    let r;
+    try {
+      r = await dp.adopt(p, flows);
+    } catch (e) {
+      // E.g. more flows than one bank holds: start from no flows (the controller re-sends).
+      for (const f of flows) removeEntry(p, f.entry);
+      p.groups.clear();
+      p.meters.clear();
+      await dp.adopt(p, []);
+      this.log.err(`${br.name}: could not adopt the ${flows.length} saved flows (${errText(e)}); starting with none`);
+      return;
+    }
     br.flushedFor = saved?.flushed;
     const torn = saved?.skipped ? `; ${saved.skipped} torn line(s) of ${this.storePath(br.name)} skipped` : '';
     this.log.info(

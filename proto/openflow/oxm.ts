@@ -230,7 +230,10 @@ function writeValue(w: Writer, row: OxmRow, v: OxmValue, name: string): void {
     case 'uint': {
       if (row.width <= 4) {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (row.width * 8)) throw new EncodeError(`${name}: ${String(v)} does not fit ${row.width} bytes`);
-        for (let i = row.width - 1; i >= 0; i--) w.u8(Math.floor(v / 2 ** (i * 8)) & 0xff);
+        if (row.width === 1) w.u8(v);
+        else if (row.width === 2) w.u16(v);
+        else if (row.width === 4) w.u32(v);
+        else for (let i = row.width - 1; i >= 0; i--) w.u8(Math.floor(v / 2 ** (i * 8)) & 0xff);
         return;
       }
       const n = BigInt(v);

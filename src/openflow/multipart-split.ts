@@ -40,11 +40,13 @@ export function encodeMultipartReply(m: MessageOf<'MULTIPART_REPLY'>): Uint8Arra
   w.u16(0);
   w.u32(m.xid);
   multipartReplyRegistry.write(w, m.body);
-  const bytes = w.done();
-  if (bytes.length <= OFP_MAX_LEN) {
-    new DataView(bytes.buffer).setUint16(2, bytes.length);
-    return [bytes];
+  if (w.pos <= OFP_MAX_LEN) {
+    const one = w.done();
+    new DataView(one.buffer).setUint16(2, one.length);
+    return [one];
   }
+  // Parts are copied out of the writer's own buffer: no copy of the whole body first.
+  const bytes = w.buf.subarray(0, w.pos);
   const itemLen = itemLens.get(m.body.type);
   if (!itemLen) throw new RangeError(`multipart ${m.body.type} reply of ${bytes.length} bytes cannot be split`);
   const out: Uint8Array[] = [];

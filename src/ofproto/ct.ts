@@ -90,10 +90,29 @@ export interface Conntrack {
   flush(zone?: number): void;
 }
 
+/**
+ * A tracker that answers asynchronously (a kernel table reached through a syscall);
+ * traceAsync (trace.ts) replays the interpreter around it.
+ */
+export interface AsyncConntrack {
+  execute(req: CtRequest, now: number): Promise<CtResult>;
+}
+
 const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, ACK: 0x10 } as const;
 
+/** TCP: anything but a SYN-ACK, a RST or impossible flags may start a connection (OVS's tcp_valid_new); ICMP: requests only. */
+export function canOpen(t: CtTuple, tcpFlags: number): boolean {
+  if (t.proto === 6) {
+    if ((tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)) return false;
+    if (tcpFlags & TCP.SYN && tcpFlags & (TCP.RST | TCP.FIN)) return false;
+    return !(tcpFlags & TCP.RST);
+  }
+  if (t.proto === 1 || t.proto === 58) return icmpIsRequest(t.proto, t.dport);
+  return true;
+}
+
 /** Idle timeouts (ms), as Linux's defaults: unreplied and established. */
-const TIMEOUT = {
+export const TIMEOUT = {
   tcpNew: 120_000,
   tcpEst: 432_000_000,
   tcpClose: 10_000,
@@ -163,7 +182,7 @@ export class MemoryConntrack implements Conntrack {
         const rel = this.byKey.get(key(req.zone, req.related));
         if (rel) return { fields: { ...base, mark: rel.conn.mark, label: rel.conn.label, orig: rel.conn.orig, state: CS.TRACKED | CS.RELATED | (rel.reply ? 0 : CS.REPLY_DIR) } };
       }
-      if (!this.canOpen(t, req.tcpFlags)) return { fields: { ...base, state: CS.TRACKED | CS.INVALID } };
+      if (!canOpen(t, req.tcpFlags)) return { fields: { ...base, state: CS.TRACKED | CS.INVALID } };
       if (!req.commit) return { fields: { ...base, orig: t, state: CS.TRACKED | CS.NEW } };
       const conn = this.open(req, t, now);
       return { fields: this.fieldsOf(conn, CS.NEW, req), nat: req.nat ? conn.natTo : undefined };
@@ -197,17 +216,6 @@ export class MemoryConntrack implements Conntrack {
       s |= src ? CS.SRC_NAT : CS.DST_NAT;
     }
     return { state: s, zone: conn.zone, mark: conn.mark, label: conn.label, orig: conn.orig };
-  }
-
-  /** TCP: anything but a SYN-ACK or a packet with impossible flags may start a connection (OVS's tcp_valid_new); ICMP: requests only. */
-  private canOpen(t: CtTuple, flags: number): boolean {
-    if (t.proto === 6) {
-      if ((flags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)) return false;
-      if (flags & TCP.SYN && flags & (TCP.RST | TCP.FIN)) return false;
-      return !(flags & TCP.RST);
-    }
-    if (t.proto === 1 || t.proto === 58) return icmpIsRequest(t.proto, t.dport);
-    return true;
   }
 
   private open(req: CtRequest, t: CtTuple, now: number): Conn {

@@ -8,7 +8,7 @@ import type { OxmEntry, OxmName } from '../../proto/openflow/oxm.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { actionSetList, validateActions, writeActions } from './actions.js';
 import { applyNat, ctRequest, type CtActionOf } from './ct-action.js';
-import { MemoryConntrack, type Conntrack } from './ct.js';
+import { MemoryConntrack, type AsyncConntrack, type Conntrack, type CtRequest, type CtResult } from './ct.js';
 import type { FlowEntry } from './classifier.js';
 import type { Group } from './group.js';
 import { bigintToOxm, oxmToBigint } from './match.js';
@@ -119,6 +119,42 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
   }
   runTables(ctx, pk, 0);
   return finish(ctx);
+}
+
+const NEED_ANSWER = Symbol('conntrack answer needed');
+
+/**
+ * trace() with a tracker that answers asynchronously: the interpreter runs without
+ * counting until a ct action asks something not yet answered, the question goes to the
+ * tracker, and the run starts over with the answers so far (a ct action asks the same
+ * question each time, as the packet is the same up to it). The last run counts. Each
+ * ct action reaches the tracker once.
+ */
+export async function traceAsync(p: Pipeline, in_port: number, frame: Uint8Array, now: number, ct: AsyncConntrack, opts: Omit<TraceOptions, 'conntrack'> = {}): Promise<TraceResult> {
+  const answers: CtResult[] = [];
+  let asked: CtRequest | undefined;
+  let next = 0;
+  const replay: Conntrack = {
+    execute(req) {
+      if (next < answers.length) return answers[next++]!;
+      asked = req;
+      throw NEED_ANSWER;
+    },
+    entries: () => [],
+    flush: () => undefined,
+  };
+  for (;;) {
+    next = 0;
+    try {
+      trace(p, in_port, frame, now, { ...opts, count: false, conntrack: replay });
+    } catch (e) {
+      if (e !== NEED_ANSWER) throw e;
+      answers.push(await ct.execute(asked!, now));
+      continue;
+    }
+    next = 0;
+    return trace(p, in_port, frame, now, { ...opts, conntrack: replay });
+  }
 }
 
 function finish(ctx: Ctx): TraceResult {

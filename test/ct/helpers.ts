@@ -55,11 +55,11 @@ export function ctState(spec: string) {
  * through ct once; new connections from inside are committed; established traffic
  * passes both ways; new from outside is dropped; ARP is flooded.
  */
-export function firewall(inside: number, outside: number): Partial<FlowModInput>[] {
+export function firewall(inside: number, outside: number, zone = 0): Partial<FlowModInput>[] {
   return [
     { priority: 10, match: [m('ETH_TYPE', 0x0806)], instructions: [apply(output(0xfffffffb))] },
-    { priority: 100, match: [IP, ctState('-trk')], instructions: [apply(ct({ table: 1 }))] },
-    { table_id: 1, priority: 100, match: [m('IN_PORT', inside), IP, ctState('+trk+new')], instructions: [apply(ct({ commit: true }), output(outside))] },
+    { priority: 100, match: [IP, ctState('-trk')], instructions: [apply(ct({ table: 1, zone }))] },
+    { table_id: 1, priority: 100, match: [m('IN_PORT', inside), IP, ctState('+trk+new')], instructions: [apply(ct({ commit: true, zone }), output(outside))] },
     { table_id: 1, priority: 100, match: [m('IN_PORT', inside), IP, ctState('+trk+est')], instructions: [apply(output(outside))] },
     { table_id: 1, priority: 100, match: [m('IN_PORT', outside), IP, ctState('+trk+est')], instructions: [apply(output(inside))] },
     { table_id: 1, priority: 90, match: [m('IN_PORT', outside), IP, ctState('+trk+new')], instructions: [] },

@@ -52,8 +52,8 @@ export class FlowTable {
   private readonly subtables = new Map<string, Subtable>();
   private order: Subtable[] = [];
   private dirty = false;
-  /** priority → entries, for CHECK_OVERLAP. */
-  private readonly byPriority = new Map<number, Set<FlowEntry>>();
+  /** priority → entries, for CHECK_OVERLAP; built on its first use and kept from then on. */
+  private byPriority: Map<number, Set<FlowEntry>> | undefined;
 
   constructor(readonly table_id: number) {}
 
@@ -102,6 +102,10 @@ export class FlowTable {
 
   /** An entry of the same priority that one packet could match along with `match`. */
   findOverlap(match: Match, priority: number): FlowEntry | undefined {
+    if (!this.byPriority) {
+      this.byPriority = new Map();
+      for (const e of this.entries) this.indexPriority(e);
+    }
     for (const e of this.byPriority.get(priority) ?? []) if (overlaps(match, e.match)) return e;
     return undefined;
   }
@@ -129,16 +133,23 @@ export class FlowTable {
     }
     this.entries.add(e);
     if (e.idle_timeout || e.hard_timeout) this.timed.add(e);
-    let p = this.byPriority.get(e.priority);
-    if (!p) this.byPriority.set(e.priority, (p = new Set()));
+    if (this.byPriority) this.indexPriority(e);
+  }
+
+  private indexPriority(e: FlowEntry): void {
+    let p = this.byPriority!.get(e.priority);
+    if (!p) this.byPriority!.set(e.priority, (p = new Set()));
     p.add(e);
   }
 
   remove(e: FlowEntry): void {
     if (!this.entries.delete(e)) return;
     this.timed.delete(e);
-    this.byPriority.get(e.priority)?.delete(e);
-    if (this.byPriority.get(e.priority)?.size === 0) this.byPriority.delete(e.priority);
+    const same = this.byPriority?.get(e.priority);
+    if (same) {
+      same.delete(e);
+      if (same.size === 0) this.byPriority!.delete(e.priority);
+    }
     const st = this.subtables.get(e.sig)!;
     const key = e.key;
     const list = st.byKey.get(key)!;

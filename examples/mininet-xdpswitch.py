@@ -15,7 +15,10 @@
 #   mn --switch ovs,failMode=standalone --controller none --topo tree,2 --test pingall
 #
 # (Keep OVS_RUNDIR in the environment of `mn`: Mininet's switch shells inherit it. With
-# sudo, use `sudo -E` or `sudo env OVS_RUNDIR=... mn ...`.)
+# sudo, use `sudo -E` or `sudo env OVS_RUNDIR=... mn ...`. Without --nolistenport, mn
+# also gives each switch a passive ptcp:6654+N controller, which xdpswitch serves too.)
+# Prefixed node names: `mn --custom examples/mininet-xdpswitch.py --topo xlinear,3,prefix=xm1`
+# (or xtree,DEPTH,FANOUT,prefix=...).
 #
 # This script is the same thing through Mininet's Python API, for tests and for shared
 # machines: every node name starts with --prefix (the switches' ports, which live in the
@@ -60,6 +63,14 @@ class Prefixed(Topo):
             self.addLink(prefix + a, prefix + b, port1=info.get('port1'), port2=info.get('port2'))
 
 
+# For `mn --custom examples/mininet-xdpswitch.py --topo xlinear,3,prefix=xm1`: linear and
+# tree with prefixed names, so two runs (or other users of s1-eth1 ...) never collide.
+topos = {
+    'xlinear': lambda k=2, n=1, prefix='xm': Prefixed(LinearTopo(k=k, n=n), prefix=prefix),
+    'xtree': lambda depth=2, fanout=2, prefix='xm': Prefixed(TreeTopo(depth=depth, fanout=fanout), prefix=prefix),
+}
+
+
 def make_topo(spec):
     kind, *nums = spec.split(',')
     nums = [int(x) for x in nums]
@@ -75,11 +86,11 @@ def iperf3(client, server, seconds):
     srv = server.popen(['iperf3', '-s', '-1', '-B', server.IP()])
     try:
         time.sleep(0.5)
-        out = client.cmd('timeout %d iperf3 -c %s -t %d -J' % (seconds + 8, server.IP(), seconds))
+        out = client.cmd('timeout %d iperf3 -c %s -t %d -J' % (seconds + 4, server.IP(), seconds))
         try:
             j = json.loads(out[out.index('{'):])
         except ValueError:
-            return {'error': 'iperf3 gave no result within %d s' % (seconds + 8)}
+            return {'error': 'iperf3 gave no result within %d s' % (seconds + 4)}
         bps = j.get('end', {}).get('sum_received', {}).get('bits_per_second', 0)
         return {'gbps': bps / 1e9} if bps else {'error': j.get('error', 'no data received')}
     finally:

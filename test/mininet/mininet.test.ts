@@ -37,7 +37,10 @@ interface MininetResult {
  * (`<prefix>s1-eth1`) in the root namespace. Ended by PID, removed by name.
  */
 class MininetLeftovers {
-  constructor(private readonly prefix: string) {
+  constructor(
+    private readonly prefix: string,
+    private readonly sw: Switch,
+  ) {
     register(this);
   }
 
@@ -58,6 +61,8 @@ class MininetLeftovers {
   async destroy(): Promise<void> {
     unregister(this);
     this.destroySync();
+    // Its bridges, when it died before net.stop() (they take their LOCAL ports along).
+    for (const br of (await this.sw.vsctl('list-br')).stdout.split('\n').filter((b) => b.startsWith(this.prefix))) await this.sw.vsctl('--if-exists', 'del-br', br);
     const links = (await run(['ip', '-o', 'link', 'show'])).stdout.matchAll(new RegExp(`^\\d+: (${this.prefix}s\\d+-eth\\d+)[@:]`, 'gm'));
     for (const [, l] of links) await run(['ip', 'link', 'del', l!], { allowFail: true });
   }
@@ -85,11 +90,11 @@ async function startController(topo: Topology, sw: Switch): Promise<number> {
 }
 
 async function mininet(topo: Topology, sw: Switch, args: string[]): Promise<MininetResult> {
-  const leftovers = new MininetLeftovers(topo.prefix);
+  const leftovers = new MininetLeftovers(topo.prefix, sw);
   const env = { ...process.env, OVS_RUNDIR: sw.rundir, OVS_DBDIR: sw.rundir, OVS_LOGDIR: sw.rundir };
   const dp = sw instanceof OvsSwitch ? ['--datapath', 'user'] : [];
   try {
-    const r = await run([...where(sw), PYTHON, driver, '--prefix', topo.prefix, ...dp, ...args], { env, allowFail: true, timeoutMs: 90_000 });
+    const r = await run([...where(sw), PYTHON, driver, '--prefix', topo.prefix, ...dp, ...args], { env, allowFail: true, timeoutMs: 45_000 });
     const line = r.stdout.split('\n').find((l) => l.startsWith('xsw-mininet: '));
     if (r.code !== 0 || !line) throw new Error(`mininet ${args.join(' ')} on ${sw.kind} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
     return JSON.parse(line.slice('xsw-mininet: '.length)) as MininetResult;
@@ -146,9 +151,50 @@ describe('Mininet on xdpswitch', () => {
   });
 });
 
+/**
+ * `mn` itself, unchanged except that Mininet's machine-wide cleanup (which `mn` runs
+ * after any exception) is replaced by nothing: MininetLeftovers removes what is ours.
+ */
+async function mn(topo: Topology, sw: Switch, args: string[]): Promise<string> {
+  const leftovers = new MininetLeftovers(topo.prefix, sw);
+  const env = { ...process.env, OVS_RUNDIR: sw.rundir, OVS_DBDIR: sw.rundir, OVS_LOGDIR: sw.rundir };
+  const safeMn = "import runpy, mininet.clean; mininet.clean.cleanup = lambda: None; runpy.run_path('/usr/bin/mn', run_name='__main__')";
+  try {
+    const r = await run([PYTHON, '-c', safeMn, '--custom', driver, '--nolistenport', ...args], { env, allowFail: true, timeoutMs: 45_000 });
+    return r.stdout + r.stderr;
+  } finally {
+    await leftovers.destroy();
+  }
+}
+
+describe('mn (the command line) with --switch ovs on xdpswitch', () => {
+  // Not `--test iperf`: Mininet 2.3.0's iperf waits for a report iperf >= 2.0.14 no longer
+  // prints (mininet/mininet#1060), on any switch; the tests above stream with iperf3.
+  test('--controller remote (os-ken) --topo linear,3 --test pingall', async () => {
+    const topo = await Topology.create();
+    const sw = await XdpSwitch.start(topo);
+    const port = await startController(topo, sw);
+    const out = await mn(topo, sw, [
+      ...['--switch', 'ovs,protocols=OpenFlow13', '--controller', `remote,ip=127.0.0.1,port=${port}`, '--wait'],
+      ...['--topo', `xlinear,3,prefix=${topo.prefix}`, '--test', 'pingall'],
+    ]);
+    expect(out).toContain('*** Waiting for switches to connect');
+    expect(out).toContain('*** Results: 0% dropped (6/6 received)');
+    expect((await sw.vsctl('list-br')).stdout.trim()).toBe('');
+  });
+
+  test('--switch ovs,failMode=standalone --controller none --topo tree,2,2 --test pingall', async () => {
+    const topo = await Topology.create();
+    const sw = await XdpSwitch.start(topo);
+    const out = await mn(topo, sw, ['--switch', 'ovs,failMode=standalone', '--controller', 'none', '--topo', `xtree,2,2,prefix=${topo.prefix}`, '--test', 'pingall']);
+    expect(out).toContain('*** Results: 0% dropped (12/12 received)');
+    expect((await sw.vsctl('list-br')).stdout.trim()).toBe('');
+  });
+});
+
 describe('the same scenarios on real OVS 3.1 (userspace datapath)', () => {
   for (const [name, spec, controller, iperf] of [
-    ['linear,3 os-ken', 'linear,3', true, 2],
+    ['linear,3 os-ken', 'linear,3', true, 1],
     ['tree,2,2 os-ken', 'tree,2,2', true, 0],
     ['linear,3 standalone', 'linear,3', false, 0],
   ] as const) {

@@ -18,6 +18,7 @@ import {
   TcAttachment,
   type XdpMode,
 } from '../native/bpf.js';
+import { NativeError } from '../native/errors.js';
 import { bpfObjectPath } from '../native/paths.js';
 import {
   decodeXswPortStats,
@@ -294,11 +295,14 @@ export class Datapath {
   removePort(ifindex: number): void {
     const p = this.ports.get(ifindex);
     if (!p) return;
-    if (p.hook === 'xdp') detachXdp(ifindex, { mode: p.xdpMode, prog: this.xdpProg });
-    else {
-      p.tc?.detach();
-      rmSync(tcxPin(pinDirFor(this.instance), ifindex), { force: true });
+    try {
+      if (p.hook === 'xdp') detachXdp(ifindex, { mode: p.xdpMode, prog: this.xdpProg });
+      else p.tc?.detach();
+    } catch (e) {
+      // A device that went away took its attachment with it.
+      if (!(e instanceof NativeError) || !['ENODEV', 'ENOLINK', 'ENOENT', 'EINVAL'].includes(e.code)) throw e;
     }
+    if (p.hook === 'tc') rmSync(tcxPin(pinDirFor(this.instance), ifindex), { force: true });
     this.portsMap.delete(u32key(ifindex));
     this.txPorts.delete(u32key(ifindex));
     this.ports.delete(ifindex);

@@ -44,6 +44,8 @@ export interface IfaceState {
   patchPeer?: string;
   /** type=patch: a random MAC, as OVS gives patch ports. */
   mac?: string;
+  /** type=patch, joined to its peer: our end of the veth pair between the two bridges. */
+  patchDevice?: string;
 }
 
 export interface ControllerState {
@@ -229,6 +231,26 @@ export class RunningBridge {
     const desc = addPort(this.ofproto.pipeline, { port_no: st.portNo, name: st.cfg.name.slice(0, 15), hw_addr: st.mac, state: OFPPS.LIVE }, Date.now());
     this.ifaces.set(st.cfg.name, st);
     this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });
+  }
+
+  /**
+   * Gives a patch port its end of the veth pair that joins it to its peer: the datapath
+   * outputs to it like any port, and what the peer's bridge sends arrives on it.
+   */
+  async joinPatch(st: IfaceState, link: Link): Promise<void> {
+    st.ifindex = link.ifindex;
+    st.hookInUse = 'tc';
+    st.patchDevice = link.name;
+    const how = await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: 'tc' });
+    this.deps.log.info(`${this.name}: patch port ${st.cfg.name} (ofport ${st.portNo}) joined to ${st.patchPeer} through ${link.name}${how === 'replaced' ? ' (pinned tcx link kept, program replaced in place)' : ''}`);
+  }
+
+  /** Parts a patch port from its peer: it stays in the pipeline, with nowhere to send. */
+  async unjoinPatch(st: IfaceState): Promise<void> {
+    if (st.ifindex === undefined) return;
+    await this.datapath.removePort(st.portNo);
+    st.ifindex = undefined;
+    st.hookInUse = undefined;
   }
 
   /** Removes an interface from the pipeline and the datapath; tells controllers. */

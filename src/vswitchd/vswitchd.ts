@@ -3,11 +3,11 @@
 // cur_cfg written once a change is live. Each pass deletes what is gone, reconfigures
 // what changed, then adds what is new; a pass over an unchanged database makes no calls.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OFPP } from '../../proto/openflow/constants.js';
 import type { BridgeDatapath } from '../datapath/bridge.js';
-import { createTap, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
+import { configureLink, createTap, createVeth, deleteLink, deleteTap, findLink, getLink, listLinks, setLinkMac, watchLinks, type Link, type LinkWatch } from '../native/netlink.js';
 import { OvsdbClient, TransactionError, type Monitor, type Operation, type OvsdbRow, type OvsdbValue } from '../ovsdb/client.js';
 import type { LogSink } from '../ovsdb/vlog.js';
 import { controllerKey, linkFeatures, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
@@ -50,6 +50,13 @@ function osRelease(): { id: string; version: string } {
   } catch {
     return { id: '', version: '' };
   }
+}
+
+/** The veth pair of two patch ports (`bridge/iface` each): named by both, so a restart finds it. */
+function patchDevices(a: string, b: string): [string, string] {
+  const [x, y] = [a, b].sort() as [string, string];
+  const h = createHash('sha1').update(`${x}\0${y}`).digest('hex').slice(0, 8);
+  return a === x ? [`xsp${h}a`, `xsp${h}b`] : [`xsp${h}b`, `xsp${h}a`];
 }
 
 async function findLinkByName(name: string): Promise<Link | undefined> {
@@ -168,6 +175,7 @@ export class Vswitchd {
     }
     // Additions.
     for (const b of cfg.bridges) await this.guard(b.name, () => this.addNew(b, links));
+    await this.guard('patch ports', () => this.joinPatches());
 
     this.lastPassCalls = this.calls;
     await this.writeStatus(cfg, false);
@@ -214,6 +222,47 @@ export class Vswitchd {
       await br.addController(c);
     }
     await this.configureIdentity(br, fresh);
+  }
+
+  /**
+   * Joins each patch port whose peer names it back to that peer through a veth pair (both
+   * ends run their bridge's pipeline at TC, so a frame output to one is input on the other,
+   * in the fast path); parts those whose peer went away.
+   */
+  private async joinPatches(): Promise<void> {
+    const all = [...this.bridges.values()].flatMap((br) => [...br.ifaces.values()].filter((st) => st.patchPeer && st.ofport !== -1).map((st) => ({ br, st })));
+    for (const { br, st } of all) {
+      const peer = all.find((o) => o.br !== br && o.st.cfg.name === st.patchPeer && o.st.patchPeer === st.cfg.name);
+      if (!peer) {
+        if (st.ifindex === undefined) continue;
+        this.effect(`${br.name}: part patch port ${st.cfg.name}`);
+        const dev = st.patchDevice;
+        await br.unjoinPatch(st);
+        if (dev) await deleteLink(dev).catch(() => undefined);
+        continue;
+      }
+      if (st.ifindex !== undefined) {
+        if ((await findLink(st.ifindex))?.name === st.patchDevice) continue;
+        await br.unjoinPatch(st); // someone deleted the pair: make it again
+      }
+      this.effect(`${br.name}: join patch port ${st.cfg.name}`);
+      const [mine, theirs] = patchDevices(`${br.name}/${st.cfg.name}`, `${peer.br.name}/${peer.st.cfg.name}`);
+      let link = await findLink(mine);
+      if (!link) {
+        await createVeth(mine, theirs);
+        for (const [dev, mac] of [[mine, st.mac], [theirs, peer.st.mac]] as const) {
+          // No addresses of the host's own (IPv6 autoconfiguration) leak into the bridges.
+          try {
+            writeFileSync(`/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`, '1');
+          } catch {
+            // No IPv6 on this host.
+          }
+          await configureLink(dev, { up: true, ...(mac ? { mac } : {}) });
+        }
+        link = await getLink(mine);
+      }
+      await br.joinPatch(st, link);
+    }
   }
 
   /** Port tag/trunks/vlan_mode into the model's NORMAL for each of the port's interfaces. */
@@ -462,6 +511,8 @@ export class Vswitchd {
     this.effect(`${br.name}: remove interface ${st.cfg.name}`);
     this.ifaceKeys.delete(`${br.name}/${st.cfg.name}`);
     await br.detach(st);
+    // A joined patch port: the pair goes (its peer is parted on the next pass).
+    if (st.patchDevice) await deleteLink(st.patchDevice).catch(() => undefined);
     if (st.created) await deleteTap(st.cfg.name).catch((e: unknown) => this.log.warn(`${br.name}: could not delete ${st.cfg.name}: ${String(e)}`));
     if (st.ofport !== -1) this.log.info(`${br.name}: deleted interface ${st.cfg.name} on port ${st.ofport}`);
   }
@@ -471,7 +522,10 @@ export class Vswitchd {
     let reconfigure = false;
     for (const br of this.bridges.values()) {
       for (const st of br.ifaces.values()) {
-        if (st.ifindex === link.ifindex && st.ofport !== -1) {
+        if (st.patchPeer) {
+          // A patch port's veth is ours alone: only its disappearance matters.
+          if (st.ifindex === link.ifindex && type === 'delete') reconfigure = true;
+        } else if (st.ifindex === link.ifindex && st.ofport !== -1) {
           // A device gone or renamed is a reconfiguration; anything else (flags, MTU, MAC) is status.
           if (type === 'delete' || link.name !== st.cfg.name) reconfigure = true;
           else {

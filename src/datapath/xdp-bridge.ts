@@ -8,7 +8,8 @@
 // and switches each table over in one write: packets never miss a rule across a restart.
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
-import { trace } from '../ofproto/trace.js';
+import { trace, traceAsync } from '../ofproto/trace.js';
+import { kernelConntrack } from '../ct/shared.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import { type BpfMap, possibleCpus } from '../native/bpf.js';
 import { sendFrame } from '../native/packet.js';
@@ -75,6 +76,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   /** Maps the compiler writes by name ('raw' writes), opened on first use. */
   private readonly rawMaps = new Map<string, BpfMap>();
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
+  private upcalls: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly dp: Datapath,
@@ -95,7 +97,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       masks: Math.floor(this.maps.masks.info().maxEntries / 2),
     };
     this.compiler = new PipelineCompiler({ ...this.half });
-    dp.onUpcall((u) => this.upcall(u));
+    // One at a time: a ct action may wait for the kernel's table, and packets keep their order.
+    dp.onUpcall((u) => void (this.upcalls = this.upcalls.then(() => this.upcall(u)).catch((e) => this.onWarning(`slow path: ${String(e)}`))));
   }
 
   /** The maps were pinned by an earlier run (adopt() takes them over). */
@@ -329,7 +332,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     this.packetInCbs.push(cb);
   }
 
-  private upcall(u: XswUpcall): void {
+  private async upcall(u: XswUpcall): Promise<void> {
     const reason = upcallReasonName[u.reason] ?? `reason ${u.reason}`;
     this.slowPath.byReason.set(reason, (this.slowPath.byReason.get(reason) ?? 0) + 1);
     // The parser put the ingress port's OpenFlow number in the key (0: not a port of ours).
@@ -355,7 +358,9 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     }
     // The slow path: the reference interpreter runs the packet from the start and
     // counts it in the model (the fast path counted nothing for it).
-    const res = trace(this.pipeline, in_port, frame, this.clock());
+    // ct actions use the kernel's conntrack table where the kernel lets BPF reach it.
+    const ct = kernelConntrack(this.onWarning);
+    const res = ct ? await traceAsync(this.pipeline, in_port, frame, this.clock(), ct) : trace(this.pipeline, in_port, frame, this.clock());
     for (const e of res.counters.entries) {
       const c = this.slowEntries.get(e.id) ?? { packets: 0n, bytes: 0n };
       c.packets++;

@@ -10,8 +10,11 @@ import { OvsSwitch, XdpSwitch, type Switch } from '../vswitchd/switch.js';
 import { haveOvs } from '../ofproto/ovs.js';
 
 const switches: Switch[] = [];
+const subnets: string[] = [];
 afterEach(async () => {
   for (const s of switches.splice(0)) await s.close();
+  // The kernel's table outlives the switch: forget this test's connections.
+  for (const n of subnets.splice(0)) for (const dir of ['-s', '-d']) await run(['conntrack', '-D', dir, n], { allowFail: true });
 });
 
 const FIREWALL = [
@@ -60,9 +63,10 @@ async function pings(sw: Switch, br: string, a: Host, b: Host) {
 }
 
 describe('the stateful firewall', () => {
-  test('xdpswitch: ping, TCP and UDP from inside; nothing new from outside', async () => {
+  test('xdpswitch: ping, TCP and UDP from inside; nothing new from outside; conntrack -L lists them', async () => {
     const topo = await Topology.create();
     const [a, b] = (await topo.hosts(2, '10.253.8.0/24')) as [Host, Host];
+    subnets.push('10.253.8.0/24');
     const sw = await XdpSwitch.start(topo);
     switches.push(sw);
     const br = await setUp(sw, topo, a, b);
@@ -77,6 +81,11 @@ describe('the stateful firewall', () => {
     expect(udp.lost).toBeLessThan(udp.packets);
     // The reverse: a TCP connection from outside gets nowhere.
     expect(await connects(b, a)).toBe(false);
+    // TCP and UDP were tracked in the kernel's table; ICMP in userspace.
+    const listed = (await run(['conntrack', '-L', '-s', a.ip, '-d', b.ip], { allowFail: true })).stdout;
+    expect(listed).toMatch(new RegExp(`tcp\\s+6 \\d+ \\S+ src=${a.ip} dst=${b.ip} sport=\\d+ dport=5201 src=${b.ip} dst=${a.ip}`));
+    expect(listed).toMatch(new RegExp(`udp\\s+17 \\d+ src=${a.ip} dst=${b.ip} sport=\\d+ dport=5202 src=${b.ip}`));
+    expect(listed).not.toMatch(/dport=5203/);
   }, 120_000);
 
   test.skipIf(!haveOvs)('xdpswitch and Open vSwitch 3.1: the same pings through, the same counters', async () => {
@@ -84,6 +93,7 @@ describe('the stateful firewall', () => {
     for (const kind of ['xdpswitch', 'ovs'] as const) {
       const topo = await Topology.create();
       const [a, b] = (await topo.hosts(2, '10.253.9.0/24')) as [Host, Host];
+      subnets.push('10.253.9.0/24');
       const sw = kind === 'ovs' ? await OvsSwitch.start(topo) : await XdpSwitch.start(topo);
       switches.push(sw);
       const br = await setUp(sw, topo, a, b);

@@ -4,15 +4,17 @@
  * xsw_ct with BPF_PROG_RUN (the frame is not read: the request carries the tuple) and
  * reads the answer back: the connection found or created, its direction, status, mark
  * and both tuples. Entries live in the caller's network namespace, so `conntrack -L`
- * lists them. Layout mirrored by src/ct/kernel.ts. */
+ * lists them. Layout mirrored by src/ct/kernel.ts. xsw_ct_t1_xdp/_tc run lib/ct.h, the
+ * fast path's lookup, on a frame, for its tests. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+
+#include "lib/ct.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define XSW_CT_COMMIT 1
 #define XSW_CT_SET_MARK 4
-#define XSW_CT_ZONE_DIR_BOTH 3 /* NF_CT_DEFAULT_ZONE_DIR: the zone applies to both directions */
 #define XSW_EEXIST 17
 
 struct xsw_ct_io {
@@ -55,14 +57,10 @@ struct {
 	__type(value, struct xsw_ct_io);
 } xsw_ct_io SEC(".maps");
 
-struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *, struct bpf_sock_tuple *, __u32, struct bpf_ct_opts *, __u32) __ksym;
 struct nf_conn___init *bpf_xdp_ct_alloc(struct xdp_md *, struct bpf_sock_tuple *, __u32, struct bpf_ct_opts *,
 					__u32) __ksym;
 struct nf_conn *bpf_ct_insert_entry(struct nf_conn___init *) __ksym;
-void bpf_ct_release(struct nf_conn *) __ksym;
 void bpf_ct_set_timeout(struct nf_conn___init *, __u32) __ksym;
-int bpf_ct_change_timeout(struct nf_conn *, __u32) __ksym;
-int bpf_ct_change_status(struct nf_conn *, __u32) __ksym;
 int bpf_ct_set_nat_info(struct nf_conn___init *, union nf_inet_addr *, int, enum nf_nat_manip_type) __ksym;
 
 static __always_inline void copy_tuple(__be32 *src, __be32 *dst, __be16 *sport, __be16 *dport,
@@ -167,4 +165,71 @@ int xsw_ct(struct xdp_md *ctx)
 	answer(io, ct);
 	bpf_ct_release(ct);
 	return XDP_PASS;
+}
+
+/* Tier 1's answer for the last frame run through xsw_ct_t1_*: ct_state or XSW_CT_SLOW, and ct_mark. */
+struct xsw_ct_t1 {
+	__s32 state;
+	__u32 mark;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xsw_ct_t1);
+} xsw_ct_t1 SEC(".maps");
+
+/* The parser as a global function, checked once on its own (as in xdpswitch.bpf.c). */
+__noinline int xsw_ct_parse_xdp(struct xdp_md *ctx, struct xsw_flow_key *key)
+{
+	struct xsw_cursor c = { (void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, 0, -1 };
+
+	if (!key)
+		return -1;
+	xsw_parse(&c, key);
+	return 0;
+}
+
+__noinline int xsw_ct_parse_tc(struct __sk_buff *skb, struct xsw_flow_key *key)
+{
+	struct xsw_cursor c = { (void *)(long)skb->data, (void *)(long)skb->data_end, 0, 0, -1 };
+
+	if (!key)
+		return -1;
+	xsw_parse(&c, key);
+	return 0;
+}
+
+/* The zone comes from xsw_ct_io's request (its zone field). */
+SEC("xdp")
+int xsw_ct_t1_xdp(struct xdp_md *ctx)
+{
+	struct xsw_flow_key key = {};
+	__u32 k = 0;
+	struct xsw_ct_io *io = bpf_map_lookup_elem(&xsw_ct_io, &k);
+	struct xsw_ct_t1 *out = bpf_map_lookup_elem(&xsw_ct_t1, &k);
+
+	if (!io || !out)
+		return XDP_ABORTED;
+	xsw_ct_parse_xdp(ctx, &key);
+	out->mark = 0;
+	out->state = xsw_ct_lookup_xdp(ctx, &key, io->zone, &out->mark);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int xsw_ct_t1_tc(struct __sk_buff *skb)
+{
+	struct xsw_flow_key key = {};
+	__u32 k = 0;
+	struct xsw_ct_io *io = bpf_map_lookup_elem(&xsw_ct_io, &k);
+	struct xsw_ct_t1 *out = bpf_map_lookup_elem(&xsw_ct_t1, &k);
+
+	if (!io || !out)
+		return 0;
+	xsw_ct_parse_tc(skb, &key);
+	out->mark = 0;
+	out->state = xsw_ct_lookup_tc(skb, &key, io->zone, &out->mark);
+	return 0;
 }

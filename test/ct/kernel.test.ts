@@ -6,6 +6,8 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KernelConntrack, probeKfuncs } from '../../src/ct/kernel.js';
+import { BpfObject, progRun, type BpfMap, type BpfProgram } from '../../src/native/bpf.js';
+import { bpfObjectPath } from '../../src/native/paths.js';
 import { CS, MemoryConntrack, type CtRequest, type CtTuple } from '../../src/ofproto/ct.js';
 import { applyFlowMod } from '../../src/ofproto/flow-mod.js';
 import { createPipeline } from '../../src/ofproto/pipeline.js';
@@ -98,6 +100,60 @@ describe.skipIf(probe.missing.length > 0)('the kernel conntrack table', () => {
     expect(viaKernel).toEqual(viaMemory);
     expect([...pk.tables[0]!.entries].find((e) => e.priority === 100)?.packet_count).toBe(6n);
     expect(await listed()).toMatch(/tcp\s+6 \d+ \S+ src=198.18.3.1 dst=198.18.3.2 sport=7001 dport=80/);
+  });
+});
+
+describe.skipIf(probe.missing.length > 0)('tier 1: lib/ct.h, the lookup of the fast path, at XDP and at TC', () => {
+  let ct: KernelConntrack;
+  let obj: BpfObject;
+  let io: BpfMap;
+  let out: BpfMap;
+  let progs: Record<'xdp' | 'tc', BpfProgram>;
+  const t1zone = zone + 2;
+  beforeAll(() => {
+    ct = KernelConntrack.open();
+    obj = BpfObject.load(bpfObjectPath('ct'));
+    io = obj.map('xsw_ct_io');
+    out = obj.map('xsw_ct_t1');
+    progs = { xdp: obj.program('xsw_ct_t1_xdp'), tc: obj.program('xsw_ct_t1_tc') };
+    const req = Buffer.alloc(168);
+    req.writeUInt16LE(t1zone, 4);
+    io.update(Buffer.alloc(4), req);
+  });
+  afterAll(async () => {
+    ct?.close();
+    for (const x of [io, out, progs?.xdp, progs?.tc]) x?.close();
+    obj?.close();
+    await run(['conntrack', '-D', '--zone', String(t1zone)], { allowFail: true });
+  });
+
+  /** ct_state tier 1 gives the frame (-1: slow path), and ct_mark. */
+  async function lookup(hook: 'xdp' | 'tc', frame: Buffer): Promise<{ state: number; mark: number }> {
+    await progRun(progs[hook], frame);
+    const r = out.lookup(Buffer.alloc(4))!;
+    return { state: r.readInt32LE(0), mark: r.readUInt32LE(4) };
+  }
+
+  test.each(['xdp', 'tc'] as const)('%s: found connections answered, the rest to the slow path', async (hook) => {
+    const net = hook === 'xdp' ? '198.18.4' : '198.18.5';
+    const [fwd, rev, other, icmp, natFwd] = await scapyFrames([
+      `Ether()/IP(src="${net}.1",dst="${net}.2")/UDP(sport=4000,dport=53)`,
+      `Ether()/IP(src="${net}.2",dst="${net}.1")/UDP(sport=53,dport=4000)`,
+      `Ether()/IP(src="${net}.1",dst="${net}.2")/UDP(sport=4001,dport=53)`,
+      `Ether()/IP(src="${net}.1",dst="${net}.2")/ICMP()`,
+      `Ether()/IP(src="${net}.1",dst="${net}.3")/UDP(sport=4002,dport=53)`,
+    ]);
+    const u = (sport: number, dst = `${net}.2`) => udp(`${net}.1`, sport, dst, 53);
+    await ct.execute({ zone: t1zone, commit: true, force: false, tuple: u(4000), tcpFlags: 0, mark: { value: 0x33, mask: 0xffffffff } }, 0);
+    await ct.execute({ zone: t1zone, commit: true, force: false, tuple: u(4002, `${net}.3`), tcpFlags: 0, nat: { kind: 'dst', flags: 2, range: { ipv4_min: Number(ip(`${net}.9`)) } } }, 0);
+    expect(await lookup(hook, fwd!)).toEqual({ state: CS.TRACKED | CS.NEW, mark: 0x33 });
+    expect(await lookup(hook, rev!)).toEqual({ state: CS.TRACKED | CS.ESTABLISHED | CS.REPLY_DIR, mark: 0x33 });
+    expect(await lookup(hook, fwd!)).toEqual({ state: CS.TRACKED | CS.ESTABLISHED, mark: 0x33 });
+    expect((await lookup(hook, other!)).state).toBe(-1);
+    expect((await lookup(hook, icmp!)).state).toBe(-1);
+    expect((await lookup(hook, natFwd!)).state).toBe(-1);
+    // The slow path sees the reply tier 1 marked.
+    expect((await ct.execute({ zone: t1zone, commit: false, force: false, tuple: u(4000), tcpFlags: 0 }, 0)).fields.state).toBe(CS.TRACKED | CS.ESTABLISHED);
   });
 });
 

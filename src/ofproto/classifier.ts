@@ -3,7 +3,6 @@
 // stops early. The same shape the BPF datapath compiles to (design.md). Counts its hash
 // probes so tests can assert on cost without timing.
 import type { Instruction } from '../../proto/openflow/instructions.js';
-import type { OxmEntry } from '../../proto/openflow/oxm.js';
 import { covers, maskSignature, matchKey, overlaps, type FlowKey, type Match, type MatchField } from './match.js';
 
 export interface FlowEntry {
@@ -14,8 +13,6 @@ export interface FlowEntry {
   /** maskSignature(match) and matchKey(match), computed once. */
   readonly sig: string;
   readonly key: string;
-  /** The match as OXM entries, for dumps and FLOW_REMOVED; filled on first use. */
-  oxm?: OxmEntry[];
   cookie: bigint;
   idle_timeout: number;
   hard_timeout: number;

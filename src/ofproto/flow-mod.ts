@@ -231,7 +231,7 @@ export function flowRemoved(e: FlowEntry, reason: number, now: number): FlowRemo
     hard_timeout: e.hard_timeout,
     packet_count: e.packet_count,
     byte_count: e.byte_count,
-    match: (e.oxm ??= matchToOxm(e.match)),
+    match: matchToOxm(e.match),
   };
 }
 
@@ -284,8 +284,6 @@ export function applyFlowMod(p: Pipeline, mod: FlowModInput, now: number): FlowM
         match,
         sig,
         key,
-        // An unmasked match is already in normal form (fields once, prerequisites met): dumps reuse it.
-        oxm: mod.match.length === match.length && mod.match.every((x) => x.mask === undefined) ? [...mod.match] : undefined,
         cookie: mod.cookie,
         idle_timeout: mod.idle_timeout,
         hard_timeout: mod.hard_timeout,
@@ -388,7 +386,7 @@ export function flowStats(p: Pipeline, req: FlowStatsRequestInput, now: number):
       cookie: e.cookie,
       packet_count: e.packet_count,
       byte_count: e.byte_count,
-      match: (e.oxm ??= matchToOxm(e.match)),
+      match: matchToOxm(e.match),
       instructions: e.instructions as Instruction[],
     }));
 }

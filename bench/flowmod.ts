@@ -141,6 +141,8 @@ function newest(dir: string): number {
 
 /** `xdpswitch start` as users run it: the compiled daemon, or the sources through tsx if dist/ is stale. */
 function xdpswitchArgv(): string[] {
+  // FLOWMOD_MAIN: another compiled main.js (e.g. a patched build to compare).
+  if (process.env.FLOWMOD_MAIN) return [process.env.FLOWMOD_MAIN, 'start'];
   const main = join(root, 'dist', 'src', 'cli', 'main.js');
   const fresh = existsSync(main) && statSync(main).mtimeMs >= Math.max(newest(join(root, 'src')), newest(join(root, 'proto')));
   if (fresh) return [main, 'start'];

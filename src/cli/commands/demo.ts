@@ -246,7 +246,12 @@ async function runDemo(mode: Mode, seconds: number): Promise<number> {
     let controller: OsKenController | undefined;
     if (app) {
       step(`starting the os-ken learning switch (${app})`);
-      controller = await OsKenController.start(app, (e) => process.stdout.write(`[controller] ${e}\n`));
+      try {
+        controller = await OsKenController.start(app, (e) => process.stdout.write(`[controller] ${e}\n`));
+      } catch (e) {
+        process.stderr.write(`xdpswitch demo: the controller did not start (${(e as Error).message.trim()});\n  it needs os-ken (Debian: python3-os-ken); or run the demo with --standalone or --static\n`);
+        return 1;
+      }
       step(`os-ken listening on tcp:127.0.0.1:${controller.port} (pid ${controller.child.pid})`);
     }
     step(`creating hosts ${topo.hosts.map((h) => `${h.ns} (${h.ip})`).join(', ')}`);

@@ -1,0 +1,31 @@
+// Raw bindings of native/src/genl.cc: bytes in, bytes out. genl.ts gives them types;
+// use that, not these. (They belong beside src/native/raw-netlink.ts; until RawAddon
+// lists them, genlAddon() checks that the loaded addon has them.)
+import { native } from '../native/addon.js';
+
+/** Listener callback kinds: 0 a message (type: nlmsg_type), 2 overrun (messages lost), 3 socket error (arg: errno). */
+export type RawGenlEventKind = 0 | 2 | 3;
+
+export interface RawGenlSocket {
+  /** Netlink port id the kernel sends unicast messages (OVS upcalls) to. */
+  readonly portid: number;
+  join(group: number): void;
+  leave(group: number): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+export interface RawGenl {
+  /** Replies from their genlmsghdr on; `flags` are NLM_F_* beyond REQUEST|ACK. */
+  genlRequest(family: number, cmd: number, version: number, flags: number, payload: Buffer, what: string): Promise<Buffer[]>;
+  genlSocket(callback: (kind: RawGenlEventKind, type: number, arg: Buffer | number | null) => void, rcvbuf?: number): RawGenlSocket;
+}
+
+export function genlAddon(): RawGenl {
+  const a = native() as unknown as Partial<RawGenl>;
+  if (typeof a.genlRequest !== 'function' || typeof a.genlSocket !== 'function') {
+    throw new Error('xdpswitch: the native addon predates genl.cc; run "npm run build"');
+  }
+  return a as RawGenl;
+}

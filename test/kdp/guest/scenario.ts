@@ -1,0 +1,161 @@
+// test/kdp/guest/scenario.ts — runs inside the run-in-vm guest (Debian 6.1 kernel with
+// openvswitch.ko), bundled by kernel-datapath.test.ts. It drives a kernel datapath
+// through src/kdp only, with real pings between two namespaces, and prints one
+// `KDP <json>` line per observation; the test on the host asserts on them.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { KernelDatapath, type Upcall } from '../../../src/kdp/datapath.js';
+import { OVS_CS_F, type OvsAction, type OvsKey } from '../../../src/kdp/ovs.js';
+import { exactMegaflow, outputsToActions } from '../../../src/kdp/translate.js';
+import { applyFlowMod } from '../../../src/ofproto/flow-mod.js';
+import { createPipeline } from '../../../src/ofproto/pipeline.js';
+import { addPort } from '../../../src/ofproto/port.js';
+import { trace } from '../../../src/ofproto/trace.js';
+
+const execFileP = promisify(execFile);
+const t0 = Date.now();
+const report = (what: string, data: unknown): void => {
+  console.log(`KDP ${JSON.stringify({ what, ms: Date.now() - t0, data }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
+};
+
+function sh(cmd: string): string {
+  return execFileSync('bash', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// Asynchronous: the upcalls that answer the pings are read by this process's event loop.
+async function ping(ns: string, dst: string, opts: { count: number; size?: number; wait?: number }): Promise<{ received: number; out: string }> {
+  const args = ['netns', 'exec', ns, 'ping', '-n', '-c', String(opts.count), '-i', '0.2', '-W', String(opts.wait ?? 2)];
+  if (opts.size) args.push('-s', String(opts.size));
+  args.push(dst);
+  let out: string;
+  try {
+    out = (await execFileP('ip', args, { encoding: 'utf8' })).stdout;
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout ?? '');
+  }
+  const m = /(\d+) received/.exec(out);
+  return { received: m ? Number(m[1]) : 0, out: out.split('\n').filter((l) => /transmitted|loss/.test(l)).join(' ') };
+}
+
+const A = '10.77.0.1';
+const B = '10.77.0.2';
+sh(`modprobe openvswitch && modprobe veth
+for n in a b; do
+  ip netns add kdp$n
+  ip link add kv$n type veth peer name kv$n-p
+  ip link set kv$n netns kdp$n
+  ip netns exec kdp$n sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  ip -n kdp$n link set lo up; ip -n kdp$n link set kv$n up; ip link set kv$n-p up
+done
+ip -n kdpa addr add ${A}/24 dev kva
+ip -n kdpb addr add ${B}/24 dev kvb`);
+report('setup', {});
+
+// ---- the policy answering upcalls: the reference interpreter, or the ct firewall ----
+
+type Policy = (u: Upcall) => { mask?: OvsKey; actions: OvsAction[] } | undefined;
+
+const pipeline = createPipeline(Date.now());
+addPort(pipeline, { port_no: 1, name: 'kva-p' });
+addPort(pipeline, { port_no: 2, name: 'kvb-p' });
+for (const [from, to] of [[1, 2], [2, 1]] as const) {
+  const r = applyFlowMod(
+    pipeline,
+    {
+      cookie: 0n, cookie_mask: 0n, table_id: 0, command: 'ADD', idle_timeout: 0, hard_timeout: 0, priority: 100,
+      buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 0,
+      match: [{ field: 'IN_PORT', value: from }],
+      instructions: [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: to, max_len: 0xffff }] }],
+    },
+    Date.now(),
+  );
+  if (r.error) throw new Error(`flow mod refused: ${JSON.stringify(r.error)}`);
+}
+
+const interpreter: Policy = (u) => {
+  const res = trace(pipeline, u.key.in_port ?? 0, u.packet, Date.now());
+  const actions = outputsToActions(u.packet, res.outputs);
+  return actions ? { actions } : undefined;
+};
+
+// The classic stateful firewall: port 1 (inside) may open connections, port 2 only answer.
+const RECIRC = 77;
+const ZONE = 7;
+const firewall: Policy = (u) => {
+  const k = u.key;
+  const base: OvsKey = { recirc_id: 0xffffffff, in_port: 0xffffffff, eth: { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' }, eth_type: 0xffff };
+  const other = k.in_port === 1 ? 2 : 1;
+  if (k.eth_type === 0x0806) return { mask: base, actions: [{ output: other }] };
+  if (k.eth_type !== 0x0800) return { mask: base, actions: [] };
+  if ((k.recirc_id ?? 0) === 0) {
+    if (k.in_port === 1) return { mask: base, actions: [{ ct: { commit: true, zone: ZONE } }, { output: 2 }] };
+    return { mask: base, actions: [{ ct: { zone: ZONE } }, { recirc: RECIRC }] };
+  }
+  const st = k.ct_state ?? 0;
+  const allow = (st & OVS_CS_F.trk) !== 0 && (st & OVS_CS_F.est) !== 0;
+  return { mask: { ...base, ct_state: 0xff }, actions: allow ? [{ output: 1 }] : [] };
+};
+
+let policy: Policy = interpreter;
+const upcalls: Array<{ in_port?: number; eth_type?: number; recirc_id?: number; ct_state?: number; frag?: number; len: number; mru?: number; installed: boolean }> = [];
+const errors: string[] = [];
+
+async function handle(dp: KernelDatapath, u: Upcall): Promise<void> {
+  const verdict = policy(u);
+  const rec = { in_port: u.key.in_port, eth_type: u.key.eth_type, recirc_id: u.key.recirc_id, ct_state: u.key.ct_state, frag: u.key.ipv4?.frag, len: u.packet.length, mru: u.mru, installed: false };
+  upcalls.push(rec);
+  if (!verdict) return;
+  const flow = verdict.mask ? { key: u.key, mask: verdict.mask, actions: verdict.actions } : exactMegaflow(u.key, verdict.actions);
+  await dp.putFlow(flow);
+  rec.installed = true;
+  await dp.execute({ packet: u.packet, key: u.key, actions: verdict.actions, ...(u.mru ? { mru: u.mru } : {}) });
+}
+
+const dp = await KernelDatapath.create('xkdp0', {
+  onUpcall: (u) => {
+    handle(dp, u).catch((e: unknown) => errors.push(e instanceof Error ? e.message : String(e)));
+  },
+  onError: (e) => errors.push(e.message),
+});
+try {
+  const p1 = await dp.addPort('kva-p', { portNo: 1 });
+  const p2 = await dp.addPort('kvb-p', { portNo: 2 });
+  report('ports', { p1, p2, ports: await dp.ports(), dpctl: sh('ovs-dpctl show system@xkdp0') });
+
+  // ---- phase 1: upcalls answered by the interpreter, exact-match megaflows ----
+  const first = await ping('kdpa', B, { count: 3 });
+  const upcallsAfterFirst = upcalls.length;
+  const flows1 = await dp.dumpFlows();
+  report('l2-first-ping', { ping: first, upcalls: [...upcalls], flows: flows1, dpctl: sh('ovs-dpctl dump-flows system@xkdp0'), errors: [...errors] });
+  const second = await ping('kdpa', B, { count: 5 });
+  const flows2 = await dp.dumpFlows();
+  report('l2-second-ping', {
+    ping: second,
+    newUpcalls: upcalls.slice(upcallsAfterFirst),
+    flows: flows2.map((f) => ({ in_port: f.key.in_port, eth_type: f.key.eth_type, icmp: f.key.icmp, packets: f.packets, bytes: f.bytes, actions: f.actions })),
+    stats: await dp.stats(),
+    errors: [...errors],
+  });
+
+  // ---- phase 2: the ct firewall as masked megaflows (ct(commit) / ct + recirc / ct_state) ----
+  await dp.flushFlows();
+  policy = firewall;
+  upcalls.length = 0;
+  const outIn = await ping('kdpa', B, { count: 3 });
+  const inOut = await ping('kdpb', A, { count: 2, wait: 1 });
+  const big = await ping('kdpa', B, { count: 3, size: 3000 });
+  const flows3 = await dp.dumpFlows();
+  report('ct-firewall', {
+    outIn,
+    inOut,
+    big,
+    upcalls: [...upcalls],
+    flows: flows3.map((f) => ({ key: { in_port: f.key.in_port, recirc_id: f.key.recirc_id, eth_type: f.key.eth_type, ct_state: f.key.ct_state }, mask: f.mask, actions: f.actions, packets: f.packets, bytes: f.bytes })),
+    dpctl: sh('ovs-dpctl dump-flows system@xkdp0'),
+    conntrack: sh('ovs-dpctl dump-conntrack system@xkdp0 || true'),
+    errors: [...errors],
+  });
+} finally {
+  await dp.destroy();
+  report('destroyed', { dps: sh('ovs-dpctl dump-dps || true') });
+}

@@ -200,8 +200,18 @@ function structuralKey(v: unknown): string {
   }
 }
 
+/** The commonest lists (one output, one goto) keyed without walking them; keys never start with '['. */
+function quickKey(insts: readonly Instruction[]): string | undefined {
+  if (insts.length !== 1) return undefined;
+  const i = insts[0]!;
+  if (i.type === 'GOTO_TABLE') return `g${i.table_id}`;
+  if (i.type !== 'APPLY_ACTIONS' || i.actions.length !== 1) return undefined;
+  const a = i.actions[0]!;
+  return a.type === 'OUTPUT' ? `o${a.port}/${a.max_len}` : undefined;
+}
+
 export function sharedInstructions(insts: readonly Instruction[]): readonly Instruction[] {
-  const key = structuralKey(insts);
+  const key = quickKey(insts) ?? structuralKey(insts);
   const hit = instructionCache.get(key);
   if (hit) return hit;
   if (instructionCache.size >= INSTRUCTION_CACHE_MAX) instructionCache.clear();

@@ -16,8 +16,9 @@ export interface OfpHeader {
 /** Reads the 8-byte header at `offset`, or undefined when fewer than 8 bytes are there. */
 export function peekHeader(bytes: Uint8Array, offset = 0): OfpHeader | undefined {
   if (bytes.length - offset < OFP_HEADER_LEN) return undefined;
-  const v = new DataView(bytes.buffer, bytes.byteOffset + offset, OFP_HEADER_LEN);
-  return { version: v.getUint8(0), type: v.getUint8(1), length: v.getUint16(2), xid: v.getUint32(4) };
+  const b = bytes;
+  const o = offset;
+  return { version: b[o]!, type: b[o + 1]!, length: (b[o + 2]! << 8) | b[o + 3]!, xid: ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0 };
 }
 
 /**

@@ -148,6 +148,8 @@ export class RunningBridge {
   localCreated = false;
   /** What the flows were last flushed for (OVS flushes when either changes). */
   flushedFor?: { failMode: string; controllers: boolean };
+  /** Since when no controller of this standalone bridge has been connected (fail-open's clock). */
+  disconnectedSince?: number;
   /** The OpenFlow state on disk, for a restart that adopts the pinned datapath. */
   store?: FlowStore;
   private expiry?: NodeJS.Timeout;

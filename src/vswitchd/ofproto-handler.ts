@@ -4,8 +4,9 @@
 import { OFP_NO_BUFFER, OFPC, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
 import type { Message, MessageOf } from '../../proto/openflow/messages.js';
 import type { BridgeDatapath, DatapathPacketIn } from '../datapath/bridge.js';
+import type { FlowEntry } from '../ofproto/classifier.js';
 import { expire } from '../ofproto/flow-mod.js';
-import { createPipeline, type Delta, type Pipeline } from '../ofproto/pipeline.js';
+import { createPipeline, insertEntry, removeEntry, type Delta, type Pipeline } from '../ofproto/pipeline.js';
 import { applyBundle } from '../ofproto/bundle.js';
 import { flowRemovedMessage, handleRequest, packetInMessage, type SwitchDesc } from '../ofproto/requests.js';
 import type { TraceResult } from '../ofproto/trace.js';
@@ -14,6 +15,10 @@ import type { Log } from './log.js';
 import type { BundledMessage, BundleResult, ConnectionInfo, HandledMessage, HandlerResult, OpenFlowHandler, SwitchFeatures } from '../openflow/handler.js';
 
 type FlowMod = MessageOf<'FLOW_MOD'>;
+
+/** OVS's fail-open flow: above any priority OpenFlow can express, so hidden from controllers. */
+export const FAIL_OPEN_PRIORITY = 0xf0f0f0;
+const isHidden = (e: FlowEntry): boolean => e.priority > 0xffff;
 
 export interface OfprotoOptions {
   datapath: BridgeDatapath;
@@ -34,6 +39,8 @@ export class BridgeOfproto implements OpenFlowHandler {
   private readonly now: () => number;
   /** Datapath applies are chained, so a barrier waits for every earlier change. */
   private applying: Promise<void> = Promise.resolve();
+  /** The fail-open flow while there is one. */
+  private hidden?: FlowEntry;
   /** Called with each batch once the datapath applied it, before any later barrier replies (persistence). */
   onApplied?: (deltas: readonly Delta[]) => void;
 
@@ -138,13 +145,54 @@ export class BridgeOfproto implements OpenFlowHandler {
 
   private handleNow(msg: HandledMessage): HandlerResult {
     if (msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE' || msg.body.type === 'TABLE')) this.syncFlowCounters();
-    const r = handleRequest(this.pipeline, msg, this.now(), this.o.desc());
+    const r = this.withoutHidden(() => handleRequest(this.pipeline, msg, this.now(), this.o.desc()));
     if (r.error) return r.error;
     void this.commit(r.deltas);
     this.publishAll(r.events);
     const t = r.trace;
     if (t) this.after(() => this.runTrace(t));
     return r.replies;
+  }
+
+  /**
+   * Runs a controller's request on the model with the hidden flow (fail-open's) taken out,
+   * as OVS does: it is not dumped, counted or deleted. The datapath keeps it.
+   */
+  private withoutHidden<T>(fn: () => T): T {
+    const e = this.hidden;
+    if (!e || !this.pipeline.tables[0]!.entries.has(e)) return fn();
+    removeEntry(this.pipeline, e);
+    try {
+      return fn();
+    } finally {
+      insertEntry(this.pipeline, e);
+    }
+  }
+
+  /** Finds the fail-open flow among restored ones (a restart in fail-open mode). */
+  findHidden(): void {
+    this.hidden = [...this.pipeline.tables[0]!.entries].find(isHidden);
+  }
+
+  /** Whether the fail-open flow is in place. */
+  get failOpen(): boolean {
+    return this.hidden !== undefined && this.pipeline.tables[0]!.entries.has(this.hidden);
+  }
+
+  /**
+   * OVS fail-open: entering flushes every flow and adds the hidden `actions=NORMAL` flow;
+   * leaving (a controller is back) removes it, leaving the table to the controller.
+   */
+  async setFailOpen(on: boolean): Promise<void> {
+    if (on === this.failOpen) return;
+    const mod: FlowMod = {
+      type: 'FLOW_MOD', xid: 0, cookie: 0n, cookie_mask: 0n, table_id: 0, command: on ? 'ADD' : 'DELETE_STRICT', idle_timeout: 0, hard_timeout: 0,
+      priority: FAIL_OPEN_PRIORITY, buffer_id: 0xffffffff, out_port: OFPP.ANY, out_group: OFPG.ANY, flags: 0, match: [],
+      instructions: on ? [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: OFPP.NORMAL, max_len: 0 }] }] : [],
+    };
+    if (on) await this.flush(false);
+    await this.commit(handleRequest(this.pipeline, mod, this.now(), this.o.desc()).deltas);
+    this.findHidden();
   }
 
   /** Runs `fn` once everything before it reached the datapath. */
@@ -155,7 +203,7 @@ export class BridgeOfproto implements OpenFlowHandler {
 
   /** All or nothing (src/ofproto applyBundle); the datapath sees only a whole bundle. */
   async commitBundle(msgs: readonly BundledMessage[], _conn: ConnectionInfo): Promise<BundleResult> {
-    const r = applyBundle(this.pipeline, msgs, this.now());
+    const r = this.withoutHidden(() => applyBundle(this.pipeline, msgs, this.now()));
     if (!r.ok) return r;
     await this.commit(r.results.flatMap((x) => x.deltas));
     for (const x of r.results) {

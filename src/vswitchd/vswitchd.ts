@@ -89,6 +89,7 @@ export class Vswitchd {
   private dbVersion = '';
   private ifaceKeys = new Map<string, string>();
   private watch?: LinkWatch;
+  private failOpenBusy = false;
   private readonly datapath: SharedDatapath;
 
   private constructor(
@@ -115,7 +116,10 @@ export class Vswitchd {
     });
     await v.reconcileNow();
     await v.removeStale();
-    v.statusTimer = setInterval(() => v.statusSoon(), 1000);
+    v.statusTimer = setInterval(() => {
+      v.statusSoon();
+      void v.failOpenTick().catch((e: unknown) => v.log.err(`fail-open: ${errText(e)}`));
+    }, 1000);
     v.statusTimer.unref();
     v.statsTimer = setInterval(() => void v.writeStatus(undefined, true).catch((e: unknown) => v.log.warn(`statistics update failed: ${String(e)}`)), o.statsIntervalMs ?? 5000);
     v.statsTimer.unref();
@@ -265,6 +269,42 @@ export class Vswitchd {
     }
   }
 
+  /**
+   * OVS fail-open, once a second: a standalone bridge whose controllers have all been
+   * disconnected for three of their longest probe intervals flushes its flows and forwards
+   * by a hidden NORMAL flow; it leaves that mode once a controller is admitted (connected,
+   * handshake done) or the bridge turns secure, and the controller owns the table again.
+   */
+  private async failOpenTick(): Promise<void> {
+    if (this.failOpenBusy || this.closed) return;
+    this.failOpenBusy = true;
+    try {
+      const now = Date.now();
+      for (const br of this.bridges.values()) {
+        const active = [...br.controllers.values()].flatMap((c) => (c.active ? [{ cfg: c.cfg, conn: c.active }] : []));
+        const standalone = br.cfg.failMode === 'standalone' && active.length > 0;
+        if (!standalone || active.some((c) => c.conn.connected)) {
+          br.disconnectedSince = undefined;
+          if (br.ofproto.failOpen && (!standalone || active.some((c) => c.conn.role !== undefined))) {
+            this.log.warn(`${br.name}: No longer in fail-open mode`);
+            await br.ofproto.setFailOpen(false);
+          }
+          continue;
+        }
+        br.disconnectedSince ??= now;
+        // rconn: a probe interval is at least 5 s; 0 (no probes) fails open at once.
+        const probeS = Math.max(...active.map((c) => (c.cfg.inactivityProbe === 0 ? 0 : Math.max(5, Math.round((c.cfg.inactivityProbe ?? 5000) / 1000)))));
+        const secs = Math.floor((now - br.disconnectedSince) / 1000);
+        if (secs >= 3 * probeS && !br.ofproto.failOpen) {
+          this.log.warn(`${br.name}: Could not connect to controller (or switch failed controller's post-connection admission control policy) for ${secs} seconds, failing open`);
+          await br.ofproto.setFailOpen(true);
+        }
+      }
+    } finally {
+      this.failOpenBusy = false;
+    }
+  }
+
   /** Port tag/trunks/vlan_mode into the model's NORMAL for each of the port's interfaces. */
   private configurePortVlan(br: RunningBridge, p: PortConfig): void {
     const want = JSON.stringify(p.vlan ?? null);
@@ -311,6 +351,9 @@ export class Vswitchd {
    * maps, tcx links and XDP programs, saved flows. Run once, after the first pass adopted the rest.
    */
   private async removeStale(): Promise<void> {
+    for (const f of readdirSync(this.o.rundir)) {
+      if (f.endsWith('.ofstate') && !this.bridges.has(f.slice(0, -'.ofstate'.length))) rmSync(join(this.o.rundir, f), { force: true });
+    }
     const prefix = `${this.datapath.instance}-`;
     // A running bridge's pins under another layout version are stale too (an upgrade).
     const running = new Set([...this.bridges.keys()].map((b) => pinDirFor(`${prefix}${b}`)));
@@ -326,9 +369,6 @@ export class Vswitchd {
       } catch (e) {
         this.log.warn(`could not remove the stale pins ${dir}: ${errText(e)}`);
       }
-    }
-    for (const f of readdirSync(this.o.rundir)) {
-      if (f.endsWith('.ofstate') && !this.bridges.has(f.slice(0, -'.ofstate'.length))) rmSync(join(this.o.rundir, f), { force: true });
     }
   }
 
@@ -356,6 +396,7 @@ export class Vswitchd {
       return;
     }
     br.flushedFor = saved?.flushed;
+    br.ofproto.findHidden();
     const torn = saved?.skipped ? `; ${saved.skipped} torn line(s) of ${this.storePath(br.name)} skipped` : '';
     this.log.info(
       saved

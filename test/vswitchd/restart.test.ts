@@ -41,13 +41,15 @@ interface IperfJson {
   intervals?: { sum: Interval & { lost_packets?: number } }[];
   end?: { sum?: { lost_packets?: number; packets?: number } };
   server_output_json?: IperfJson;
+  error?: string;
 }
 
 /** iperf3 -J --get-server-output: bytes sent per interval, and (UDP) what the receiver lost. */
-function iperfResult(stdout: string): { intervals: Interval[]; lost: number; packets: number; lostIn: (from: number, to: number) => number } {
+function iperfResult(stdout: string): { intervals: Interval[]; lost: number; packets: number; error?: string; lostIn: (from: number, to: number) => number } {
   const j = JSON.parse(stdout) as IperfJson;
   const srv = j.server_output_json?.intervals ?? [];
   return {
+    ...(j.error ? { error: j.error } : {}),
     intervals: (j.intervals ?? []).map((i) => i.sum),
     lost: j.end?.sum?.lost_packets ?? 0,
     packets: j.end?.sum?.packets ?? 0,
@@ -131,6 +133,9 @@ describe.each([
     // What the README reports: UDP datagrams lost while no daemon ran and while the next one adopted.
     const lostDown = udpR.lostIn(killedAt, adoptedAt);
     console.log(`restart at ${hook}: killed at ${killedAt.toFixed(1)} s, adopted at ${adoptedAt.toFixed(1)} s; UDP lost ${lostDown} of ${udpR.packets} in that window, ${udpR.lost} in all; TCP MB per 0.5 s: ${tcpR.intervals.map((i) => Math.round(i.bytes / 1e6)).join(' ')}`);
+    // The streams ran their whole 8 s (an aborted one would have stopped reporting).
+    for (const r of [tcpR, udpR]) expect(r.error).toBeUndefined();
+    expect(tcpR.intervals.at(-1)!.end).toBeGreaterThan(7.5);
     expect(udpR.packets).toBeGreaterThan(0);
     // The CPU is shared: a few datagrams may drop under load, restart or not; a stall would lose thousands.
     expect(lostDown).toBeLessThan(250);

@@ -26,11 +26,16 @@ const B = '10.0.0.2';
 const out = (l4: string, src = A, dst = B) => `Ether(src="${mac(1)}",dst="${mac(2)}")/IP(src="${src}",dst="${dst}")/${l4}`;
 const back = (l4: string, src = B, dst = A) => `Ether(src="${mac(2)}",dst="${mac(1)}")/IP(src="${src}",dst="${dst}")/${l4}`;
 
+/** Fragment `i` of a 2000-byte UDP datagram from inside, in its Ethernet frame. */
+const frag = (i: number) => `Ether(src="${mac(1)}",dst="${mac(2)}")/fragment(IP(src="${A}",dst="${B}")/UDP(sport=5000,dport=53)/(b"x"*2000), fragsize=1000)[${i}]`;
+
 interface Scenario {
   name: string;
   flows: Partial<FlowModInput>[];
   /** [in_port, scapy expression], sent in order. */
   frames: [number, string][];
+  /** The ports each frame leaves by, where the scenario pins them (both switches agree anyway). */
+  ports?: number[][];
 }
 
 const scenarios: Scenario[] = [
@@ -44,6 +49,7 @@ const scenarios: Scenario[] = [
       [2, back('UDP(sport=7,dport=9999)/b"x"')],
       [2, back('UDP(sport=53,dport=5001)/b"x"')],
     ],
+    ports: [[2], [1], [2], [], []],
   },
   {
     name: 'firewall: TCP handshake from inside; a SYN from outside and a stray SYN-ACK are refused',
@@ -57,6 +63,7 @@ const scenarios: Scenario[] = [
       [2, back('TCP(sport=80,dport=40000,flags="A",seq=301,ack=106)')],
       [2, back('TCP(sport=81,dport=40001,flags="SA",seq=1,ack=1)')],
     ],
+    ports: [[], [2], [1], [2], [2], [1], []],
   },
   {
     name: 'firewall: ping from inside; an echo request from outside is dropped',
@@ -67,6 +74,7 @@ const scenarios: Scenario[] = [
       [2, back('ICMP(type=8,id=9,seq=1)/b"ping"')],
       [2, back('ICMP(type=0,id=11,seq=1)/b"pong"')],
     ],
+    ports: [[2], [1], [], []],
   },
   {
     name: 'mark, label and zone: set on commit, matched after recirculation',
@@ -123,6 +131,30 @@ const scenarios: Scenario[] = [
       [2, back('UDP(sport=53,dport=5000)/b"a"')],
       [1, out('UDP(sport=5000,dport=53)/b"q"', A, '10.0.0.99')],
     ],
+  },
+  {
+    name: 'an ICMP error about a tracked connection is +rel',
+    flows: [
+      ...firewall(1, 2),
+      { table_id: 1, priority: 100, match: [m('IN_PORT', 2), IP, ctState('+trk+rel')], instructions: [apply(output(3))] },
+    ],
+    frames: [
+      [1, out('UDP(sport=5000,dport=9)/b"q"')],
+      [2, back('ICMP(type=3,code=3)/IP(src="10.0.0.1",dst="10.0.0.2")/UDP(sport=5000,dport=9)/b"q"')],
+      [2, back('ICMP(type=3,code=3)/IP(src="10.0.0.1",dst="10.0.0.2")/UDP(sport=5001,dport=9)/b"q"')],
+    ],
+    ports: [[2], [3], []],
+  },
+  {
+    name: 'IP fragments through the firewall',
+    flows: [...firewall(1, 2), { table_id: 1, priority: 100, match: [IP, ctState('+trk+inv')], instructions: [apply(output(3))] }],
+    frames: [
+      [1, out('UDP(sport=5000,dport=53)/b"q"')],
+      [1, frag(0)],
+      [1, frag(1)],
+    ],
+    // Without reassembly both trackers call a fragment invalid.
+    ports: [[2], [3], [3]],
   },
   {
     name: 'recirculation stops after the datapath limit',
@@ -229,18 +261,22 @@ describe.skipIf(!haveOvs)('conntrack agrees with Open vSwitch 3.1 (userspace con
     await ovs?.destroy();
   });
 
-  test.each(scenarios)('$name', async ({ flows, frames }) => {
+  test.each(scenarios)('$name', async ({ flows, frames, ports }) => {
     expect(await install(client, [{ type: 'FLOW_MOD', xid: 0, ...flowMod({ command: 'DELETE', table_id: 0xff }) }])).toEqual([]);
     await ovs.appctl('dpctl/flush-conntrack');
     expect(await install(client, flows.map((f) => ({ type: 'FLOW_MOD', xid: 0, ...flowMod(f) }) as Message))).toEqual([]);
     const p = model(flows);
     const conntrack = new MemoryConntrack();
     const bytes = await scapyFrames(frames.map(([, e]) => e));
+    const seen: number[][] = [];
     for (const [i, [port]] of frames.entries()) {
       const theirs = (await ovs.inject(port, bytes[i]!)).map((o) => `${o.port} ${o.frame.toString('hex')}`);
-      const ours = trace(p, port, bytes[i]!, i, { conntrack }).outputs.map((o) => `${o.port} ${o.frame.toString('hex')}`);
+      const res = trace(p, port, bytes[i]!, i, { conntrack }).outputs;
+      const ours = res.map((o) => `${o.port} ${o.frame.toString('hex')}`);
       expect(ours.sort(), `frame ${i}: ${frames[i]![1]}`).toEqual(theirs.sort());
+      seen.push(res.map((o) => o.port));
     }
+    if (ports) expect(seen).toEqual(ports);
   });
 
   test('bad ct actions and ct matches get the error OVS gives; good ones are taken by both', async () => {

@@ -163,4 +163,36 @@ describe.skipIf(why !== undefined)('kernel datapath in the run-in-vm guest', () 
     const d = get('destroyed') as { dps: string };
     expect(d.dps).not.toMatch(/xkdp0/);
   });
+
+  test('KernelTier: the pipeline answers upcalls, packet-ins reach the caller, counters flow back to rules', () => {
+    const d = get('tier') as {
+      probe: { available: boolean };
+      pings: Ping;
+      counters: { upcalls: number; installed: number; executeOnly: Record<string, number>; packetIns: number; errors: number };
+      packetIns: Array<{ reason: number; in_port: number }>;
+      rules: Array<{ priority: number; match: string[]; packets: number }>;
+      dpctl: string;
+    };
+    expect(d.probe.available).toBe(true);
+    expect(d.pings.received).toBe(4);
+    expect(d.counters.errors).toBe(0);
+    expect(d.counters.installed).toBeGreaterThanOrEqual(2);
+    // Both UDP datagrams to 9999 went to the controller: no megaflow may swallow them.
+    expect(d.packetIns).toEqual([
+      { reason: 1, len: 48, in_port: 1 },
+      { reason: 1, len: 48, in_port: 1 },
+    ]);
+    expect(d.counters.executeOnly['packet-in']).toBe(2);
+    // Each forwarding rule counts all 4 echo requests (replies) whether upcalled or hit in the kernel.
+    const fwd = d.rules.filter((r) => r.priority === 100);
+    expect(fwd.map((r) => r.packets >= 4)).toEqual([true, true]);
+    expect(d.rules.find((r) => r.priority === 200)?.packets).toBe(2);
+    expect(d.dpctl).toMatch(/icmp\(type=8,code=0\), packets:[1-9]/);
+  });
+
+  test('KernelTier.revalidate flushes the megaflows', () => {
+    const d = get('tier-revalidated') as { flows: number; counters: { flushes: number } };
+    expect(d.flows).toBe(0);
+    expect(d.counters.flushes).toBe(1);
+  });
 });

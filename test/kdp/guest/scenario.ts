@@ -6,6 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KernelDatapath, type Upcall } from '../../../src/kdp/datapath.js';
 import { OVS_CS_F, type OvsAction, type OvsKey } from '../../../src/kdp/ovs.js';
+import { KernelTier } from '../../../src/kdp/tier.js';
 import { exactMegaflow, outputsToActions } from '../../../src/kdp/translate.js';
 import { applyFlowMod } from '../../../src/ofproto/flow-mod.js';
 import { createPipeline } from '../../../src/ofproto/pipeline.js';
@@ -158,4 +159,40 @@ try {
 } finally {
   await dp.destroy();
   report('destroyed', { dps: sh('ovs-dpctl dump-dps || true') });
+}
+
+// ---- phase 3: KernelTier, the daemon's surface: the pipeline answers, counters flow back ----
+const probe = await KernelTier.probe();
+const logs: string[] = [];
+const packetIns: Array<{ reason: number; len: number; in_port: unknown }> = [];
+const toController = applyFlowMod(
+  pipeline,
+  {
+    cookie: 0n, cookie_mask: 0n, table_id: 0, command: 'ADD', idle_timeout: 0, hard_timeout: 0, priority: 200,
+    buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 0,
+    match: [{ field: 'IN_PORT', value: 1 }, { field: 'ETH_TYPE', value: 0x0800 }, { field: 'IP_PROTO', value: 17 }, { field: 'UDP_DST', value: 9999 }],
+    instructions: [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: 0xfffffffd, max_len: 0xffff }] }],
+  },
+  Date.now(),
+);
+if (toController.error) throw new Error(`flow mod refused: ${JSON.stringify(toController.error)}`);
+for (const t of pipeline.tables) for (const e of t.entries) { e.packet_count = 0n; e.byte_count = 0n; }
+const tier = await KernelTier.start({
+  name: 'xkdp1',
+  pipeline,
+  log: (l) => logs.push(l),
+  onPacketIn: (pi) => packetIns.push({ reason: pi.reason, len: pi.data.length, in_port: pi.match[0]?.value }),
+});
+try {
+  await tier.addPort(1, 'kva-p');
+  await tier.addPort(2, 'kvb-p');
+  const pings = await ping('kdpa', B, { count: 4 });
+  sh(`ip netns exec kdpa bash -c 'echo hello > /dev/udp/${B}/9999; sleep 0.5; echo again > /dev/udp/${B}/9999; sleep 0.5'`);
+  await tier.syncCounters();
+  const rules = [...pipeline.tables[0]!.entries].map((e) => ({ priority: e.priority, match: e.match.map((m) => m.field), packets: e.packet_count }));
+  report('tier', { probe, pings, counters: tier.counters, packetIns, rules, logs, dpctl: sh('ovs-dpctl dump-flows system@xkdp1') });
+  await tier.revalidate();
+  report('tier-revalidated', { flows: (await tier.dp.dumpFlows()).length, counters: tier.counters });
+} finally {
+  await tier.stop();
 }

@@ -1,0 +1,239 @@
+// src/kdp/tier.ts — tier 2 for the daemon: a kernel openvswitch datapath holding the
+// bridge's ports, whose upcalls the reference interpreter answers. Each answer becomes
+// an exact-match megaflow plus an execute of the packet; packet-ins go to the caller.
+// What XDP passes up (XDP_PASS) reaches this datapath through the port's rx_handler.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { FlowEntry } from '../ofproto/classifier.js';
+import type { Pipeline } from '../ofproto/pipeline.js';
+import { trace, type PacketIn } from '../ofproto/trace.js';
+import { KernelDatapath, ovsFamilies, type Upcall } from './datapath.js';
+import type { OvsKey } from './ovs.js';
+import { outputsToActions } from './translate.js';
+
+const execFileP = promisify(execFile);
+
+/** Why a packet was handled without installing a megaflow (counted per reason). */
+export type ExecuteOnlyReason = 'packet-in' | 'untranslatable' | 'conntrack-in-pipeline' | 'mac-learned';
+
+export interface KernelTierCounters {
+  upcalls: number;
+  /** Megaflows installed from upcalls. */
+  installed: number;
+  /** Packets executed without a megaflow, by reason. */
+  executeOnly: Record<ExecuteOnlyReason, number>;
+  packetIns: number;
+  /** Packets the interpreter dropped (a drop megaflow was installed for them). */
+  drops: number;
+  errors: number;
+  /** Megaflow flushes (revalidate) and idle expiries. */
+  flushes: number;
+  expired: number;
+}
+
+export interface KernelTierOptions {
+  /** Datapath name (its local port is a netdev of that name): 15 characters at most. */
+  name: string;
+  /** The bridge's OpenFlow model; read at each upcall. */
+  pipeline: Pipeline;
+  /** Packet-ins produced while answering upcalls (send as OFPT_PACKET_IN). */
+  onPacketIn?(pi: PacketIn): void;
+  /** One line per event (probe results, errors), never per packet. */
+  log?(line: string): void;
+  /** ms clock for the interpreter (default Date.now). */
+  now?(): number;
+}
+
+const keyId = (k: OvsKey): string => JSON.stringify(k, (_n, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v));
+
+interface Made {
+  key: OvsKey;
+  entries: FlowEntry[];
+  packets: bigint;
+  bytes: bigint;
+}
+
+export class KernelTier {
+  readonly counters: KernelTierCounters = {
+    upcalls: 0,
+    installed: 0,
+    executeOnly: { 'packet-in': 0, untranslatable: 0, 'conntrack-in-pipeline': 0, 'mac-learned': 0 },
+    packetIns: 0,
+    drops: 0,
+    errors: 0,
+    flushes: 0,
+    expired: 0,
+  };
+  /** Megaflows this tier installed, by key: the rules that made them and the counts already credited. */
+  private readonly made = new Map<string, Made>();
+  private readonly now: () => number;
+  /** Packet count of each megaflow at the last expire() and since when it has not moved. */
+  private readonly activity = new Map<string, { packets: bigint; since: number }>();
+
+  private constructor(
+    readonly dp: KernelDatapath,
+    private readonly opts: KernelTierOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Whether tier 2 can run here: the ovs_datapath family resolves, or `modprobe
+   * openvswitch` makes it resolve. Answers the reason either way, for the log.
+   */
+  static async probe(opts: { modprobe?: boolean } = {}): Promise<{ available: boolean; why: string }> {
+    try {
+      await ovsFamilies();
+      return { available: true, why: 'openvswitch module loaded (ovs_datapath family resolves)' };
+    } catch (e) {
+      if (opts.modprobe === false) return { available: false, why: `ovs_datapath family unresolvable: ${(e as Error).message}` };
+    }
+    try {
+      await execFileP('modprobe', ['openvswitch']);
+      await ovsFamilies();
+      return { available: true, why: 'openvswitch module loaded by modprobe' };
+    } catch (e) {
+      return { available: false, why: `no openvswitch module (modprobe openvswitch: ${(e as Error).message.split('\n')[0] ?? ''})` };
+    }
+  }
+
+  /** Creates the datapath (taking over one left by a previous run of the same name). */
+  static async start(opts: KernelTierOptions): Promise<KernelTier> {
+    const ref: { tier?: KernelTier } = {};
+    const handlers = {
+      onUpcall: (u: Upcall) => ref.tier?.onUpcall(u),
+      onOverrun: () => opts.log?.(`kdp ${opts.name}: upcalls lost (socket buffer overrun)`),
+      onError: (e: Error) => opts.log?.(`kdp ${opts.name}: ${e.message}`),
+    };
+    let dp: KernelDatapath;
+    try {
+      dp = await KernelDatapath.create(opts.name, handlers);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+      dp = await KernelDatapath.open(opts.name, handlers);
+      await dp.flushFlows();
+      opts.log?.(`kdp ${opts.name}: took over the existing datapath and flushed its flows`);
+    }
+    ref.tier = new KernelTier(dp, opts);
+    opts.log?.(`kdp ${opts.name}: kernel datapath up (dp ifindex ${dp.dpIfindex}, upcalls ${dp.perCpuDispatch ? 'per CPU' : 'per port'} to pid ${dp.upcallPid})`);
+    return ref.tier;
+  }
+
+  /** Adds the netdev as datapath port `ofport` (the same number as in OpenFlow). */
+  async addPort(ofport: number, ifname: string): Promise<void> {
+    await this.dp.addPort(ifname, { portNo: ofport });
+  }
+
+  async removePort(ofport: number): Promise<void> {
+    await this.dp.removePort(ofport);
+  }
+
+  /**
+   * A packet the daemon already holds (e.g. from XDP's slow-path ring) runs through
+   * this tier as if the kernel had sent it up: megaflow installed, packet executed.
+   */
+  async inject(inPort: number, frame: Buffer): Promise<void> {
+    await this.answer({ kind: 'miss', packet: frame, key: { in_port: inPort, recirc_id: 0 } }, false);
+  }
+
+  private onUpcall(u: Upcall): void {
+    this.counters.upcalls++;
+    this.answer(u, true).catch((e: unknown) => {
+      this.counters.errors++;
+      this.opts.log?.(`kdp ${this.opts.name}: upcall on port ${u.key.in_port ?? '?'} not answered: ${(e as Error).message}`);
+    });
+  }
+
+  private async answer(u: Upcall, install: boolean): Promise<void> {
+    const p = this.opts.pipeline;
+    const inPort = u.key.in_port ?? 0;
+    const fdbBefore = p.fdb.size;
+    const res = trace(p, inPort, u.packet, this.now());
+    for (const pi of res.packetIns) {
+      this.counters.packetIns++;
+      this.opts.onPacketIn?.(pi);
+    }
+    const usedCt = res.counters.entries.some((e) => e.instructions.some((i) => 'actions' in i && i.actions.some((a) => a.type.includes('CT'))));
+    const actions = outputsToActions(u.packet, res.outputs);
+    let reason: ExecuteOnlyReason | undefined;
+    if (res.packetIns.length) reason = 'packet-in';
+    else if (usedCt) reason = 'conntrack-in-pipeline';
+    else if (!actions) reason = 'untranslatable';
+    else if (p.fdb.size !== fdbBefore) reason = 'mac-learned';
+    if (p.fdb.size !== fdbBefore) await this.revalidate(); // learned MACs change NORMAL's answers
+    if (!actions) {
+      // Each frame as the interpreter made it, out of its port: right for this packet only.
+      this.counters.executeOnly[reason ?? 'untranslatable']++;
+      for (const o of res.outputs) await this.dp.execute({ packet: o.frame, key: { in_port: inPort }, actions: [{ output: o.port }] });
+      return;
+    }
+    if (install && !reason) {
+      await this.dp.putFlow({ key: u.key, actions });
+      this.made.set(keyId(u.key), { key: u.key, entries: [...new Set(res.counters.entries)], packets: 0n, bytes: 0n });
+      this.counters.installed++;
+      if (!res.outputs.length) this.counters.drops++;
+    } else if (reason) this.counters.executeOnly[reason]++;
+    if (actions.length) await this.dp.execute({ packet: u.packet, key: u.key, actions, ...(u.mru ? { mru: u.mru } : {}) });
+  }
+
+  /** Credits the megaflows' packets and bytes since the last call to the rules that made them. */
+  async syncCounters(): Promise<void> {
+    for (const f of await this.dp.dumpFlows()) {
+      const m = this.made.get(keyId(f.key));
+      if (!m) continue;
+      const dp = f.packets - m.packets;
+      const db = f.bytes - m.bytes;
+      if (dp <= 0n) continue;
+      for (const e of m.entries) {
+        e.packet_count += dp;
+        e.byte_count += db;
+        e.last_used = this.now();
+      }
+      m.packets = f.packets;
+      m.bytes = f.bytes;
+    }
+  }
+
+  /** The tables (or learned MACs) changed: credit counters, then drop every megaflow. */
+  async revalidate(): Promise<void> {
+    await this.syncCounters();
+    await this.dp.flushFlows();
+    this.made.clear();
+    this.counters.flushes++;
+  }
+
+  /**
+   * Deletes megaflows whose packet count has not moved for `idleMs` (as seen by calls to
+   * this method, so call it at least every idleMs/2); answers how many. Judged from the
+   * counts rather than OVS_FLOW_ATTR_USED, whose clock a time namespace shifts.
+   */
+  async expire(idleMs: number): Promise<number> {
+    await this.syncCounters();
+    const now = this.now();
+    let n = 0;
+    const seen = new Set<string>();
+    for (const f of await this.dp.dumpFlows()) {
+      const id = keyId(f.key);
+      seen.add(id);
+      const last = this.activity.get(id);
+      if (!last || last.packets !== f.packets) {
+        this.activity.set(id, { packets: f.packets, since: now });
+        continue;
+      }
+      if (now - last.since < idleMs) continue;
+      await this.dp.deleteFlow({ key: f.key }).catch(() => undefined);
+      this.made.delete(id);
+      this.activity.delete(id);
+      n++;
+    }
+    for (const id of this.activity.keys()) if (!seen.has(id)) this.activity.delete(id);
+    this.counters.expired += n;
+    return n;
+  }
+
+  /** Deletes the datapath (ports and megaflows with it). */
+  async stop(): Promise<void> {
+    await this.syncCounters().catch(() => undefined);
+    await this.dp.destroy();
+  }
+}

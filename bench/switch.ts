@@ -289,17 +289,28 @@ async function measure(sw: Sw): Promise<Results> {
   return r;
 }
 
-/** Undoes, newest first (the bridge while its daemon still runs, then devices, namespaces), then ends our processes. */
-async function cleanup(): Promise<void> {
-  for (const f of cleanups.splice(0).reverse()) await f();
-  for (const c of [...started]) await end(c);
+/**
+ * Undoes, newest first (the bridge while its daemon still runs, then devices, namespaces),
+ * then ends our processes. Calls queue behind each other, so a Ctrl-C in the middle and
+ * the main flow's own clean-up never race and the process exits only after both.
+ */
+let cleaning: Promise<void> = Promise.resolve();
+function cleanup(): Promise<void> {
+  cleaning = cleaning.then(async () => {
+    for (const f of cleanups.splice(0).reverse()) await f();
+    for (const c of [...started]) await end(c);
+  });
+  return cleaning;
 }
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/switch.ts needs root (namespaces, BPF)');
   mkdirSync(join(root, 'build'), { recursive: true });
   const work = mkdtempSync(join(root, 'build', 'bench-switch-'));
-  const onSignal = () => void cleanup().finally(() => (rmSync(work, { recursive: true, force: true }), process.exit(130)));
+  const onSignal = () => {
+    process.stderr.write('bench switch: interrupted, removing what it created\n');
+    void cleanup().finally(() => (rmSync(work, { recursive: true, force: true }), process.exit(130)));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const results: Partial<Record<Sw['name'], Results>> = {};

@@ -393,54 +393,8 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
   const totalSize = variable || opts.align8 ? undefined : size;
   const fixedSize = size;
 
-  const readInto = (r: Reader, out: Record<string, unknown>): void => {
-    const start = r.pos;
-    r.need(fixedSize, name);
-    const savedEnd = r.end;
-    const lens = nLens ? new Array<number>(nLens) : undefined;
-    let stop = -1;
-    for (let i = 0; i < plan.length; i++) {
-      const f = plan[i]!;
-      switch (f.role) {
-        case 'pad':
-        case 'hdr':
-          r.need(f.size, f.label);
-          r.pos += f.size;
-          continue;
-        case 'len': {
-          const n = f.base!.read(r, f.label);
-          if (n < fixedSize || start + n > savedEnd) throw new OfpError(r.lenError, { field: f.label, why: `${n}` });
-          stop = start + n;
-          r.end = stop;
-          continue;
-        }
-        case 'lenOf':
-          lens![f.lenSlot] = f.base!.read(r, f.label);
-          continue;
-      }
-      if (f.lenSlot < 0) {
-        out[f.fname] = f.codec.read(r, f.label);
-        continue;
-      }
-      const n = lens![f.lenSlot]!;
-      r.need(n, f.label);
-      const outer = r.end;
-      const fieldEnd = r.pos + n;
-      r.end = fieldEnd;
-      out[f.fname] = f.codec.read(r, f.label);
-      if (r.pos !== fieldEnd) throw new OfpError(r.lenError, { field: f.label, why: `${fieldEnd - r.pos} bytes left over` });
-      r.end = outer;
-    }
-    if (stop >= 0) {
-      if (r.pos !== stop) throw new OfpError(r.lenError, { field: name, why: `${stop - r.pos} bytes left over` });
-      r.end = savedEnd;
-      if (opts.align8) {
-        const padded = start + ((stop - start + 7) & ~7);
-        if (padded > r.end) throw new OfpError(r.lenError, { field: name, why: 'padding missing' });
-        r.pos = padded;
-      }
-    }
-  };
+  const readInto = compileRead(plan, { name, fixedSize, nLens, align8: !!opts.align8 });
+  const write = compileWrite(plan, { nLens, align8: !!opts.align8, selfLen, lenTargets });
 
   return {
     name,
@@ -454,36 +408,7 @@ export function struct<const Fs extends readonly Field[]>(name: string, size: nu
       readInto(r, out);
       return out as Infer<Fs>;
     },
-    write(w, v) {
-      const start = w.pos;
-      const value = v as Record<string, unknown>;
-      let selfAt = -1;
-      const lenAt = nLens ? new Array<number>(nLens) : undefined;
-      for (let i = 0; i < plan.length; i++) {
-        const f = plan[i]!;
-        switch (f.role) {
-          case 'pad':
-          case 'hdr':
-            w.zeros(f.size);
-            continue;
-          case 'len':
-            selfAt = w.pos;
-            w.zeros(f.size);
-            continue;
-          case 'lenOf':
-            lenAt![f.lenSlot] = w.pos;
-            w.zeros(f.size);
-            continue;
-        }
-        const at = w.pos;
-        const x = value[f.fname];
-        if (x === undefined) throw new EncodeError(`${f.label} missing`);
-        f.codec.write(w, x);
-        if (f.lenSlot >= 0) patch(w, lenTargets.get(f.fname)!, lenAt![f.lenSlot]!, w.pos - at);
-      }
-      if (selfAt >= 0) patch(w, selfLen!, selfAt, w.pos - start);
-      if (opts.align8) w.zeros(((w.pos - start + 7) & ~7) - (w.pos - start));
-    },
+    write: write as Struct<Infer<Fs>>['write'],
   };
 }
 
@@ -491,6 +416,120 @@ function patch(w: Writer, c: HiddenCodec, at: number, n: number): void {
   if (c.base!.size === 1) w.patch8(at, n);
   else if (c.base!.size === 2) w.patch16(at, n);
   else w.patch32(at, n);
+}
+
+// ---- struct code, generated from the plan -------------------------------------------
+// A struct's read and write are straight-line functions made once from its fields, so
+// each field's store and codec call is a site of its own (monomorphic, as hand-written
+// code would be) instead of one loop shared by every struct. They do exactly what the
+// plan says, field by field, with the same checks and errors.
+
+interface PlanStep {
+  readonly fname: string;
+  readonly codec: Codec<unknown>;
+  readonly role: HiddenCodec['role'] | undefined;
+  readonly size: number;
+  readonly base: Codec<number> | undefined;
+  readonly label: string;
+  readonly lenSlot: number;
+}
+
+type ReadFn = (r: Reader, out: Record<string, unknown>) => void;
+type WriteFn = (w: Writer, v: unknown) => void;
+
+/** A property access `o["name"]` (a literal key: a named access to the engine). */
+const prop = (o: string, fname: string): string => `${o}[${JSON.stringify(fname)}]`;
+
+function compileRead(plan: readonly PlanStep[], k: { name: string; fixedSize: number; nLens: number; align8: boolean }): ReadFn {
+  const lines: string[] = ['const start = r.pos;', 'r.need(fixedSize, name);', 'const savedEnd = r.end;', 'let stop = -1;'];
+  for (let s = 0; s < k.nLens; s++) lines.push(`let len${s};`);
+  plan.forEach((f, i) => {
+    switch (f.role) {
+      case 'pad':
+      case 'hdr':
+        lines.push(`r.need(${f.size}, P[${i}].label);`, `r.pos += ${f.size};`);
+        return;
+      case 'len':
+        lines.push(
+          `{ const n = P[${i}].base.read(r, P[${i}].label);`,
+          `  if (n < fixedSize || start + n > savedEnd) throw new OfpError(r.lenError, { field: P[${i}].label, why: \`\${n}\` });`,
+          '  stop = start + n; r.end = stop; }',
+        );
+        return;
+      case 'lenOf':
+        lines.push(`len${f.lenSlot} = P[${i}].base.read(r, P[${i}].label);`);
+        return;
+    }
+    if (f.lenSlot < 0) {
+      lines.push(`${prop('out', f.fname)} = C${i}.read(r, P[${i}].label);`);
+      return;
+    }
+    lines.push(
+      `{ const n = len${f.lenSlot}; r.need(n, P[${i}].label);`,
+      '  const outer = r.end; const fieldEnd = r.pos + n; r.end = fieldEnd;',
+      `  ${prop('out', f.fname)} = C${i}.read(r, P[${i}].label);`,
+      `  if (r.pos !== fieldEnd) throw new OfpError(r.lenError, { field: P[${i}].label, why: \`\${fieldEnd - r.pos} bytes left over\` });`,
+      '  r.end = outer; }',
+    );
+  });
+  lines.push(
+    'if (stop >= 0) {',
+    '  if (r.pos !== stop) throw new OfpError(r.lenError, { field: name, why: `${stop - r.pos} bytes left over` });',
+    '  r.end = savedEnd;',
+    ...(k.align8
+      ? ['  const padded = start + ((stop - start + 7) & ~7);', "  if (padded > r.end) throw new OfpError(r.lenError, { field: name, why: 'padding missing' });", '  r.pos = padded;']
+      : []),
+    '}',
+  );
+  const codecs = plan.map((_, i) => `C${i} = P[${i}].codec`).join(', ');
+  const factory = new Function('P', 'OfpError', 'fixedSize', 'name', `${codecs ? `const ${codecs};` : ''}\nreturn function readInto(r, out) {\n${lines.join('\n')}\n};`) as (
+    p: readonly PlanStep[],
+    e: typeof OfpError,
+    fixedSize: number,
+    name: string,
+  ) => ReadFn;
+  return factory(plan, OfpError, k.fixedSize, k.name);
+}
+
+function compileWrite(plan: readonly PlanStep[], k: { nLens: number; align8: boolean; selfLen: HiddenCodec | undefined; lenTargets: ReadonlyMap<string, HiddenCodec> }): WriteFn {
+  const lines: string[] = ['const start = w.pos;', 'let selfAt = -1;'];
+  for (let s = 0; s < k.nLens; s++) lines.push(`let lenAt${s};`);
+  const targets: HiddenCodec[] = [];
+  plan.forEach((f, i) => {
+    switch (f.role) {
+      case 'pad':
+      case 'hdr':
+        lines.push(`w.zeros(${f.size});`);
+        return;
+      case 'len':
+        lines.push('selfAt = w.pos;', `w.zeros(${f.size});`);
+        return;
+      case 'lenOf':
+        lines.push(`lenAt${f.lenSlot} = w.pos;`, `w.zeros(${f.size});`);
+        return;
+    }
+    lines.push(
+      `{ const at = w.pos; const x = ${prop('v', f.fname)};`,
+      `  if (x === undefined) throw new EncodeError(P[${i}].label + ' missing');`,
+      `  C${i}.write(w, x);`,
+    );
+    if (f.lenSlot >= 0) {
+      targets.push(k.lenTargets.get(f.fname)!);
+      lines.push(`  patch(w, T[${targets.length - 1}], lenAt${f.lenSlot}, w.pos - at);`);
+    }
+    lines.push('}');
+  });
+  if (k.selfLen) lines.push('if (selfAt >= 0) patch(w, selfLen, selfAt, w.pos - start);');
+  if (k.align8) lines.push('w.zeros(((w.pos - start + 7) & ~7) - (w.pos - start));');
+  const codecs = plan.map((_, i) => `C${i} = P[${i}].codec`).join(', ');
+  const factory = new Function('P', 'T', 'EncodeError', 'patch', 'selfLen', `${codecs ? `const ${codecs};` : ''}\nreturn function write(w, v) {\n${lines.join('\n')}\n};`) as (
+    p: readonly PlanStep[],
+    t: readonly HiddenCodec[],
+    e: typeof EncodeError,
+    patch: (w: Writer, c: HiddenCodec, at: number, n: number) => void,
+    selfLen: HiddenCodec | undefined,
+  ) => WriteFn;
+  return factory(plan, targets, EncodeError, patch, k.selfLen);
 }
 
 // ---- TLV registries -------------------------------------------------------------

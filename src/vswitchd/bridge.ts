@@ -30,6 +30,8 @@ export interface IfaceState {
   /** The OpenFlow port number (OFPP_LOCAL for the bridge's own interface). */
   portNo: number;
   ifindex?: number;
+  /** The device the datapath attaches to when it is not the interface's own (an internal port's hidden end). */
+  dpIfindex?: number;
   error?: string;
   /** other_config:datapath-hook; `auto` is decided per device when it is attached. */
   hook: Hook | 'auto';
@@ -144,7 +146,7 @@ export class RunningBridge {
   mac = '00:00:00:00:00:00';
   dpid = 0n;
   cfg: BridgeConfig;
-  /** The LOCAL device we created (a tap named like the bridge). */
+  /** The LOCAL device is ours (an internal device named like the bridge). */
   localCreated = false;
   /** What the flows were last flushed for (OVS flushes when either changes). */
   flushedFor?: { failMode: string; controllers: boolean };
@@ -211,13 +213,14 @@ export class RunningBridge {
   }
 
   /** Adds a working interface to the pipeline and the datapath; tells controllers. */
-  async attach(st: IfaceState, link: Link): Promise<void> {
+  async attach(st: IfaceState, link: Link, dpLink: Link = link): Promise<void> {
     st.ifindex = link.ifindex;
+    if (dpLink !== link) st.dpIfindex = dpLink.ifindex;
     st.running = link.running;
     // auto: frames from a local stack (veth, tap) carry partial checksums and GSO that
     // XDP would lose, so those ports run the pipeline at TC; devices with a driver at XDP.
-    st.hookInUse = st.hook !== 'auto' ? st.hook : link.kind === 'veth' || link.kind === 'tun' ? 'tc' : 'xdp';
-    const how = await this.datapath.addPort({ ofport: st.portNo, ifindex: link.ifindex, name: st.cfg.name, hook: st.hookInUse });
+    st.hookInUse = st.hook !== 'auto' ? st.hook : dpLink.kind === 'veth' || dpLink.kind === 'tun' ? 'tc' : 'xdp';
+    const how = await this.datapath.addPort({ ofport: st.portNo, ifindex: dpLink.ifindex, name: st.cfg.name, hook: st.hookInUse });
     const kept = how === 'replaced' ? `; the earlier run's ${st.hookInUse === 'tc' ? 'pinned tcx link kept, its program' : 'program'} replaced in place` : '';
     this.deps.log.info(`${this.name}: ${st.cfg.name} (ofport ${st.portNo}) runs the pipeline at ${st.hookInUse === 'tc' ? 'TC ingress' : 'XDP'}${st.hook === 'auto' ? ` (auto for a ${link.kind ?? 'physical'} device)` : ''}${kept}`);
     const desc = addPort(this.ofproto.pipeline, portDescFor(st.portNo, st.cfg.name, link), Date.now());
@@ -312,7 +315,8 @@ export class RunningBridge {
     for (const st of this.ifaces.values()) {
       const p = this.ofproto.pipeline.ports.get(st.portNo);
       if (!p || st.ifindex === undefined) continue;
-      const s = (await this.deps.linkOf(st.ifindex))?.stats;
+      // An internal port's hidden end counts from the bridge's side (OVS swaps rx and tx for them).
+      const s = (await this.deps.linkOf(st.dpIfindex ?? st.ifindex))?.stats;
       if (!s) continue;
       p.counters = { rx_packets: s.rxPackets, tx_packets: s.txPackets, rx_bytes: s.rxBytes, tx_bytes: s.txBytes, rx_dropped: s.rxDropped, tx_dropped: s.txDropped };
     }

@@ -19,6 +19,7 @@ import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
 import { pinDirFor, pinnedInstances, removePinned, type Hook } from '../datapath/datapath.js';
 import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
 import { FlowStore, restoreInto } from './flow-store.js';
+import { adoptInternal, createInternal, deleteInternal, internalPeer } from './internal-dev.js';
 
 export interface VswitchdOptions {
   rundir: string;
@@ -364,8 +365,9 @@ export class Vswitchd {
         removePinned(dir, inUse);
         // Its LOCAL device, the tap the earlier run made, unless a bridge of that name runs.
         const local = this.bridges.has(bridge) ? undefined : await findLinkByName(bridge);
-        if (local?.kind === 'tun') await deleteTap(bridge);
-        this.log.info(`removed ${dir}${local?.kind === 'tun' ? ` and the device ${bridge}` : ''}, pinned by an earlier run for a bridge no longer in the database`);
+        const ours = local && (local.kind === 'tun' || (await internalPeer(local)) !== undefined);
+        if (ours) await (local.kind === 'tun' ? deleteTap(bridge) : deleteInternal(bridge));
+        this.log.info(`removed ${dir}${ours ? ` and the device ${bridge}` : ''}, pinned by an earlier run for a bridge no longer in the database`);
       } catch (e) {
         this.log.warn(`could not remove the stale pins ${dir}: ${errText(e)}`);
       }
@@ -423,18 +425,20 @@ export class Vswitchd {
       store.snapshot(br.ofproto.pipeline, br.flushedFor);
       br.store = store;
       br.ofproto.onApplied = (deltas) => store.record(br.ofproto.pipeline, deltas, br.flushedFor);
+      // The LOCAL device: ours from an earlier run (kept, so its traffic never stopped), or new.
+      const ours = local ? await adoptInternal(local) : undefined;
+      if (ours === 'replaced') local = undefined;
       if (!local) {
-        await createTap(b.name);
-        local = await getLink(b.name);
+        local = (await createInternal(b.name)).dev;
         br.localCreated = true;
       } else {
-        br.localCreated = local.kind === 'tun';
+        br.localCreated = ours !== undefined;
       }
       await br.start();
     } catch (e) {
       this.log.err(`${b.name}: could not create bridge: ${e instanceof Error ? e.message : String(e)}`);
       await br.stop();
-      if (br.localCreated) await deleteTap(b.name).catch(() => undefined);
+      if (br.localCreated) await deleteInternal(b.name).catch(() => undefined);
       return undefined;
     }
     br.mac = local.mac ?? '00:00:00:00:00:00';
@@ -468,7 +472,7 @@ export class Vswitchd {
     }
     for (const st of [...br.ifaces.values()]) await this.removeIface(br, st);
     await br.stop(opts);
-    if (br.localCreated) await deleteTap(br.name).catch((e: unknown) => this.log.warn(`${br.name}: could not delete its device: ${String(e)}`));
+    if (br.localCreated) await deleteInternal(br.name).catch((e: unknown) => this.log.warn(`${br.name}: could not delete its device: ${String(e)}`));
     this.bridges.delete(br.name);
     this.log.info(`${br.name}: deleted bridge`);
   }
@@ -511,19 +515,38 @@ export class Vswitchd {
       this.log.info(`${br.name}: added patch port ${i.name} (peer ${peer}) on port ${st.ofport}`);
       return;
     }
-    // internal and tap: a tap device we create (the bridge's own is made with the bridge).
+    // internal: a device pair we create; tap: a tap device we create (the bridge's own
+    // internal device is made with the bridge).
     const ownDevice = i.type === 'internal' || i.type === 'tap';
+    let dpLink: Link | undefined;
+    if (i.type === 'internal' && !local && link) {
+      // Left by a daemon that was killed: ours to reuse and to delete.
+      const ours = await adoptInternal(link);
+      if (ours === 'replaced') link = undefined;
+      else if (ours) {
+        dpLink = ours.peer;
+        st.created = true;
+      }
+    }
     if (ownDevice && !local && !link) {
       try {
-        await createTap(i.name);
-        link = await getLink(i.name);
+        if (i.type === 'internal') {
+          const pair = await createInternal(i.name);
+          link = pair.dev;
+          dpLink = pair.peer;
+        } else {
+          await createTap(i.name);
+          link = await getLink(i.name);
+        }
         st.created = true;
       } catch (e) {
         return fail(`could not open network device ${i.name} (${errText(e)})`);
       }
-    } else if (ownDevice && !local) {
+    } else if (i.type === 'tap' && !local) {
       // A tap left by a daemon that was killed: ours to reuse and to delete.
       st.created = link?.kind === 'tun';
+    } else if (local && link && br.localCreated) {
+      dpLink = await internalPeer(link);
     } else if (i.type !== '' && i.type !== 'system' && !ownDevice) {
       return fail(`could not open network device ${i.name} (Address family not supported by protocol)`);
     }
@@ -536,13 +559,13 @@ export class Vswitchd {
       st.portNo = st.ofport;
     }
     try {
-      await br.attach(st, link);
+      await br.attach(st, link, dpLink);
       this.log.info(`${br.name}: added interface ${i.name} on port ${st.ofport} (${st.hook})`);
     } catch (e) {
       await br.datapath.removePort(st.portNo).catch(() => undefined);
       st.ofport = -1;
       st.portNo = 0;
-      if (st.created) await deleteTap(i.name).catch(() => undefined);
+      if (st.created) await (i.type === 'internal' ? deleteInternal(i.name) : deleteTap(i.name)).catch(() => undefined);
       st.created = false;
       fail(`could not add network device ${i.name} to ofproto (${errText(e)})`);
     }
@@ -554,7 +577,7 @@ export class Vswitchd {
     await br.detach(st);
     // A joined patch port: the pair goes (its peer is parted on the next pass).
     if (st.patchDevice) await deleteLink(st.patchDevice).catch(() => undefined);
-    if (st.created) await deleteTap(st.cfg.name).catch((e: unknown) => this.log.warn(`${br.name}: could not delete ${st.cfg.name}: ${String(e)}`));
+    if (st.created) await (st.cfg.type === 'internal' ? deleteInternal(st.cfg.name) : deleteTap(st.cfg.name)).catch((e: unknown) => this.log.warn(`${br.name}: could not delete ${st.cfg.name}: ${String(e)}`));
     if (st.ofport !== -1) this.log.info(`${br.name}: deleted interface ${st.cfg.name} on port ${st.ofport}`);
   }
 

@@ -103,6 +103,9 @@ async function mininet(topo: Topology, sw: Switch, args: string[]): Promise<Mini
   }
 }
 
+/** A Mininet run is bounded by 45 s; with its switch and controller it stays under this. */
+const LONG = 120_000;
+
 /** pingall results by scenario, per switch, to compare xdpswitch with OVS. */
 const results = new Map<string, Map<string, MininetResult>>();
 const record = (kind: string, scenario: string, r: MininetResult) => (results.get(scenario) ?? results.set(scenario, new Map()).get(scenario)!).set(kind, r);
@@ -118,7 +121,7 @@ async function scenario(kind: 'xdpswitch' | 'ovs', name: string, topoSpec: strin
   return r;
 }
 
-describe('Mininet on xdpswitch', () => {
+describe('Mininet on xdpswitch', { timeout: LONG }, () => {
   test('linear,3 under the os-ken learning switch: pingall, iperf3 with default offloads', async () => {
     const r = await scenario('xdpswitch', 'linear,3 os-ken', 'linear,3', true, 2);
     expect(r.connected).toBe(true);
@@ -168,7 +171,7 @@ async function mn(topo: Topology, sw: Switch, args: string[]): Promise<string> {
   }
 }
 
-describe('mn (the command line) with --switch ovs on xdpswitch', () => {
+describe('mn (the command line) with --switch ovs on xdpswitch', { timeout: LONG }, () => {
   // Not `--test iperf`: Mininet 2.3.0's iperf waits for a report iperf >= 2.0.14 no longer
   // prints (mininet/mininet#1060), on any switch; the tests above stream with iperf3.
   test('--controller remote (os-ken) --topo linear,3 --test pingall', async () => {
@@ -198,7 +201,7 @@ describe('mn (the command line) with --switch ovs on xdpswitch', () => {
 // (vswitchd/bridge.c bridge_configure_remotes: a ptcp: row is a service connection;
 // ofproto/connmgr.c connmgr_has_controllers), so a standalone bridge with only ptcp: rows
 // keeps its NORMAL flow and forwards at once.
-describe("mn's default passive controllers (ptcp:) on a standalone bridge", () => {
+describe("mn's default passive controllers (ptcp:) on a standalone bridge", { timeout: LONG }, () => {
   const args = (topo: Topology, port: number, dp: string) => [
     ...['--switch', `ovs,failMode=standalone${dp}`, '--controller', 'none', `--listenport=${port}`],
     ...['--topo', `xlinear,2,prefix=${topo.prefix}`, '--test', 'pingall'],
@@ -222,7 +225,7 @@ describe("mn's default passive controllers (ptcp:) on a standalone bridge", () =
   });
 });
 
-describe('the same scenarios on real OVS 3.1 (userspace datapath)', () => {
+describe('the same scenarios on real OVS 3.1 (userspace datapath)', { timeout: LONG }, () => {
   for (const [name, spec, controller, iperf] of [
     ['linear,3 os-ken', 'linear,3', true, 1],
     ['tree,2,2 os-ken', 'tree,2,2', true, 0],

@@ -245,8 +245,11 @@ function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
   return { key, layout };
 }
 
+const CT_TUPLE = ['NXM_NX_CT_NW_PROTO', 'NXM_NX_CT_NW_SRC', 'NXM_NX_CT_NW_DST', 'NXM_NX_CT_IPV6_SRC', 'NXM_NX_CT_IPV6_DST', 'NXM_NX_CT_TP_SRC', 'NXM_NX_CT_TP_DST'] as const;
+
 /** The ct match fields: state, zone, mark and label always (0 untracked); the original tuple only with a connection. */
-function ctKey(key: FlowKey, ct: CtFields | undefined): void {
+export function ctKey(key: FlowKey, ct: CtFields | undefined): void {
+  for (const f of CT_TUPLE) if (key[f] !== undefined) delete key[f];
   key.NXM_NX_CT_STATE = BigInt(ct?.state ?? 0);
   key.NXM_NX_CT_ZONE = BigInt(ct?.zone ?? 0);
   key.NXM_NX_CT_MARK = BigInt(ct?.mark ?? 0);

@@ -4,7 +4,8 @@
 // ICMPv4, and SCTP's CRC32c by OVS's xor rule.
 import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { FlowKey } from './match.js';
-import { ETH, IPPROTO, parse, type Layout, type PipelineFields } from './packet.js';
+import type { CtFields } from './ct.js';
+import { ctKey, ETH, IPPROTO, parse, type Layout, type PipelineFields } from './packet.js';
 
 /** A packet in flight: its bytes, pipeline fields, and the parse of both. */
 export class Pkt {
@@ -19,21 +20,29 @@ export class Pkt {
   constructor(
     data: Uint8Array,
     readonly pf: PipelineFields,
+    parsed?: { key: FlowKey; layout: Layout },
   ) {
     // A plain copy: Buffer's slice() is a view, and rewrites compare old bytes with new.
     this.data = new Uint8Array(data);
-    this.reparse();
+    if (parsed) ({ key: this.key, layout: this.layout } = parsed);
+    else this.reparse();
   }
   reparse(): void {
     const pf = this.vlansPushed ? { ...this.pf, vlanLimit: Math.min(2, (this.pf.vlanLimit ?? 1) + this.vlansPushed) } : this.pf;
     ({ key: this.key, layout: this.layout } = parse(this.data, pf));
   }
+  /** The same bytes and fields: the parse is copied, not redone. */
   clone(): Pkt {
-    const p = new Pkt(this.data, { ...this.pf, regs: this.pf.regs?.slice() });
+    const p = new Pkt(this.data, { ...this.pf, regs: this.pf.regs?.slice() }, { key: { ...this.key }, layout: { ...this.layout, vlans: [...this.layout.vlans] } });
     p.queue_id = this.queue_id;
     p.vlansPushed = this.vlansPushed;
-    p.reparse();
     return p;
+  }
+
+  /** The ct fields a ct action (or ct_clear: none) gives the packet; nothing else of the parse changes. */
+  setCt(ct: CtFields | undefined): void {
+    this.pf.ct = ct;
+    ctKey(this.key, ct);
   }
 }
 

@@ -60,6 +60,8 @@ export interface TraceOptions {
   count?: boolean;
   /** The connection tracker ct actions use; default: one MemoryConntrack per pipeline. */
   conntrack?: Conntrack;
+  /** Collect the counter updates here instead of making them (traceAsync makes them once its run is final). */
+  tallies?: (() => void)[];
 }
 
 /** Recirculations (ct(table=…)) one packet may take: OVS's userspace datapath allows 6 (MAX_RECIRC_DEPTH). */
@@ -81,6 +83,7 @@ interface Ctx {
   now: number;
   in_port: number;
   count: boolean;
+  tallies?: (() => void)[];
   res: TraceResult;
   /** The entry whose actions run now (packet-in table_id and cookie). */
   entry?: FlowEntry;
@@ -99,17 +102,25 @@ interface Ctx {
   recircs: number;
 }
 
+/** A counter update: made now, collected for later, or not at all (count: false). */
+function tally(ctx: Ctx, update: () => void): void {
+  if (!ctx.count) return;
+  if (ctx.tallies) ctx.tallies.push(update);
+  else update();
+}
+
 /** Runs `frame`, received on `in_port` at time `now` (ms), through the pipeline. */
 export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: number, opts: TraceOptions = {}): TraceResult {
   const ctx = newCtx(p, in_port, frame, now, opts);
   const port = p.ports.get(in_port);
-  if (port && ctx.count) {
-    port.counters.rx_packets++;
-    port.counters.rx_bytes += BigInt(frame.length);
-  }
+  if (port)
+    tally(ctx, () => {
+      port.counters.rx_packets++;
+      port.counters.rx_bytes += BigInt(frame.length);
+    });
   if (port && port.desc.config & (OFPPC.NO_RECV | OFPPC.PORT_DOWN)) {
     ctx.res.drops.push(`port ${in_port} does not receive (config 0x${port.desc.config.toString(16)})`);
-    if (ctx.count) port.counters.rx_dropped++;
+    tally(ctx, () => port.counters.rx_dropped++);
     return ctx.res;
   }
   const pk = new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit });
@@ -124,13 +135,13 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
 const NEED_ANSWER = Symbol('conntrack answer needed');
 
 /**
- * trace() with a tracker that answers asynchronously: the interpreter runs without
- * counting until a ct action asks something not yet answered, the question goes to the
- * tracker, and the run starts over with the answers so far (a ct action asks the same
- * question each time, as the packet is the same up to it). The last run counts. Each
- * ct action reaches the tracker once.
+ * trace() with a tracker that answers asynchronously: the interpreter runs, its counter
+ * updates held back, until a ct action asks something not yet answered; the question
+ * goes to the tracker and the run starts over with the answers so far (a ct action asks
+ * the same question each time, as the packet is the same up to it). The run that
+ * finishes makes its counter updates. Each ct action reaches the tracker once.
  */
-export async function traceAsync(p: Pipeline, in_port: number, frame: Uint8Array, now: number, ct: AsyncConntrack, opts: Omit<TraceOptions, 'conntrack'> = {}): Promise<TraceResult> {
+export async function traceAsync(p: Pipeline, in_port: number, frame: Uint8Array, now: number, ct: AsyncConntrack, opts: Omit<TraceOptions, 'conntrack' | 'tallies'> = {}): Promise<TraceResult> {
   const answers: CtResult[] = [];
   let asked: CtRequest | undefined;
   let next = 0;
@@ -145,15 +156,15 @@ export async function traceAsync(p: Pipeline, in_port: number, frame: Uint8Array
   };
   for (;;) {
     next = 0;
+    const tallies: (() => void)[] = [];
     try {
-      trace(p, in_port, frame, now, { ...opts, count: false, conntrack: replay });
+      const res = trace(p, in_port, frame, now, { ...opts, conntrack: replay, tallies });
+      for (const t of tallies) t();
+      return res;
     } catch (e) {
       if (e !== NEED_ANSWER) throw e;
       answers.push(await ct.execute(asked!, now));
-      continue;
     }
-    next = 0;
-    return trace(p, in_port, frame, now, { ...opts, conntrack: replay });
   }
 }
 
@@ -193,6 +204,7 @@ function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, op
     now,
     in_port,
     count: opts.count ?? true,
+    ...(opts.tallies ? { tallies: opts.tallies } : {}),
     res: { outputs: [], packetIns: [], counters: { entries: [], tables: [], missed: [], groups: [], meters: [] }, drops: [] },
     table_id: 0,
     depth: 0,
@@ -220,7 +232,7 @@ function runFrom(ctx: Ctx, pk: Pkt, table_id: number): void {
     const t = ctx.p.tables[table_id]!;
     ctx.table_id = table_id;
     ctx.res.counters.tables.push(table_id);
-    if (ctx.count) t.lookup_count++;
+    tally(ctx, () => t.lookup_count++);
     const e = t.lookup(pk.key);
     if (!e) {
       // OF1.3 §5.4: without a table-miss entry the packet is dropped.
@@ -230,12 +242,13 @@ function runFrom(ctx: Ctx, pk: Pkt, table_id: number): void {
     }
     ctx.entry = e;
     ctx.res.counters.entries.push(e);
-    if (ctx.count) {
+    const { bytes, now } = ctx;
+    tally(ctx, () => {
       t.matched_count++;
       e.packet_count++;
-      e.byte_count += BigInt(ctx.bytes);
-      e.last_used = ctx.now;
-    }
+      e.byte_count += BigInt(bytes);
+      e.last_used = now;
+    });
     // Instructions run in the spec's order whatever their order in the entry (§5.9).
     const by = new Map(e.instructions.map((i) => [i.type, i]));
     const meter = by.get('METER');
@@ -408,10 +421,7 @@ function runActions(ctx: Ctx, pk: Pkt, actions: readonly Action[]): void {
         runActions(ctx, pk.clone(), a.actions);
         break;
       case 'NX_CT_CLEAR':
-        if (pk.pf.ct) {
-          pk.pf.ct = undefined;
-          pk.reparse();
-        }
+        if (pk.pf.ct) pk.setCt(undefined);
         break;
       default:
         // validateActions admits nothing else; a Nicira action here is a model bug.
@@ -443,8 +453,7 @@ function conntrack(ctx: Ctx, pk: Pkt, a: CtActionOf): void {
   }
   const copy = pk.clone();
   if (r.nat) applyNat(copy, r.nat);
-  copy.pf.ct = r.fields;
-  copy.reparse();
+  copy.setCt(r.fields);
   ctx.recircs++;
   const saved = { table_id: ctx.table_id, entry: ctx.entry };
   runTables(ctx, copy, a.recirc_table);
@@ -495,16 +504,17 @@ function runGroup(ctx: Ctx, pk: Pkt, g: Group): void {
     return;
   }
   ctx.res.counters.groups.push(g.group_id);
-  if (ctx.count) {
+  const len = pk.data.length;
+  tally(ctx, () => {
     g.packet_count++;
-    g.byte_count += BigInt(pk.data.length);
-  }
+    g.byte_count += BigInt(len);
+  });
   // Each bucket acts on its own copy: actions after the group see the packet unchanged.
   const run = (b: Group['buckets'][number]) => {
-    if (ctx.count) {
+    tally(ctx, () => {
       b.packet_count++;
-      b.byte_count += BigInt(pk.data.length);
-    }
+      b.byte_count += BigInt(len);
+    });
     runActions(ctx, pk.clone(), b.actions);
   };
   switch (g.group_type) {
@@ -537,12 +547,15 @@ function emit(ctx: Ctx, pk: Pkt, port: number): void {
   const s = ctx.p.ports.get(port);
   if (s && s.desc.config & (OFPPC.NO_FWD | OFPPC.PORT_DOWN)) {
     ctx.res.drops.push(`port ${port} does not forward (config 0x${s.desc.config.toString(16)})`);
-    if (ctx.count) s.counters.tx_dropped++;
+    tally(ctx, () => s.counters.tx_dropped++);
     return;
   }
-  if (s && ctx.count) {
-    s.counters.tx_packets++;
-    s.counters.tx_bytes += BigInt(pk.data.length);
+  if (s) {
+    const len = pk.data.length;
+    tally(ctx, () => {
+      s.counters.tx_packets++;
+      s.counters.tx_bytes += BigInt(len);
+    });
   }
   ctx.res.outputs.push({ port, frame: Buffer.from(pk.data), ...(pk.queue_id !== undefined ? { queue_id: pk.queue_id } : {}) });
 }

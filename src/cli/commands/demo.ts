@@ -119,7 +119,7 @@ async function endChildren(): Promise<void> {
 }
 
 async function ping(from: DemoHost, to: DemoHost, count: number): Promise<string> {
-  const r = await exec('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c', String(count), '-i', '0.2', '-W', '1', to.ip]).catch(
+  const r = await exec('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c', String(count), '-i', '0.2', '-W', '3', to.ip]).catch(
     (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
   );
   return /\d+ packets transmitted, \d+ received[^\n]*/.exec(r.stdout)?.[0] ?? 'no answer';

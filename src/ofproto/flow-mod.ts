@@ -384,11 +384,12 @@ function statsEntries(p: Pipeline, req: FlowStatsRequestInput): FlowEntry[] | Of
 export function flowStats(p: Pipeline, req: FlowStatsRequestInput, now: number): FlowStats[] | OfpError {
   const es = statsEntries(p, req);
   if (es instanceof OfpError) return es;
-  return es
-    .sort((a, b) => a.table_id - b.table_id || b.priority - a.priority || a.id - b.id)
-    .map((e) => ({
+  return dumpOrder(es).map((e) => {
+    const ms = Math.max(0, now - e.installed);
+    return {
       table_id: e.table_id,
-      ...duration(e.installed, now),
+      duration_sec: Math.floor(ms / 1000),
+      duration_nsec: Math.round((ms % 1000) * 1e6),
       priority: e.priority,
       idle_timeout: e.idle_timeout,
       hard_timeout: e.hard_timeout,
@@ -398,7 +399,35 @@ export function flowStats(p: Pipeline, req: FlowStatsRequestInput, now: number):
       byte_count: e.byte_count,
       match: matchToOxm(e.match),
       instructions: e.instructions as Instruction[],
-    }));
+    };
+  });
+}
+
+/**
+ * Table, then priority (highest first), then id (oldest first), as a dump lists them:
+ * grouped in one pass by (table, priority), of which there are few, instead of a
+ * comparator sort over every entry. A group is usually in id order already.
+ */
+function dumpOrder(es: readonly FlowEntry[]): FlowEntry[] {
+  const groups = new Map<number, FlowEntry[]>();
+  for (const e of es) {
+    const k = e.table_id * 0x10000 + (0xffff - e.priority);
+    const g = groups.get(k);
+    if (g) g.push(e);
+    else groups.set(k, [e]);
+  }
+  const out: FlowEntry[] = [];
+  for (const k of [...groups.keys()].sort((a, b) => a - b)) {
+    const g = groups.get(k)!;
+    for (let i = 1; i < g.length; i++) {
+      if (g[i - 1]!.id > g[i]!.id) {
+        g.sort((a, b) => a.id - b.id);
+        break;
+      }
+    }
+    for (const e of g) out.push(e);
+  }
+  return out;
 }
 
 /** OFPMP_AGGREGATE. */

@@ -1,7 +1,7 @@
 // src/vswitchd/ofproto-handler.ts — one bridge's OpenFlow side: the endpoint's handler
 // interface (src/openflow) served by the pipeline model (src/ofproto handleRequest), its
 // changes handed to the bridge's datapath (BridgeDatapath) before the reply or barrier.
-import { OFP_NO_BUFFER, OFPC, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
+import { OFP_NO_BUFFER, OFPC, OFPC_FRAG, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
 import type { Message, MessageOf } from '../../proto/openflow/messages.js';
 import type { BridgeDatapath, DatapathPacketIn } from '../datapath/bridge.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
@@ -236,5 +236,12 @@ export class BridgeOfproto implements OpenFlowHandler {
 
   async barrier(): Promise<void> {
     await this.applying;
+  }
+
+  /** SET_CONFIG's fragment handling, as OVS 3.1 takes it: normal, drop and nx-match, not reassemble. */
+  setFragHandling(flags: number): boolean {
+    if ((flags & OFPC_FRAG.MASK) === OFPC_FRAG.REASM) return false;
+    this.pipeline.config_flags = flags;
+    return true;
   }
 }

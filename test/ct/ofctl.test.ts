@@ -78,7 +78,7 @@ afterAll(async () => {
   await topo?.destroy();
 });
 
-test.skipIf(!haveOvs)('add-flow answers and dump-flows text are the same as Open vSwitch 3.1', async () => {
+test.skipIf(!haveOvs)('add-flow answers, dump-flows text and set-frags are the same as Open vSwitch 3.1', async () => {
   const theirs = (...args: string[]) => run(['ovs-ofctl', '-O', 'OpenFlow13', ...args], { env: ovs.env, allowFail: true });
   const ours = (...args: string[]) => xsw.ofctl('-O', 'OpenFlow13', ...args);
   for (const l of lines) {
@@ -89,4 +89,14 @@ test.skipIf(!haveOvs)('add-flow answers and dump-flows text are the same as Open
   const [a, b] = [await theirs('dump-flows', 'br0'), await ours('dump-flows', 'br0')];
   expect(normalise(b.stdout).sort()).toEqual(normalise(a.stdout).sort());
   expect(normalise(b.stdout).length).toBeGreaterThan(15);
+
+  // set-frags: OVS takes normal, drop and nx-match, and keeps its mode when asked to reassemble.
+  const [theirFrags, ourFrags]: unknown[][] = [[], []];
+  for (const mode of ['drop', 'reassemble', 'nx-match', 'normal'])
+    for (const args of [['set-frags', 'br0', mode], ['get-frags', 'br0']]) {
+      const [a, b] = [await theirs(...args), await ours(...args)];
+      theirFrags.push({ args, code: a.code, out: normalise(a.stdout + a.stderr) });
+      ourFrags.push({ args, code: b.code, out: normalise(b.stdout + b.stderr) });
+    }
+  expect(ourFrags).toEqual(theirFrags);
 });

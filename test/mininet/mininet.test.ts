@@ -204,7 +204,7 @@ describe('mn (the command line) with --switch ovs on xdpswitch', { timeout: LONG
 describe("mn's default passive controllers (ptcp:) on a standalone bridge", { timeout: LONG }, () => {
   const args = (topo: Topology, port: number, dp: string) => [
     ...['--switch', `ovs,failMode=standalone${dp}`, '--controller', 'none', `--listenport=${port}`],
-    ...['--topo', `xlinear,2,prefix=${topo.prefix}`, '--test', 'pingall'],
+    ...['--topo', `xlinear,2,prefix=${topo.prefix}`, '--test', 'pingall,timeout=1'],
   ];
   const port = () => 20000 + Math.floor(Math.random() * 20000);
 

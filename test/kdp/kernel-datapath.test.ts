@@ -195,4 +195,13 @@ describe.skipIf(why !== undefined)('kernel datapath in the run-in-vm guest', () 
     expect(d.flows).toBe(0);
     expect(d.counters.flushes).toBe(1);
   });
+
+  test.each(['l2-first-ping', 'ct-firewall', 'tier'])('formatFlow prints what ovs-dpctl dump-flows prints (%s)', (what) => {
+    const d = get(what) as { dpctl: string; formatted: string[] };
+    // Statistics move between the two dumps; the match and the actions must be equal.
+    const strip = (l: string): string => l.trim().replace(/, packets:.*actions:/, ' actions:');
+    const dpctl = d.dpctl.trim().split('\n').map(strip).sort();
+    expect(dpctl.length).toBeGreaterThan(0);
+    expect(d.formatted.map(strip).sort()).toEqual(dpctl);
+  });
 });

@@ -6,6 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KernelDatapath, type Upcall } from '../../../src/kdp/datapath.js';
 import { OVS_CS_F, type OvsAction, type OvsKey } from '../../../src/kdp/ovs.js';
+import { formatFlow } from '../../../src/kdp/format.js';
 import { KernelTier } from '../../../src/kdp/tier.js';
 import { exactMegaflow, outputsToActions } from '../../../src/kdp/translate.js';
 import { applyFlowMod } from '../../../src/ofproto/flow-mod.js';
@@ -127,7 +128,7 @@ try {
   const first = await ping('kdpa', B, { count: 3 });
   const upcallsAfterFirst = upcalls.length;
   const flows1 = await dp.dumpFlows();
-  report('l2-first-ping', { ping: first, upcalls: [...upcalls], flows: flows1, dpctl: sh('ovs-dpctl dump-flows system@xkdp0'), errors: [...errors] });
+  report('l2-first-ping', { ping: first, upcalls: [...upcalls], flows: flows1, dpctl: sh('ovs-dpctl dump-flows system@xkdp0'), formatted: flows1.map((f) => formatFlow(f)), errors: [...errors] });
   const second = await ping('kdpa', B, { count: 5 });
   const flows2 = await dp.dumpFlows();
   report('l2-second-ping', {
@@ -153,6 +154,7 @@ try {
     upcalls: [...upcalls],
     flows: flows3.map((f) => ({ key: { in_port: f.key.in_port, recirc_id: f.key.recirc_id, eth_type: f.key.eth_type, ct_state: f.key.ct_state }, mask: f.mask, actions: f.actions, packets: f.packets, bytes: f.bytes })),
     dpctl: sh('ovs-dpctl dump-flows system@xkdp0'),
+    formatted: flows3.map((f) => formatFlow(f)),
     conntrack: sh('ovs-dpctl dump-conntrack system@xkdp0 || true'),
     errors: [...errors],
   });
@@ -190,7 +192,7 @@ try {
   sh(`ip netns exec kdpa bash -c 'echo hello > /dev/udp/${B}/9999; sleep 0.5; echo again > /dev/udp/${B}/9999; sleep 0.5'`);
   await tier.syncCounters();
   const rules = [...pipeline.tables[0]!.entries].map((e) => ({ priority: e.priority, match: e.match.map((m) => m.field), packets: e.packet_count }));
-  report('tier', { probe, pings, counters: tier.counters, packetIns, rules, logs, dpctl: sh('ovs-dpctl dump-flows system@xkdp1') });
+  report('tier', { probe, pings, counters: tier.counters, packetIns, rules, logs, dpctl: sh('ovs-dpctl dump-flows system@xkdp1'), formatted: (await tier.dp.dumpFlows()).map((f) => formatFlow(f)) });
   await tier.revalidate();
   report('tier-revalidated', { flows: (await tier.dp.dumpFlows()).length, counters: tier.counters });
 } finally {

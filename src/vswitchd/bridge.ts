@@ -1,7 +1,7 @@
 // src/vswitchd/bridge.ts — one running bridge: its pipeline and OpenFlow endpoint (the
 // `<rundir>/<bridge>.mgmt` listener and the Controller connections), its datapath, its
 // LOCAL port (a tap named like the bridge) and its interfaces with their ofports.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { OFPPC, OFPPF, OFPPS } from '../../proto/openflow/constants.js';
 import type { Port } from '../../proto/openflow/port.js';
@@ -15,6 +15,7 @@ import { parseTarget } from '../openflow/target.js';
 import type { Link } from '../native/netlink.js';
 import type { BridgeConfig, ControllerConfig, InterfaceConfig } from './config.js';
 import type { FlowStore } from './flow-store.js';
+import { startSsl, type SslSplice } from './ssl.js';
 import type { Log } from './log.js';
 import { BridgeOfproto } from './ofproto-handler.js';
 
@@ -54,10 +55,13 @@ export interface ControllerState {
   cfg: ControllerConfig;
   active?: ActiveConnection;
   listener?: Listener;
+  /** ssl:/pssl: targets: the TLS leg in front of the endpoint, and its last failure. */
+  ssl?: SslSplice;
+  sslError?: string;
   error?: string;
 }
 
-export const controllerKey = (c: ControllerConfig): string => JSON.stringify([c.target, c.inactivityProbe ?? null, c.maxBackoff ?? null, c.connectionMode ?? null]);
+export const controllerKey = (c: ControllerConfig): string => JSON.stringify([c.target, c.inactivityProbe ?? null, c.maxBackoff ?? null, c.connectionMode ?? null, c.ssl ?? null]);
 
 /** ovs-vswitchd: the datapath id is the bridge MAC as a 48-bit number unless other_config:datapath-id says. */
 export function pickDatapathId(otherConfig: ReadonlyMap<string, string>, mac: string): bigint {
@@ -193,6 +197,7 @@ export class RunningBridge {
   async stop(opts: { keepPinned?: boolean } = {}): Promise<void> {
     if (this.expiry) clearInterval(this.expiry);
     await this.endpoint.close();
+    for (const c of this.controllers.values()) await c.ssl?.close();
     await this.ofproto.barrier();
     await this.datapath.close(opts);
     if (opts.keepPinned) this.store?.close();
@@ -284,16 +289,25 @@ export class RunningBridge {
     return true;
   }
 
-  /** Opens a Controller row's connection: active (tcp:, unix:) or a listener (ptcp:, punix:). */
+  /** Opens a Controller row's connection: active (tcp:, unix:, ssl:) or a listener (ptcp:, punix:, pssl:). */
   async addController(cfg: ControllerConfig): Promise<ControllerState> {
     const st: ControllerState = { cfg };
     this.controllers.set(controllerKey(cfg), st);
     // OVS: inactivity_probe default 5 s, 0 disables; max_backoff default 8 s, at least 1 s.
     const probeIntervalMs = cfg.inactivityProbe ?? 5000;
     try {
-      const t = parseTarget(cfg.target);
-      if (t.kind === 'tcp' || t.kind === 'unix') st.active = this.endpoint.connect(cfg.target, { probeIntervalMs, backoffMaxMs: Math.max(1000, cfg.maxBackoff ?? 8000) });
-      else st.listener = await this.endpoint.listen(cfg.target, { type: 'primary', probeIntervalMs });
+      let target = cfg.target;
+      if (/^p?ssl:/.test(target)) {
+        const sock = `${this.deps.rundir}/${this.name}.${createHash('sha1').update(controllerKey(cfg)).digest('hex').slice(0, 8)}.ssl`;
+        st.ssl = await startSsl(target, cfg.ssl, sock, (why) => {
+          st.sslError = why;
+          this.deps.log.warn(`${this.name}: ${why}`);
+        });
+        target = st.ssl.target;
+      }
+      const t = parseTarget(target);
+      if (t.kind === 'tcp' || t.kind === 'unix') st.active = this.endpoint.connect(target, { probeIntervalMs, backoffMaxMs: Math.max(1000, cfg.maxBackoff ?? 8000) });
+      else st.listener = await this.endpoint.listen(target, { type: 'primary', probeIntervalMs });
       this.deps.log.info(`${this.name}: added controller "${cfg.target}"`);
     } catch (e) {
       st.error = e instanceof Error ? e.message : String(e);
@@ -308,6 +322,7 @@ export class RunningBridge {
     this.controllers.delete(key);
     st.active?.close();
     await st.listener?.close();
+    await st.ssl?.close();
     this.deps.log.info(`${this.name}: removed controller "${st.cfg.target}"`);
   }
 

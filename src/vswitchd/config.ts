@@ -6,13 +6,21 @@ import type { DecodedValue, Monitor, ReplicaRow } from '../ovsdb/client.js';
 
 /** Columns the daemon reads, per table (its monitor request). */
 export const CONFIG_COLUMNS = {
-  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'other_config'],
+  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'other_config', 'ssl'],
   Bridge: ['name', 'ports', 'controller', 'fail_mode', 'protocols', 'other_config', 'datapath_type'],
   Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode'],
   // ofport is status, read only as a hint: an interface keeps its number across restarts.
   Interface: ['name', 'type', 'ofport_request', 'ofport', 'other_config', 'options'],
   Controller: ['target', 'connection_mode', 'inactivity_probe', 'max_backoff'],
+  SSL: ['private_key', 'certificate', 'ca_cert'],
 } as const;
+
+/** The SSL row (`ovs-vsctl set-ssl KEY CERT CA`): PEM file paths, read when a connection is made. */
+export interface SslConfig {
+  privateKey: string;
+  certificate: string;
+  caCert: string;
+}
 
 export interface InterfaceConfig {
   uuid: string;
@@ -50,6 +58,8 @@ export interface ControllerConfig {
   inactivityProbe?: number;
   /** ms. */
   maxBackoff?: number;
+  /** ssl: and pssl: targets: the switch's SSL configuration (absent: none set). */
+  ssl?: SslConfig;
 }
 
 export interface BridgeConfig {
@@ -85,6 +95,8 @@ export function readConfig(m: Monitor): SwitchConfig {
   const portsT = m.rows('Port');
   const ifacesT = m.rows('Interface');
   const ctlT = m.rows('Controller');
+  const sslRow = ovs ? m.rows('SSL').get(str(list(ovs.ssl)[0])) : undefined;
+  const ssl: SslConfig | undefined = sslRow ? { privateKey: str(sslRow.private_key), certificate: str(sslRow.certificate), caCert: str(sslRow.ca_cert) } : undefined;
   const rows = (t: Map<string, ReplicaRow>, refs: DecodedValue | undefined): ReplicaRow[] =>
     list(refs).flatMap((u) => {
       const r = t.get(str(u));
@@ -118,6 +130,7 @@ export function readConfig(m: Monitor): SwitchConfig {
             ...(mode !== undefined ? { connectionMode: str(mode) } : {}),
             ...(probe !== undefined ? { inactivityProbe: probe } : {}),
             ...(backoff !== undefined ? { maxBackoff: backoff } : {}),
+            ...(ssl && /^p?ssl:/.test(str(c.target)) ? { ssl } : {}),
           };
         }),
       }))

@@ -676,6 +676,7 @@ export class Vswitchd {
         const a = c.active;
         const status: Record<string, string> = c.error ? { last_error: c.error } : { state: a ? a.state : 'LISTENING' };
         if (a?.lastError && !a.connected) status.last_error = a.lastError;
+        if (c.sslError && !a?.connected) status.last_error = c.sslError;
         const role = a?.connected && a.role ? ({ EQUAL: 'other', MASTER: 'master', SLAVE: 'slave' } as const)[a.role] : undefined;
         push('Controller', c.cfg.uuid, { is_connected: a?.connected ?? false, role: role ?? set([]), status: map(status) });
       }

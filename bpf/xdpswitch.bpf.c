@@ -139,15 +139,22 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 				e = NULL;
 		}
 	}
+	r->drop = 0;
 	if (e) {
 		xsw_emc_replay(r, e);
 	} else {
-		if (xsw_walk(r) == -2) {
-			xsw_count_rules(r);
-			return V_DROP;
-		}
-		if (!r->upcall && set < XSW_EMC_ENTRIES)
+		int res = xsw_walk(r);
+
+		/* A walk a meter cut short saw fewer tables than the flow goes through. */
+		if (!r->upcall && !r->drop && set < XSW_EMC_ENTRIES)
 			xsw_emc_store(r, set, gen);
+		if (res == -2)
+			r->drop = 1;
+	}
+	if (r->drop && !r->upcall) {
+		/* Dropped on purpose (a meter band): the rules it went through count it. */
+		xsw_count_rules(r);
+		return V_DROP;
 	}
 	if (r->upcall) {
 		/* The slow path runs the whole packet again and counts it there. */

@@ -2,7 +2,7 @@
 /* Generated from proto/datapath/maps.ts by npm run gen; edit the source. */
 #pragma once
 
-#define XSW_LAYOUT_VERSION 2
+#define XSW_LAYOUT_VERSION 3
 #define XSW_UPCALL_CAP 2048
 #define XSW_MAX_MASKS 32
 #define XSW_MAX_OPS 32
@@ -10,6 +10,8 @@
 #define XSW_EMC_WORDS 8
 #define XSW_EMC_HOPS 4
 #define XSW_EMC_ENTRIES 32768
+#define XSW_METER_BANDS 8
+#define XSW_METER_SCALE 1000000
 
 /* flow_key.ip_frag bits */
 enum xsw_ip_frag {
@@ -51,6 +53,7 @@ enum xsw_op_code {
 	XSW_OP_GOTO_TABLE = 8,
 	XSW_OP_UPCALL = 9,
 	XSW_OP_SET_MASKED = 10,
+	XSW_OP_METER = 11,
 };
 
 /* when an op applies (set_field on a field the frame lacks does nothing) */
@@ -281,6 +284,42 @@ _Static_assert(__builtin_offsetof(struct xsw_emc_entry, hops) == 64, "xsw_emc_en
 _Static_assert(__builtin_offsetof(struct xsw_emc_entry, gen) == 128, "xsw_emc_entry.gen offset");
 _Static_assert(__builtin_offsetof(struct xsw_emc_entry, n_hops) == 132, "xsw_emc_entry.n_hops offset");
 
+struct xsw_meter {
+	struct bpf_spin_lock lock; /* taken by the datapath around the buckets */
+	__u32 flags; /* OFPMF_* (KBPS 1, PKTPS 2, BURST 4, STATS 8) */
+	__u32 n_bands;
+	__u32 reserved; /* written as zero */
+	__u64 last_ns; /* bpf_ktime_get_ns() of the last packet; 0: buckets untouched since written */
+	__u64 packets; /* packets metered by the datapath (packet_in_count) */
+	__u64 bytes;
+	__u64 reserved2; /* written as zero */
+	__u32 band_type[8]; /* OFPMBT_DROP (1) or OFPMBT_DSCP_REMARK (2) */
+	__u32 band_rate[8]; /* kb/s or packet/s, per flags */
+	__u32 band_prec_level[8]; /* DSCP_REMARK: raise DSCP by 2 × prec_level (at most 63) */
+	__u64 band_capacity[8]; /* bucket depth, scaled */
+	__u64 band_tokens[8]; /* bucket content, scaled */
+	__u64 band_packets[8]; /* packets that exceeded the band (packet_band_count) */
+	__u64 band_bytes[8];
+	__u64 reserved3; /* written as zero */
+};
+_Static_assert(sizeof(struct xsw_meter) == 408, "struct xsw_meter size");
+_Static_assert(__builtin_offsetof(struct xsw_meter, lock) == 0, "xsw_meter.lock offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, flags) == 4, "xsw_meter.flags offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, n_bands) == 8, "xsw_meter.n_bands offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, reserved) == 12, "xsw_meter.reserved offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, last_ns) == 16, "xsw_meter.last_ns offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, packets) == 24, "xsw_meter.packets offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, bytes) == 32, "xsw_meter.bytes offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, reserved2) == 40, "xsw_meter.reserved2 offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, band_type) == 48, "xsw_meter.band_type offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, band_rate) == 80, "xsw_meter.band_rate offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, band_prec_level) == 112, "xsw_meter.band_prec_level offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, band_capacity) == 144, "xsw_meter.band_capacity offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, band_tokens) == 208, "xsw_meter.band_tokens offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, band_packets) == 272, "xsw_meter.band_packets offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, band_bytes) == 336, "xsw_meter.band_bytes offset");
+_Static_assert(__builtin_offsetof(struct xsw_meter, reserved3) == 400, "xsw_meter.reserved3 offset");
+
 #ifdef XSW_DEFINE_MAPS
 /* Map definitions, included once by the object that owns the maps. */
 /* ingress ifindex → port config */
@@ -387,6 +426,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } xsw_emc_gen SEC(".maps");
+
+/* meter_id → bands and token buckets */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct xsw_meter);
+} xsw_meters SEC(".maps");
 
 /* exact-match cache: hash of the masked key → cached walk */
 struct {

@@ -58,6 +58,7 @@ struct xsw_run {
 	__s32 next; /* goto_table of the current rule: -1 none */
 	__u8 dirty; /* an op changed a field of the frame in key */
 	__u8 out_dirty; /* ... before the output: commit out to the frame */
+	__u8 drop; /* a meter band dropped the packet: the walk ends, counted, no output */
 };
 
 struct {
@@ -178,6 +179,57 @@ static __always_inline bool xsw_cond(const struct xsw_flow_key *k, __u8 cond)
 	return true;
 }
 
+#define OFPMF_PKTPS (1 << 1)
+#define OFPMBT_DROP 1
+#define OFPMBT_DSCP_REMARK 2
+
+/* A packet of `len` bytes through meter `m` (src/ofproto/meter.ts meterPacket, in
+ * nanoseconds): every band's bucket refills, pays the cost if it can, and the exceeded
+ * band with the highest rate is returned (its index), or -1. Buckets are scaled so that
+ * a band gains `rate` per ns; after a second idle they are full (a burst deeper than a
+ * second of rate refills more slowly in the model). */
+static __always_inline int xsw_meter_packet(struct xsw_meter *m, __u32 len, __u32 *type, __u32 *prec)
+{
+	__u64 now = bpf_ktime_get_ns();
+	int hit = -1;
+	__u32 hit_rate = 0;
+
+	bpf_spin_lock(&m->lock);
+	__u64 dt = m->last_ns && now > m->last_ns ? now - m->last_ns : 0;
+	__u64 cost = (m->flags & OFPMF_PKTPS) ? 1000ULL * XSW_METER_SCALE : (__u64)len * 8 * XSW_METER_SCALE;
+	__u32 n = m->n_bands;
+
+	m->last_ns = now;
+	m->packets++;
+	m->bytes += len;
+	for (int i = 0; i < XSW_METER_BANDS; i++) {
+		if (i >= n)
+			break;
+		__u64 cap = m->band_capacity[i];
+		__u64 t = m->band_tokens[i];
+		__u32 rate = m->band_rate[i];
+
+		t = dt >= 1000000000ULL ? cap : t + (__u64)rate * dt;
+		if (t > cap)
+			t = cap;
+		if (t >= cost) {
+			t -= cost;
+		} else if (hit < 0 || rate > hit_rate) {
+			hit = i;
+			hit_rate = rate;
+		}
+		m->band_tokens[i] = t;
+	}
+	if (hit >= 0 && hit < XSW_METER_BANDS) {
+		m->band_packets[hit]++;
+		m->band_bytes[hit] += len;
+		*type = m->band_type[hit];
+		*prec = m->band_prec_level[hit];
+	}
+	bpf_spin_unlock(&m->lock);
+	return hit;
+}
+
 /* One op of the current rule (r->cur_table, r->cur_rule) on r->key. */
 static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 {
@@ -278,6 +330,26 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 	case XSW_OP_GOTO_TABLE:
 		r->next = op->arg;
 		break;
+	case XSW_OP_METER: {
+		__u32 id = op->arg, type = 0, prec = 0;
+		struct xsw_meter *m = bpf_map_lookup_elem(&xsw_meters, &id);
+
+		/* A meter the datapath does not have meters nothing, as in the model. */
+		if (!m || xsw_meter_packet(m, r->len, &type, &prec) < 0)
+			break;
+		if (type == OFPMBT_DROP) {
+			r->drop = 1;
+		} else if (type == OFPMBT_DSCP_REMARK && xsw_cond(&r->key, XSW_COND_IP)) {
+			/* Raise the drop precedence by prec_level (AF classes step by 2), at most 63. */
+			__u32 dscp = (r->key.ip_tos >> 2) + 2 * prec;
+
+			if (dscp > 63)
+				dscp = 63;
+			r->key.ip_tos = (dscp << 2) | (r->key.ip_tos & 3);
+			r->dirty = 1;
+		}
+		break;
+	}
 	case XSW_OP_UPCALL:
 		xsw_leave(r, op->arg, 0);
 		break;
@@ -294,7 +366,7 @@ __noinline int xsw_run_ops(struct xsw_run *r, __u32 start, __u32 n)
 	if (!r)
 		return 0;
 	for (int i = 0; i < XSW_MAX_OPS; i++) {
-		if (i >= n || r->upcall)
+		if (i >= n || r->upcall || r->drop)
 			break;
 		__u32 idx = start + i;
 		struct xsw_op *op = bpf_map_lookup_elem(&xsw_ops, &idx);
@@ -348,7 +420,7 @@ static long xsw_hop_cb(__u32 hop, void *data)
 		xsw_leave(r, XSW_UPCALL_OPS, rule->n_ops);
 	else
 		xsw_run_ops(r, rule->op_start, rule->n_ops);
-	if (r->next == -2) {
+	if (r->drop || r->next == -2) {
 		wc->result = -2;
 		wc->done = true;
 		return 1;
@@ -427,7 +499,7 @@ static __always_inline void xsw_emc_replay(struct xsw_run *r, struct xsw_emc_ent
 	__u32 n = e->n_hops;
 
 	for (int i = 0; i < XSW_EMC_HOPS; i++) {
-		if (i >= n || r->upcall)
+		if (i >= n || r->upcall || r->drop)
 			break;
 		__u32 t = e->hops[4 * i];
 

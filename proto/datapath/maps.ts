@@ -3,9 +3,9 @@
 // and bump LAYOUT_VERSION (part of the pin path) when a field moves.
 import { array, cenum, cstruct, type MapDecl, u32, u64, u8 } from '../lib/cstruct.js';
 import { flowKey, ipFrag } from './key.js';
-import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
+import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_MASKS, METER_BANDS, METER_SCALE, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** What the first-form pipeline does with a frame arriving on a port. */
 export const portAction = cenum(
@@ -35,7 +35,7 @@ export const upcallReason = cenum('xsw_upcall_reason', {
 });
 
 /** Load-time limits shared by the C and the compiler. */
-export const limits = { MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES };
+export const limits = { MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES, METER_BANDS, METER_SCALE };
 
 export const port = cstruct('xsw_port', 16, [
   ['action', u32, 'enum xsw_port_action'],

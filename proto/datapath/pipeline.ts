@@ -2,7 +2,7 @@
 // search), rules keyed by (table, mask, masked key), each rule's actions as a run of
 // fixed-size ops, per-rule per-CPU counters. src/datapath/compiler.ts writes them;
 // bpf/lib/pipeline.h reads them.
-import { array, cenum, cstruct, type MapDecl, u16, u32, u64, u8 } from '../lib/cstruct.js';
+import { array, cenum, cstruct, type MapDecl, type ScalarType, u16, u32, u64, u8 } from '../lib/cstruct.js';
 import { flowKey } from './key.js';
 
 /** Masks per table: beyond this many distinct masks a table's rules go to the slow path. */
@@ -17,6 +17,13 @@ export const EMC_WORDS = 8;
 export const EMC_HOPS = 4;
 /** Cache entries per CPU: 2-way sets, so EMC_ENTRIES / 2 sets (a power of two). */
 export const EMC_ENTRIES = 32768;
+/** Bands per meter (ofp_meter_features.max_bands, src/ofproto/meter.ts). */
+export const METER_BANDS = 8;
+/** Token buckets count in millionths: per ns, a band gains `rate` of them (see xsw_meter). */
+export const METER_SCALE = 1_000_000;
+
+/** The kernel's struct bpf_spin_lock: 4 bytes userspace writes as zero (the kernel skips it). */
+const spinLock: ScalarType = { kind: 'scalar', c: 'struct bpf_spin_lock', size: 4, signed: false, bigEndian: false };
 
 export const table = cstruct('xsw_table', 8 + 8 * MAX_MASKS, [
   ['n_masks', u32, 'masks in use, sorted by max_prio, highest first'],
@@ -59,6 +66,7 @@ export const opCode = cenum(
     XSW_OP_GOTO_TABLE: 8,
     XSW_OP_UPCALL: 9, // leave the fast path: the slow path runs the packet, reason arg
     XSW_OP_SET_MASKED: 10, // key[arg .. arg+len) = key & ~val[8..] | val[0..len), len <= 8
+    XSW_OP_METER: 11, // meter arg (xsw_meters): a drop band ends the packet, dscp_remark raises DSCP
   },
   'action-program op codes',
 );
@@ -116,6 +124,33 @@ export const emcEntry = cstruct('xsw_emc_entry', 8 * EMC_WORDS + 16 * EMC_HOPS +
   ['n_hops', u32],
 ]);
 
+/**
+ * A meter (OF1.3 §5.7) with its token buckets, as src/ofproto/meter.ts runs it: each
+ * band's bucket fills at its rate up to its capacity; a packet takes its cost from every
+ * bucket that can pay, and the exceeded band with the highest rate applies. Buckets and
+ * costs are in METER_SCALE-ths of bits (kb/s meters) or of packets×1000 (packet/s), so
+ * that a band gains exactly `rate` per nanosecond. The compiler writes config with full
+ * buckets (last_ns 0); the datapath updates the state under the lock.
+ */
+export const meter = cstruct('xsw_meter', 48 + METER_BANDS * (3 * 4 + 4 * 8) + 8, [
+  ['lock', spinLock, 'taken by the datapath around the buckets'],
+  ['flags', u32, 'OFPMF_* (KBPS 1, PKTPS 2, BURST 4, STATS 8)'],
+  ['n_bands', u32],
+  ['reserved', u32, 'written as zero'],
+  ['last_ns', u64, 'bpf_ktime_get_ns() of the last packet; 0: buckets untouched since written'],
+  ['packets', u64, 'packets metered by the datapath (packet_in_count)'],
+  ['bytes', u64],
+  ['reserved2', u64, 'written as zero'],
+  ['band_type', array(u32, METER_BANDS), 'OFPMBT_DROP (1) or OFPMBT_DSCP_REMARK (2)'],
+  ['band_rate', array(u32, METER_BANDS), 'kb/s or packet/s, per flags'],
+  ['band_prec_level', array(u32, METER_BANDS), 'DSCP_REMARK: raise DSCP by 2 × prec_level (at most 63)'],
+  ['band_capacity', array(u64, METER_BANDS), 'bucket depth, scaled'],
+  ['band_tokens', array(u64, METER_BANDS), 'bucket content, scaled'],
+  ['band_packets', array(u64, METER_BANDS), 'packets that exceeded the band (packet_band_count)'],
+  ['band_bytes', array(u64, METER_BANDS)],
+  ['reserved3', u64, 'written as zero'],
+]);
+
 export const pipelineMaps = {
   xsw_tables: { type: 'ARRAY', maxEntries: 256, key: u32, value: table, comment: 'table_id → masks in use' },
   xsw_masks: { type: 'ARRAY', maxEntries: 4096, key: u32, value: flowKey, comment: 'mask_id → mask over the flow key' },
@@ -126,8 +161,9 @@ export const pipelineMaps = {
   xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, key: u32, value: tableStats, comment: 'table_id → per-CPU lookup counters' },
   xsw_emc_config: { type: 'ARRAY', maxEntries: 2, key: u32, value: emcConfig, comment: 'gen & 1 → what the cache keys on' },
   xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, key: u32, value: u32, comment: '0 → generation of the flow tables, bumped last by every change' },
+  xsw_meters: { type: 'HASH', maxEntries: 4096, key: u32, value: meter, comment: 'meter_id → bands and token buckets' },
   xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: EMC_ENTRIES, key: u32, value: emcEntry, comment: 'exact-match cache: hash of the masked key → cached walk' },
 } as const satisfies Record<string, MapDecl>;
 
-export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats, tableStats, emcConfig, emcEntry];
+export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats, tableStats, emcConfig, emcEntry, meter];
 export const pipelineEnums = [opCode, opCond];

@@ -14,9 +14,13 @@ import { flowKey } from '../../proto/datapath/key.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
 import { oxmToBigint } from '../ofproto/match.js';
 import type { Delta } from '../ofproto/pipeline.js';
+import type { Meter } from '../ofproto/meter.js';
 import {
   EMC_WORDS,
   encodeXswEmcConfig,
+  encodeXswMeter,
+  METER_BANDS,
+  METER_SCALE,
   encodeXswRule,
   MAX_MASKS,
   MAX_OPS,
@@ -226,7 +230,8 @@ export function compileInstructions(instructions: readonly Instruction[]): Compi
   const slow: string[] = [];
   const ops: XswOp[] = [];
   const by = new Map(instructions.map((i) => [i.type, i]));
-  if (by.has('METER')) ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, 'meter', slow));
+  const meter = by.get('METER');
+  if (meter?.type === 'METER') ops.push(op(XswOpCode.XSW_OP_METER, { arg: meter.meter_id }));
   const apply = by.get('APPLY_ACTIONS');
   if (apply?.type === 'APPLY_ACTIONS') ops.push(...actionOps(apply.actions, slow));
   const write = by.get('WRITE_ACTIONS');
@@ -276,6 +281,30 @@ const emcAlways: [string, number][] = [
   ['ip_proto', 1],
   ['ip_frag', 1],
 ];
+
+const bandTypes: Record<string, number> = { DROP: 1, DSCP_REMARK: 2 };
+const zeros = <T>(v: T): T[] => new Array<T>(METER_BANDS).fill(v);
+
+/**
+ * A meter as the datapath runs it (xsw_meter), buckets full; undefined when the
+ * datapath cannot (more bands than it walks, or a band type it lacks).
+ */
+export function compileMeter(m: Meter): Buffer | undefined {
+  if (m.bands.length > METER_BANDS || m.bands.some((b) => !(b.band.type in bandTypes))) return undefined;
+  const v = {
+    lock: 0, flags: m.flags, n_bands: m.bands.length, reserved: 0, last_ns: 0n, packets: 0n, bytes: 0n, reserved2: 0n,
+    band_type: zeros(0), band_rate: zeros(0), band_prec_level: zeros(0),
+    band_capacity: zeros(0n), band_tokens: zeros(0n), band_packets: zeros(0n), band_bytes: zeros(0n), reserved3: 0n,
+  };
+  m.bands.forEach((s, i) => {
+    v.band_type[i] = bandTypes[s.band.type]!;
+    v.band_rate[i] = s.band.rate;
+    v.band_prec_level[i] = s.band.type === 'DSCP_REMARK' ? s.band.prec_level : 0;
+    v.band_capacity[i] = BigInt(Math.round(s.capacity)) * BigInt(METER_SCALE);
+    v.band_tokens[i] = v.band_capacity[i]!;
+  });
+  return encodeXswMeter(v);
+}
 
 /** The cache's key for a union of masks: key words and their masks, or off (n_words 0). */
 export function emcConfig(union: Buffer): { n_words: number; reserved: number; words: number[]; masks: bigint[] } {
@@ -378,6 +407,8 @@ export class PipelineCompiler {
       if (d.kind === 'flow-add') this.add(d.entry, adds, rules, touchedTables);
       else if (d.kind === 'flow-modify') this.modify(d.entry, adds, rules);
       else if (d.kind === 'flow-remove') this.remove(d.entry.id, rules, touchedTables);
+      else if (d.kind === 'meter-add' || d.kind === 'meter-modify') adds.push(this.meterWrite(d.meter));
+      else if (d.kind === 'meter-remove') rules.push({ map: 'raw', name: 'xsw_meters', key: u32le(d.meter.meter_id), value: null });
     }
     const tables: MapWrite[] = [...touchedTables].map((t) => this.tableWrite(t));
     // New masks and op runs first, then rules, then the tables that point at new masks.
@@ -386,6 +417,13 @@ export class PipelineCompiler {
     // generation that selects it and makes every cached walk stale.
     const flows = deltas.some((d) => d.kind === 'flow-add' || d.kind === 'flow-modify' || d.kind === 'flow-remove');
     return flows ? [...adds, ...rules, ...tables, ...this.bumpGeneration()] : [...adds, ...rules, ...tables];
+  }
+
+  /** A meter's config with full buckets (a modify starts them over, as the model does). */
+  private meterWrite(m: Meter): MapWrite {
+    // The model refuses what compileMeter cannot run (more than METER_BANDS bands, other
+    // band types), so `undefined` does not happen; were it to, the meter is left out.
+    return { map: 'raw', name: 'xsw_meters', key: u32le(m.meter_id), value: compileMeter(m) ?? null };
   }
 
   /** The union of the masks in use in every table. */

@@ -1,6 +1,6 @@
 // Generated from proto/datapath/maps.ts by npm run gen; edit the source.
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 export const UPCALL_CAP = 2048;
 export const MAX_MASKS = 32;
 export const MAX_OPS = 32;
@@ -8,6 +8,8 @@ export const MAX_TABLE_HOPS = 16;
 export const EMC_WORDS = 8;
 export const EMC_HOPS = 4;
 export const EMC_ENTRIES = 32768;
+export const METER_BANDS = 8;
+export const METER_SCALE = 1000000;
 
 export const XswIpFrag = {
   XSW_FRAG_ANY: 1,
@@ -46,6 +48,7 @@ export const XswOpCode = {
   XSW_OP_GOTO_TABLE: 8,
   XSW_OP_UPCALL: 9,
   XSW_OP_SET_MASKED: 10,
+  XSW_OP_METER: 11,
 } as const;
 
 export const XswOpCond = {
@@ -526,6 +529,71 @@ export function decodeXswEmcEntry(buf: Uint8Array, off = 0): XswEmcEntry {
   };
 }
 
+export interface XswMeter {
+  lock: number; // taken by the datapath around the buckets
+  flags: number; // OFPMF_* (KBPS 1, PKTPS 2, BURST 4, STATS 8)
+  n_bands: number;
+  reserved: number; // written as zero
+  last_ns: bigint; // bpf_ktime_get_ns() of the last packet; 0: buckets untouched since written
+  packets: bigint; // packets metered by the datapath (packet_in_count)
+  bytes: bigint;
+  reserved2: bigint; // written as zero
+  band_type: number[]; // OFPMBT_DROP (1) or OFPMBT_DSCP_REMARK (2)
+  band_rate: number[]; // kb/s or packet/s, per flags
+  band_prec_level: number[]; // DSCP_REMARK: raise DSCP by 2 × prec_level (at most 63)
+  band_capacity: bigint[]; // bucket depth, scaled
+  band_tokens: bigint[]; // bucket content, scaled
+  band_packets: bigint[]; // packets that exceeded the band (packet_band_count)
+  band_bytes: bigint[];
+  reserved3: bigint; // written as zero
+}
+
+export const XSW_METER_SIZE = 408;
+
+export function encodeXswMeter(v: XswMeter, buf: Buffer = Buffer.alloc(408), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 408);
+  dv.setUint32(0, v.lock, true);
+  dv.setUint32(4, v.flags, true);
+  dv.setUint32(8, v.n_bands, true);
+  dv.setUint32(12, v.reserved, true);
+  dv.setBigUint64(16, v.last_ns, true);
+  dv.setBigUint64(24, v.packets, true);
+  dv.setBigUint64(32, v.bytes, true);
+  dv.setBigUint64(40, v.reserved2, true);
+  for (let i = 0; i < 8; i++) dv.setUint32(48 + i * 4, v.band_type[i] ?? 0, true);
+  for (let i = 0; i < 8; i++) dv.setUint32(80 + i * 4, v.band_rate[i] ?? 0, true);
+  for (let i = 0; i < 8; i++) dv.setUint32(112 + i * 4, v.band_prec_level[i] ?? 0, true);
+  for (let i = 0; i < 8; i++) dv.setBigUint64(144 + i * 8, v.band_capacity[i] ?? 0, true);
+  for (let i = 0; i < 8; i++) dv.setBigUint64(208 + i * 8, v.band_tokens[i] ?? 0, true);
+  for (let i = 0; i < 8; i++) dv.setBigUint64(272 + i * 8, v.band_packets[i] ?? 0, true);
+  for (let i = 0; i < 8; i++) dv.setBigUint64(336 + i * 8, v.band_bytes[i] ?? 0, true);
+  dv.setBigUint64(400, v.reserved3, true);
+  return buf;
+}
+
+export function decodeXswMeter(buf: Uint8Array, off = 0): XswMeter {
+  if (buf.length - off < 408) throw new RangeError('xsw_meter: need 408 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 408);
+  return {
+    lock: dv.getUint32(0, true),
+    flags: dv.getUint32(4, true),
+    n_bands: dv.getUint32(8, true),
+    reserved: dv.getUint32(12, true),
+    last_ns: dv.getBigUint64(16, true),
+    packets: dv.getBigUint64(24, true),
+    bytes: dv.getBigUint64(32, true),
+    reserved2: dv.getBigUint64(40, true),
+    band_type: Array.from({ length: 8 }, (_, i) => dv.getUint32(48 + i * 4, true)),
+    band_rate: Array.from({ length: 8 }, (_, i) => dv.getUint32(80 + i * 4, true)),
+    band_prec_level: Array.from({ length: 8 }, (_, i) => dv.getUint32(112 + i * 4, true)),
+    band_capacity: Array.from({ length: 8 }, (_, i) => dv.getBigUint64(144 + i * 8, true)),
+    band_tokens: Array.from({ length: 8 }, (_, i) => dv.getBigUint64(208 + i * 8, true)),
+    band_packets: Array.from({ length: 8 }, (_, i) => dv.getBigUint64(272 + i * 8, true)),
+    band_bytes: Array.from({ length: 8 }, (_, i) => dv.getBigUint64(336 + i * 8, true)),
+    reserved3: dv.getBigUint64(400, true),
+  };
+}
+
 export interface MapSpec {
   type: string;
   maxEntries: number;
@@ -548,5 +616,6 @@ export const maps = {
   xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, keySize: 4, valueSize: 16, perCpu: true }, // table_id → per-CPU lookup counters
   xsw_emc_config: { type: 'ARRAY', maxEntries: 2, keySize: 4, valueSize: 104, perCpu: false }, // gen & 1 → what the cache keys on
   xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, keySize: 4, valueSize: 4, perCpu: false }, // 0 → generation of the flow tables, bumped last by every change
+  xsw_meters: { type: 'HASH', maxEntries: 4096, keySize: 4, valueSize: 408, perCpu: false }, // meter_id → bands and token buckets
   xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: 32768, keySize: 4, valueSize: 136, perCpu: true }, // exact-match cache: hash of the masked key → cached walk
 } as const satisfies Record<string, MapSpec>;

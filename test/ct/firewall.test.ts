@@ -5,7 +5,7 @@
 // datapath, its own conntrack) gives the same packets through and the same counters.
 import { afterEach, describe, expect, test } from 'vitest';
 import { run, sleep } from '../harness/exec.js';
-import { type Host, Topology } from '../harness/topology.js';
+import { type Host, PYTHON, Topology } from '../harness/topology.js';
 import { OvsSwitch, XdpSwitch, type Switch } from '../vswitchd/switch.js';
 import { haveOvs } from '../ofproto/ovs.js';
 
@@ -38,9 +38,14 @@ const flowLines = (dump: string) =>
     .map((l) => l.replace(/duration=[\d.]+s, /, '').trim())
     .sort();
 
-/** Brings up the bridge with a (inside, port 1) and b (outside, port 2), installs the firewall. */
+/**
+ * Brings up the bridge with a (inside, port 1) and b (outside, port 2), installs the
+ * firewall. The hosts send whole checksums and unsegmented frames: the slow path (and
+ * OVS's userspace datapath) forwards frames as they are, with no partial checksum to finish.
+ */
 async function setUp(sw: Switch, topo: Topology, a: Host, b: Host): Promise<string> {
   const br = topo.name('br');
+  for (const h of [a, b]) for (const f of ['tx', 'tso', 'gso']) await h.ethtool(f, false);
   if (sw instanceof OvsSwitch) {
     // OVS runs in a namespace of its own: its ports go there.
     for (const h of [a, b]) {
@@ -54,12 +59,22 @@ async function setUp(sw: Switch, topo: Topology, a: Host, b: Host): Promise<stri
   return br;
 }
 
-/** Pings both ways, outside first: what passed and the counters dump-flows shows after. */
+/** Pings both ways, outside first, then 3 UDP datagrams from inside, each echoed: what passed and the counters dump-flows shows after. */
 async function pings(sw: Switch, br: string, a: Host, b: Host) {
   const refused = await b.ping(a, { count: 3, timeoutS: 0.5 });
   const opened = await a.ping(b, { count: 3 });
+  const echoed = await udpEcho(a, b, 3);
   await sleep(1500); // counters reach dump-flows with the periodic pull (OVS: revalidators)
-  return { refused, opened, flows: flowLines(await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br))) };
+  return { refused, opened, echoed, flows: flowLines(await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br))) };
+}
+
+/** `n` UDP datagrams from `c` to an echo server on `s`, one at a time: how many came back. */
+async function udpEcho(c: Host, s: Host, n: number): Promise<number> {
+  const srv = s.spawn([PYTHON, '-c', `import socket\nu=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nu.bind(("${s.ip}", 7007))\nwhile True:\n  d,a=u.recvfrom(2048); u.sendto(d, a)`]);
+  await sleep(500);
+  const r = await c.exec([PYTHON, '-c', `import socket\nu=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nu.settimeout(2)\nu.bind(("${c.ip}", 7008))\nk=0\nfor i in range(${n}):\n  u.sendto(b"x"*32, ("${s.ip}", 7007))\n  try:\n    u.recvfrom(2048); k+=1\n  except OSError: pass\nprint(k)`], { allowFail: true, timeoutMs: 20_000 });
+  srv.kill('SIGTERM');
+  return Number(r.stdout.trim());
 }
 
 describe('the stateful firewall', () => {
@@ -73,9 +88,8 @@ describe('the stateful firewall', () => {
     const r = await pings(sw, br, a, b);
     expect(r.refused.received).toBe(0);
     expect(r.opened).toEqual({ transmitted: 3, received: 3 });
+    expect(r.echoed).toBe(3);
 
-    // TCP and UDP run in the slow path: frames must carry whole checksums and be unsegmented.
-    for (const h of [a, b]) for (const f of ['tx', 'tso', 'gso']) await h.ethtool(f, false);
     expect(await a.iperf(b, 2)).toBeGreaterThan(0.001);
     const udp = await udpFrom(a, b);
     expect(udp.lost).toBeLessThan(udp.packets);
@@ -88,7 +102,7 @@ describe('the stateful firewall', () => {
     expect(listed).not.toMatch(/dport=5203/);
   }, 120_000);
 
-  test.skipIf(!haveOvs)('xdpswitch and Open vSwitch 3.1: the same pings through, the same counters', async () => {
+  test.skipIf(!haveOvs)('xdpswitch and Open vSwitch 3.1: the same pings and UDP through, the same counters', async () => {
     const results = [];
     for (const kind of ['xdpswitch', 'ovs'] as const) {
       const topo = await Topology.create();
@@ -98,12 +112,12 @@ describe('the stateful firewall', () => {
       switches.push(sw);
       const br = await setUp(sw, topo, a, b);
       const r = await pings(sw, br, a, b);
-      results.push({ refused: r.refused.received, opened: r.opened.received, flows: r.flows.map((l) => l.replace(br, 'BR')) });
+      results.push({ refused: r.refused.received, opened: r.opened.received, echoed: r.echoed, flows: r.flows.map((l) => l.replace(br, 'BR')) });
       await sw.close();
       await topo.destroy();
     }
     expect(results[0]).toEqual(results[1]);
-    expect(results[0]?.opened).toBe(3);
+    expect(results[0]).toMatchObject({ refused: 0, opened: 3, echoed: 3 });
   }, 120_000);
 });
 

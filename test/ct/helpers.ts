@@ -55,7 +55,8 @@ export function ctState(spec: string) {
  * through ct once; new connections from inside are committed; established traffic
  * passes both ways; new from outside is dropped; ARP is flooded.
  */
-export function firewall(inside: number, outside: number, zone = 0): Partial<FlowModInput>[] {
+export function firewall(inside: number, outside: number, zone = 0, ethType = 0x0800): Partial<FlowModInput>[] {
+  const IP = m('ETH_TYPE', ethType);
   return [
     { priority: 10, match: [m('ETH_TYPE', 0x0806)], instructions: [apply(output(0xfffffffb))] },
     { priority: 100, match: [IP, ctState('-trk')], instructions: [apply(ct({ table: 1, zone }))] },

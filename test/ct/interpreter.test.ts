@@ -24,6 +24,8 @@ const A = '10.0.0.1';
 const B = '10.0.0.2';
 /** scapy expressions: a frame from the inside host (A) or the outside one (B). */
 const out = (l4: string, src = A, dst = B) => `Ether(src="${mac(1)}",dst="${mac(2)}")/IP(src="${src}",dst="${dst}")/${l4}`;
+const out6 = (l4: string) => `Ether(src="${mac(1)}",dst="${mac(2)}")/IPv6(src="2001:db8::1",dst="2001:db8::2")/${l4}`;
+const back6 = (l4: string) => `Ether(src="${mac(2)}",dst="${mac(1)}")/IPv6(src="2001:db8::2",dst="2001:db8::1")/${l4}`;
 const back = (l4: string, src = B, dst = A) => `Ether(src="${mac(2)}",dst="${mac(1)}")/IP(src="${src}",dst="${dst}")/${l4}`;
 
 /** Fragment `i` of a 2000-byte UDP datagram from inside, in its Ethernet frame. */
@@ -131,6 +133,19 @@ const scenarios: Scenario[] = [
       [2, back('UDP(sport=53,dport=5000)/b"a"')],
       [1, out('UDP(sport=5000,dport=53)/b"q"', A, '10.0.0.99')],
     ],
+  },
+  {
+    name: 'IPv6: UDP and ICMPv6 echo through the firewall',
+    flows: firewall(1, 2, 0, 0x86dd),
+    frames: [
+      [1, out6('UDP(sport=5000,dport=53)/b"q"')],
+      [2, back6('UDP(sport=53,dport=5000)/b"a"')],
+      [2, back6('UDP(sport=53,dport=5001)/b"x"')],
+      [1, out6('ICMPv6EchoRequest(id=3,seq=1)')],
+      [2, back6('ICMPv6EchoReply(id=3,seq=1)')],
+      [2, back6('ICMPv6EchoRequest(id=4,seq=1)')],
+    ],
+    ports: [[2], [1], [], [2], [1], []],
   },
   {
     name: 'an ICMP error about a tracked connection is +rel',
@@ -252,10 +267,14 @@ describe('conntrack in the interpreter', () => {
 describe.skipIf(!haveOvs)('conntrack agrees with Open vSwitch 3.1 (userspace conntrack)', () => {
   let ovs: OvsBridge;
   let client: RawClient;
+  /** Every scenario's frames, made in one scapy run. */
+  const built = new Map<string, Buffer>();
   beforeAll(async () => {
     ovs = await OvsBridge.start([1, 2, 3]);
     client = await ovs.connect();
-  }, 30_000);
+    const exprs = [...new Set(scenarios.flatMap((c) => c.frames.map(([, e]) => e)))];
+    (await scapyFrames(exprs)).forEach((f, i) => built.set(exprs[i]!, f));
+  }, 60_000);
   afterAll(async () => {
     client?.socket.destroy();
     await ovs?.destroy();
@@ -267,7 +286,7 @@ describe.skipIf(!haveOvs)('conntrack agrees with Open vSwitch 3.1 (userspace con
     expect(await install(client, flows.map((f) => ({ type: 'FLOW_MOD', xid: 0, ...flowMod(f) }) as Message))).toEqual([]);
     const p = model(flows);
     const conntrack = new MemoryConntrack();
-    const bytes = await scapyFrames(frames.map(([, e]) => e));
+    const bytes = frames.map(([, e]) => built.get(e)!);
     const seen: number[][] = [];
     for (const [i, [port]] of frames.entries()) {
       const theirs = (await ovs.inject(port, bytes[i]!)).map((o) => `${o.port} ${o.frame.toString('hex')}`);

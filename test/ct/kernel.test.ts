@@ -62,6 +62,15 @@ describe.skipIf(probe.missing.length > 0)('the kernel conntrack table', () => {
     expect(back.fields.state).toBe(CS.TRACKED | CS.ESTABLISHED | CS.REPLY_DIR | CS.DST_NAT);
   });
 
+  test('IPv6 connections too', async () => {
+    const t: CtTuple = { v6: true, proto: 17, src: 0x20010db8000000000000000000000001n, dst: 0x20010db8000000000000000000000002n, sport: 5000, dport: 53 };
+    expect((await ct.execute(req(t, { commit: true }), 0)).fields).toMatchObject({ state: CS.TRACKED | CS.NEW, orig: t });
+    const back: CtTuple = { ...t, src: t.dst, dst: t.src, sport: 53, dport: 5000 };
+    expect((await ct.execute(req(back), 0)).fields.state).toBe(CS.TRACKED | CS.ESTABLISHED | CS.REPLY_DIR);
+    const listed6 = (await run(['conntrack', '-L', '-f', 'ipv6', '--zone', String(zone)], { allowFail: true })).stdout;
+    expect(listed6).toMatch(/udp\s+17 \d+ src=2001:db8::1 dst=2001:db8::2 sport=5000 dport=53 src=2001:db8::2 dst=2001:db8::1 sport=53 dport=5000/);
+  });
+
   test('ICMP goes to the in-memory tracker, counted', async () => {
     const echo: CtTuple = { v6: false, proto: 1, src: ip('198.18.2.1'), dst: ip('198.18.2.2'), sport: 9, dport: 8 };
     expect((await ct.execute(req(echo, { commit: true }), 0)).fields.state).toBe(CS.TRACKED | CS.NEW);

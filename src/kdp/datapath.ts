@@ -12,8 +12,10 @@ import {
   ovs_flow_attr,
   ovs_header,
   ovs_packet_attr,
+  ovs_meter_attr,
   ovs_vport_attr,
   OVS_DP_CMD,
+  OVS_METER_CMD,
   OVS_DP_F,
   OVS_FLOW_CMD,
   OVS_PACKET_CMD,
@@ -29,6 +31,21 @@ type DpAttrs = Attrs<(typeof ovs_datapath_attr)['fields']>;
 type VportAttrs = Attrs<(typeof ovs_vport_attr)['fields']>;
 type FlowAttrs = Attrs<(typeof ovs_flow_attr)['fields']>;
 type PacketAttrs = Attrs<(typeof ovs_packet_attr)['fields']>;
+type MeterAttrs = Attrs<(typeof ovs_meter_attr)['fields']>;
+
+/** A datapath meter: drop bands only (OVS_METER_BAND_TYPE_DROP), rates in kb/s or packets/s. */
+export interface DpMeter {
+  id: number;
+  kbps: boolean;
+  bands: Array<{ rate: number; burst: number }>;
+}
+
+export interface DpMeterStats {
+  packets: bigint;
+  bytes: bigint;
+  /** Packets and bytes each band dropped. */
+  bands: Array<{ packets: bigint; bytes: bigint }>;
+}
 
 export type Families = Record<Exclude<FamilyName, 'meter'>, GenlFamily> & { meter?: GenlFamily };
 
@@ -254,8 +271,10 @@ export class KernelDatapath {
     opts.onUpcall?.(u);
   }
 
-  private req(fam: 'datapath' | 'vport' | 'flow' | 'packet', cmd: number, attrs: Buffer, flags: number, what: string): Promise<GenlMessage[]> {
-    return genlRequest(this.families[fam].id, cmd, families[fam].version, Buffer.concat([header(this.dpIfindex), attrs]), { flags, what: `${this.name}: ${what}` });
+  private req(fam: FamilyName, cmd: number, attrs: Buffer, flags: number, what: string): Promise<GenlMessage[]> {
+    const f = this.families[fam];
+    if (!f) throw new Error(`kdp: this kernel has no ${families[fam].name} family`);
+    return genlRequest(f.id, cmd, families[fam].version, Buffer.concat([header(this.dpIfindex), attrs]), { flags, what: `${this.name}: ${what}` });
   }
 
   async stats(): Promise<DpStats> {
@@ -369,5 +388,35 @@ export class KernelDatapath {
     const attrs: PacketAttrs = { packet: Buffer.from(x.packet), key: x.key, actions: x.actions };
     if (x.mru !== undefined) attrs.mru = x.mru;
     await this.req('packet', OVS_PACKET_CMD.EXECUTE, encodeAttrs(ovs_packet_attr, attrs), 0, 'execute');
+  }
+
+  // ---- meters (ovs_meter family, Linux 4.15+) ----
+
+  /** How many meters and bands per meter the datapath supports. */
+  async meterFeatures(): Promise<{ maxMeters: number; maxBands: number }> {
+    const [r] = await this.req('meter', OVS_METER_CMD.FEATURES, Buffer.alloc(0), 0, 'meter features');
+    const a: MeterAttrs = r ? decodeAttrs(ovs_meter_attr, body(r).attrs) : {};
+    return { maxMeters: a.max_meters ?? 0, maxBands: a.max_bands ?? 0 };
+  }
+
+  /** Adds or replaces meter `m.id` (referenced by the `meter` action). */
+  async setMeter(m: DpMeter): Promise<void> {
+    const attrs: MeterAttrs = { id: m.id, bands: m.bands.map((b) => ({ band: { type: 1, rate: b.rate, burst: b.burst } })) };
+    if (m.kbps) attrs.kbps = true;
+    await this.req('meter', OVS_METER_CMD.SET, encodeAttrs(ovs_meter_attr, attrs), 0, `set meter ${m.id}`);
+  }
+
+  async meterStats(id: number): Promise<DpMeterStats> {
+    const [r] = await this.req('meter', OVS_METER_CMD.GET, encodeAttrs(ovs_meter_attr, { id }), 0, `get meter ${id}`);
+    const a: MeterAttrs = r ? decodeAttrs(ovs_meter_attr, body(r).attrs) : {};
+    return {
+      packets: a.stats?.n_packets ?? 0n,
+      bytes: a.stats?.n_bytes ?? 0n,
+      bands: (a.bands ?? []).map((b) => ({ packets: b.band.stats?.n_packets ?? 0n, bytes: b.band.stats?.n_bytes ?? 0n })),
+    };
+  }
+
+  async deleteMeter(id: number): Promise<void> {
+    await this.req('meter', OVS_METER_CMD.DEL, encodeAttrs(ovs_meter_attr, { id }), 0, `delete meter ${id}`);
   }
 }

@@ -134,6 +134,7 @@ export function formatActions(actions: readonly OvsAction[]): string {
       if ('recirc' in a) return `recirc(${hex(a.recirc)})`;
       if ('ct' in a) return formatCt(a.ct);
       if ('ct_clear' in a) return 'ct_clear';
+      if ('meter' in a) return `meter(${a.meter})`;
       if ('pop_vlan' in a) return 'pop_vlan';
       if ('push_vlan' in a) return `push_vlan(vid=${a.push_vlan.vlan_tci & 0xfff},pcp=${a.push_vlan.vlan_tci >> 13})`;
       if ('userspace' in a) return `userspace(pid=${a.userspace.pid ?? 0})`;

@@ -25,8 +25,8 @@ function sh(cmd: string): string {
 }
 
 // Asynchronous: the upcalls that answer the pings are read by this process's event loop.
-async function ping(ns: string, dst: string, opts: { count: number; size?: number; wait?: number }): Promise<{ received: number; out: string }> {
-  const args = ['netns', 'exec', ns, 'ping', '-n', '-c', String(opts.count), '-i', '0.2', '-W', String(opts.wait ?? 2)];
+async function ping(ns: string, dst: string, opts: { count: number; size?: number; wait?: number; interval?: number }): Promise<{ received: number; out: string }> {
+  const args = ['netns', 'exec', ns, 'ping', '-n', '-c', String(opts.count), '-i', String(opts.interval ?? 0.2), '-W', String(opts.wait ?? 2)];
   if (opts.size) args.push('-s', String(opts.size));
   args.push(dst);
   let out: string;
@@ -158,6 +158,24 @@ try {
     conntrack: sh('ovs-dpctl dump-conntrack system@xkdp0 || true'),
     errors: [...errors],
   });
+
+  // ---- phase 2b: a datapath meter (1 packet/s, burst 1) policing the pings one way ----
+  await dp.flushFlows();
+  policy = () => undefined;
+  const features = await dp.meterFeatures();
+  await dp.setMeter({ id: 1, kbps: false, bands: [{ rate: 1, burst: 1 }] });
+  const mask: OvsKey = { recirc_id: 0xffffffff, in_port: 0xffffffff, eth: { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' }, eth_type: 0xffff };
+  const eth = { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' };
+  const ip4 = { src: '0.0.0.0', dst: '0.0.0.0', proto: 0, tos: 0, ttl: 0, frag: 0 };
+  const arp = { sip: '0.0.0.0', tip: '0.0.0.0', op: 0, sha: eth.src, tha: eth.src };
+  for (const [from, to] of [[1, 2], [2, 1]] as const) {
+    await dp.putFlow({ key: { recirc_id: 0, in_port: from, eth, eth_type: 0x0806, arp }, mask, actions: [{ output: to }] });
+    const police: OvsAction[] = from === 1 ? [{ meter: 1 }, { output: to }] : [{ output: to }];
+    await dp.putFlow({ key: { recirc_id: 0, in_port: from, eth, eth_type: 0x0800, ipv4: ip4, icmp: { type: 0, code: 0 } }, mask, actions: police });
+  }
+  const policed = await ping('kdpa', B, { count: 10, wait: 1, interval: 0.05 });
+  report('meter', { features, policed, stats: await dp.meterStats(1), dpctl: sh('ovs-dpctl dump-flows system@xkdp0'), errors: [...errors] });
+  await dp.deleteMeter(1);
 } finally {
   await dp.destroy();
   report('destroyed', { dps: sh('ovs-dpctl dump-dps || true') });

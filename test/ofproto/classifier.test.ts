@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { OFPFF } from '../../proto/openflow/constants.js';
 import { aggregateStats, applyFlowMod, expire, flowStats, tableStats } from '../../src/ofproto/flow-mod.js';
+import { applyBundle } from '../../src/ofproto/bundle.js';
 import { createPipeline } from '../../src/ofproto/pipeline.js';
 import { OFPRR } from '../../src/ofproto/types.js';
 import type { FlowKey } from '../../src/ofproto/match.js';
@@ -24,6 +25,28 @@ describe('flow mods', () => {
     applyFlowMod(p, flowMod({ match, instructions: [apply(output(3))], flags: OFPFF.RESET_COUNTS }), 2000);
     [s] = flowStats(p, all, 2000) as { packet_count: bigint; cookie: bigint }[];
     expect(s!.packet_count).toBe(0n);
+  });
+
+  test('flow stats list by table, then priority (highest first), then age, also after a bundle rolled back', () => {
+    const p = createPipeline();
+    const add = (table_id: number, priority: number, port: number) => applyFlowMod(p, flowMod({ table_id, priority, match: [m('IN_PORT', port)] }), 0);
+    add(1, 5, 1);
+    add(0, 5, 2);
+    add(0, 9, 3);
+    add(0, 5, 4);
+    add(1, 7, 5);
+    // A failed bundle deletes the entry for port 2 then puts it back: it goes to the end of its table's set.
+    const del = { ...flowMod({ command: 'DELETE_STRICT', priority: 5, match: [m('IN_PORT', 2)] }), type: 'FLOW_MOD' as const, xid: 1 };
+    const bad = { ...flowMod({ table_id: 0, match: [], instructions: [{ type: 'GOTO_TABLE', table_id: 0 }] }), type: 'FLOW_MOD' as const, xid: 2 };
+    expect(applyBundle(p, [del, bad], 0).ok).toBe(false);
+    const order = (flowStats(p, all, 0) as { table_id: number; priority: number; match: { value: unknown }[] }[]).map((s) => [s.table_id, s.priority, s.match[0]!.value]);
+    expect(order).toEqual([
+      [0, 9, 3],
+      [0, 5, 2],
+      [0, 5, 4],
+      [1, 7, 5],
+      [1, 5, 1],
+    ]);
   });
 
   test('CHECK_OVERLAP refuses an overlapping entry of the same priority only', () => {

@@ -213,6 +213,9 @@ function readValue(r: Reader, row: OxmRow): OxmValue {
   }
 }
 
+/** 2 ** (8 * width) for widths up to 4 bytes. */
+const UINT_LIMIT = [1, 0x100, 0x10000, 0x1000000, 0x100000000];
+
 function writeValue(w: Writer, row: OxmRow, v: OxmValue, name: string): void {
   switch (row.kind) {
     case 'mac':
@@ -229,7 +232,7 @@ function writeValue(w: Writer, row: OxmRow, v: OxmValue, name: string): void {
       return w.bytes(parseIpv6(v));
     case 'uint': {
       if (row.width <= 4) {
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (row.width * 8)) throw new EncodeError(`${name}: ${String(v)} does not fit ${row.width} bytes`);
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= UINT_LIMIT[row.width]!) throw new EncodeError(`${name}: ${String(v)} does not fit ${row.width} bytes`);
         if (row.width === 1) w.u8(v);
         else if (row.width === 2) w.u16(v);
         else if (row.width === 4) w.u32(v);

@@ -142,9 +142,25 @@ static Napi::Value ProgTestRun(const Napi::CallbackInfo &info)
 	return p;
 }
 
+// progTestRunSync(prog, data) → retval. One run on the JS thread: for a small program
+// that works on maps (the conntrack request of bpf/ct.bpf.c), where the syscall takes
+// microseconds and a worker-thread round trip would cost more than the run.
+static Napi::Value ProgTestRunSync(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	ProgHandle *prog = ArgProg(info, 0, "prog");
+	auto data = ArgBuf(info, 1, "data");
+	int fd = prog->Fd(env, "bpf_prog_test_run");
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data.Data(), .data_size_in = (uint32_t)data.Length(), .repeat = 1);
+	if (bpf_prog_test_run_opts(fd, &o))
+		return ThrowErrno(env, "bpf_prog_test_run", errno, prog->label);
+	return Napi::Number::New(env, o.retval);
+}
+
 void InitProgRun(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("progTestRun", Napi::Function::New(env, ProgTestRun));
+	exports.Set("progTestRunSync", Napi::Function::New(env, ProgTestRunSync));
 }
 
 } // namespace xsw

@@ -674,6 +674,15 @@ export async function progRun(prog: BpfProgram, frame: Buffer, opts: ProgRunOpti
   return { retval: r.retval, data: r.data, duration: r.duration };
 }
 
+/**
+ * Runs a program once on the JS thread and returns its verdict: for a small program whose
+ * work is in maps (a request in, an answer out), where the syscall takes microseconds
+ * and progRun's worker-thread round trip would cost more.
+ */
+export function progRunSync(prog: BpfProgram, frame: Buffer): number {
+  return native().progTestRunSync(prog.raw, frame);
+}
+
 export interface LiveFramesOptions {
   /** Frames to send (the frame is re-run this many times). */
   repeat: number;

@@ -165,4 +165,6 @@ export interface RawBpf {
   tcQuery(ifindex: number, direction: 'ingress' | 'egress', handle: number, priority: number): number;
   tcHookDestroy(ifindex: number): void;
   progTestRun(prog: RawProgHandle, data: Buffer, options?: RawProgRunOptions): Promise<RawProgRunResult>;
+  /** One run on the JS thread, the verdict only: for small programs working on maps. */
+  progTestRunSync(prog: RawProgHandle, data: Buffer): number;
 }

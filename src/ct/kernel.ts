@@ -5,9 +5,9 @@
 // or an XDP lookup sees what this tier committed. What the kfuncs cannot take (ICMP,
 // other protocols) goes to an in-memory tracker, counted by reason.
 import { readFileSync } from 'node:fs';
-import { BpfObject, progRun, type BpfMap, type BpfProgram } from '../native/bpf.js';
+import { BpfObject, progRunSync, type BpfMap, type BpfProgram } from '../native/bpf.js';
 import { bpfObjectPath } from '../native/paths.js';
-import { canOpen, CS, MemoryConntrack, reverse, TIMEOUT, type AsyncConntrack, type CtFields, type CtRequest, type CtResult, type CtTuple, type NatRewrite } from '../ofproto/ct.js';
+import { canOpen, CS, MemoryConntrack, reverse, TIMEOUT, type Conntrack, type CtEntry, type CtFields, type CtRequest, type CtResult, type CtTuple, type NatRewrite } from '../ofproto/ct.js';
 
 /** The kfuncs bpf/ct.bpf.c calls, each needed. */
 export const CT_KFUNCS = ['bpf_xdp_ct_lookup', 'bpf_xdp_ct_alloc', 'bpf_ct_insert_entry', 'bpf_ct_release', 'bpf_ct_set_timeout', 'bpf_ct_change_timeout', 'bpf_ct_change_status', 'bpf_ct_set_nat_info'] as const;
@@ -58,6 +58,7 @@ const IO = {
   replyDport: 166,
 } as const;
 const F = { COMMIT: 1, SET_MARK: 4 } as const;
+const KEY0 = Buffer.alloc(4);
 const IPS = { SEEN_REPLY: 0x2, SRC_NAT: 0x10, DST_NAT: 0x20 } as const;
 
 function putAddr(b: Buffer, at: number, v: bigint, v6: boolean): void {
@@ -80,12 +81,15 @@ export interface KernelConntrackCounters {
   errors: Map<number, number>;
 }
 
-export class KernelConntrack implements AsyncConntrack {
+/**
+ * Synchronous, as the interpreter wants: one BPF_PROG_RUN is a syscall of a few
+ * microseconds on the JS thread (progRunSync), cheaper than any worker round trip.
+ */
+export class KernelConntrack implements Conntrack {
   readonly counters: KernelConntrackCounters = { kernel: 0, fallback: new Map(), errors: new Map() };
   private readonly memory = new MemoryConntrack();
   /** ct_label is not in the kernel's reach from BPF: kept here, by zone and original tuple. */
   private readonly labels = new Map<string, bigint>();
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly io = Buffer.alloc(IO.size);
   private readonly frame = Buffer.alloc(64);
 
@@ -102,15 +106,22 @@ export class KernelConntrack implements AsyncConntrack {
     return new KernelConntrack(obj, obj.program('xsw_ct'), obj.map('xsw_ct_io'));
   }
 
-  async execute(req: CtRequest, now: number): Promise<CtResult> {
+  execute(req: CtRequest, now: number): CtResult {
     const t = req.tuple;
     if (!t) return { fields: { state: CS.TRACKED | CS.INVALID, zone: req.zone, mark: 0, label: 0n } };
     if (req.related && (req.related.proto === 6 || req.related.proto === 17)) return this.related(req, req.related);
     if (t.proto !== 6 && t.proto !== 17) return this.fallback(req, now, t.proto === 1 || t.proto === 58 ? 'icmp' : `ip proto ${t.proto}`);
-    // Runs one at a time: the request and its answer share one map slot.
-    const run = this.queue.then(() => this.run(req));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.run(req);
+  }
+
+  /** The connections only this process keeps (ICMP and other protocols); `conntrack -L` lists the kernel's. */
+  entries(now: number): CtEntry[] {
+    return this.memory.entries(now);
+  }
+
+  /** Forgets the in-memory connections; the kernel's are `conntrack -D`'s to delete. */
+  flush(zone?: number): void {
+    this.memory.flush(zone);
   }
 
   close(): void {
@@ -125,14 +136,14 @@ export class KernelConntrack implements AsyncConntrack {
   }
 
   /** An ICMP error about a TCP or UDP connection the kernel tracks: +rel. */
-  private async related(req: CtRequest, inner: CtTuple): Promise<CtResult> {
-    const r = await this.run({ zone: req.zone, commit: false, force: false, tuple: inner, tcpFlags: 0 }, true);
+  private related(req: CtRequest, inner: CtTuple): CtResult {
+    const r = this.run({ zone: req.zone, commit: false, force: false, tuple: inner, tcpFlags: 0 }, true);
     if (!(r.fields.state & (CS.NEW | CS.ESTABLISHED)) || !r.fields.orig) return { fields: { state: CS.TRACKED | CS.INVALID, zone: req.zone, mark: 0, label: 0n } };
     const rpl = r.fields.state & CS.REPLY_DIR;
     return { fields: { ...r.fields, state: CS.TRACKED | CS.RELATED | (rpl ? 0 : CS.REPLY_DIR) } };
   }
 
-  private async run(req: CtRequest, lookupOnly = false): Promise<CtResult> {
+  private run(req: CtRequest, lookupOnly = false): CtResult {
     const t = req.tuple!;
     const io = this.io.fill(0);
     const commit = req.commit && !lookupOnly && canOpen(t, req.tcpFlags);
@@ -156,9 +167,9 @@ export class KernelConntrack implements AsyncConntrack {
     }
     io.writeUInt32LE(t.proto === 6 ? TIMEOUT.tcpNew : TIMEOUT.udp, IO.timeoutMs);
     io.writeUInt32LE(t.proto === 6 ? TIMEOUT.tcpEst : TIMEOUT.udpStream, IO.estTimeoutMs);
-    this.map.update(Buffer.alloc(4), io);
-    await progRun(this.prog, this.frame);
-    const out = this.map.lookup(Buffer.alloc(4));
+    this.map.update(KEY0, io);
+    progRunSync(this.prog, this.frame);
+    const out = this.map.lookup(KEY0);
     if (!out) throw new Error('xsw_ct_io: no answer');
     this.counters.kernel++;
     const found = out.readUInt32LE(IO.found);

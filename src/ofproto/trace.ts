@@ -135,13 +135,15 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
 const NEED_ANSWER = Symbol('conntrack answer needed');
 
 /**
- * trace() with a tracker that answers asynchronously: the interpreter runs, its counter
+ * trace() with a tracker that may answer asynchronously: the interpreter runs, its counter
  * updates held back, until a ct action asks something not yet answered; the question
  * goes to the tracker and the run starts over with the answers so far (a ct action asks
  * the same question each time, as the packet is the same up to it). The run that
  * finishes makes its counter updates. Each ct action reaches the tracker once.
  */
-export async function traceAsync(p: Pipeline, in_port: number, frame: Uint8Array, now: number, ct: AsyncConntrack, opts: Omit<TraceOptions, 'conntrack' | 'tallies'> = {}): Promise<TraceResult> {
+export async function traceAsync(p: Pipeline, in_port: number, frame: Uint8Array, now: number, ct: AsyncConntrack | Conntrack, opts: Omit<TraceOptions, 'conntrack' | 'tallies'> = {}): Promise<TraceResult> {
+  // A synchronous tracker needs no replay.
+  if ('entries' in ct) return trace(p, in_port, frame, now, { ...opts, conntrack: ct });
   const answers: CtResult[] = [];
   let asked: CtRequest | undefined;
   let next = 0;

@@ -216,4 +216,14 @@ describe.skipIf(why !== undefined)('kernel datapath in the run-in-vm guest', () 
     expect(d.policed.received).toBeLessThan(10);
     expect(d.stats.bands[0]!.packets).toBe(10 - d.policed.received);
   });
+
+  test('KernelTier.expire deletes the megaflows whose counts did not move', () => {
+    const d = get('tier-expired') as { flowsBefore: number; firstPass: number; secondPass: number; left: Array<{ key: { eth_type: number; icmp?: unknown } }> };
+    expect(d.flowsBefore).toBeGreaterThanOrEqual(3);
+    expect(d.firstPass).toBe(0);
+    // The one ping between the passes kept its request and reply megaflows alive; the
+    // rest (the LLDP one, ARP if any) went.
+    expect(d.secondPass).toBe(d.flowsBefore - 2);
+    expect(d.left.filter((f) => f.key.eth_type === 0x0800).length).toBe(2);
+  });
 });

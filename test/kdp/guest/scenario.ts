@@ -211,6 +211,15 @@ try {
   await tier.syncCounters();
   const rules = [...pipeline.tables[0]!.entries].map((e) => ({ priority: e.priority, match: e.match.map((m) => m.field), packets: e.packet_count }));
   report('tier', { probe, pings, counters: tier.counters, packetIns, rules, logs, dpctl: sh('ovs-dpctl dump-flows system@xkdp1'), formatted: (await tier.dp.dumpFlows()).map((f) => formatFlow(f)) });
+  // Idle expiry: the first pass notes each megaflow's count, the next (nothing moved) deletes them.
+  // (plus one megaflow no packet will hit: LLDP)
+  await tier.dp.putFlow({ key: { recirc_id: 0, in_port: 2, eth: { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' }, eth_type: 0x88cc }, mask: { recirc_id: 0xffffffff, in_port: 0xffffffff, eth: { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' }, eth_type: 0xffff }, actions: [] });
+  const flowsBefore = (await tier.dp.dumpFlows()).length;
+  const firstPass = await tier.expire(0);
+  await ping('kdpa', B, { count: 1 });
+  const secondPass = await tier.expire(0);
+  report('tier-expired', { flowsBefore, firstPass, secondPass, left: await tier.dp.dumpFlows() });
+  await ping('kdpa', B, { count: 2 });
   await tier.revalidate();
   report('tier-revalidated', { flows: (await tier.dp.dumpFlows()).length, counters: tier.counters });
 } finally {

@@ -6,6 +6,11 @@ import { KernelConntrack, probeKfuncs } from './kernel.js';
 let tracker: KernelConntrack | undefined;
 let why: string | undefined;
 
+/** The tracker if one was opened (nothing is loaded to answer this). */
+export function currentConntrack(): KernelConntrack | undefined {
+  return tracker;
+}
+
 /** What conntrack runs on here, in one line for the log. */
 export function conntrackDescription(): string {
   return why ?? 'not probed yet';

@@ -1,7 +1,8 @@
 // src/vswitchd/appctl.ts — the ovs-appctl commands of the daemon, in OVS's words and
 // formats where OVS has them: version, exit, vlog/set and vlog/list, ofproto/list,
-// dpif/show, fdb/show, fdb/flush; and ofproto/trace over the pipeline model.
+// dpif/show, fdb/show, fdb/flush, dpctl/dump-conntrack; and ofproto/trace over the pipeline model.
 import { OFPP } from '../../proto/openflow/constants.js';
+import { dumpConntrack } from '../ct/dump.js';
 import { matchToOxm } from '../ofproto/match.js';
 import { trace } from '../ofproto/trace.js';
 import { VlogSink, type Level, type LogSink } from '../ovsdb/vlog.js';
@@ -97,6 +98,7 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
   });
 
   registerTrace(u, ctx.vswitchd);
+  u.register('dpctl/dump-conntrack', '[dp] [zone=N]', 0, 2, (args) => dumpConntrack(args, Date.now()));
 }
 
 const portName = (n: number): string => (n === OFPP.LOCAL ? 'LOCAL' : n === OFPP.CONTROLLER ? 'CONTROLLER' : String(n));

@@ -3,6 +3,7 @@
 // from inside pass and are committed, established traffic passes both ways, new ones from
 // outside are dropped. The same scenario against real Open vSwitch 3.1 (userspace
 // datapath, its own conntrack) gives the same packets through and the same counters.
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { run, sleep } from '../harness/exec.js';
 import { type Host, PYTHON, Topology } from '../harness/topology.js';
@@ -65,7 +66,15 @@ async function pings(sw: Switch, br: string, a: Host, b: Host) {
   const opened = await a.ping(b, { count: 3 });
   const echoed = await udpEcho(a, b, 3);
   await sleep(1500); // counters reach dump-flows with the periodic pull (OVS: revalidators)
-  return { refused, opened, echoed, flows: flowLines(await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br))) };
+  const ctl = join(sw.rundir, sw instanceof OvsSwitch ? 'ovs-vswitchd.ctl' : 'xdpswitch.ctl');
+  const dump = await run(['ovs-appctl', '-t', ctl, 'dpctl/dump-conntrack'], { allowFail: true });
+  // This test's connections (the kernel's table has the host's too); ping ids vary by run.
+  const conntrack = dump.stdout
+    .split('\n')
+    .filter((l) => l.includes(`src=${a.ip},`))
+    .map((l) => l.replace(/id=\d+/g, 'id=X'))
+    .sort();
+  return { refused, opened, echoed, conntrack, flows: flowLines(await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br))) };
 }
 
 /** `n` UDP datagrams from `c` to an echo server on `s`, one at a time: how many came back. */
@@ -102,7 +111,7 @@ describe('the stateful firewall', () => {
     expect(listed).not.toMatch(/dport=5203/);
   }, 120_000);
 
-  test.skipIf(!haveOvs)('xdpswitch and Open vSwitch 3.1: the same pings and UDP through, the same counters', async () => {
+  test.skipIf(!haveOvs)('xdpswitch and Open vSwitch 3.1: the same pings and UDP through, the same counters and dpctl/dump-conntrack', async () => {
     const results = [];
     for (const kind of ['xdpswitch', 'ovs'] as const) {
       const topo = await Topology.create();
@@ -112,12 +121,13 @@ describe('the stateful firewall', () => {
       switches.push(sw);
       const br = await setUp(sw, topo, a, b);
       const r = await pings(sw, br, a, b);
-      results.push({ refused: r.refused.received, opened: r.opened.received, echoed: r.echoed, flows: r.flows.map((l) => l.replace(br, 'BR')) });
+      results.push({ refused: r.refused.received, opened: r.opened.received, echoed: r.echoed, conntrack: r.conntrack, flows: r.flows.map((l) => l.replace(br, 'BR')) });
       await sw.close();
       await topo.destroy();
     }
     expect(results[0]).toEqual(results[1]);
     expect(results[0]).toMatchObject({ refused: 0, opened: 3, echoed: 3 });
+    expect(results[0]?.conntrack).toHaveLength(2); // the ping and the UDP echo
   }, 120_000);
 });
 

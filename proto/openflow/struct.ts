@@ -608,11 +608,13 @@ export function registry<const R extends Record<string, Row>, const L extends Re
   const subAt = layout.subAt ?? 8;
   const subWidth = layout.subWidth ?? 4;
 
+  const headerLen = layout.lenAt !== undefined ? layout.lenAt + 2 : layout.tagAt + layout.tagWidth;
+  const headerLabel = `${layout.what} header`;
+
   const read = (r: Reader, field: string): V => {
     const start = r.pos;
-    const headerLen = layout.lenAt !== undefined ? layout.lenAt + 2 : layout.tagAt + layout.tagWidth;
     r.lenError = layout.badLen;
-    r.need(headerLen, `${layout.what} header`);
+    r.need(headerLen, headerLabel);
     const tag = layout.tagWidth === 1 ? r.view.getUint8(start + layout.tagAt) : r.view.getUint16(start + layout.tagAt);
     let len = r.end - start;
     if (layout.lenAt !== undefined) {

@@ -46,13 +46,15 @@ export class Reader {
   /** Runs `fn` with the reader bounded to the next `n` bytes, which it must consume exactly. */
   within<T>(n: number, field: string, lenError: OfpErrorName, fn: () => T): T {
     this.need(n, field);
-    const saved = [this.end, this.lenError] as const;
+    const savedEnd = this.end;
+    const savedError = this.lenError;
     const stop = this.pos + n;
     this.end = stop;
     this.lenError = lenError;
     const v = fn();
     if (this.pos !== stop) throw new OfpError(lenError, { field, why: `${stop - this.pos} bytes left over` });
-    [this.end, this.lenError] = saved;
+    this.end = savedEnd;
+    this.lenError = savedError;
     return v;
   }
 }

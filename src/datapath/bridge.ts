@@ -85,6 +85,12 @@ export interface BridgeDatapath {
   adopt?(pipeline: Pipeline, entries: readonly { entry: FlowEntry; slot?: number }[]): Promise<AdoptedDatapath>;
   /** The per-rule counter slot of an entry, persisted so that a restart can find its counters. */
   ruleSlot?(entryId: number): number | undefined;
+  /**
+   * What the slow path counted per entry (kept only in this process, so saved with the flows),
+   * and how a restart hands it back.
+   */
+  slowCounters?(): ReadonlyMap<number, { packets: bigint; bytes: bigint }>;
+  seedSlowCounters?(entryId: number, c: { packets: bigint; bytes: bigint }): void;
   /** Detaches everything; with `keepPinned`, leaves maps and programs for a restart. */
   close(opts?: { keepPinned?: boolean }): Promise<void>;
 }

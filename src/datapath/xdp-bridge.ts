@@ -190,6 +190,14 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     return { flows: entries.length, staleRules: stale.length, packets, bank: this.bank };
   }
 
+  slowCounters(): ReadonlyMap<number, { packets: bigint; bytes: bigint }> {
+    return this.slowEntries;
+  }
+
+  seedSlowCounters(entryId: number, c: { packets: bigint; bytes: bigint }): void {
+    this.slowEntries.set(entryId, { ...c });
+  }
+
   private readSlot(slot: number): { packets: bigint; bytes: bigint; last: bigint } {
     let packets = 0n;
     let bytes = 0n;
@@ -219,7 +227,11 @@ export class XdpBridgeDatapath implements BridgeDatapath {
 
   async apply(pipeline: Pipeline, deltas: readonly Delta[]): Promise<void> {
     this.pipeline = pipeline;
-    for (const d of deltas) if (d.kind === 'flow-remove') this.carried.delete(d.entry.id);
+    for (const d of deltas)
+      if (d.kind === 'flow-remove') {
+        this.carried.delete(d.entry.id);
+        this.slowEntries.delete(d.entry.id);
+      }
     // What the previous batch freed is no longer read by packets: it can be reused now.
     this.compiler.release();
     for (const w of this.compiler.apply(deltas)) this.write(w);

@@ -23,6 +23,10 @@ interface StoredFlow {
   s?: number;
 }
 
+/** What the slow path counted for an entry: [id, packets, bytes]. */
+type SlowCount = [number, bigint, bigint];
+export type SlowCounters = ReadonlyMap<number, { packets: bigint; bytes: bigint }>;
+
 interface Snapshot {
   v: 1;
   next: number;
@@ -30,6 +34,7 @@ interface Snapshot {
   groups: Group[];
   meters: Meter[];
   flushed?: FlushedFor;
+  slow?: SlowCount[];
 }
 
 interface Change {
@@ -41,11 +46,12 @@ interface Change {
   mdel?: number[];
   next?: number;
   flushed?: FlushedFor;
+  slow?: SlowCount[];
 }
 
 export interface SavedState {
   nextEntryId: number;
-  flows: { entry: FlowEntry; slot?: number }[];
+  flows: { entry: FlowEntry; slot?: number; slow?: { packets: bigint; bytes: bigint } }[];
   groups: Group[];
   meters: Meter[];
   flushed?: FlushedFor;
@@ -82,10 +88,14 @@ export class FlowStore {
   private fd?: number;
   private lines = 0;
   private flows = 0;
+  /** Slow-path counts as last written, to write only what changed. */
+  private slowWritten = new Map<number, bigint>();
 
   constructor(
     readonly path: string,
     private readonly slotOf: (id: number) => number | undefined = () => undefined,
+    /** The slow path's counts, carried into snapshots the store makes itself. */
+    private readonly slowSource?: () => SlowCounters | undefined,
   ) {}
 
   /** Reads a bridge's saved state; undefined when there is none or its snapshot is unreadable. */
@@ -105,6 +115,7 @@ export class FlowStore {
     let next = snap.next;
     let flushed = snap.flushed;
     let skipped = 0;
+    const slow = new Map((snap.slow ?? []).map(([id, packets, bytes]) => [id, { packets, bytes }]));
     for (const line of lines.slice(1)) {
       let c: Change;
       try {
@@ -121,12 +132,14 @@ export class FlowStore {
       for (const m of c.mput ?? []) meters.set(m.meter_id, m);
       if (c.next !== undefined) next = c.next;
       if (c.flushed) flushed = c.flushed;
+      for (const [id, packets, bytes] of c.slow ?? []) slow.set(id, { packets, bytes });
     }
     return {
       nextEntryId: next,
       flows: [...flows.values()].map((f) => ({
         entry: { ...f.e, sig: maskSignature(f.e.match), key: matchKey(f.e.match), packet_count: 0n, byte_count: 0n },
         ...(f.s !== undefined ? { slot: f.s } : {}),
+        ...(slow.has(f.e.id) ? { slow: slow.get(f.e.id)! } : {}),
       })),
       groups: [...groups.values()],
       meters: [...meters.values()],
@@ -136,9 +149,12 @@ export class FlowStore {
   }
 
   /** Writes the whole state as a new file (write, then rename over the old one). */
-  snapshot(p: Pipeline, flushed: FlushedFor | undefined): void {
+  snapshot(p: Pipeline, flushed: FlushedFor | undefined, slowCounts?: SlowCounters): void {
     const flows = p.tables.flatMap((t) => [...t.entries].map((e) => stored(e, this.slotOf)));
-    const snap: Snapshot = { v: 1, next: p.nextEntryId, flows, groups: [...p.groups.values()], meters: [...p.meters.values()], ...(flushed ? { flushed } : {}) };
+    const live = new Set(flows.map((f) => f.e.id));
+    const slow: SlowCount[] = [...(slowCounts ?? [])].filter(([id]) => live.has(id)).map(([id, c]) => [id, c.packets, c.bytes]);
+    this.slowWritten = new Map(slow.map(([id, packets]) => [id, packets]));
+    const snap: Snapshot = { v: 1, next: p.nextEntryId, flows, groups: [...p.groups.values()], meters: [...p.meters.values()], ...(flushed ? { flushed } : {}), ...(slow.length ? { slow } : {}) };
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, encode(snap));
     this.closeFd();
@@ -182,8 +198,22 @@ export class FlowStore {
     }
     if (!c.put && !c.del && !c.gput && !c.gdel && !c.mput && !c.mdel) return;
     c.next = p.nextEntryId;
-    if (this.lines > 1000 && this.lines > 2 * this.flows) return this.snapshot(p, flushed);
+    if (this.lines > 1000 && this.lines > 2 * this.flows) return this.snapshot(p, flushed, this.slowSource?.());
     this.append(c);
+  }
+
+  /**
+   * Appends the slow path's counts that changed since the last call (the daemon calls this
+   * once a second: a crash loses at most that second of them).
+   */
+  recordSlow(counts: SlowCounters): void {
+    const changed: SlowCount[] = [];
+    for (const [id, c] of counts) {
+      if (this.slowWritten.get(id) === c.packets) continue;
+      this.slowWritten.set(id, c.packets);
+      changed.push([id, c.packets, c.bytes]);
+    }
+    if (changed.length) this.append({ slow: changed });
   }
 
   /** Records what the flows were flushed for. */
@@ -214,7 +244,7 @@ export class FlowStore {
 }
 
 /** Puts saved flows, groups and meters back into a fresh pipeline; returns the flows for the datapath. */
-export function restoreInto(p: Pipeline, s: SavedState): { entry: FlowEntry; slot?: number }[] {
+export function restoreInto(p: Pipeline, s: SavedState): SavedState['flows'] {
   for (const g of s.groups) p.groups.set(g.group_id, g);
   for (const m of s.meters) p.meters.set(m.meter_id, m);
   let next = s.nextEntryId;

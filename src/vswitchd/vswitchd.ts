@@ -119,6 +119,10 @@ export class Vswitchd {
     await v.removeStale();
     v.statusTimer = setInterval(() => {
       v.statusSoon();
+      for (const br of v.bridges.values()) {
+        const slow = br.datapath.slowCounters?.();
+        if (slow) br.store?.recordSlow(slow);
+      }
       void v.failOpenTick().catch((e: unknown) => v.log.err(`fail-open: ${errText(e)}`));
     }, 1000);
     v.statusTimer.unref();
@@ -399,6 +403,7 @@ export class Vswitchd {
     }
     br.flushedFor = saved?.flushed;
     br.ofproto.findHidden();
+    for (const f of flows) if (f.slow) dp.seedSlowCounters?.(f.entry.id, f.slow);
     const torn = saved?.skipped ? `; ${saved.skipped} torn line(s) of ${this.storePath(br.name)} skipped` : '';
     this.log.info(
       saved
@@ -421,8 +426,8 @@ export class Vswitchd {
     let local = links.get(b.name);
     try {
       await this.adopt(br);
-      const store = new FlowStore(this.storePath(b.name), (id) => datapath.ruleSlot?.(id));
-      store.snapshot(br.ofproto.pipeline, br.flushedFor);
+      const store = new FlowStore(this.storePath(b.name), (id) => datapath.ruleSlot?.(id), () => datapath.slowCounters?.());
+      store.snapshot(br.ofproto.pipeline, br.flushedFor, datapath.slowCounters?.());
       br.store = store;
       br.ofproto.onApplied = (deltas) => store.record(br.ofproto.pipeline, deltas, br.flushedFor);
       // The LOCAL device: ours from an earlier run (kept, so its traffic never stopped), or new.

@@ -45,8 +45,13 @@ test('adds, modifies, deletes and groups come back as applied, slots included', 
   const g = applyGroupMod(p, { command: 'ADD', group_type: 'ALL', group_id: 7, buckets: [{ weight: 0, watch_port: 0xffffffff, watch_group: 0xffffffff, actions: [output(1), output(2)] }] }, 1000);
   s.record(p, g.deltas as Delta[], undefined);
 
+  const first = [...p.tables[0]!.entries][0]!;
+  s.recordSlow(new Map([[first.id, { packets: 5n, bytes: 500n }]]));
+  s.recordSlow(new Map([[first.id, { packets: 5n, bytes: 500n }]])); // unchanged: nothing written
   const saved = FlowStore.load(s.path)!;
   expect(saved.skipped).toBe(0);
+  expect(saved.flows.find((f) => f.entry.id === first.id)?.slow).toEqual({ packets: 5n, bytes: 500n });
+  expect(readFileSync(s.path, 'utf8').match(/"slow"/g)).toHaveLength(1);
   expect(saved.flushed).toEqual({ failMode: 'secure', controllers: true });
   const q = createPipeline();
   const flows = restoreInto(q, saved);

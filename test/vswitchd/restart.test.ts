@@ -203,3 +203,29 @@ test('ovs-appctl exit leaves the datapath; pins of a bridge deleted meanwhile ar
   second.child.kill('SIGTERM');
   expect(await second.exit).toBe(0);
 }, 60_000);
+
+test('standalone: the NORMAL flow and its slow-path counters survive a SIGKILL, and the bridge forwards again', async () => {
+  const topo = await Topology.create();
+  const dir = topo.dir;
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const dump = async () => (await run(['ovs-ofctl', '--timeout=30', '-O', 'OpenFlow13', 'dump-flows', topo.name('br')], { env })).stdout;
+  const [a, b] = (await topo.hosts(2, '10.252.33.0/24')) as [Host, Host];
+  const br = topo.name('br');
+  const first = start(dir);
+  await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
+  await run(['ovs-vsctl', '--timeout=30', 'add-br', br, '--', 'add-port', br, a.port, '--', 'add-port', br, b.port], { env });
+  expect(await a.ping(b, { count: 5 })).toEqual({ transmitted: 5, received: 5 });
+  const before = nPackets(await dump(), 'actions=NORMAL');
+  expect(before).toBeGreaterThanOrEqual(10);
+  await sleep(1200); // the slow path's counts are saved once a second
+  first.child.kill('SIGKILL');
+  await first.exit;
+  const second = start(dir);
+  await waitFor(() => second.out().includes(`${br}: adopted the pinned datapath: kept 1 flows`), 'the bridge adopted', 30_000, 50);
+  await waitFor(() => existsSync(join(dir, `${br}.mgmt`)), 'the bridge socket', 30_000, 50);
+  expect(nPackets(await dump(), 'actions=NORMAL')).toBeGreaterThanOrEqual(before);
+  expect(await a.ping(b, { count: 2 })).toEqual({ transmitted: 2, received: 2 });
+  expect(nPackets(await dump(), 'actions=NORMAL')).toBeGreaterThanOrEqual(before + 4);
+  second.child.kill('SIGTERM');
+  expect(await second.exit).toBe(0);
+}, 60_000);

@@ -1,7 +1,7 @@
 // OVSDB server benchmark: xdpswitch beside the real ovsdb-server 3.1 on the same
 // machine, each in its own process on its own copy of an `ovsdb-tool create`d file.
 // Prints `name value unit` lines for both and a ratio per line (>1 = xdpswitch better).
-//   npx tsx bench/ovsdb.ts [--quick]
+//   npx tsx bench/ovsdb.ts [--quick] [--only=xdpswitch|ovsdb-server]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +53,9 @@ async function start(name: Server['name'], base: string, work: string): Promise<
     const fresh = existsSync(built) && statSync(built).mtimeMs >= statSync(join(root, 'src', 'ovsdb', 'server.ts')).mtimeMs;
     const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
     const args = fresh ? [dist] : ['--import', tsx, join(root, 'src', 'cli', 'main.ts')];
-    proc = spawn(process.execPath, [...args, 'ovsdb-server', `--remote=punix:${sock}`, db], { env, stdio: 'ignore' });
+    // OVSDB_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") goes to the server's node.
+    const nodeArgs = (process.env.OVSDB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    proc = spawn(process.execPath, [...nodeArgs, ...args, 'ovsdb-server', `--remote=punix:${sock}`, db], { env, stdio: 'ignore' });
   }
   await waitForSocket(sock, proc);
   return { name, proc, remote: `unix:${sock}`, dir, env };
@@ -234,7 +236,9 @@ async function main(): Promise<void> {
   execFileSync('ovsdb-tool', ['create', base, SCHEMA]);
   const results: Record<string, Results> = {};
   try {
+    const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
     for (const name of ['ovsdb-server', 'xdpswitch'] as const) {
+      if (only && only !== name) continue;
       const s = await start(name, base, work);
       try {
         results[name] = await measure(s);
@@ -246,8 +250,9 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const ovs = results['ovsdb-server'] as Results;
-  const xdp = results.xdpswitch as Results;
+  const ovs = results['ovsdb-server'];
+  const xdp = results.xdpswitch;
+  if (!ovs || !xdp) return;
   process.stdout.write('\n| measure | ovsdb-server | xdpswitch | ratio (>1: xdpswitch better) |\n|---|---|---|---|\n');
   for (const [name, a] of ovs) {
     const b = xdp.get(name);

@@ -1,11 +1,12 @@
 // The OVSDB standalone file format (ovsdb/log.c, file.c): records framed as
 // "OVSDB JSON <length> <sha1>\n<json>\n", the schema first, then one record per
-// transaction. Appends are batched and fdatasync()ed before their promises resolve;
-// a torn tail is cut off when the file is opened; compaction replaces the file through
-// a temporary file and rename(), so a crash leaves either the old or the new file.
+// transaction. Appends are batched per event-loop turn and on disk before their
+// promises resolve; a torn tail is cut off when the file is opened; compaction
+// replaces the file through a temporary file and rename(), so a crash leaves either
+// the old or the new file.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { truncate } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ioError, OvsdbError, syntaxError } from './error.js';
 import { isObject, parseJson, stringify, type Json, type JsonObject } from './json.js';
@@ -147,17 +148,24 @@ interface Waiter {
   reject(e: Error): void;
 }
 
-/** An open database file accepting appends (the storage of one Database). */
+/**
+ * An open database file accepting appends (the storage of one Database).
+ *
+ * Group commit: records appended during one turn of the event loop are written
+ * together by one pwrite() on a file opened O_DSYNC, on the event loop's own thread,
+ * just after that turn's I/O callbacks (setImmediate); their promises resolve once
+ * it returns, so every reply follows its record onto the disk. One syscall per
+ * batch, no thread-pool round trip, and concurrent clients share the sync.
+ */
 export class FileStorage implements Storage {
-  private fh: FileHandle | null = null;
+  private fd: number | null = null;
   private offset: number;
   /** Size after the last compaction (or at open), for ovsdb_log_grew_lots(). */
   private base: number;
   private pending: Buffer[] = [];
   private pendingWaiters: Waiter[] = [];
-  private busy = false;
+  private flushScheduled = false;
   private broken: OvsdbError | null = null;
-  private compactRequest: { snapshot: () => (JsonObject | string)[]; waiters: Waiter[] } | null = null;
   /** Records written since open or the last compaction. */
   nWritten = 0;
   closed = false;
@@ -180,7 +188,7 @@ export class FileStorage implements Storage {
     if (goodSize < fileSize) await truncate(path, goodSize);
     const s = new FileStorage(path, goodSize, nRead);
     // O_DSYNC: each write returns once its data is on disk, one syscall instead of two.
-    s.fh = await open(path, constants.O_RDWR | constants.O_DSYNC);
+    s.fd = openSync(path, constants.O_RDWR | constants.O_DSYNC);
     return s;
   }
 
@@ -199,101 +207,105 @@ export class FileStorage implements Storage {
     return new Promise<void>((resolve, reject) => {
       this.pending.push(buf);
       this.pendingWaiters.push({ resolve, reject });
-      this.kick();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
+  }
+
+  /** Writes every pending record (one pwrite), then settles their promises. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (!this.pending.length) return;
+    const bufs = this.pending;
+    const waiters = this.pendingWaiters;
+    this.pending = [];
+    this.pendingWaiters = [];
+    try {
+      if (this.broken) throw this.broken;
+      if (this.fd === null) throw new OvsdbError('I/O error', `${this.path}: file is closed`);
+      const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
+      let done = 0;
+      while (done < buf.length) done += writeSync(this.fd, buf, done, buf.length - done, this.offset + done);
+      this.offset += buf.length;
+      this.nWritten += bufs.length;
+    } catch (e) {
+      // Drop what may have been half written, as ovsdb_log_write() does.
+      try {
+        if (this.fd !== null) ftruncateSync(this.fd, this.offset);
+      } catch {
+        // The file stays broken either way.
+      }
+      this.broken ??= e instanceof OvsdbError ? e : ioError(`${this.path}: write failed`, e as NodeJS.ErrnoException);
+      for (const w of waiters) w.reject(this.broken);
+      return;
+    }
+    for (const w of waiters) w.resolve();
   }
 
   /**
    * Replaces the file by one holding `snapshot()` (schema and data records), taken
-   * once every earlier append is on disk.
+   * once every earlier append is on disk. Synchronous, as ovsdb-server's own
+   * compaction of a standalone database is.
    */
   compact(snapshot: () => (JsonObject | string)[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.compactRequest) this.compactRequest.waiters.push({ resolve, reject });
-      else this.compactRequest = { snapshot, waiters: [{ resolve, reject }] };
-      this.kick();
-    });
-  }
-
-  private kick(): void {
-    if (this.busy) return;
-    this.busy = true;
-    void this.run().finally(() => {
-      this.busy = false;
-      if (this.pending.length || this.compactRequest) this.kick();
-    });
-  }
-
-  private async run(): Promise<void> {
-    while (this.pending.length || this.compactRequest) {
-      if (this.pending.length) {
-        const bufs = this.pending;
-        const waiters = this.pendingWaiters;
-        this.pending = [];
-        this.pendingWaiters = [];
-        try {
-          if (this.broken) throw this.broken;
-          const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
-          const fh = this.fh as FileHandle;
-          let done = 0;
-          while (done < buf.length) {
-            const { bytesWritten } = await fh.write(buf, done, buf.length - done, this.offset + done);
-            done += bytesWritten;
-          }
-          this.offset += buf.length;
-          this.nWritten += bufs.length;
-          for (const w of waiters) w.resolve();
-        } catch (e) {
-          // Drop what may have been half written, as ovsdb_log_write() does.
-          await this.fh?.truncate(this.offset).catch(() => undefined);
-          this.broken ??= e instanceof OvsdbError ? e : ioError(`${this.path}: write failed`, e as NodeJS.ErrnoException);
-          for (const w of waiters) w.reject(this.broken);
-        }
-        continue;
-      }
-      const req = this.compactRequest as { snapshot: () => (JsonObject | string)[]; waiters: Waiter[] };
-      this.compactRequest = null;
-      try {
-        await this.replaceWith(req.snapshot());
-        for (const w of req.waiters) w.resolve();
-      } catch (e) {
-        for (const w of req.waiters) w.reject(e as Error);
-      }
+    try {
+      this.flush();
+      if (this.broken) throw this.broken;
+      this.replaceWith(snapshot());
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
   }
 
-  private async replaceWith(records: (JsonObject | string)[]): Promise<void> {
+  private replaceWith(records: (JsonObject | string)[]): void {
     const tmp = `${this.path}.tmp`;
-    await unlink(tmp).catch(() => undefined);
-    const data = Buffer.concat(records.map((r) => composeRecord(r)));
-    const fh = await open(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC, 0o660);
     try {
-      await fh.write(data, 0, data.length, 0);
+      unlinkSync(tmp);
+    } catch {
+      // Usually absent.
+    }
+    const data = Buffer.concat(records.map((r) => composeRecord(r)));
+    const fd = openSync(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC, 0o660);
+    try {
+      let done = 0;
+      while (done < data.length) done += writeSync(fd, data, done, data.length - done, done);
     } catch (e) {
-      await fh.close();
-      await unlink(tmp).catch(() => undefined);
+      closeSync(fd);
+      unlinkQuietly(tmp);
       throw ioError(`${tmp}: write failed`, e as NodeJS.ErrnoException);
     }
     try {
-      await rename(tmp, this.path);
+      renameSync(tmp, this.path);
     } catch (e) {
-      await fh.close();
-      await unlink(tmp).catch(() => undefined);
+      closeSync(fd);
+      unlinkQuietly(tmp);
       throw ioError(`failed to rename "${tmp}" to "${this.path}"`, e as NodeJS.ErrnoException);
     }
     fsyncDir(this.path);
-    await this.fh?.close();
-    this.fh = fh;
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = fd;
     this.offset = data.length;
     this.base = data.length;
     this.nWritten = 0;
   }
 
-  /** Waits for pending appends, then closes the file. */
-  async close(): Promise<void> {
-    while (this.busy || this.pending.length) await new Promise((r) => setTimeout(r, 1));
+  /** Writes pending appends, then closes the file. */
+  close(): Promise<void> {
+    this.flush();
     this.closed = true;
-    await this.fh?.close();
-    this.fh = null;
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    return Promise.resolve();
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
   }
 }

@@ -180,7 +180,8 @@ export class KernelDatapath {
     /** ifindex of the datapath's local (internal) port: names it in every request. */
     readonly dpIfindex: number,
     readonly families: Families,
-    private readonly sock: GenlSocket,
+    /** Receives the upcalls; absent for a datapath opened only to look at (inspect). */
+    private readonly sock: GenlSocket | undefined,
     /** Whether this object created the datapath (and so destroys it). */
     readonly owned: boolean,
     /** Upcalls dispatched per CPU (OVS_DP_F_DISPATCH_UPCALL_PER_CPU), else per vport. */
@@ -189,7 +190,19 @@ export class KernelDatapath {
 
   /** Netlink port id upcalls are sent to. */
   get upcallPid(): number {
-    return this.sock.portid;
+    return this.sock?.portid ?? 0;
+  }
+
+  /**
+   * Opens datapath `name` to read and manage its ports, flows and meters, leaving its
+   * upcalls where they go (to the daemon running it). ENODEV when there is none.
+   */
+  static async inspect(name: string): Promise<KernelDatapath> {
+    const fams = await ovsFamilies();
+    const [reply] = await genlRequest(fams.datapath.id, OVS_DP_CMD.GET, families.datapath.version, Buffer.concat([header(0), encodeAttrs(ovs_datapath_attr, { name })]), { what: `datapath ${name}` });
+    if (!reply) throw new Error(`kdp: no reply for datapath ${name}`);
+    const a = decodeAttrs(ovs_datapath_attr, body(reply).attrs);
+    return new KernelDatapath(name, body(reply).dp_ifindex, fams, undefined, false, ((a.user_features ?? 0) & OVS_DP_F.DISPATCH_UPCALL_PER_CPU) !== 0);
   }
 
   /**
@@ -295,7 +308,7 @@ export class KernelDatapath {
     try {
       await this.req('datapath', OVS_DP_CMD.DEL, Buffer.alloc(0), 0, 'delete');
     } finally {
-      this.sock.close();
+      this.sock?.close();
     }
   }
 
@@ -303,19 +316,19 @@ export class KernelDatapath {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sock.close();
+    this.sock?.close();
   }
 
   /** Lets the process exit while the upcall socket is open. */
   unref(): void {
-    this.sock.unref();
+    this.sock?.unref();
   }
 
   // ---- vports ----
 
   /** Adds an existing netdev as a port; `portNo` asks for that number (else the kernel picks). */
   async addPort(ifname: string, opts: { portNo?: number; type?: keyof typeof OVS_VPORT_TYPE } = {}): Promise<Vport> {
-    const attrs: VportAttrs = { name: ifname, type: OVS_VPORT_TYPE[opts.type ?? 'NETDEV'], upcall_pid: [this.sock.portid] };
+    const attrs: VportAttrs = { name: ifname, type: OVS_VPORT_TYPE[opts.type ?? 'NETDEV'], upcall_pid: [this.upcallPid] };
     if (opts.portNo !== undefined) attrs.port_no = opts.portNo;
     const [r] = await this.req('vport', OVS_VPORT_CMD.NEW, encodeAttrs(ovs_vport_attr, attrs), NLM_F.ECHO, `add port ${ifname}`);
     if (!r) throw new Error(`kdp: no reply adding port ${ifname}`);

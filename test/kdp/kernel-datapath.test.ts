@@ -226,4 +226,14 @@ describe.skipIf(why !== undefined)('kernel datapath in the run-in-vm guest', () 
     expect(d.secondPass).toBe(d.flowsBefore - 2);
     expect(d.left.filter((f) => f.key.eth_type === 0x0800).length).toBe(2);
   });
+
+  test('xdpswitch dpctl show / dump-flows read the datapath a KernelTier runs', () => {
+    const d = get('cli') as { show: { status: number; out: string }; dumpFlows: { status: number; out: string }; dpctl: string };
+    expect(d.show.status).toBe(0);
+    expect(d.show.out).toMatch(/^system@xkdp1:\n {2}lookups: hit:\d+ missed:\d+ lost:0\n/);
+    expect(d.show.out).toMatch(/port 0: xkdp1 \(internal\)\n[\s\S]*port 1: kva-p\n[\s\S]*port 2: kvb-p\n/);
+    expect(d.dumpFlows.status).toBe(0);
+    const strip = (l: string): string => l.trim().replace(/, packets:.*actions:/, ' actions:');
+    expect(d.dumpFlows.out.trim().split('\n').map(strip).sort()).toEqual(d.dpctl.trim().split('\n').map(strip).sort());
+  });
 });

@@ -6,6 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KernelDatapath, type Upcall } from '../../../src/kdp/datapath.js';
 import { OVS_CS_F, type OvsAction, type OvsKey } from '../../../src/kdp/ovs.js';
+import dpctl from '../../../src/cli/commands/dpctl.js';
 import { formatFlow } from '../../../src/kdp/format.js';
 import { KernelTier } from '../../../src/kdp/tier.js';
 import { exactMegaflow, outputsToActions } from '../../../src/kdp/translate.js';
@@ -15,6 +16,21 @@ import { addPort } from '../../../src/ofproto/port.js';
 import { trace } from '../../../src/ofproto/trace.js';
 
 const execFileP = promisify(execFile);
+
+/** What `fn` writes to stdout, and its result. */
+async function captureStdout(fn: () => Promise<number>): Promise<{ status: number; out: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { status: await fn(), out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
 const t0 = Date.now();
 const report = (what: string, data: unknown): void => {
   console.log(`KDP ${JSON.stringify({ what, ms: Date.now() - t0, data }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
@@ -211,6 +227,7 @@ try {
   await tier.syncCounters();
   const rules = [...pipeline.tables[0]!.entries].map((e) => ({ priority: e.priority, match: e.match.map((m) => m.field), packets: e.packet_count }));
   report('tier', { probe, pings, counters: tier.counters, packetIns, rules, logs, dpctl: sh('ovs-dpctl dump-flows system@xkdp1'), formatted: (await tier.dp.dumpFlows()).map((f) => formatFlow(f)) });
+  report('cli', { show: await captureStdout(() => dpctl.run(['show', 'xkdp1'])), dumpFlows: await captureStdout(() => dpctl.run(['dump-flows', 'system@xkdp1'])), dpctl: sh('ovs-dpctl dump-flows system@xkdp1') });
   // Idle expiry: the first pass notes each megaflow's count, the next (nothing moved) deletes them.
   // (plus one megaflow no packet will hit: LLDP)
   await tier.dp.putFlow({ key: { recirc_id: 0, in_port: 2, eth: { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' }, eth_type: 0x88cc }, mask: { recirc_id: 0xffffffff, in_port: 0xffffffff, eth: { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' }, eth_type: 0xffff }, actions: [] });

@@ -47,6 +47,12 @@ const lines = [
   'priority=17,ip,ct_mark=3,ct_label=0x10,actions=ct(commit,exec(set_field:0x1/0x3->ct_label))',
   'priority=18,udp,actions=ct(commit,alg=tftp),ct(table=2,zone=7)',
   'priority=19,ip,actions=clone(ct(commit,zone=2),output:1),output:2',
+  // Refused by ovs-ofctl itself (the same words either way): a zone past 16 bits, backwards NAT ranges.
+  'priority=20,ip,actions=ct(zone=70000)',
+  'priority=21,ip,actions=ct(commit,nat(src=10.0.0.9-10.0.0.1))',
+  'priority=22,tcp,actions=ct(commit,nat(src=10.0.0.1:300-200))',
+  'priority=23,ip,actions=ct(commit,exec(output:1))',
+  'priority=24,ip,actions=set_field:1->ct_mark',
   // Refused by the switch:
   'priority=30,ip,ct_state=+trk,ct_nw_src=10.0.0.1,actions=drop',
   'priority=31,ct_nw_proto=6,actions=drop',

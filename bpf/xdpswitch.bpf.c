@@ -28,6 +28,25 @@ static __always_inline struct xsw_port_stats *port_stats(__u32 ifindex)
 	return bpf_map_lookup_elem(&xsw_port_stats, &ifindex);
 }
 
+/* The counters of a port: its slot (an inlined array lookup) when its OpenFlow number
+ * has one, else the hash by ifindex. A CPU whose copy of the slot counted another device
+ * (the number was reused) starts it over; the reader sums only copies of this device. */
+static __always_inline struct xsw_port_stats *port_counters(__u32 ofport, __u32 ifindex)
+{
+	if (ofport && ofport < XSW_PORT_SLOTS) {
+		struct xsw_port_slot *s = bpf_map_lookup_elem(&xsw_port_slots, &ofport);
+
+		if (s) {
+			if (s->ifindex != ifindex) {
+				__builtin_memset(&s->stats, 0, sizeof(s->stats));
+				s->ifindex = ifindex;
+			}
+			return &s->stats;
+		}
+	}
+	return port_stats(ifindex);
+}
+
 /* Copies the key and the frame (up to XSW_UPCALL_CAP bytes) into the upcall ring. */
 static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 reason, __u32 len,
 				   const struct xsw_flow_key *key, __u32 table_id, __u32 rule_id, __u32 arg)
@@ -111,7 +130,7 @@ enum verdict { V_PASS, V_DROP, V_REDIRECT };
  * when the exact-match cache has this key, else the walk (remembered when it ends in
  * the fast path). */
 static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 ifindex, struct xsw_run *r,
-						  __u32 *out_ifindex)
+						  __u32 *out_ifindex, __u32 *out_ofport)
 {
 	__u32 zero = 0;
 	__u32 *genp = bpf_map_lookup_elem(&xsw_emc_gen, &zero);
@@ -183,6 +202,7 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 	if (!op || (op->config & (OFPPC_NO_FWD | OFPPC_PORT_DOWN)))
 		return V_DROP;
 	*out_ifindex = op->ifindex;
+	*out_ofport = r->out_port; /* the ops resolved OFPP_IN_PORT */
 	return V_REDIRECT;
 }
 
@@ -190,8 +210,8 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 					      __u32 *out_ifindex)
 {
 	struct xsw_port *port = bpf_map_lookup_elem(&xsw_ports, &ifindex);
-	struct xsw_port_stats *st = port_stats(ifindex);
-	__u32 zero = 0;
+	struct xsw_port_stats *st = port_counters(port ? port->ofport : 0, ifindex);
+	__u32 zero = 0, out_ofport = 0;
 	struct xsw_run *r = bpf_map_lookup_elem(&xsw_run_scratch, &zero);
 	enum verdict v = V_PASS;
 	int offs;
@@ -215,7 +235,7 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 	}
 	switch (port->action) {
 	case XSW_PORT_PIPELINE:
-		v = run_pipeline(ctx, is_xdp, ifindex, r, out_ifindex);
+		v = run_pipeline(ctx, is_xdp, ifindex, r, out_ifindex, &out_ofport);
 		break;
 	case XSW_PORT_DROP:
 		v = V_DROP;
@@ -233,7 +253,7 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 	if (v == V_DROP && st)
 		st->drops++;
 	if (v == V_REDIRECT) {
-		struct xsw_port_stats *out = port_stats(*out_ifindex);
+		struct xsw_port_stats *out = port_counters(out_ofport, *out_ifindex);
 
 		if (out) {
 			out->tx_packets++;
@@ -246,9 +266,8 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 SEC("xdp")
 int xsw_xdp(struct xdp_md *ctx)
 {
-	/* The program is not loaded for multi-buffer frames (no xdp.frags section), so the
-	 * frame is linear: its length needs no helper call. */
-	__u32 len = ctx->data_end - ctx->data;
+	/* The whole frame, fragments of a multi-buffer frame included. */
+	__u32 len = bpf_xdp_get_buff_len(ctx);
 	__u32 out = 0;
 
 	switch (pipeline(ctx, true, ctx->ingress_ifindex, len, &out)) {

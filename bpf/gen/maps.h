@@ -2,8 +2,9 @@
 /* Generated from proto/datapath/maps.ts by npm run gen; edit the source. */
 #pragma once
 
-#define XSW_LAYOUT_VERSION 3
+#define XSW_LAYOUT_VERSION 4
 #define XSW_UPCALL_CAP 2048
+#define XSW_PORT_SLOTS 1024
 #define XSW_MAX_MASKS 32
 #define XSW_MAX_OPS 32
 #define XSW_MAX_TABLE_HOPS 16
@@ -163,6 +164,16 @@ _Static_assert(__builtin_offsetof(struct xsw_port_stats, tx_packets) == 16, "xsw
 _Static_assert(__builtin_offsetof(struct xsw_port_stats, tx_bytes) == 24, "xsw_port_stats.tx_bytes offset");
 _Static_assert(__builtin_offsetof(struct xsw_port_stats, drops) == 32, "xsw_port_stats.drops offset");
 _Static_assert(__builtin_offsetof(struct xsw_port_stats, upcalls) == 40, "xsw_port_stats.upcalls offset");
+
+struct xsw_port_slot {
+	__u32 ifindex; /* the device these counts are for: a CPU finding another resets its copy */
+	__u32 reserved; /* written as zero */
+	struct xsw_port_stats stats; /* as in xsw_port_stats */
+};
+_Static_assert(sizeof(struct xsw_port_slot) == 56, "struct xsw_port_slot size");
+_Static_assert(__builtin_offsetof(struct xsw_port_slot, ifindex) == 0, "xsw_port_slot.ifindex offset");
+_Static_assert(__builtin_offsetof(struct xsw_port_slot, reserved) == 4, "xsw_port_slot.reserved offset");
+_Static_assert(__builtin_offsetof(struct xsw_port_slot, stats) == 8, "xsw_port_slot.stats offset");
 
 struct xsw_upcall {
 	__u32 ifindex; /* ingress device */
@@ -338,13 +349,21 @@ struct {
 	__type(value, __u32);
 } xsw_tx_ports SEC(".maps");
 
-/* ifindex → per-CPU counters */
+/* ifindex → per-CPU counters (ports without a slot) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct xsw_port_stats);
 } xsw_port_stats SEC(".maps");
+
+/* OpenFlow port → per-CPU counters of the pipeline ports numbered below PORT_SLOTS */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct xsw_port_slot);
+} xsw_port_slots SEC(".maps");
 
 /* struct xsw_upcall records for userspace */
 struct {

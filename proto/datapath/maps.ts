@@ -5,7 +5,10 @@ import { array, cenum, cstruct, type MapDecl, u32, u64, u8 } from '../lib/cstruc
 import { flowKey, ipFrag } from './key.js';
 import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_MASKS, METER_BANDS, METER_SCALE, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
 
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
+
+/** OpenFlow port numbers 1 .. PORT_SLOTS-1 count in xsw_port_slots (an array: no hash per packet). */
+export const PORT_SLOTS = 1024;
 
 /** What the first-form pipeline does with a frame arriving on a port. */
 export const portAction = cenum(
@@ -35,7 +38,7 @@ export const upcallReason = cenum('xsw_upcall_reason', {
 });
 
 /** Load-time limits shared by the C and the compiler. */
-export const limits = { MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES, METER_BANDS, METER_SCALE };
+export const limits = { PORT_SLOTS, MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES, METER_BANDS, METER_SCALE };
 
 export const port = cstruct('xsw_port', 16, [
   ['action', u32, 'enum xsw_port_action'],
@@ -51,6 +54,12 @@ export const portStats = cstruct('xsw_port_stats', 48, [
   ['tx_bytes', u64],
   ['drops', u64, 'frames dropped by the pipeline'],
   ['upcalls', u64, 'frames copied to userspace'],
+]);
+
+export const portSlot = cstruct('xsw_port_slot', 8 + portStats.size, [
+  ['ifindex', u32, 'the device these counts are for: a CPU finding another resets its copy'],
+  ['reserved', u32, 'written as zero'],
+  ['stats', portStats, 'as in xsw_port_stats'],
 ]);
 
 /** Largest frame copied whole into an upcall record (the slow path needs all of it). */
@@ -72,10 +81,11 @@ export const upcall = cstruct('xsw_upcall', 32 + flowKey.size + UPCALL_CAP, [
 export const maps = {
   xsw_ports: { type: 'HASH', maxEntries: 1024, key: u32, value: port, comment: 'ingress ifindex → port config' },
   xsw_tx_ports: { type: 'DEVMAP_HASH', maxEntries: 1024, key: u32, value: u32, comment: 'ifindex → ifindex, XDP redirect targets' },
-  xsw_port_stats: { type: 'PERCPU_HASH', maxEntries: 1024, key: u32, value: portStats, comment: 'ifindex → per-CPU counters' },
+  xsw_port_stats: { type: 'PERCPU_HASH', maxEntries: 1024, key: u32, value: portStats, comment: 'ifindex → per-CPU counters (ports without a slot)' },
+  xsw_port_slots: { type: 'PERCPU_ARRAY', maxEntries: PORT_SLOTS, key: u32, value: portSlot, comment: 'OpenFlow port → per-CPU counters of the pipeline ports numbered below PORT_SLOTS' },
   xsw_upcalls: { type: 'RINGBUF', maxEntries: 4 * 1024 * 1024, record: upcall, comment: 'struct xsw_upcall records for userspace' },
   ...pipelineMaps,
 } as const satisfies Record<string, MapDecl>;
 
-export const structs = [flowKey, port, portStats, upcall, ...pipelineStructs];
+export const structs = [flowKey, port, portStats, portSlot, upcall, ...pipelineStructs];
 export const enums = [ipFrag, portAction, upcallReason, ...pipelineEnums];

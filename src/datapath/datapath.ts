@@ -21,7 +21,10 @@ import {
 import { NativeError } from '../native/errors.js';
 import { bpfObjectPath } from '../native/paths.js';
 import {
+  decodeXswPort,
+  decodeXswPortSlot,
   decodeXswPortStats,
+  PORT_SLOTS,
   decodeXswUpcall,
   encodeXswPort,
   LAYOUT_VERSION,
@@ -256,12 +259,25 @@ export class Datapath {
     return p.hook === 'xdp' ? `xdp (${p.xdpMode})` : `tc (${p.tc?.hook})`;
   }
 
+  /** xsw_port_slots, opened on first use. */
+  private slots?: BpfMap;
+
   /** A port's counters, summed over CPUs. */
   portStats(ifindex: number): XswPortStats {
     const total: XswPortStats = { rx_packets: 0n, rx_bytes: 0n, tx_packets: 0n, tx_bytes: 0n, drops: 0n, upcalls: 0n };
     for (const slot of this.stats.lookupPerCpu(u32key(ifindex)) ?? []) {
       const s = decodeXswPortStats(slot.subarray(0, XSW_PORT_STATS_SIZE));
       for (const k of Object.keys(total) as (keyof XswPortStats)[]) total[k] += s[k];
+    }
+    // Ports numbered below PORT_SLOTS count in their slot: the CPUs' copies of this device.
+    const port = this.portsMap.lookup(u32key(ifindex));
+    const ofport = port ? decodeXswPort(port).ofport : 0;
+    if (ofport > 0 && ofport < PORT_SLOTS) {
+      this.slots ??= this.obj.map('xsw_port_slots');
+      for (const c of this.slots.lookupPerCpu(u32key(ofport)) ?? []) {
+        const s = decodeXswPortSlot(c);
+        if (s.ifindex === ifindex) for (const k of Object.keys(total) as (keyof XswPortStats)[]) total[k] += s.stats[k];
+      }
     }
     return total;
   }
@@ -328,6 +344,7 @@ export class Datapath {
     }
     this.ring?.close();
     for (const h of [this.xdpProg, this.tcProg, this.portsMap, this.txPorts, this.stats, this.upcalls]) h.close();
+    this.slots?.close();
     this.obj.close();
     if (opts.unpin) removePinDir(pinDirFor(this.instance));
   }

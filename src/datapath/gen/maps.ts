@@ -1,7 +1,8 @@
 // Generated from proto/datapath/maps.ts by npm run gen; edit the source.
 
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 export const UPCALL_CAP = 2048;
+export const PORT_SLOTS = 1024;
 export const MAX_MASKS = 32;
 export const MAX_OPS = 32;
 export const MAX_TABLE_HOPS = 16;
@@ -236,6 +237,32 @@ export function decodeXswPortStats(buf: Uint8Array, off = 0): XswPortStats {
     tx_bytes: dv.getBigUint64(24, true),
     drops: dv.getBigUint64(32, true),
     upcalls: dv.getBigUint64(40, true),
+  };
+}
+
+export interface XswPortSlot {
+  ifindex: number; // the device these counts are for: a CPU finding another resets its copy
+  reserved: number; // written as zero
+  stats: XswPortStats; // as in xsw_port_stats
+}
+
+export const XSW_PORT_SLOT_SIZE = 56;
+
+export function encodeXswPortSlot(v: XswPortSlot, buf: Buffer = Buffer.alloc(56), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 56);
+  dv.setUint32(0, v.ifindex, true);
+  dv.setUint32(4, v.reserved, true);
+  encodeXswPortStats(v.stats, buf, off + 8);
+  return buf;
+}
+
+export function decodeXswPortSlot(buf: Uint8Array, off = 0): XswPortSlot {
+  if (buf.length - off < 56) throw new RangeError('xsw_port_slot: need 56 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 56);
+  return {
+    ifindex: dv.getUint32(0, true),
+    reserved: dv.getUint32(4, true),
+    stats: decodeXswPortStats(buf, off + 8),
   };
 }
 
@@ -605,7 +632,8 @@ export interface MapSpec {
 export const maps = {
   xsw_ports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 16, perCpu: false }, // ingress ifindex → port config
   xsw_tx_ports: { type: 'DEVMAP_HASH', maxEntries: 1024, keySize: 4, valueSize: 4, perCpu: false }, // ifindex → ifindex, XDP redirect targets
-  xsw_port_stats: { type: 'PERCPU_HASH', maxEntries: 1024, keySize: 4, valueSize: 48, perCpu: true }, // ifindex → per-CPU counters
+  xsw_port_stats: { type: 'PERCPU_HASH', maxEntries: 1024, keySize: 4, valueSize: 48, perCpu: true }, // ifindex → per-CPU counters (ports without a slot)
+  xsw_port_slots: { type: 'PERCPU_ARRAY', maxEntries: 1024, keySize: 4, valueSize: 56, perCpu: true }, // OpenFlow port → per-CPU counters of the pipeline ports numbered below PORT_SLOTS
   xsw_upcalls: { type: 'RINGBUF', maxEntries: 4194304, keySize: 0, valueSize: 0, perCpu: false }, // struct xsw_upcall records for userspace
   xsw_tables: { type: 'ARRAY', maxEntries: 256, keySize: 4, valueSize: 264, perCpu: false }, // table_id → masks in use
   xsw_masks: { type: 'ARRAY', maxEntries: 4096, keySize: 4, valueSize: 160, perCpu: false }, // mask_id → mask over the flow key

@@ -90,14 +90,6 @@ export interface Conntrack {
   flush(zone?: number): void;
 }
 
-/**
- * A tracker that answers asynchronously (a kernel table reached through a syscall);
- * traceAsync (trace.ts) replays the interpreter around it.
- */
-export interface AsyncConntrack {
-  execute(req: CtRequest, now: number): Promise<CtResult>;
-}
-
 const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, ACK: 0x10 } as const;
 
 /** TCP: anything but a SYN-ACK, a RST or impossible flags may start a connection (OVS's tcp_valid_new); ICMP: requests only. */

@@ -8,7 +8,7 @@ import type { OxmEntry, OxmName } from '../../proto/openflow/oxm.js';
 import { OfpError } from '../../proto/openflow/errors.js';
 import { actionSetList, validateActions, writeActions } from './actions.js';
 import { applyNat, ctRequest, type CtActionOf } from './ct-action.js';
-import { MemoryConntrack, type AsyncConntrack, type Conntrack, type CtRequest, type CtResult } from './ct.js';
+import { MemoryConntrack, type Conntrack } from './ct.js';
 import type { FlowEntry } from './classifier.js';
 import type { Group } from './group.js';
 import { bigintToOxm, oxmToBigint } from './match.js';
@@ -60,8 +60,6 @@ export interface TraceOptions {
   count?: boolean;
   /** The connection tracker ct actions use; default: one MemoryConntrack per pipeline. */
   conntrack?: Conntrack;
-  /** Collect the counter updates here instead of making them (traceAsync makes them once its run is final). */
-  tallies?: (() => void)[];
 }
 
 /** Recirculations (ct(table=…)) one packet may take: OVS's userspace datapath allows 6 (MAX_RECIRC_DEPTH). */
@@ -83,7 +81,6 @@ interface Ctx {
   now: number;
   in_port: number;
   count: boolean;
-  tallies?: (() => void)[];
   res: TraceResult;
   /** The entry whose actions run now (packet-in table_id and cookie). */
   entry?: FlowEntry;
@@ -102,11 +99,9 @@ interface Ctx {
   recircs: number;
 }
 
-/** A counter update: made now, collected for later, or not at all (count: false). */
+/** A counter update, unless the trace counts nothing (count: false). */
 function tally(ctx: Ctx, update: () => void): void {
-  if (!ctx.count) return;
-  if (ctx.tallies) ctx.tallies.push(update);
-  else update();
+  if (ctx.count) update();
 }
 
 /** Runs `frame`, received on `in_port` at time `now` (ms), through the pipeline. */
@@ -130,44 +125,6 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
   }
   runTables(ctx, pk, 0);
   return finish(ctx);
-}
-
-const NEED_ANSWER = Symbol('conntrack answer needed');
-
-/**
- * trace() with a tracker that may answer asynchronously: the interpreter runs, its counter
- * updates held back, until a ct action asks something not yet answered; the question
- * goes to the tracker and the run starts over with the answers so far (a ct action asks
- * the same question each time, as the packet is the same up to it). The run that
- * finishes makes its counter updates. Each ct action reaches the tracker once.
- */
-export async function traceAsync(p: Pipeline, in_port: number, frame: Uint8Array, now: number, ct: AsyncConntrack | Conntrack, opts: Omit<TraceOptions, 'conntrack' | 'tallies'> = {}): Promise<TraceResult> {
-  // A synchronous tracker needs no replay.
-  if ('entries' in ct) return trace(p, in_port, frame, now, { ...opts, conntrack: ct });
-  const answers: CtResult[] = [];
-  let asked: CtRequest | undefined;
-  let next = 0;
-  const replay: Conntrack = {
-    execute(req) {
-      if (next < answers.length) return answers[next++]!;
-      asked = req;
-      throw NEED_ANSWER;
-    },
-    entries: () => [],
-    flush: () => undefined,
-  };
-  for (;;) {
-    next = 0;
-    const tallies: (() => void)[] = [];
-    try {
-      const res = trace(p, in_port, frame, now, { ...opts, conntrack: replay, tallies });
-      for (const t of tallies) t();
-      return res;
-    } catch (e) {
-      if (e !== NEED_ANSWER) throw e;
-      answers.push(await ct.execute(asked!, now));
-    }
-  }
 }
 
 function finish(ctx: Ctx): TraceResult {
@@ -206,7 +163,6 @@ function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, op
     now,
     in_port,
     count: opts.count ?? true,
-    ...(opts.tallies ? { tallies: opts.tallies } : {}),
     res: { outputs: [], packetIns: [], counters: { entries: [], tables: [], missed: [], groups: [], meters: [] }, drops: [] },
     table_id: 0,
     depth: 0,

@@ -1,7 +1,7 @@
 // test/ct/kernel.test.ts — the kernel's conntrack table through bpf/ct.bpf.c (XDP
 // conntrack kfuncs run with BPF_PROG_RUN): what a ct action commits is listed by the
 // real `conntrack -L`, with its zone, mark and NAT; replies find it; the interpreter
-// run over it (traceAsync) gives what it gives over the in-memory tracker. Each test
+// run over it gives what it gives over the in-memory tracker. Each test
 // uses a zone of its own and deletes that zone's entries after.
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,7 +12,7 @@ import { CS, MemoryConntrack, type CtRequest, type CtTuple } from '../../src/ofp
 import { applyFlowMod } from '../../src/ofproto/flow-mod.js';
 import { createPipeline } from '../../src/ofproto/pipeline.js';
 import { addPort } from '../../src/ofproto/port.js';
-import { trace, traceAsync } from '../../src/ofproto/trace.js';
+import { trace } from '../../src/ofproto/trace.js';
 import { run } from '../harness/exec.js';
 import { scapyFrames } from '../harness/scapy.js';
 import { flowMod } from '../ofproto/helpers.js';
@@ -102,7 +102,7 @@ describe.skipIf(probe.missing.length > 0)('the kernel conntrack table', () => {
     const viaKernel: number[][] = [];
     const viaMemory: number[][] = [];
     for (const [i, f] of frames.entries()) {
-      viaKernel.push((await traceAsync(pk, ports[i]!, f, i, ct)).outputs.map((o) => o.port));
+      viaKernel.push(trace(pk, ports[i]!, f, i, { conntrack: ct }).outputs.map((o) => o.port));
       viaMemory.push(trace(pm, ports[i]!, f, i, { conntrack: memory }).outputs.map((o) => o.port));
     }
     expect(viaKernel).toEqual([[], [2], [1], [2], [1], []]);

@@ -8,7 +8,7 @@
 // and switches each table over in one write: packets never miss a rule across a restart.
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
-import { trace, traceAsync } from '../ofproto/trace.js';
+import { trace } from '../ofproto/trace.js';
 import { kernelConntrack } from '../ct/shared.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import { type BpfMap, possibleCpus } from '../native/bpf.js';
@@ -76,7 +76,6 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   /** Maps the compiler writes by name ('raw' writes), opened on first use. */
   private readonly rawMaps = new Map<string, BpfMap>();
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
-  private upcalls: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly dp: Datapath,
@@ -97,8 +96,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       masks: Math.floor(this.maps.masks.info().maxEntries / 2),
     };
     this.compiler = new PipelineCompiler({ ...this.half });
-    // One at a time: a ct action may wait for the kernel's table, and packets keep their order.
-    dp.onUpcall((u) => void (this.upcalls = this.upcalls.then(() => this.upcall(u)).catch((e) => this.onWarning(`slow path: ${String(e)}`))));
+    dp.onUpcall((u) => this.upcall(u));
   }
 
   /** The maps were pinned by an earlier run (adopt() takes them over). */
@@ -344,7 +342,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     this.packetInCbs.push(cb);
   }
 
-  private async upcall(u: XswUpcall): Promise<void> {
+  private upcall(u: XswUpcall): void {
     const reason = upcallReasonName[u.reason] ?? `reason ${u.reason}`;
     this.slowPath.byReason.set(reason, (this.slowPath.byReason.get(reason) ?? 0) + 1);
     // The parser put the ingress port's OpenFlow number in the key (0: not a port of ours).
@@ -372,7 +370,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     // counts it in the model (the fast path counted nothing for it).
     // ct actions use the kernel's conntrack table where the kernel lets BPF reach it.
     const ct = kernelConntrack(this.onWarning);
-    const res = ct ? await traceAsync(this.pipeline, in_port, frame, this.clock(), ct) : trace(this.pipeline, in_port, frame, this.clock());
+    const res = trace(this.pipeline, in_port, frame, this.clock(), ct ? { conntrack: ct } : {});
     for (const e of res.counters.entries) {
       const c = this.slowEntries.get(e.id) ?? { packets: 0n, bytes: 0n };
       c.packets++;

@@ -226,7 +226,8 @@ async function iperf(args: string[], port: number): Promise<{ client: IperfJson;
 async function connectMs(): Promise<number> {
   const srv = track(spawn('ip', inNs(H2, ['python3', '-c', `import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(("${IP2}", 5301))\ns.listen(64)\nwhile True:\n  c,_=s.accept(); c.close()`]).slice(1), { stdio: 'ignore' }));
   await sleep(500);
-  const script = `import socket, time\nts=[]\nfor i in range(5):\n  t=time.perf_counter(); c=socket.create_connection(("${IP2}", 5301), timeout=3); ts.append((time.perf_counter()-t)*1000); c.close(); time.sleep(0.05)\nts.sort(); print(ts[2])`;
+  // Each attempt a new connection (a new source port); a failed one is left out of the median.
+  const script = `import socket, time\nts=[]\nfor i in range(5):\n  t=time.perf_counter()\n  try:\n    c=socket.create_connection(("${IP2}", 5301), timeout=3); ts.append((time.perf_counter()-t)*1000); c.close()\n  except OSError: pass\n  time.sleep(0.05)\nts.sort(); print(ts[len(ts)//2] if ts else "nan")`;
   const r = await sh(inNs(H1, ['/usr/bin/python3', '-c', script]), { allowFail: true, timeoutMs: 30_000 });
   await end(srv);
   return Number(r.stdout.trim()) || NaN;
@@ -274,11 +275,12 @@ async function main(): Promise<void> {
   }
   const ovs = results.get('ovs-afxdp');
   const xdp = results.get('xdp');
-  const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '–');
+  const ratio = (a: number, b: number | undefined) => (b && Number.isFinite(a / b) ? (a / b).toFixed(2) : '–');
+  const num = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
   console.log('\n| variant | TCP Gbit/s | UDP 100 B kpps | first TCP connect ms | first ping ms | TCP vs OVS | UDP vs OVS | TCP vs XDP | UDP vs XDP |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [name, r] of results)
-    console.log(`| ${name} | ${r.tcpGbps.toFixed(3)} | ${r.udpKpps.toFixed(1)} | ${r.connectMs.toFixed(2)} | ${r.pingMs.toFixed(2)} | ${ratio(r.tcpGbps, ovs?.tcpGbps)} | ${ratio(r.udpKpps, ovs?.udpKpps)} | ${ratio(r.tcpGbps, xdp?.tcpGbps)} | ${ratio(r.udpKpps, xdp?.udpKpps)} |`);
+    console.log(`| ${name} | ${num(r.tcpGbps, 3)} | ${num(r.udpKpps, 1)} | ${num(r.connectMs, 2)} | ${num(r.pingMs, 2)} | ${ratio(r.tcpGbps, ovs?.tcpGbps)} | ${ratio(r.udpKpps, ovs?.udpKpps)} | ${ratio(r.tcpGbps, xdp?.tcpGbps)} | ${ratio(r.udpKpps, xdp?.udpKpps)} |`);
 }
 
 let cleaning = false;

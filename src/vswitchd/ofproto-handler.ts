@@ -39,6 +39,8 @@ export class BridgeOfproto implements OpenFlowHandler {
   private readonly now: () => number;
   /** Datapath applies are chained, so a barrier waits for every earlier change. */
   private applying: Promise<void> = Promise.resolve();
+  /** The deltas of the last queued apply while it has not started: later commits join it. */
+  private open: Delta[] | undefined;
   /** The fail-open flow while there is one. */
   private hidden?: FlowEntry;
   /** Called with each batch once the datapath applied it, before any later barrier replies (persistence). */
@@ -61,10 +63,20 @@ export class BridgeOfproto implements OpenFlowHandler {
   /** Hands deltas to the datapath, in order; resolves once they are in effect. */
   commit(deltas: readonly Delta[]): Promise<void> {
     if (!deltas.length) return this.applying;
-    return this.after(async () => {
-      await this.o.datapath.apply(this.pipeline, deltas);
-      this.onApplied?.(deltas);
+    // A burst of flow mods (a controller pumping them, then a barrier) becomes one apply:
+    // while the last queued apply has not started, later deltas join it.
+    if (this.open) {
+      for (const d of deltas) this.open.push(d);
+      return this.applying;
+    }
+    const batch = [...deltas];
+    const done = this.after(async () => {
+      if (this.open === batch) this.open = undefined;
+      await this.o.datapath.apply(this.pipeline, batch);
+      this.onApplied?.(batch);
     });
+    this.open = batch;
+    return done;
   }
 
   private publishAll(events: readonly Message[]): void {
@@ -197,6 +209,8 @@ export class BridgeOfproto implements OpenFlowHandler {
 
   /** Runs `fn` once everything before it reached the datapath. */
   private after(fn: () => Promise<void>): Promise<void> {
+    // Whatever is queued now (a packet-out's frames) comes after the open batch: close it.
+    this.open = undefined;
     this.applying = this.applying.then(fn).catch((e: unknown) => this.o.log?.err(`datapath: ${e instanceof Error ? e.message : String(e)}`));
     return this.applying;
   }

@@ -167,13 +167,15 @@ export class KernelTier {
       for (const o of res.outputs) await this.dp.execute({ packet: o.frame, key: { in_port: inPort }, actions: [{ output: o.port }] });
       return;
     }
+    // The packet first, then its megaflow: a later packet of the flow that hits the
+    // megaflow can then rarely overtake this one.
+    if (actions.length) await this.dp.execute({ packet: u.packet, key: u.key, actions, ...(u.mru ? { mru: u.mru } : {}) });
     if (install && !reason) {
       await this.dp.putFlow({ key: u.key, actions });
       this.made.set(keyId(u.key), { key: u.key, entries: [...new Set(res.counters.entries)], packets: 0n, bytes: 0n });
       this.counters.installed++;
       if (!res.outputs.length) this.counters.drops++;
     } else if (reason) this.counters.executeOnly[reason]++;
-    if (actions.length) await this.dp.execute({ packet: u.packet, key: u.key, actions, ...(u.mru ? { mru: u.mru } : {}) });
   }
 
   /** Credits the megaflows' packets and bytes since the last call to the rules that made them. */

@@ -236,4 +236,12 @@ describe.skipIf(why !== undefined)('kernel datapath in the run-in-vm guest', () 
     const strip = (l: string): string => l.trim().replace(/, packets:.*actions:/, ' actions:');
     expect(d.dumpFlows.out.trim().split('\n').map(strip).sort()).toEqual(d.dpctl.trim().split('\n').map(strip).sort());
   });
+
+  test('a set_field/dec_ttl rule becomes set actions the kernel applies', () => {
+    const d = get('tier') as { rewritten: string; dpctl: string; rules: Array<{ priority: number; packets: number }> };
+    // Both arrive rewritten (the order may not hold: the first is upcalled, the second is not).
+    expect(d.rewritten.trim().split('\n').sort()).toEqual(['one', 'two']);
+    expect(d.dpctl).toMatch(/udp\(src=40000,dst=7777\), packets:1,.*actions:set\(ipv4\(dst=10\.77\.0\.2,ttl=63\)\),set\(udp\(dst=7778\)\),2/);
+    expect(d.rules.find((r) => r.priority === 300)?.packets).toBe(2);
+  });
 });

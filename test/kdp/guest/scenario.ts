@@ -2,7 +2,7 @@
 // openvswitch.ko), bundled by kernel-datapath.test.ts. It drives a kernel datapath
 // through src/kdp only, with real pings between two namespaces, and prints one
 // `KDP <json>` line per observation; the test on the host asserts on them.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KernelDatapath, type Upcall } from '../../../src/kdp/datapath.js';
 import { OVS_CS_F, type OvsAction, type OvsKey } from '../../../src/kdp/ovs.js';
@@ -212,6 +212,23 @@ const toController = applyFlowMod(
   Date.now(),
 );
 if (toController.error) throw new Error(`flow mod refused: ${JSON.stringify(toController.error)}`);
+// A rewrite: UDP for 10.77.0.99:7777 is delivered to b as 10.77.0.2:7778, one hop older.
+const rewrite = applyFlowMod(
+  pipeline,
+  {
+    cookie: 0n, cookie_mask: 0n, table_id: 0, command: 'ADD', idle_timeout: 0, hard_timeout: 0, priority: 300,
+    buffer_id: 0xffffffff, out_port: 0xffffffff, out_group: 0xffffffff, flags: 0,
+    match: [{ field: 'IN_PORT', value: 1 }, { field: 'ETH_TYPE', value: 0x0800 }, { field: 'IPV4_DST', value: '10.77.0.99' }, { field: 'IP_PROTO', value: 17 }, { field: 'UDP_DST', value: 7777 }],
+    instructions: [{ type: 'APPLY_ACTIONS', actions: [
+      { type: 'SET_FIELD', field: { field: 'IPV4_DST', value: B } },
+      { type: 'SET_FIELD', field: { field: 'UDP_DST', value: 7778 } },
+      { type: 'DEC_NW_TTL' },
+      { type: 'OUTPUT', port: 2, max_len: 0xffff },
+    ] }],
+  },
+  Date.now(),
+);
+if (rewrite.error) throw new Error(`flow mod refused: ${JSON.stringify(rewrite.error)}`);
 for (const t of pipeline.tables) for (const e of t.entries) { e.packet_count = 0n; e.byte_count = 0n; }
 const tier = await KernelTier.start({
   name: 'xkdp1',
@@ -224,9 +241,33 @@ try {
   await tier.addPort(2, 'kvb-p');
   const pings = await ping('kdpa', B, { count: 4 });
   sh(`ip netns exec kdpa bash -c 'echo hello > /dev/udp/${B}/9999; sleep 0.5; echo again > /dev/udp/${B}/9999; sleep 0.5'`);
+  // The rewritten datagrams, as b's socket sees them (the first upcalled, the second from the megaflow).
+  sh(`ip -n kdpa neigh replace 10.77.0.99 lladdr $(ip -n kdpb -br link show kvb | awk '{print $3}') dev kva`);
+  // socat prints each datagram b's socket on 7778 receives; killed (by its pid) once two came.
+  const rx = spawn('ip', ['netns', 'exec', 'kdpb', 'socat', '-u', `UDP-RECV:7778,bind=${B}`, 'STDOUT'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let got = '';
+  const receiver = new Promise<string>((done) => {
+    const timer = setTimeout(() => rx.kill(), 15_000);
+    rx.stdout.on('data', (b: Buffer) => {
+      got += b.toString();
+      if (got.split('\n').length > 2) rx.kill();
+    });
+    rx.on('close', () => {
+      clearTimeout(timer);
+      done(got);
+    });
+  });
+  // Send once its socket is bound. One source port, so the second datagram has the first
+  // one's key and takes its megaflow.
+  sh(`for i in $(seq 50); do ip netns exec kdpb ss -Huln 'sport = :7778' | grep -q . && break; sleep 0.2; done`);
+  for (const word of ['one', 'two']) {
+    sh(`echo ${word} | ip netns exec kdpa socat -u - UDP:10.77.0.99:7777,sourceport=40000`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const rewritten = await receiver;
   await tier.syncCounters();
   const rules = [...pipeline.tables[0]!.entries].map((e) => ({ priority: e.priority, match: e.match.map((m) => m.field), packets: e.packet_count }));
-  report('tier', { probe, pings, counters: tier.counters, packetIns, rules, logs, dpctl: sh('ovs-dpctl dump-flows system@xkdp1'), formatted: (await tier.dp.dumpFlows()).map((f) => formatFlow(f)) });
+  report('tier', { probe, pings, rewritten, counters: tier.counters, packetIns, rules, logs, dpctl: sh('ovs-dpctl dump-flows system@xkdp1'), formatted: (await tier.dp.dumpFlows()).map((f) => formatFlow(f)) });
   report('cli', { show: await captureStdout(() => dpctl.run(['show', 'xkdp1'])), dumpFlows: await captureStdout(() => dpctl.run(['dump-flows', 'system@xkdp1'])), dpctl: sh('ovs-dpctl dump-flows system@xkdp1') });
   // Idle expiry: the first pass notes each megaflow's count, the next (nothing moved) deletes them.
   // (plus one megaflow no packet will hit: LLDP)

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { FlowEntry } from '../ofproto/classifier.js';
+import type { Conntrack } from '../ofproto/ct.js';
 import type { Pipeline } from '../ofproto/pipeline.js';
 import { trace, type PacketIn } from '../ofproto/trace.js';
 import { KernelDatapath, ovsFamilies, type Upcall } from './datapath.js';
@@ -42,6 +43,12 @@ export interface KernelTierOptions {
   log?(line: string): void;
   /** ms clock for the interpreter (default Date.now). */
   now?(): number;
+  /**
+   * The tracker ct actions in the pipeline use while answering upcalls: pass the daemon's
+   * kernel-backed one (src/ct) so this tier's answers share the kernel's conntrack table.
+   * Default: the pipeline's own in-memory tracker.
+   */
+  conntrack?: Conntrack;
 }
 
 const keyId = (k: OvsKey): string => JSON.stringify(k, (_n, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v));
@@ -148,7 +155,7 @@ export class KernelTier {
     const p = this.opts.pipeline;
     const inPort = u.key.in_port ?? 0;
     const fdbBefore = p.fdb.size;
-    const res = trace(p, inPort, u.packet, this.now());
+    const res = trace(p, inPort, u.packet, this.now(), this.opts.conntrack ? { conntrack: this.opts.conntrack } : {});
     for (const pi of res.packetIns) {
       this.counters.packetIns++;
       this.opts.onPacketIn?.(pi);

@@ -59,6 +59,11 @@ export interface PipelineFields {
   vlanLimit?: number;
   /** The ct fields a ct action (or nothing: all zero) gave the packet. */
   ct?: CtFields;
+  /**
+   * SET_CONFIG's nx-match fragment handling: a first fragment keeps its transport ports
+   * (later ones have none); otherwise every fragment looks up with ports 0.
+   */
+  fragNxMatch?: boolean;
 }
 
 const EXT: Record<number, number> = { 0: OFPIEH.HOP, 43: OFPIEH.ROUTER, 44: OFPIEH.FRAG, 60: OFPIEH.DEST, 51: OFPIEH.AUTH, 50: OFPIEH.ESP };
@@ -181,7 +186,7 @@ function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
       layout.l4Len = u16(b, o + 2) - ihl;
       l4(b, layout.l4, o + u16(b, o + 2), layout.ipProto, key, false);
     }
-    if (layout.frag) fragmentPorts(key, layout.ipProto);
+    if (layout.frag && !(pf.fragNxMatch && layout.frag === 'first')) fragmentPorts(key, layout.ipProto);
     return { key, layout };
   }
   // As OVS: a payload length past the frame's end makes it no IPv6 packet to parse.
@@ -238,7 +243,7 @@ function parseHeaders(b: Uint8Array, pf: PipelineFields): { key: FlowKey; layout
         layout.l4Len = end - p;
         l4(b, p, end, nxt, key, true);
       }
-      if (layout.frag) fragmentPorts(key, nxt);
+      if (layout.frag && !(pf.fragNxMatch && layout.frag === 'first')) fragmentPorts(key, nxt);
     }
     return { key, layout };
   }

@@ -62,6 +62,9 @@ export interface TraceOptions {
   conntrack?: Conntrack;
 }
 
+/** Nicira's fragment handling (ovs-ofctl set-frags nx-match): fragments matched by nw_frag, first ones with their ports. */
+const OFPC_FRAG_NX_MATCH = 3;
+
 /** Recirculations (ct(table=…)) one packet may take: OVS's userspace datapath allows 6 (MAX_RECIRC_DEPTH). */
 export const MAX_RECIRCULATIONS = 6;
 
@@ -118,7 +121,7 @@ export function trace(p: Pipeline, in_port: number, frame: Uint8Array, now: numb
     tally(ctx, () => port.counters.rx_dropped++);
     return ctx.res;
   }
-  const pk = new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit });
+  const pk = new Pkt(frame, { in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit, fragNxMatch: (p.config_flags & OFPC_FRAG.MASK) === OFPC_FRAG_NX_MATCH });
   if (pk.layout.frag && (p.config_flags & OFPC_FRAG.MASK) === OFPC_FRAG.DROP) {
     ctx.res.drops.push('IP fragment (OFPC_FRAG_DROP)');
     return ctx.res;
@@ -145,7 +148,7 @@ export function packetOut(p: Pipeline, po: PacketOutInput, now: number, opts: Tr
   const bad = checkPacketOut(p, po);
   if (bad) return bad;
   const ctx = newCtx(p, po.in_port, po.data, now, opts);
-  runActions(ctx, new Pkt(po.data, { in_port: po.in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit }), po.actions);
+  runActions(ctx, new Pkt(po.data, { in_port: po.in_port, metadata: 0n, tunnel_id: 0n, vlanLimit: p.vlan_limit, fragNxMatch: (p.config_flags & OFPC_FRAG.MASK) === OFPC_FRAG_NX_MATCH }), po.actions);
   return finish(ctx);
 }
 

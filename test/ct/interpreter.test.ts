@@ -38,6 +38,8 @@ interface Scenario {
   frames: [number, string][];
   /** The ports each frame leaves by, where the scenario pins them (both switches agree anyway). */
   ports?: number[][];
+  /** SET_CONFIG flags (fragment handling) for the scenario; 0 (normal) otherwise. */
+  frags?: number;
 }
 
 const scenarios: Scenario[] = [
@@ -172,6 +174,31 @@ const scenarios: Scenario[] = [
     ports: [[2], [3], [3]],
   },
   {
+    name: 'set-frags nx-match: a first fragment matches its ports, a later one matches nw_frag=later',
+    frags: 3,
+    flows: [
+      { priority: 100, match: [IP, m('IP_PROTO', 17), m('UDP_DST', 53)], instructions: [apply(output(2))] },
+      { priority: 90, match: [IP, m('NXM_NX_IP_FRAG', 3)], instructions: [apply(output(3))] },
+    ],
+    frames: [
+      [1, frag(0)],
+      [1, frag(1)],
+    ],
+    ports: [[2], [3]],
+  },
+  {
+    name: 'set-frags normal: no fragment matches a port',
+    flows: [
+      { priority: 100, match: [IP, m('IP_PROTO', 17), m('UDP_DST', 53)], instructions: [apply(output(2))] },
+      { priority: 90, match: [IP, m('NXM_NX_IP_FRAG', 1, 1)], instructions: [apply(output(3))] },
+    ],
+    frames: [
+      [1, frag(0)],
+      [1, frag(1)],
+    ],
+    ports: [[3], [3]],
+  },
+  {
     name: 'recirculation stops after the datapath limit',
     flows: [{ priority: 100, match: [IP], instructions: [apply(output(2), ct({ table: 0 }))] }],
     frames: [[1, out('UDP(sport=1,dport=2)')]],
@@ -280,11 +307,12 @@ describe.skipIf(!haveOvs)('conntrack agrees with Open vSwitch 3.1 (userspace con
     await ovs?.destroy();
   });
 
-  test.each(scenarios)('$name', async ({ flows, frames, ports }) => {
-    expect(await install(client, [{ type: 'FLOW_MOD', xid: 0, ...flowMod({ command: 'DELETE', table_id: 0xff }) }])).toEqual([]);
+  test.each(scenarios)('$name', async ({ flows, frames, ports, frags = 0 }) => {
+    expect(await install(client, [{ type: 'FLOW_MOD', xid: 0, ...flowMod({ command: 'DELETE', table_id: 0xff }) }, { type: 'SET_CONFIG', xid: 0, flags: frags, miss_send_len: 0xffff }])).toEqual([]);
     await ovs.appctl('dpctl/flush-conntrack');
     expect(await install(client, flows.map((f) => ({ type: 'FLOW_MOD', xid: 0, ...flowMod(f) }) as Message))).toEqual([]);
     const p = model(flows);
+    p.config_flags = frags;
     const conntrack = new MemoryConntrack();
     const bytes = frames.map(([, e]) => built.get(e)!);
     const seen: number[][] = [];

@@ -229,3 +229,41 @@ test('standalone: the NORMAL flow and its slow-path counters survive a SIGKILL, 
   second.child.kill('SIGTERM');
   expect(await second.exit).toBe(0);
 }, 60_000);
+
+test('the LOCAL port and patch ports keep forwarding across a SIGKILL and are adopted', async () => {
+  const topo = await Topology.create();
+  const dir = topo.dir;
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const vsctl = (...x: string[]) => run(['ovs-vsctl', '--timeout=30', ...x], { env });
+  const ofctl = (...x: string[]) => run(['ovs-ofctl', '--timeout=30', '-O', 'OpenFlow13', ...x], { env });
+  const [a, b] = (await topo.hosts(2, '10.252.34.0/24')) as [Host, Host];
+  const [br, br2, pa, pb] = [topo.name('br'), topo.name('b2'), topo.name('pa'), topo.name('pb')];
+  const first = start(dir);
+  await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
+  // a — br — patch — b2 — b, and the host on br's LOCAL port, all by flows (the fast path).
+  const port = (bridge: string, dev: string, n: number) => ['--', 'add-port', bridge, dev, '--', 'set', 'Interface', dev, `ofport_request=${n}`];
+  const patch = (dev: string, peer: string) => ['--', 'set', 'Interface', dev, 'type=patch', `options:peer=${peer}`];
+  await vsctl('add-br', br, '--', 'set-fail-mode', br, 'secure', ...port(br, a.port, 1), ...port(br, pa, 2), ...patch(pa, pb));
+  await vsctl('add-br', br2, '--', 'set-fail-mode', br2, 'secure', ...port(br2, b.port, 1), ...port(br2, pb, 2), ...patch(pb, pa));
+  await run(['ip', 'addr', 'add', '10.252.34.250/24', 'dev', br]);
+  await run(['ip', 'link', 'set', br, 'up']);
+  for (const f of ['in_port=1,ip,nw_dst=10.252.34.250,actions=LOCAL', 'in_port=1,arp,arp_tpa=10.252.34.250,actions=LOCAL', 'in_port=LOCAL,actions=output:1', 'in_port=1,actions=output:2', 'in_port=2,actions=output:1']) await ofctl('add-flow', br, f);
+  for (const f of ['in_port=1,actions=output:2', 'in_port=2,actions=output:1']) await ofctl('add-flow', br2, f);
+  expect(await a.ping('10.252.34.250', { count: 2 })).toEqual({ transmitted: 2, received: 2 });
+  expect(await a.ping(b, { count: 2 })).toEqual({ transmitted: 2, received: 2 });
+
+  const toLocal = a.ping('10.252.34.250', { count: 25, intervalS: 0.2 });
+  const acrossPatch = a.ping(b, { count: 25, intervalS: 0.2 });
+  await sleep(1000);
+  first.child.kill('SIGKILL');
+  await first.exit;
+  await sleep(1000);
+  const second = start(dir);
+  expect(await toLocal).toEqual({ transmitted: 25, received: 25 });
+  expect(await acrossPatch).toEqual({ transmitted: 25, received: 25 });
+  await waitFor(() => second.out().includes(`${br2}: patch port ${pb} (ofport 2) joined`), 'the patch ports adopted', 30_000, 50);
+  expect(second.out()).toMatch(new RegExp(`${br}: ${br} \\(ofport 4294967294\\) runs the pipeline at TC ingress.*pinned tcx link kept`));
+  expect(second.out()).toMatch(/patch port .* joined to .* \(pinned tcx link kept, program replaced in place\)/);
+  second.child.kill('SIGTERM');
+  expect(await second.exit).toBe(0);
+}, 60_000);

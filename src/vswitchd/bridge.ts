@@ -61,7 +61,7 @@ export interface ControllerState {
   error?: string;
 }
 
-export const controllerKey = (c: ControllerConfig): string => JSON.stringify([c.target, c.inactivityProbe ?? null, c.maxBackoff ?? null, c.connectionMode ?? null, c.ssl ?? null]);
+export const controllerKey = (c: ControllerConfig): string => JSON.stringify([c.target, c.type, c.inactivityProbe ?? null, c.maxBackoff ?? null, c.connectionMode ?? null, c.ssl ?? null]);
 
 /** ovs-vswitchd: the datapath id is the bridge MAC as a 48-bit number unless other_config:datapath-id says. */
 export function pickDatapathId(otherConfig: ReadonlyMap<string, string>, mac: string): bigint {
@@ -307,7 +307,7 @@ export class RunningBridge {
       }
       const t = parseTarget(target);
       if (t.kind === 'tcp' || t.kind === 'unix') st.active = this.endpoint.connect(target, { probeIntervalMs, backoffMaxMs: Math.max(1000, cfg.maxBackoff ?? 8000) });
-      else st.listener = await this.endpoint.listen(target, { type: 'primary', probeIntervalMs });
+      else st.listener = await this.endpoint.listen(target, { type: cfg.type, probeIntervalMs });
       this.deps.log.info(`${this.name}: added controller "${cfg.target}"`);
     } catch (e) {
       st.error = e instanceof Error ? e.message : String(e);

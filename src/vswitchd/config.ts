@@ -54,6 +54,12 @@ export interface ControllerConfig {
   uuid: string;
   target: string;
   connectionMode?: string;
+  /**
+   * The Controller row's type; OVS's default: active targets (tcp:, unix:, ssl:) are
+   * primary controllers, passive ones (ptcp:, punix:, pssl:) service controllers, to
+   * which fail_mode does not apply.
+   */
+  type: 'primary' | 'service';
   /** ms; undefined: the default (5000), 0: disabled. */
   inactivityProbe?: number;
   /** ms. */
@@ -124,9 +130,11 @@ export function readConfig(m: Monitor): SwitchConfig {
           const probe = num(list(c.inactivity_probe)[0]);
           const backoff = num(list(c.max_backoff)[0]);
           const mode = list(c.connection_mode)[0];
+          const type = str(list(c.type)[0]);
           return {
             uuid: c._uuid,
             target: str(c.target),
+            type: type === 'primary' || type === 'service' ? type : /^p(tcp|unix|ssl):/.test(str(c.target)) ? 'service' : 'primary',
             ...(mode !== undefined ? { connectionMode: str(mode) } : {}),
             ...(probe !== undefined ? { inactivityProbe: probe } : {}),
             ...(backoff !== undefined ? { maxBackoff: backoff } : {}),

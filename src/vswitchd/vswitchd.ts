@@ -455,7 +455,7 @@ export class Vswitchd {
 
   /** connmgr: flows are flushed when the bridge gains its first controller or loses its last, or fail_mode changes without one. */
   private async flushIfNeeded(br: RunningBridge, b: BridgeConfig): Promise<void> {
-    const now = { failMode: b.failMode, controllers: b.controllers.length > 0 };
+    const now = { failMode: b.failMode, controllers: b.controllers.some((c) => c.type === 'primary') };
     const was = br.flushedFor;
     if (was && was.controllers === now.controllers && (now.controllers || was.failMode === now.failMode)) return;
     br.flushedFor = now;

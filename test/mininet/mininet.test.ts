@@ -215,9 +215,7 @@ describe("mn's default passive controllers (ptcp:) on a standalone bridge", { ti
     expect(out).toContain('*** Results: 0% dropped (2/2 received)');
   });
 
-  // Known gap: xdpswitch counts ptcp:/punix: Controller rows as controllers for the fail
-  // mode (src/vswitchd/vswitchd.ts, the flush decision), so the bridge gets no NORMAL flow.
-  test.fails('xdpswitch: the bridge forwards as on OVS', async () => {
+  test('xdpswitch: the bridge forwards as on OVS', async () => {
     const topo = await Topology.create();
     const sw = await XdpSwitch.start(topo);
     const out = await mn(topo, sw, args(topo, port(), ''));

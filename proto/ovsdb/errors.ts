@@ -25,6 +25,7 @@ export const ovsdbErrorTags = {
   'consistency violation': 'a replayed transaction does not fit the data',
   'database not available': 'the database has not finished opening',
   'internal error': 'a bug in the server',
+  'invalid parameters': 'a "convert" schema names another database',
   'ovsdb error': 'an error with no more specific tag',
 } as const;
 

@@ -252,12 +252,18 @@ export class FileStorage implements Storage {
   compact(snapshot: () => (JsonObject | string)[]): Promise<void> {
     try {
       this.flush();
-      if (this.broken) throw this.broken;
-      this.replaceWith(snapshot());
+      this.compactNow(snapshot());
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e as Error);
     }
+  }
+
+  /** Writes what is pending, then replaces the file by `records`; throws an OvsdbError. */
+  compactNow(records: (JsonObject | string)[]): void {
+    this.flush();
+    if (this.broken) throw this.broken;
+    this.replaceWith(records);
   }
 
   private replaceWith(records: (JsonObject | string)[]): void {

@@ -92,7 +92,7 @@ export class Monitor implements CommitListener {
       for (const r of Array.isArray(req) ? req : [req]) m.parseRequest(mt, r);
     }
     for (const mt of m.tables.values()) mt.sortColumns();
-    m.signature = `${version}|` + [...m.tables.values()].map((mt) => `${mt.table.name}:${mt.select}:${mt.columns.map((c) => `${c.column.index}/${c.select}/${c.monitored ? 1 : 0}`).join(',')}`).join(';');
+    m.signature = `${db.name}|${version}|` + [...m.tables.values()].map((mt) => `${mt.table.name}:${mt.select}:${mt.columns.map((c) => `${c.column.index}/${c.select}/${c.monitored ? 1 : 0}`).join(',')}`).join(';');
     return m;
   }
 

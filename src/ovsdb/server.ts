@@ -11,6 +11,7 @@ import { datumFromJson } from './data.js';
 import { Database } from './database.js';
 import { errnoText, OvsdbError, syntaxError } from './error.js';
 import { executeTransaction, type LockHolder } from './execution.js';
+import { convertDatabase } from './convert.js';
 import { createFile, FileStorage, readRecords } from './file.js';
 import { parseJson, stringify, stringifySorted, type Json } from './json.js';
 import { Connection, DEFAULT_PROBE_INTERVAL, errorJson, notifyJson, replyJson, type Message } from './jsonrpc.js';
@@ -163,6 +164,11 @@ class Session implements LockHolder {
             text = r;
           } else reply = r;
         }
+        break;
+      }
+      case 'convert': {
+        const served = this.lookupDb(req);
+        reply = served instanceof OvsdbError ? errorJson(served.toJson(), id) : server.convert(this, served, params, id);
         break;
       }
       case 'monitor_cond_change':
@@ -327,6 +333,18 @@ class Session implements LockHolder {
     if (!m) return errorJson('unknown monitor', id);
     this.removeMonitor(key, m);
     return replyJson({}, id);
+  }
+
+  /**
+   * Drops the monitors of `db` (its schema changed); a change-aware client is told
+   * with "monitor_canceled" (ovsdb_monitor_prereplace_db()).
+   */
+  cancelMonitors(db: Database): void {
+    for (const [key, m] of [...this.monitors]) {
+      if (m.db !== db) continue;
+      this.removeMonitor(key, m);
+      if (this.dbChangeAware) this.send(notifyJson('monitor_canceled', [m.id]));
+    }
   }
 
   private removeMonitor(key: string, m: Monitor): void {
@@ -536,8 +554,12 @@ export class OvsdbServer {
       set(row, 'model', 'standalone');
       set(row, 'connected', true);
       set(row, 'leader', true);
-      set(row, 'schema', ['set', [stringifySorted(s.db.schema.toJson())]]);
-      if (!existing) txn.rowInsert(row);
+      // As update_database_status() does: the schema is written with a new row only,
+      // so after "convert" the row still shows the schema the database opened with.
+      if (!existing) {
+        set(row, 'schema', ['set', [stringifySorted(s.db.schema.toJson())]]);
+        txn.rowInsert(row);
+      }
     }
     try {
       served.db.commit(txn);
@@ -648,6 +670,48 @@ export class OvsdbServer {
       this.shared.set(key, text);
     }
     return text;
+  }
+
+  /**
+   * The "convert" method (ovsdb_trigger_try()): converts the database to the new
+   * schema, writes the file as the new schema and one snapshot record, replaces the
+   * database (canceling its monitors and waiting transactions) and replies {}.
+   */
+  convert(session: Session, served: ServedDb, params: Json[], id: Json): Json | null {
+    let db: Database;
+    try {
+      if (params.length !== 2) throw syntaxError(params, null, 'array expected');
+      const schema = DatabaseSchema.fromJson(params[1] as Json);
+      if (schema.name !== served.db.schema.name) {
+        throw new OvsdbError(
+          'invalid parameters',
+          `new schema name (${schema.name}) does not match database name (${served.db.schema.name})`,
+        );
+      }
+      if (!served.storage) throw new OvsdbError('not allowed', `${served.name}: database cannot be converted`);
+      db = convertDatabase(served.db, schema);
+      served.storage.compactNow([schema.toJson(), db.snapshotRecord('converted by ovsdb-server')]);
+    } catch (e) {
+      if (!(e instanceof OvsdbError)) throw e;
+      return errorJson(e.toJson(), id);
+    }
+    this.replaceDb(served, db);
+    this.log.info(`${served.filename}: converted to schema version ${db.schema.version}`);
+    session.send(replyJson({}, id));
+    this.updateServerStatus();
+    return null;
+  }
+
+  /** ovsdb_replace(): monitors and waiting transactions of the old database end. */
+  private replaceDb(served: ServedDb, db: Database): void {
+    const old = served.db;
+    for (const s of this.sessions) s.cancelMonitors(old);
+    for (const t of [...served.triggers]) if (!t.committing) t.session.completeTrigger(t, errorJson('canceled', t.id));
+    db.storage = old.storage;
+    old.storage = null;
+    served.db = db;
+    this.shared.clear();
+    db.listeners.add({ onCommit: () => this.afterCommit(served) });
   }
 
   /** Rewrites a database file as one snapshot record (ovsdb-server/compact). */
@@ -963,6 +1027,39 @@ export class OvsdbServer {
         this.log.err(`Failed to update remote status: ${e instanceof OvsdbError ? e.toString() : String(e)}`);
       }
     }
+  }
+
+  /** The remotes as given (--remote and ovsdb-server/add-remote), db: ones included. */
+  remoteNames(): string[] {
+    return [...this.staticRemotes, ...this.dbRemotes];
+  }
+
+  /** ovsdb-server/remove-remote: false if `name` is not a configured remote. */
+  removeRemote(name: string): boolean {
+    for (const list of [this.staticRemotes, this.dbRemotes]) {
+      const i = list.indexOf(name);
+      if (i < 0) continue;
+      list.splice(i, 1);
+      void this.reconfigureRemotes();
+      return true;
+    }
+    return false;
+  }
+
+  /** ovsdb-server/reconnect: drops every session (clients reconnect). */
+  reconnect(): void {
+    for (const s of [...this.sessions]) s.close();
+  }
+
+  /** memory/show: cells (row columns) held, monitors, sessions. */
+  memoryUsage(): Record<string, number> {
+    let cells = 0;
+    let monitors = 0;
+    for (const served of this.dbs.values()) {
+      for (const t of served.db.tables.values()) cells += t.rows.size * t.schema.columns.length;
+    }
+    for (const s of this.sessions) monitors += s.monitors.size;
+    return { cells, monitors, sessions: this.sessions.size };
   }
 
   sessionClosed(s: Session): void {

@@ -1,12 +1,14 @@
 // `xdpswitch ovsdb-server`: the OVSDB server on its own, with ovsdb-server's options
 // (--remote, --pidfile, --log-file, --detach, the SSL options), so scripts written for
 // ovsdb-server run it unchanged.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type Command } from '../command.js';
+import { version } from '../main.js';
 import { DEFAULT_SCHEMA_PATH } from '../../../proto/ovsdb/protocol.js';
 import type { OvsdbServer, SslOptions } from '../../ovsdb/server.js';
+import type { UnixctlServer } from '../../ovsdb/unixctl.js';
 import type { Level, VlogSink } from '../../ovsdb/vlog.js';
 
 const rundir = (): string => process.env.OVS_RUNDIR ?? '/var/run/openvswitch';
@@ -45,7 +47,8 @@ Logging options:
 Other options:
   --schema=FILE           schema for databases that do not exist yet
                           (default: ${DEFAULT_SCHEMA_PATH})
-  --unixctl=SOCKET        accepted for compatibility
+  --unixctl=SOCKET        override default control socket name
+                          (default: ${rundir()}/ovsdb-server.<pid>.ctl)
   -h, --help              display this help message
   -V, --version           display version information`;
 
@@ -58,11 +61,12 @@ export interface OvsdbServerArgs {
   schema?: string;
   ssl: Partial<SslOptions>;
   verbose: string[];
+  unixctl: string | null;
 }
 
 /** Parses the command line as getopt_long would for ovsdb-server. */
 export function parseArgs(argv: string[]): OvsdbServerArgs {
-  const a: OvsdbServerArgs = { databases: [], remotes: [], pidfile: null, logFile: null, detach: false, ssl: {}, verbose: [] };
+  const a: OvsdbServerArgs = { databases: [], remotes: [], pidfile: null, logFile: null, detach: false, ssl: {}, verbose: [], unixctl: null };
   const required: Record<string, (v: string) => void> = {
     remote: (v) => a.remotes.push(v),
     'private-key': (v) => (a.ssl.privateKey = v),
@@ -76,7 +80,7 @@ export function parseArgs(argv: string[]): OvsdbServerArgs {
     'ssl-protocols': (v) => (a.ssl.protocols = v),
     'ssl-ciphers': (v) => (a.ssl.ciphers = v),
     schema: (v) => (a.schema = v),
-    unixctl: () => undefined,
+    unixctl: (v) => (a.unixctl = resolve(v)),
     'sync-from': () => undefined,
     'sync-exclude-tables': () => undefined,
     run: () => undefined,
@@ -170,6 +174,59 @@ function detach(argv: string[]): Promise<number> {
   });
 }
 
+interface LockedPidfile {
+  /** The pid the file holds: its lock holder's. */
+  pid: number;
+  release(): void;
+}
+
+// ovs-appctl trusts a pid file only while the pid written in it holds an fcntl()
+// write lock on it (lib/daemon-unix.c read_pidfile()). Node cannot take such a lock,
+// so a tiny perl process holds it for us, for as long as our pipe to it stays open,
+// and passes the signals sent to that pid (kill $(cat PIDFILE)) on to us.
+const PIDFILE_HOLDER = `
+use Fcntl; use POSIX;
+my ($path, $parent) = @ARGV;
+open(my $fh, ">>", $path) or die "cannot open: $!\n";
+my $lock = pack("s s x4 q q i x4", F_WRLCK, SEEK_SET, 0, 0, 0);
+fcntl($fh, F_SETLK, $lock) or die "already locked by a running process\n";
+truncate($fh, 0); syswrite($fh, "$$\n");
+for my $sig (qw(TERM INT HUP)) { $SIG{$sig} = sub { kill $sig, $parent }; }
+syswrite(STDOUT, "$$\n");
+while (1) { my $n = sysread(STDIN, my $b, 64); last if defined $n && $n == 0; }
+`;
+
+function lockPidfile(path: string): Promise<LockedPidfile> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('perl', ['-e', PIDFILE_HOLDER, path, String(process.pid)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.once('error', (e) => reject(e));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', () => reject(new Error(err.trim() || 'pid file holder exited')));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      child.removeAllListeners('exit');
+      let released = false;
+      // kill -9 of the pid in the file ends the server, as it would ovsdb-server.
+      child.once('exit', () => {
+        if (!released) process.exit(1);
+      });
+      child.unref();
+      for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+      resolvePromise({
+        pid: Number(out.trim()),
+        release: () => {
+          released = true;
+          child.stdin.end();
+        },
+      });
+    });
+  });
+}
+
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv);
   if (a.detach) return detach(argv);
@@ -188,7 +245,14 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`ovsdb-server: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  if (a.pidfile) writeFileSync(a.pidfile, `${process.pid}\n`);
+  let pidfile: LockedPidfile | null = null;
+  if (a.pidfile) {
+    pidfile = await lockPidfile(a.pidfile).catch((e: unknown) => {
+      sink.write('daemon_unix', 'WARN', `${a.pidfile}: ${e instanceof Error ? e.message : String(e)}; writing it unlocked (ovs-appctl -t ovsdb-server will call it stale)`);
+      return null;
+    });
+    if (!pidfile) writeFileSync(a.pidfile, `${process.pid}\n`);
+  }
   sink.write('ovsdb_server', 'INFO', `xdpswitch ovsdb-server: serving ${a.databases.join(', ')}`);
   if (process.env.XDPSWITCH_DETACHED && process.send) {
     process.send({ ready: true });
@@ -197,13 +261,28 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.on('error', () => undefined);
     process.disconnect?.();
   }
+  // The ovs-appctl control socket, where ovsdb-server puts it.
+  const { UnixctlServer: Unixctl, addOvsdbServerCommands } = await import('../../ovsdb/unixctl.js');
+  // ovs-appctl -t ovsdb-server reads the pid file's pid and connects to this name.
+  const ctlPath = a.unixctl ?? join(rundir(), `ovsdb-server.${pidfile?.pid ?? process.pid}.ctl`);
+  let unixctl: UnixctlServer | null = null;
+  try {
+    unixctl = await Unixctl.listen(ctlPath);
+  } catch (e) {
+    sink.write('unixctl', 'WARN', `${ctlPath}: cannot listen (${e instanceof Error ? e.message : String(e)}), ovs-appctl will not reach this server`);
+  }
   return new Promise<number>((resolvePromise) => {
+    let stopping = false;
     const stop = (): void => {
-      void server.close().then(() => {
+      if (stopping) return;
+      stopping = true;
+      void Promise.all([server.close(), unixctl?.close()]).then(() => {
         if (a.pidfile && existsSync(a.pidfile)) unlinkSync(a.pidfile);
+        pidfile?.release();
         resolvePromise(0);
       });
     };
+    if (unixctl) addOvsdbServerCommands(unixctl, server, version(), stop);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

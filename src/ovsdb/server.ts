@@ -5,7 +5,7 @@
 import { newUuid } from './uuid.js';
 import { existsSync, unlinkSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import tls from 'node:tls';
+import type * as Tls from 'node:tls';
 import { serverSchemaText } from '../../proto/ovsdb/server-schema.js';
 import { datumFromJson } from './data.js';
 import { Database } from './database.js';
@@ -25,6 +25,8 @@ import { Logger, nullSink, type LogSink } from './vlog.js';
 import { warmUp } from './warmup.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+let tlsModule: typeof Tls | null = null;
 
 export interface SslOptions {
   privateKey: string;
@@ -767,7 +769,7 @@ export class OvsdbServer {
   // ---------------------------------------------------------------------------
   // Remotes.
 
-  private ssl(): tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+  private ssl(): Tls.SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
     const o = this.opts.ssl;
     if (!o) throw new Error('SSL remotes need --private-key, --certificate and --ca-cert');
     return {
@@ -797,6 +799,9 @@ export class OvsdbServer {
       this.log.err(`${name}: unknown remote type`);
       return;
     }
+    // TLS is loaded by the first SSL remote only: a server without one saves its memory.
+    if (r.kind === 'pssl' || r.kind === 'ssl') tlsModule ??= await import('node:tls');
+    const tls = tlsModule as typeof Tls;
     if (r.kind === 'punix' || r.kind === 'ptcp' || r.kind === 'pssl') {
       if (this.listeners.has(name)) return;
       const probe = o.probeInterval ?? (r.kind === 'punix' ? 0 : DEFAULT_PROBE_INTERVAL);
@@ -850,7 +855,7 @@ export class OvsdbServer {
       r.kind === 'unix'
         ? net.connect(r.path as string)
         : r.kind === 'ssl'
-          ? tls.connect({ ...this.ssl(), host: r.host, port: r.port, checkServerIdentity: () => undefined })
+          ? (tlsModule as typeof Tls).connect({ ...this.ssl(), host: r.host, port: r.port, checkServerIdentity: () => undefined })
           : net.connect(r.port as number, r.host);
     a.socket = sock;
     a.state = 'CONNECTING';

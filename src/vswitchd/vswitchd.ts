@@ -3,7 +3,7 @@
 // cur_cfg written once a change is live. Each pass deletes what is gone, reconfigures
 // what changed, then adds what is new; a pass over an unchanged database makes no calls.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OFPP } from '../../proto/openflow/constants.js';
 import type { BridgeDatapath } from '../datapath/bridge.js';
@@ -18,6 +18,7 @@ import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
 import { pinDirFor, pinnedInstances, removePinned, type Hook } from '../datapath/datapath.js';
 import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
+import { BpfMap } from '../native/bpf.js';
 import { FlowStore, restoreInto } from './flow-store.js';
 import { adoptInternal, createInternal, deleteInternal, internalPeer } from './internal-dev.js';
 
@@ -58,6 +59,22 @@ function patchDevices(a: string, b: string): [string, string] {
   const [x, y] = [a, b].sort() as [string, string];
   const h = createHash('sha1').update(`${x}\0${y}`).digest('hex').slice(0, 8);
   return a === x ? [`xsp${h}a`, `xsp${h}b`] : [`xsp${h}b`, `xsp${h}a`];
+}
+
+/** The devices an instance's pinned port table names (those that still exist). */
+async function pinnedDevices(dir: string): Promise<Link[]> {
+  if (!existsSync(join(dir, 'xsw_ports'))) return [];
+  const ports = BpfMap.fromPinned(join(dir, 'xsw_ports'));
+  try {
+    const out: Link[] = [];
+    for (const key of ports.keys()) {
+      const link = await findLink(key.readUInt32LE(0));
+      if (link) out.push(link);
+    }
+    return out;
+  } finally {
+    ports.close();
+  }
 }
 
 async function findLinkByName(name: string): Promise<Link | undefined> {
@@ -366,7 +383,10 @@ export class Vswitchd {
     for (const dir of pinnedInstances((i) => i.startsWith(prefix)).filter((d) => !running.has(d))) {
       const bridge = dir.slice(dir.lastIndexOf('/') + 1 + prefix.length);
       try {
+        // The devices its ports were, read before the pins go: internal pairs and patch pairs are ours.
+        const devices = await pinnedDevices(dir);
         removePinned(dir, inUse);
+        for (const d of devices) if (!inUse.has(d.ifindex) && /^xs[ip][0-9a-f]{8}[ab]?$/.test(d.name)) await deleteLink(d.ifindex).catch(() => undefined);
         // Its LOCAL device, the tap the earlier run made, unless a bridge of that name runs.
         const local = this.bridges.has(bridge) ? undefined : await findLinkByName(bridge);
         const ours = local && (local.kind === 'tun' || (await internalPeer(local)) !== undefined);

@@ -176,7 +176,8 @@ test('ovs-appctl exit leaves the datapath; pins of a bridge deleted meanwhile ar
   const [p1] = await topo.vethPair('p1', 'q1');
   const first = start(dir);
   await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
-  await vsctl('add-br', br, '--', 'add-port', br, p0, '--', 'add-port', br, p1, '--', 'set', 'Interface', p1, 'other_config:datapath-hook=xdp');
+  const i0 = topo.name('i0');
+  await vsctl('add-br', br, '--', 'add-port', br, p0, '--', 'add-port', br, p1, '--', 'set', 'Interface', p1, 'other_config:datapath-hook=xdp', '--', 'add-port', br, i0, '--', 'set', 'Interface', i0, 'type=internal');
   const uuid = (await vsctl('get', 'Bridge', br, '_uuid')).stdout.trim();
   const pins = `vswitchd-${createHash('sha1').update(dir).digest('hex').slice(0, 8)}-${br}`;
   const pinDir = (await run(['sh', '-c', `ls -d /sys/fs/bpf/xdpswitch/v*/${pins}`])).stdout.trim();
@@ -197,7 +198,7 @@ test('ovs-appctl exit leaves the datapath; pins of a bridge deleted meanwhile ar
   await waitFor(() => second.out().includes('no longer in the database'), 'the stale pins removed', 30_000, 50);
   expect(existsSync(pinDir)).toBe(false);
   expect(existsSync(join(dir, `${br}.ofstate`))).toBe(false);
-  expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
+  for (const dev of [br, i0]) expect((await run(['ip', 'link', 'show', dev], { allowFail: true })).code).not.toBe(0);
   expect(await tcx(p0)).toBe(0);
   expect((await run(['ip', '-d', 'link', 'show', p1])).stdout).not.toContain('prog/xdp');
   second.child.kill('SIGTERM');

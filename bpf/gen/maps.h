@@ -4,6 +4,7 @@
 
 #define XSW_LAYOUT_VERSION 4
 #define XSW_UPCALL_CAP 2048
+#define XSW_MAC_ENTRIES 8192
 #define XSW_PORT_SLOTS 1024
 #define XSW_MAX_MASKS 32
 #define XSW_MAX_OPS 32
@@ -40,6 +41,8 @@ enum xsw_upcall_reason {
 	XSW_UPCALL_OPS = 7,
 	XSW_UPCALL_NO_OUTPUT_PORT = 8,
 	XSW_UPCALL_MASKS = 9,
+	XSW_UPCALL_NORMAL_FLOOD = 10,
+	XSW_UPCALL_NORMAL_SLOW = 11,
 };
 
 /* action-program op codes */
@@ -55,6 +58,7 @@ enum xsw_op_code {
 	XSW_OP_UPCALL = 9,
 	XSW_OP_SET_MASKED = 10,
 	XSW_OP_METER = 11,
+	XSW_OP_NORMAL = 12,
 };
 
 /* when an op applies (set_field on a field the frame lacks does nothing) */
@@ -331,6 +335,32 @@ _Static_assert(__builtin_offsetof(struct xsw_meter, band_packets) == 272, "xsw_m
 _Static_assert(__builtin_offsetof(struct xsw_meter, band_bytes) == 336, "xsw_meter.band_bytes offset");
 _Static_assert(__builtin_offsetof(struct xsw_meter, reserved3) == 400, "xsw_meter.reserved3 offset");
 
+struct xsw_mac_key {
+	__u8 mac[6]; /* Ethernet address */
+	__u16 vlan; /* VLAN the address was seen in (0: untagged), host order */
+};
+_Static_assert(sizeof(struct xsw_mac_key) == 8, "struct xsw_mac_key size");
+_Static_assert(__builtin_offsetof(struct xsw_mac_key, mac) == 0, "xsw_mac_key.mac offset");
+_Static_assert(__builtin_offsetof(struct xsw_mac_key, vlan) == 6, "xsw_mac_key.vlan offset");
+
+struct xsw_mac_entry {
+	__u32 ofport; /* OpenFlow port the address was last seen on */
+	__u32 ifindex; /* its device then: an entry whose port number now names another device is unknown */
+	__u64 seen_ns; /* bpf_ktime_get_coarse_ns() when last seen (refreshed at most once a second) */
+};
+_Static_assert(sizeof(struct xsw_mac_entry) == 16, "struct xsw_mac_entry size");
+_Static_assert(__builtin_offsetof(struct xsw_mac_entry, ofport) == 0, "xsw_mac_entry.ofport offset");
+_Static_assert(__builtin_offsetof(struct xsw_mac_entry, ifindex) == 4, "xsw_mac_entry.ifindex offset");
+_Static_assert(__builtin_offsetof(struct xsw_mac_entry, seen_ns) == 8, "xsw_mac_entry.seen_ns offset");
+
+struct xsw_normal_config {
+	__u32 enabled; /* 1: NORMAL runs in the fast path; 0: every NORMAL frame goes to the slow path */
+	__u32 aging_sec; /* an entry older than this is unknown (OVS mac-aging-time, default 300) */
+};
+_Static_assert(sizeof(struct xsw_normal_config) == 8, "struct xsw_normal_config size");
+_Static_assert(__builtin_offsetof(struct xsw_normal_config, enabled) == 0, "xsw_normal_config.enabled offset");
+_Static_assert(__builtin_offsetof(struct xsw_normal_config, aging_sec) == 4, "xsw_normal_config.aging_sec offset");
+
 #ifdef XSW_DEFINE_MAPS
 /* Map definitions, included once by the object that owns the maps. */
 /* ingress ifindex → port config */
@@ -461,5 +491,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xsw_emc_entry);
 } xsw_emc SEC(".maps");
+
+/* (MAC, VLAN) → port the address was seen on */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct xsw_mac_key);
+	__type(value, struct xsw_mac_entry);
+} xsw_macs SEC(".maps");
+
+/* 0 → whether and how NORMAL runs in the fast path */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xsw_normal_config);
+} xsw_normal_config SEC(".maps");
 
 #endif /* XSW_DEFINE_MAPS */

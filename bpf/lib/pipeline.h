@@ -230,14 +230,23 @@ static __always_inline int xsw_meter_packet(struct xsw_meter *m, __u32 len, __u3
 	return hit;
 }
 
+#include "lib/normal.h"
+
 /* One op of the current rule (r->cur_table, r->cur_rule) on r->key. */
 static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 {
+	__u32 normal_port = 0;
+
 	if (op->cond && !xsw_cond(&r->key, op->cond))
 		return;
 	switch (op->code) {
+	case XSW_OP_NORMAL:
+		/* A known destination is an output like any other; the rest left or dropped. */
+		if (!xsw_normal(r, &normal_port))
+			break;
+		/* fallthrough */
 	case XSW_OP_OUTPUT: {
-		__u32 port = op->arg;
+		__u32 port = op->code == XSW_OP_NORMAL ? normal_port : op->arg;
 
 		/* Output to the ingress port needs OFPP_IN_PORT (OF1.3 §7.2.5): nothing. */
 		if (port == r->key.in_port)

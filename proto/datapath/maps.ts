@@ -3,6 +3,7 @@
 // and bump LAYOUT_VERSION (part of the pin path) when a field moves.
 import { array, cenum, cstruct, type MapDecl, u32, u64, u8 } from '../lib/cstruct.js';
 import { flowKey, ipFrag } from './key.js';
+import { MAC_ENTRIES, normalMaps, normalStructs } from './normal.js';
 import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_MASKS, METER_BANDS, METER_SCALE, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
 
 export const LAYOUT_VERSION = 4;
@@ -35,10 +36,12 @@ export const upcallReason = cenum('xsw_upcall_reason', {
   XSW_UPCALL_OPS: 7, // a program longer than XSW_MAX_OPS
   XSW_UPCALL_NO_OUTPUT_PORT: 8, // output to a port the datapath has no device for
   XSW_UPCALL_MASKS: 9, // the table uses more masks than XSW_MAX_MASKS
+  XSW_UPCALL_NORMAL_FLOOD: 10, // NORMAL to an unknown, multicast or broadcast destination: the slow path floods
+  XSW_UPCALL_NORMAL_SLOW: 11, // NORMAL the fast path leaves to the slow path (port VLAN config, priority tag)
 });
 
 /** Load-time limits shared by the C and the compiler. */
-export const limits = { PORT_SLOTS, MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES, METER_BANDS, METER_SCALE };
+export const limits = { MAC_ENTRIES, PORT_SLOTS, MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES, METER_BANDS, METER_SCALE };
 
 export const port = cstruct('xsw_port', 16, [
   ['action', u32, 'enum xsw_port_action'],
@@ -85,7 +88,8 @@ export const maps = {
   xsw_port_slots: { type: 'PERCPU_ARRAY', maxEntries: PORT_SLOTS, key: u32, value: portSlot, comment: 'OpenFlow port → per-CPU counters of the pipeline ports numbered below PORT_SLOTS' },
   xsw_upcalls: { type: 'RINGBUF', maxEntries: 4 * 1024 * 1024, record: upcall, comment: 'struct xsw_upcall records for userspace' },
   ...pipelineMaps,
+  ...normalMaps,
 } as const satisfies Record<string, MapDecl>;
 
-export const structs = [flowKey, port, portStats, portSlot, upcall, ...pipelineStructs];
+export const structs = [flowKey, port, portStats, portSlot, upcall, ...pipelineStructs, ...normalStructs];
 export const enums = [ipFrag, portAction, upcallReason, ...pipelineEnums];

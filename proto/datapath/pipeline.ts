@@ -67,6 +67,7 @@ export const opCode = cenum(
     XSW_OP_UPCALL: 9, // leave the fast path: the slow path runs the packet, reason arg
     XSW_OP_SET_MASKED: 10, // key[arg .. arg+len) = key & ~val[8..] | val[0..len), len <= 8
     XSW_OP_METER: 11, // meter arg (xsw_meters): a drop band ends the packet, dscp_remark raises DSCP
+    XSW_OP_NORMAL: 12, // OFPP_NORMAL (bpf/lib/normal.h): learn the source, output to a known destination
   },
   'action-program op codes',
 );

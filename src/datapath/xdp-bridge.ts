@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
 import { trace } from '../ofproto/trace.js';
+import { MAC_AGING_SEC, setMacEntry } from '../ofproto/normal.js';
 import { kernelConntrack } from '../ct/shared.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import { type BpfMap, possibleCpus } from '../native/bpf.js';
@@ -33,6 +34,10 @@ import {
   XSW_RULE_STATS_SIZE,
   XswUpcallReason,
   decodeXswFlowKey,
+  decodeXswMacEntry,
+  decodeXswMacKey,
+  encodeXswMacKey,
+  encodeXswNormalConfig,
   type XswUpcall,
 } from './gen/maps.js';
 
@@ -76,6 +81,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   /** Maps the compiler writes by name ('raw' writes), opened on first use. */
   private readonly rawMaps = new Map<string, BpfMap>();
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
+  /** Whether NORMAL runs in the fast path (xsw_normal_config), as last written. */
+  private normalFast?: boolean;
 
   private constructor(
     readonly dp: Datapath,
@@ -158,6 +165,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     const oldBank = [...old.values()].flat().some((m) => m >= this.half.masks) ? 1 : 0;
     this.bank = oldBank ^ 1;
     this.pipeline = pipeline;
+    this.syncNormal();
     let writes: MapWrite[];
     try {
       writes = this.compiler.apply(entries.map((e) => ({ kind: 'flow-add', entry: e.entry })));
@@ -214,6 +222,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     if (!p) return;
     this.dp.removePort(p.ifindex);
     this.maps.ofports.delete(u32(ofport));
+    this.forgetMacs(ofport);
     this.ports.delete(ofport);
   }
 
@@ -234,6 +243,66 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     this.compiler.release();
     for (const w of this.compiler.apply(deltas)) this.write(w);
     for (const d of deltas) if (d.kind === 'port-modify') this.setPortConfig(d.port.desc.port_no, d.port.desc.config);
+    this.syncNormal();
+  }
+
+  /**
+   * NORMAL runs in the fast path while no port of the bridge has VLAN config (tag, trunks,
+   * vlan_mode); with any, every NORMAL frame goes to the slow path, which applies them.
+   */
+  syncNormal(): void {
+    const fast = !!this.pipeline && ![...this.pipeline.ports.values()].some((s) => s.vlan);
+    if (fast === this.normalFast) return;
+    this.raw('xsw_normal_config').update(u32(0), encodeXswNormalConfig({ enabled: fast ? 1 : 0, aging_sec: MAC_AGING_SEC }));
+    this.normalFast = fast;
+  }
+
+  /** The MACs the fast path learned on a port that went away. */
+  private forgetMacs(ofport: number): void {
+    const macs = this.raw('xsw_macs');
+    const gone = [...macs.keys()].filter((k) => {
+      const v = macs.lookup(k);
+      return v && decodeXswMacEntry(v).ofport === ofport;
+    });
+    for (const k of gone) macs.delete(k);
+  }
+
+  /**
+   * Before the slow path runs NORMAL on a frame the fast path handed up: what the fast
+   * path knows of its destination (it learns from the frames it forwards, which the slow
+   * path never sees), so that both send a MAC to the same port.
+   */
+  private syncMac(dst: Uint8Array, vlanTci: number): void {
+    if (!this.normalFast || !this.pipeline || dst[0]! & 1) return;
+    const vlan = vlanTci & 0x1000 ? vlanTci & 0xfff : 0;
+    const mac = BigInt(`0x${Buffer.from(dst).toString('hex')}`);
+    const v = this.raw('xsw_macs').lookup(encodeXswMacKey({ mac: dst, vlan }));
+    const e = v ? decodeXswMacEntry(v) : undefined;
+    if (!e || this.ports.get(e.ofport)?.ifindex !== e.ifindex) return setMacEntry(this.pipeline, vlan, mac, undefined);
+    // bpf_ktime_get_coarse_ns and hrtime share CLOCK_MONOTONIC (within a tick).
+    const ageMs = Number((process.hrtime.bigint() - e.seen_ns) / 1_000_000n);
+    setMacEntry(this.pipeline, vlan, mac, { port: e.ofport, seen: this.clock() - Math.max(ageMs, 0) });
+  }
+
+  /** MACs the fast path learned, for fdb/show: (VLAN, MAC) → port, age in seconds. */
+  learnedMacs(): { vlan: number; mac: string; port: number; ageSec: number }[] {
+    const macs = this.raw('xsw_macs');
+    const now = process.hrtime.bigint();
+    const out: { vlan: number; mac: string; port: number; ageSec: number }[] = [];
+    for (const k of macs.keys()) {
+      const v = macs.lookup(k);
+      if (!v) continue;
+      const key = decodeXswMacKey(k);
+      const e = decodeXswMacEntry(v);
+      const mac = [...key.mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+      out.push({ vlan: key.vlan, mac, port: e.ofport, ageSec: Math.max(0, Number((now - e.seen_ns) / 1_000_000_000n)) });
+    }
+    return out;
+  }
+
+  /** One of the object's maps by name, opened once. */
+  private raw(name: string): BpfMap {
+    return this.rawMaps.get(name) ?? this.rawMaps.set(name, this.dp.map(name)).get(name)!;
   }
 
   /** One compiler write, its ids moved into the current bank. */
@@ -270,7 +339,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
         break;
       case 'raw': {
         // Maps without ids to move between banks (the exact-match cache's generation).
-        const m = this.rawMaps.get(w.name) ?? this.rawMaps.set(w.name, this.dp.map(w.name)).get(w.name)!;
+        const m = this.raw(w.name);
         if (w.value) m.update(w.key, w.value);
         else m.delete(w.key);
         break;
@@ -369,6 +438,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     // The slow path: the reference interpreter runs the packet from the start and
     // counts it in the model (the fast path counted nothing for it).
     // ct actions use the kernel's conntrack table where the kernel lets BPF reach it.
+    if (u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_FLOOD || u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_SLOW) this.syncMac(u.key.eth_dst, u.key.vlan_tci);
     const ct = kernelConntrack(this.onWarning);
     const res = trace(this.pipeline, in_port, frame, this.clock(), ct ? { conntrack: ct } : {});
     for (const e of res.counters.entries) {

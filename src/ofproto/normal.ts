@@ -90,3 +90,12 @@ export function normalDecision(p: Pipeline, key: FlowKey, in_port: number, now: 
 export function ageFdb(p: Pipeline, now: number): void {
   for (const [k, e] of p.fdb) if (now - e.seen > MAC_AGING_SEC * 1000 || !p.ports.has(e.port)) p.fdb.delete(k);
 }
+
+/**
+ * Sets (or forgets, with undefined) what the table knows of `mac` in `vlan`: for a
+ * datapath that learns in its fast path and tells the slow path where a MAC is.
+ */
+export function setMacEntry(p: Pipeline, vlan: number, mac: bigint, e: MacEntry | undefined): void {
+  if (e) p.fdb.set(fdbKey(vlan, mac), e);
+  else p.fdb.delete(fdbKey(vlan, mac));
+}

@@ -2,6 +2,7 @@
 
 export const LAYOUT_VERSION = 4;
 export const UPCALL_CAP = 2048;
+export const MAC_ENTRIES = 8192;
 export const PORT_SLOTS = 1024;
 export const MAX_MASKS = 32;
 export const MAX_OPS = 32;
@@ -36,6 +37,8 @@ export const XswUpcallReason = {
   XSW_UPCALL_OPS: 7,
   XSW_UPCALL_NO_OUTPUT_PORT: 8,
   XSW_UPCALL_MASKS: 9,
+  XSW_UPCALL_NORMAL_FLOOD: 10,
+  XSW_UPCALL_NORMAL_SLOW: 11,
 } as const;
 
 export const XswOpCode = {
@@ -50,6 +53,7 @@ export const XswOpCode = {
   XSW_OP_UPCALL: 9,
   XSW_OP_SET_MASKED: 10,
   XSW_OP_METER: 11,
+  XSW_OP_NORMAL: 12,
 } as const;
 
 export const XswOpCond = {
@@ -621,6 +625,78 @@ export function decodeXswMeter(buf: Uint8Array, off = 0): XswMeter {
   };
 }
 
+export interface XswMacKey {
+  mac: Uint8Array; // Ethernet address
+  vlan: number; // VLAN the address was seen in (0: untagged), host order
+}
+
+export const XSW_MAC_KEY_SIZE = 8;
+
+export function encodeXswMacKey(v: XswMacKey, buf: Buffer = Buffer.alloc(8), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 8);
+  buf.set(v.mac.subarray(0, 6), off + 0);
+  dv.setUint16(6, v.vlan, true);
+  return buf;
+}
+
+export function decodeXswMacKey(buf: Uint8Array, off = 0): XswMacKey {
+  if (buf.length - off < 8) throw new RangeError('xsw_mac_key: need 8 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 8);
+  return {
+    mac: buf.slice(off + 0, off + 6),
+    vlan: dv.getUint16(6, true),
+  };
+}
+
+export interface XswMacEntry {
+  ofport: number; // OpenFlow port the address was last seen on
+  ifindex: number; // its device then: an entry whose port number now names another device is unknown
+  seen_ns: bigint; // bpf_ktime_get_coarse_ns() when last seen (refreshed at most once a second)
+}
+
+export const XSW_MAC_ENTRY_SIZE = 16;
+
+export function encodeXswMacEntry(v: XswMacEntry, buf: Buffer = Buffer.alloc(16), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  dv.setUint32(0, v.ofport, true);
+  dv.setUint32(4, v.ifindex, true);
+  dv.setBigUint64(8, v.seen_ns, true);
+  return buf;
+}
+
+export function decodeXswMacEntry(buf: Uint8Array, off = 0): XswMacEntry {
+  if (buf.length - off < 16) throw new RangeError('xsw_mac_entry: need 16 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  return {
+    ofport: dv.getUint32(0, true),
+    ifindex: dv.getUint32(4, true),
+    seen_ns: dv.getBigUint64(8, true),
+  };
+}
+
+export interface XswNormalConfig {
+  enabled: number; // 1: NORMAL runs in the fast path; 0: every NORMAL frame goes to the slow path
+  aging_sec: number; // an entry older than this is unknown (OVS mac-aging-time, default 300)
+}
+
+export const XSW_NORMAL_CONFIG_SIZE = 8;
+
+export function encodeXswNormalConfig(v: XswNormalConfig, buf: Buffer = Buffer.alloc(8), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 8);
+  dv.setUint32(0, v.enabled, true);
+  dv.setUint32(4, v.aging_sec, true);
+  return buf;
+}
+
+export function decodeXswNormalConfig(buf: Uint8Array, off = 0): XswNormalConfig {
+  if (buf.length - off < 8) throw new RangeError('xsw_normal_config: need 8 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 8);
+  return {
+    enabled: dv.getUint32(0, true),
+    aging_sec: dv.getUint32(4, true),
+  };
+}
+
 export interface MapSpec {
   type: string;
   maxEntries: number;
@@ -646,4 +722,6 @@ export const maps = {
   xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, keySize: 4, valueSize: 4, perCpu: false }, // 0 → generation of the flow tables, bumped last by every change
   xsw_meters: { type: 'HASH', maxEntries: 4096, keySize: 4, valueSize: 408, perCpu: false }, // meter_id → bands and token buckets
   xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: 32768, keySize: 4, valueSize: 136, perCpu: true }, // exact-match cache: hash of the masked key → cached walk
+  xsw_macs: { type: 'LRU_HASH', maxEntries: 8192, keySize: 8, valueSize: 16, perCpu: false }, // (MAC, VLAN) → port the address was seen on
+  xsw_normal_config: { type: 'ARRAY', maxEntries: 1, keySize: 4, valueSize: 8, perCpu: false }, // 0 → whether and how NORMAL runs in the fast path
 } as const satisfies Record<string, MapSpec>;

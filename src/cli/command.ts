@@ -1,5 +1,6 @@
 // One subcommand of the `xdpswitch` binary. Each lives in src/cli/commands/<name>.ts
-// and is listed in src/cli/commands/index.ts; main.ts dispatches and prints help.
+// and is listed (name, summary, lazy import) in src/cli/commands/index.ts; main.ts
+// dispatches and prints help.
 export interface Command {
   /** As typed after `xdpswitch`, e.g. "ovsdb-server". */
   name: string;

@@ -30,19 +30,20 @@ function help(): string {
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-    const cmd = first === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    process.stdout.write((cmd ? cmd.usage : help()) + '\n');
+    const entry = first === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
+    process.stdout.write((entry ? (await entry.load()).usage : help()) + '\n');
     return first === undefined ? 2 : 0;
   }
   if (first === '-V' || first === '--version') {
     process.stdout.write(`xdpswitch ${version()}\n`);
     return 0;
   }
-  const cmd = commands.find((c) => c.name === first);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === first);
+  if (!entry) {
     process.stderr.write(`xdpswitch: unknown command "${first}" (see xdpswitch --help)\n`);
     return 2;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(cmd.usage + '\n');
     return 0;

@@ -18,6 +18,20 @@ describe('xdpswitch binary', () => {
     for (const c of commands) expect(r.stdout).toContain(c.name);
   });
 
+  test("the index's names and summaries are the commands' own", async () => {
+    const { commands } = await import('../../src/cli/commands/index.js');
+    for (const c of commands) {
+      const cmd = await c.load();
+      expect({ name: cmd.name, summary: cmd.summary }).toEqual({ name: c.name, summary: c.summary });
+    }
+  });
+
+  test('NAME --help prints the command usage', async () => {
+    const r = await run(['npx', '--no-install', 'xdpswitch', 'ovsdb-server', '--help']);
+    expect(r.stdout).toContain('ovsdb-server');
+    expect(r.stdout).toMatch(/--remote/);
+  });
+
   test('an unknown command is refused with exit status 2', async () => {
     const r = await run(['npx', '--no-install', 'xdpswitch', 'frobnicate'], { allowFail: true });
     expect(r.code).toBe(2);

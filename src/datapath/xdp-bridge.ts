@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
 import { trace } from '../ofproto/trace.js';
-import { MAC_AGING_SEC, setMacEntry } from '../ofproto/normal.js';
+import { getMacEntry, MAC_AGING_SEC, setMacEntry } from '../ofproto/normal.js';
 import { kernelConntrack } from '../ct/shared.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import { type BpfMap, possibleCpus } from '../native/bpf.js';
@@ -282,6 +282,35 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     // bpf_ktime_get_coarse_ns and hrtime share CLOCK_MONOTONIC (within a tick).
     const ageMs = Number((process.hrtime.bigint() - e.seen_ns) / 1_000_000n);
     setMacEntry(this.pipeline, vlan, mac, { port: e.ofport, seen: this.clock() - Math.max(ageMs, 0) });
+  }
+
+  /**
+   * Copies what the fast path learned into the model's table (fdb/show reads it): every
+   * live entry on a port of the bridge the model does not know as recently.
+   */
+  syncFdb(): void {
+    if (!this.normalFast || !this.pipeline) return;
+    const now = process.hrtime.bigint();
+    const clock = this.clock();
+    const macs = this.raw('xsw_macs');
+    for (const k of macs.keys()) {
+      const v = macs.lookup(k);
+      if (!v) continue;
+      const key = decodeXswMacKey(k);
+      const e = decodeXswMacEntry(v);
+      const ageMs = Math.max(0, Number((now - e.seen_ns) / 1_000_000n));
+      if (ageMs > MAC_AGING_SEC * 1000 || this.ports.get(e.ofport)?.ifindex !== e.ifindex) continue;
+      const mac = BigInt(`0x${Buffer.from(key.mac).toString('hex')}`);
+      const seen = clock - ageMs;
+      const have = getMacEntry(this.pipeline, key.vlan, mac);
+      if (!have || have.seen < seen) setMacEntry(this.pipeline, key.vlan, mac, { port: e.ofport, seen });
+    }
+  }
+
+  /** Forgets every MAC the fast path learned (fdb/flush). */
+  flushMacs(): void {
+    const macs = this.raw('xsw_macs');
+    for (const k of [...macs.keys()]) macs.delete(k);
   }
 
   /** MACs the fast path learned, for fdb/show: (VLAN, MAC) → port, age in seconds. */

@@ -99,3 +99,8 @@ export function setMacEntry(p: Pipeline, vlan: number, mac: bigint, e: MacEntry 
   if (e) p.fdb.set(fdbKey(vlan, mac), e);
   else p.fdb.delete(fdbKey(vlan, mac));
 }
+
+/** What the table knows of `mac` in `vlan`, aged or not. */
+export function getMacEntry(p: Pipeline, vlan: number, mac: bigint): MacEntry | undefined {
+  return p.fdb.get(fdbKey(vlan, mac));
+}

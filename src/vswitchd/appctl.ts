@@ -3,6 +3,7 @@
 // dpif/show, fdb/show, fdb/flush, dpctl/dump-conntrack; and ofproto/trace over the pipeline model.
 import { OFPP } from '../../proto/openflow/constants.js';
 import { dumpConntrack } from '../ct/dump.js';
+import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
 import { matchToOxm } from '../ofproto/match.js';
 import { trace } from '../ofproto/trace.js';
 import { VlogSink, type Level, type LogSink } from '../ovsdb/vlog.js';
@@ -82,6 +83,8 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
 
   u.register('fdb/show', 'bridge', 1, 1, ([name]) => {
     const br = bridge(name!);
+    // NORMAL learns in the fast path too (bpf/lib/normal.h): its MACs join the model's.
+    if (br.datapath instanceof XdpBridgeDatapath) br.datapath.syncFdb();
     const now = Date.now();
     const rows = [...br.ofproto.pipeline.fdb].map(([key, e]) => {
       const [vid, mac] = key.split('/');
@@ -93,7 +96,10 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
   });
 
   u.register('fdb/flush', '[bridge]', 0, 1, ([name]) => {
-    for (const br of name ? [bridge(name)] : ctx.vswitchd.bridges.values()) br.ofproto.pipeline.fdb.clear();
+    for (const br of name ? [bridge(name)] : ctx.vswitchd.bridges.values()) {
+      br.ofproto.pipeline.fdb.clear();
+      if (br.datapath instanceof XdpBridgeDatapath) br.datapath.flushMacs();
+    }
     return 'table successfully flushed\n';
   });
 

@@ -15,6 +15,7 @@ import { createPipeline, type Pipeline } from '../../src/ofproto/pipeline.js';
 import { addPort, setPortVlan } from '../../src/ofproto/port.js';
 import { trace } from '../../src/ofproto/trace.js';
 import { scapyFrames } from '../harness/scapy.js';
+import { run } from '../harness/exec.js';
 import { type Host, Topology } from '../harness/topology.js';
 import { flowMod } from '../ofproto/helpers.js';
 import { XdpSwitch } from '../vswitchd/switch.js';
@@ -144,7 +145,7 @@ describe('a standalone bridge made with ovs-vsctl', () => {
     const [a, b] = (await topo.hosts(2, '10.252.9.0/24')) as [Host, Host];
     sw = await XdpSwitch.start(topo);
     const br = topo.name('br');
-    const r = await sw.vsctl('add-br', br, '--', 'set-fail-mode', br, 'standalone', '--', 'add-port', br, a.port, '--', 'add-port', br, b.port);
+    const r = await sw.vsctl('add-br', br, '--', 'set-fail-mode', br, 'standalone', '--', 'add-port', br, a.port, '--', 'set', 'Interface', a.port, 'ofport_request=1', '--', 'add-port', br, b.port, '--', 'set', 'Interface', b.port, 'ofport_request=2');
     expect(r.code, r.stderr).toBe(0);
     expect(await a.ping(b, { count: 3 })).toEqual({ transmitted: 3, received: 3 });
     const gbps = await a.iperf(b, 2);
@@ -155,5 +156,11 @@ describe('a standalone bridge made with ovs-vsctl', () => {
     const up = [...dp.slowPath.byReason.values()].reduce((x, y) => x + y, 0);
     expect(up, JSON.stringify([...dp.slowPath.byReason])).toBeLessThan(50);
     expect(dp.learnedMacs().map((m) => m.mac).sort()).toEqual([a.mac, b.mac].sort());
+    // ovs-appctl sees what the fast path learned, and flushes it.
+    const appctl = (...args: string[]) => run(['ovs-appctl', '-t', `${sw!.rundir}/xdpswitch.ctl`, ...args], { allowFail: true });
+    const fdb = (await appctl('fdb/show', br)).stdout;
+    for (const [h, port] of [[a, 1], [b, 2]] as const) expect(fdb).toMatch(new RegExp(`^ +${port} +0  ${h.mac} +\\d+$`, 'm'));
+    expect((await appctl('fdb/flush', br)).stdout).toBe('table successfully flushed\n');
+    expect(dp.learnedMacs()).toEqual([]);
   });
 });

@@ -14,7 +14,8 @@
         "src/ethtool.cc",
         "src/tap.cc",
         "src/packet.cc",
-        "src/genl.cc"
+        "src/genl.cc",
+        "src/pidfile.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],

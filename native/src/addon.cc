@@ -7,6 +7,7 @@
 namespace xsw {
 void SetNativeErrorClass(const Napi::CallbackInfo &info);
 void InitGenl(Napi::Env env, Napi::Object exports); // genl.cc
+void InitPidfile(Napi::Env env, Napi::Object exports); // pidfile.cc
 }
 
 static int SilentLibbpfPrint(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -39,6 +40,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
 	xsw::InitTap(env, exports);
 	xsw::InitPacket(env, exports);
 	xsw::InitGenl(env, exports);
+	xsw::InitPidfile(env, exports);
 	return exports;
 }
 

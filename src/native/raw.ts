@@ -9,6 +9,11 @@ export interface RawPacket {
   packetSend(ifindex: number, frame: Buffer): void;
 }
 
-export interface RawAddon extends RawBpf, RawNetlink, RawPacket {
+/** pidfile.cc: 0 = locked by us, else the holder's pid (-1: unknown). */
+export interface RawPidfile {
+  pidfileLock(fd: number): number;
+}
+
+export interface RawAddon extends RawBpf, RawNetlink, RawPacket, RawPidfile {
   init(options: { NativeError: typeof NativeError }): void;
 }

@@ -1,6 +1,6 @@
 // `xdpswitch ovsdb-server` as a process: ovsdb-server's options (--remote, --pidfile,
 // --log-file, --detach), unknown options refused with the usage, a clean stop.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -43,10 +43,12 @@ describe('xdpswitch ovsdb-server', () => {
     const child = spawnXdpswitch(['ovsdb-server', `--remote=punix:${sock}`, `--pidfile=${pidfile}`, `--log-file=${log}`, db]);
     try {
       await waitFor(() => existsSync(sock) && existsSync(pidfile), 'socket and pidfile', 20_000);
-      // The pid file names the process holding its lock: the server's own helper.
-      const holder = readFileSync(pidfile, 'utf8').trim();
-      const ppid = readFileSync(`/proc/${holder}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
-      expect(ppid).toBe(String(child.pid));
+      // As ovsdb-server: the pid file names the server, which holds a POSIX write lock
+      // on it (what ovs-appctl -t ovsdb-server checks).
+      expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(child.pid));
+      const ino = statSync(pidfile).ino;
+      const locks = readFileSync('/proc/locks', 'utf8').split('\n');
+      expect(locks.some((l) => /POSIX\s+ADVISORY\s+WRITE/.test(l) && l.split(/\s+/)[4] === String(child.pid) && l.split(/\s+/)[5]?.endsWith(`:${ino}`))).toBe(true);
       const r = await run(['ovs-vsctl', `--db=unix:${sock}`, '--no-wait', 'init', '--', 'add-br', 'br0']);
       expect(r.code).toBe(0);
       expect(readFileSync(log, 'utf8')).toMatch(/\|ovsdb_server\|INFO\|/);

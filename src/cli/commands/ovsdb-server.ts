@@ -1,7 +1,7 @@
 // `xdpswitch ovsdb-server`: the OVSDB server on its own, with ovsdb-server's options
 // (--remote, --pidfile, --log-file, --detach, the SSL options), so scripts written for
 // ovsdb-server run it unchanged.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type Command } from '../command.js';
@@ -175,56 +175,17 @@ function detach(argv: string[]): Promise<number> {
 }
 
 interface LockedPidfile {
-  /** The pid the file holds: its lock holder's. */
+  /** The pid the file holds (ours). */
   pid: number;
   release(): void;
 }
 
 // ovs-appctl trusts a pid file only while the pid written in it holds an fcntl()
-// write lock on it (lib/daemon-unix.c read_pidfile()). Node cannot take such a lock,
-// so a tiny perl process holds it for us, for as long as our pipe to it stays open,
-// and passes the signals sent to that pid (kill $(cat PIDFILE)) on to us.
-const PIDFILE_HOLDER = `
-use Fcntl; use POSIX;
-my ($path, $parent) = @ARGV;
-open(my $fh, ">>", $path) or die "cannot open: $!\n";
-my $lock = pack("s s x4 q q i x4", F_WRLCK, SEEK_SET, 0, 0, 0);
-fcntl($fh, F_SETLK, $lock) or die "already locked by a running process\n";
-truncate($fh, 0); syswrite($fh, "$$\n");
-for my $sig (qw(TERM INT HUP)) { $SIG{$sig} = sub { kill $sig, $parent }; }
-syswrite(STDOUT, "$$\n");
-while (1) { my $n = sysread(STDIN, my $b, 64); last if defined $n && $n == 0; }
-`;
-
-function lockPidfile(path: string): Promise<LockedPidfile> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('perl', ['-e', PIDFILE_HOLDER, path, String(process.pid)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.once('error', (e) => reject(e));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', () => reject(new Error(err.trim() || 'pid file holder exited')));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!out.includes('\n')) return;
-      child.removeAllListeners('exit');
-      let released = false;
-      // kill -9 of the pid in the file ends the server, as it would ovsdb-server.
-      child.once('exit', () => {
-        if (!released) process.exit(1);
-      });
-      child.unref();
-      for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
-      (child.stdin as unknown as { unref?: () => void }).unref?.();
-      resolvePromise({
-        pid: Number(out.trim()),
-        release: () => {
-          released = true;
-          child.stdin.end();
-        },
-      });
-    });
-  });
+// write lock on it (lib/daemon-unix.c read_pidfile()); the addon takes that lock.
+async function lockPidfile(path: string): Promise<LockedPidfile> {
+  const { claimPidfile } = await import('../../native/pidfile.js');
+  const held = claimPidfile(path);
+  return { pid: process.pid, release: () => held.release() };
 }
 
 async function run(argv: string[]): Promise<number> {

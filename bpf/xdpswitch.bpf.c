@@ -8,6 +8,7 @@
 
 #define XSW_DEFINE_MAPS
 #include "gen/maps.h"
+#include "lib/ct.h"
 #include "lib/parse.h"
 #include "lib/pipeline.h"
 
@@ -124,6 +125,56 @@ __noinline int xsw_commit_tc(struct __sk_buff *skb, struct xsw_run *r)
 	return xsw_commit(skb, false, r);
 }
 
+/* Tier 1 conntrack: a walk that ended in ct(zone=Z,table=N) looks the connection up in
+ * the kernel's table, sets ct_state/ct_zone/ct_mark in the key and walks again from
+ * table N, up to XSW_MAX_RECIRCS times. What lib/ct.h cannot answer (no entry yet,
+ * NAT, not TCP/UDP, a fragment) leaves for the slow path, which commits: the next
+ * packets of the connection stay here. Returns -2 when a walk dropped the packet. */
+static __always_inline int xsw_ct_recirc(void *ctx, bool xdp, struct xsw_run *r)
+{
+	int res = 0;
+
+	for (int i = 0; i < XSW_MAX_RECIRCS + 1; i++) {
+		__u32 mark = 0;
+		int state;
+
+		if (!r->ct_pending || r->upcall || r->drop || res == -2)
+			break;
+		if (i == XSW_MAX_RECIRCS) {
+			xsw_leave(r, XSW_UPCALL_TABLE_HOPS, r->ct_table);
+			break;
+		}
+		r->ct_pending = 0;
+		state = xdp ? xsw_ct_lookup_xdp(ctx, &r->key, r->ct_zone, &mark)
+			    : xsw_ct_lookup_tc(ctx, &r->key, r->ct_zone, &mark);
+		if (state == XSW_CT_SLOW) {
+			xsw_leave(r, XSW_UPCALL_CONNTRACK, r->ct_zone);
+			break;
+		}
+		r->key.ct_state = state;
+		r->key.ct_zone = r->ct_zone;
+		r->key.ct_mark = mark;
+		r->walk_from = r->ct_table;
+		r->recircs++;
+		res = xsw_walk(r);
+	}
+	return res;
+}
+
+__noinline int xsw_ct_xdp(struct xdp_md *ctx, struct xsw_run *r)
+{
+	if (!r)
+		return 0;
+	return xsw_ct_recirc(ctx, true, r);
+}
+
+__noinline int xsw_ct_tc(struct __sk_buff *skb, struct xsw_run *r)
+{
+	if (!r)
+		return 0;
+	return xsw_ct_recirc(skb, false, r);
+}
+
 enum verdict { V_PASS, V_DROP, V_REDIRECT };
 
 /* The OpenFlow pipeline for a frame whose key `r->orig` was parsed: the cached walk
@@ -159,17 +210,25 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 		}
 	}
 	r->drop = 0;
+	r->ct_pending = 0;
+	r->walk_from = 0;
+	r->recircs = 0;
 	if (e) {
 		xsw_emc_replay(r, e);
 	} else {
 		int res = xsw_walk(r);
 
-		/* A walk a meter cut short saw fewer tables than the flow goes through. */
-		if (!r->upcall && !r->drop && set < XSW_EMC_ENTRIES)
+		/* A walk a meter cut short saw fewer tables than the flow goes through; one
+		 * that ends in ct depends on the connection's state: neither is cached. */
+		if (!r->upcall && !r->drop && !r->ct_pending && set < XSW_EMC_ENTRIES)
 			xsw_emc_store(r, set, gen);
 		if (res == -2)
 			r->drop = 1;
 	}
+	/* A cached walk never holds a ct (see above); a walk that ends in one goes on. */
+	if (r->ct_pending && !r->upcall && !r->drop &&
+	    (is_xdp ? xsw_ct_xdp(ctx, r) : xsw_ct_tc(ctx, r)) == -2)
+		r->drop = 1;
 	if (r->drop && !r->upcall) {
 		/* Dropped on purpose (a meter band): the rules it went through count it. */
 		xsw_count_rules(r);

@@ -2,7 +2,7 @@
 /* Generated from proto/datapath/maps.ts by npm run gen; edit the source. */
 #pragma once
 
-#define XSW_LAYOUT_VERSION 4
+#define XSW_LAYOUT_VERSION 5
 #define XSW_UPCALL_CAP 2048
 #define XSW_MAC_ENTRIES 8192
 #define XSW_PORT_SLOTS 1024
@@ -43,6 +43,7 @@ enum xsw_upcall_reason {
 	XSW_UPCALL_MASKS = 9,
 	XSW_UPCALL_NORMAL_FLOOD = 10,
 	XSW_UPCALL_NORMAL_SLOW = 11,
+	XSW_UPCALL_CONNTRACK = 12,
 };
 
 /* action-program op codes */
@@ -59,6 +60,7 @@ enum xsw_op_code {
 	XSW_OP_SET_MASKED = 10,
 	XSW_OP_METER = 11,
 	XSW_OP_NORMAL = 12,
+	XSW_OP_CT = 13,
 };
 
 /* when an op applies (set_field on a field the frame lacks does nothing) */
@@ -238,8 +240,8 @@ _Static_assert(__builtin_offsetof(struct xsw_rule, n_ops) == 12, "xsw_rule.n_ops
 struct xsw_op {
 	__u8 code; /* enum xsw_op_code */
 	__u8 cond; /* enum xsw_op_cond: the op applies only to frames that have the field */
-	__u16 len; /* SET_FIELD: bytes of val to write into the key */
-	__u32 arg; /* OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO: table; PUSH_VLAN: TPID; UPCALL: reason */
+	__u16 len; /* SET_FIELD: bytes of val to write into the key; CT: zone */
+	__u32 arg; /* OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO, CT: table; PUSH_VLAN: TPID; UPCALL: reason */
 	__u8 val[16]; /* SET_FIELD: the value (network order); WRITE_METADATA: value(8) then mask(8), host order */
 };
 _Static_assert(sizeof(struct xsw_op) == 24, "struct xsw_op size");

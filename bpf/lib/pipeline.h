@@ -59,7 +59,15 @@ struct xsw_run {
 	__u8 dirty; /* an op changed a field of the frame in key */
 	__u8 out_dirty; /* ... before the output: commit out to the frame */
 	__u8 drop; /* a meter band dropped the packet: the walk ends, counted, no output */
+	__u8 ct_pending; /* the rule's last op was ct(table=…): the hook looks it up (lib/ct.h) */
+	__u16 ct_zone; /* of the pending ct */
+	__u32 ct_table; /* where the pending ct recirculates */
+	__u32 walk_from; /* table the walk starts at: 0, or a ct's table= */
+	__u32 recircs; /* ct recirculations of this packet */
 };
+
+/* Recirculations one packet may make, as the model (MAX_RECIRCULATIONS, trace.ts). */
+#define XSW_MAX_RECIRCS 6
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -359,6 +367,14 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 		}
 		break;
 	}
+	case XSW_OP_CT:
+		/* Only the kfuncs at the hook can look the connection up: the walk ends here
+		 * (the compiler makes CT the last op, with no goto_table) and the hook carries
+		 * on at table arg with the ct fields set. */
+		r->ct_pending = 1;
+		r->ct_zone = op->len;
+		r->ct_table = op->arg;
+		break;
 	case XSW_OP_UPCALL:
 		xsw_leave(r, op->arg, 0);
 		break;
@@ -443,7 +459,8 @@ static long xsw_hop_cb(__u32 hop, void *data)
 	return 0;
 }
 
-/* Phase 1: the walk from table 0. Returns -2 when the packet is dropped on purpose.
+/* Phase 1: the walk from table r->walk_from (0, or after a ct the table it recirculates
+ * to). Returns -2 when the packet is dropped on purpose.
  * A global function, so the verifier checks it once, apart from its callers' paths. */
 __noinline int xsw_walk(struct xsw_run *r)
 {
@@ -451,6 +468,7 @@ __noinline int xsw_walk(struct xsw_run *r)
 
 	if (!r)
 		return 0;
+	wc.table_id = r->walk_from;
 	bpf_loop(XSW_MAX_TABLE_HOPS, xsw_hop_cb, &wc, 0);
 	if (!wc.done)
 		xsw_leave(r, XSW_UPCALL_TABLE_HOPS, 0);

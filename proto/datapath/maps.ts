@@ -6,7 +6,7 @@ import { flowKey, ipFrag } from './key.js';
 import { MAC_ENTRIES, normalMaps, normalStructs } from './normal.js';
 import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_MASKS, METER_BANDS, METER_SCALE, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
 
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 /** OpenFlow port numbers 1 .. PORT_SLOTS-1 count in xsw_port_slots (an array: no hash per packet). */
 export const PORT_SLOTS = 1024;
@@ -38,6 +38,7 @@ export const upcallReason = cenum('xsw_upcall_reason', {
   XSW_UPCALL_MASKS: 9, // the table uses more masks than XSW_MAX_MASKS
   XSW_UPCALL_NORMAL_FLOOD: 10, // NORMAL to an unknown, multicast or broadcast destination: the slow path floods
   XSW_UPCALL_NORMAL_SLOW: 11, // NORMAL the fast path leaves to the slow path (port VLAN config, priority tag)
+  XSW_UPCALL_CONNTRACK: 12, // ct the fast path cannot answer (bpf/lib/ct.h): a new connection, commit, NAT, not TCP/UDP, a fragment
 });
 
 /** Load-time limits shared by the C and the compiler. */

@@ -48,8 +48,8 @@ export const rule = cstruct('xsw_rule', 16, [
 export const op = cstruct('xsw_op', 24, [
   ['code', u8, 'enum xsw_op_code'],
   ['cond', u8, 'enum xsw_op_cond: the op applies only to frames that have the field'],
-  ['len', u16, 'SET_FIELD: bytes of val to write into the key'],
-  ['arg', u32, 'OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO: table; PUSH_VLAN: TPID; UPCALL: reason'],
+  ['len', u16, 'SET_FIELD: bytes of val to write into the key; CT: zone'],
+  ['arg', u32, 'OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO, CT: table; PUSH_VLAN: TPID; UPCALL: reason'],
   ['val', array(u8, 16), 'SET_FIELD: the value (network order); WRITE_METADATA: value(8) then mask(8), host order'],
 ]);
 
@@ -68,6 +68,7 @@ export const opCode = cenum(
     XSW_OP_SET_MASKED: 10, // key[arg .. arg+len) = key & ~val[8..] | val[0..len), len <= 8
     XSW_OP_METER: 11, // meter arg (xsw_meters): a drop band ends the packet, dscp_remark raises DSCP
     XSW_OP_NORMAL: 12, // OFPP_NORMAL (bpf/lib/normal.h): learn the source, output to a known destination
+    XSW_OP_CT: 13, // ct(zone=len,table=arg), lookup only, the rule's last op: the hook looks the connection up (bpf/lib/ct.h) and recirculates
   },
   'action-program op codes',
 );

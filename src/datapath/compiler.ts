@@ -6,7 +6,7 @@
 // What the fast path cannot run compiles to an UPCALL op, so the slow path (the
 // reference interpreter) finishes those packets: nothing is silently mis-forwarded.
 import { randomInt } from 'node:crypto';
-import type { Action } from '../../proto/openflow/actions.js';
+import { type Action, NX_CT_RECIRC_NONE } from '../../proto/openflow/actions.js';
 import { OFPP } from '../../proto/openflow/constants.js';
 import type { Instruction } from '../../proto/openflow/instructions.js';
 import type { OxmName } from '../../proto/openflow/oxm.js';
@@ -95,6 +95,11 @@ const slots: Partial<Record<OxmName, KeySlot>> = {
   MPLS_BOS: { offset: off('mpls_lse'), width: 4, shift: 8, bits: ones(1) },
   IPV6_EXTHDR: { offset: off('ipv6_exthdr'), width: 2, le: true, bits: ones(9) },
   NXM_NX_IP_FRAG: { offset: off('ip_frag'), width: 1, bits: ones(2) },
+  // Set by a ct op (bpf/xdpswitch.bpf.c xsw_ct_recirc); 0 before any ct, as in OVS.
+  // ct_label is not in here: BPF cannot read it, so a rule matching it stays slow.
+  NXM_NX_CT_STATE: { offset: off('ct_state'), width: 4, le: true },
+  NXM_NX_CT_ZONE: { offset: off('ct_zone'), width: 2, le: true },
+  NXM_NX_CT_MARK: { offset: off('ct_mark'), width: 4, le: true },
 };
 
 /** set_field targets the commit phase writes back to the frame (bpf/lib/pipeline.h). */
@@ -185,10 +190,31 @@ function setFieldOp(field: OxmName, value: bigint, notes: string[]): XswOp {
   return op(XswOpCode.XSW_OP_SET_MASKED, { arg: slot.offset, len: slot.width, val, cond: slot.cond ?? 0 });
 }
 
-function actionOps(actions: readonly Action[], notes: string[]): XswOp[] {
+/**
+ * ct(zone=Z,table=N) as a lookup the datapath answers (XSW_OP_CT), or why not: the
+ * kfuncs only look up, so commit, nat, exec and alg go to the slow path (which commits
+ * into the same kernel table); the op ends the walk, so it must be the last thing the
+ * rule does (ct forks in OVS: actions after it see the packet untracked).
+ */
+function ctSlow(a: Extract<Action, { type: 'NX_CT' }>, last: boolean): string | undefined {
+  if (a.flags) return 'ct(commit)';
+  if (a.recirc_table === NX_CT_RECIRC_NONE) return 'ct without table=';
+  if (a.zone_src) return 'ct zone from a field';
+  if (a.alg || a.actions.length) return 'ct(alg/nat/exec)';
+  if (!last) return 'actions after ct';
+  return undefined;
+}
+
+/** `ctLast`: a ct that is the last action may compile to XSW_OP_CT (nothing follows it). */
+function actionOps(actions: readonly Action[], notes: string[], ctLast = false): XswOp[] {
   const ops: XswOp[] = [];
-  for (const a of actions) {
+  for (const [i, a] of actions.entries()) {
     switch (a.type) {
+      case 'NX_CT': {
+        const why = ctSlow(a, ctLast && i === actions.length - 1);
+        ops.push(why ? upcallOp(XswUpcallReason.XSW_UPCALL_CONNTRACK, why, notes) : op(XswOpCode.XSW_OP_CT, { arg: a.recirc_table, len: a.zone }));
+        break;
+      }
       case 'OUTPUT':
         // LOCAL is a port with a device like any other (the bridge's internal one).
         if (a.port <= OFPP.MAX || a.port === OFPP.IN_PORT || a.port === OFPP.LOCAL) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port }));
@@ -235,8 +261,10 @@ export function compileInstructions(instructions: readonly Instruction[]): Compi
   const meter = by.get('METER');
   if (meter?.type === 'METER') ops.push(op(XswOpCode.XSW_OP_METER, { arg: meter.meter_id }));
   const apply = by.get('APPLY_ACTIONS');
-  if (apply?.type === 'APPLY_ACTIONS') ops.push(...actionOps(apply.actions, slow));
   const write = by.get('WRITE_ACTIONS');
+  // A ct op ends the walk: only with no instruction after the actions.
+  const ctLast = !by.has('GOTO_TABLE') && !by.has('WRITE_METADATA') && !(write?.type === 'WRITE_ACTIONS' && write.actions.length);
+  if (apply?.type === 'APPLY_ACTIONS') ops.push(...actionOps(apply.actions, slow, ctLast));
   if (write?.type === 'WRITE_ACTIONS' && write.actions.length) ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, 'write_actions', slow));
   const wm = by.get('WRITE_METADATA');
   if (wm?.type === 'WRITE_METADATA') {

@@ -1,6 +1,6 @@
 // src/vswitchd/appctl.ts — the ovs-appctl commands of the daemon, in OVS's words and
 // formats where OVS has them: version, exit, vlog/set and vlog/list, ofproto/list,
-// dpif/show, fdb/show, fdb/flush, dpctl/dump-conntrack; and ofproto/trace over the pipeline model.
+// dpif/show, fdb/show, fdb/flush, dpctl/dump-conntrack; dpif/show-upcalls (ours: slow-path packets by reason); and ofproto/trace over the pipeline model.
 import { OFPP } from '../../proto/openflow/constants.js';
 import { dumpConntrack } from '../ct/dump.js';
 import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
@@ -105,6 +105,16 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
 
   registerTrace(u, ctx.vswitchd);
   u.register('dpctl/dump-conntrack', '[dp] [zone=N]', 0, 2, (args) => dumpConntrack(args, Date.now()));
+  // Which packets the XDP/TC tier handed to the slow path, per bridge and reason (xsw_upcall_reason).
+  u.register('dpif/show-upcalls', '[bridge]', 0, 1, ([name]) => {
+    const out: string[] = [];
+    for (const br of name ? [bridge(name)] : [...ctx.vswitchd.bridges.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const dp = br.datapath;
+      const reasons = dp instanceof XdpBridgeDatapath ? [...dp.slowPath.byReason].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+      out.push(`${br.name}:`, ...reasons.map(([r, n]) => `  ${r}: ${n}`));
+    }
+    return out.join('\n') + '\n';
+  });
 }
 
 const portName = (n: number): string => (n === OFPP.LOCAL ? 'LOCAL' : n === OFPP.CONTROLLER ? 'CONTROLLER' : String(n));

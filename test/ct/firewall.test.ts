@@ -99,7 +99,17 @@ describe('the stateful firewall', () => {
     expect(r.opened).toEqual({ transmitted: 3, received: 3 });
     expect(r.echoed).toBe(3);
 
+    // Tier 1: after the slow path committed the connection, its packets stay in XDP/TC
+    // (bpf/lib/ct.h): the est rules count the stream, the slow path sees a handful.
+    const ctl = join(sw.rundir, 'xdpswitch.ctl');
+    const before = await upcalls(ctl, br);
+    const estBefore = await estPackets(sw, br);
     expect(await a.iperf(b, 2)).toBeGreaterThan(0.001);
+    await sleep(1500);
+    const est = (await estPackets(sw, br)) - estBefore;
+    const slow = (await upcalls(ctl, br)) - before;
+    expect(est).toBeGreaterThan(2000);
+    expect(slow, `${slow} slow-path packets for ${est} established`).toBeLessThan(50);
     const udp = await udpFrom(a, b);
     expect(udp.lost).toBeLessThan(udp.packets);
     // The reverse: a TCP connection from outside gets nowhere.
@@ -130,6 +140,18 @@ describe('the stateful firewall', () => {
     expect(results[0]?.conntrack).toHaveLength(2); // the ping and the UDP echo
   }, 120_000);
 });
+
+/** Packets the slow path got from the bridge's datapath, all reasons (`dpif/show-upcalls`). */
+async function upcalls(ctl: string, br: string): Promise<number> {
+  const out = await ok(run(['ovs-appctl', '-t', ctl, 'dpif/show-upcalls', br]));
+  return [...out.matchAll(/^\s+\w+: (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+/** n_packets of the rules for established traffic, both ways. */
+async function estPackets(sw: Switch, br: string): Promise<number> {
+  const dump = await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-flows', br, 'table=1'));
+  return [...dump.matchAll(/n_packets=(\d+),.*ct_state=\+est\+trk/g)].reduce((n, m) => n + Number(m[1]), 0);
+}
 
 /** A UDP stream from `c` to `s` (iperf3 -u, 1 s): datagrams sent and lost. */
 async function udpFrom(c: Host, s: Host): Promise<{ packets: number; lost: number }> {

@@ -1,6 +1,6 @@
 // Generated from proto/datapath/maps.ts by npm run gen; edit the source.
 
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 export const UPCALL_CAP = 2048;
 export const MAC_ENTRIES = 8192;
 export const PORT_SLOTS = 1024;
@@ -39,6 +39,7 @@ export const XswUpcallReason = {
   XSW_UPCALL_MASKS: 9,
   XSW_UPCALL_NORMAL_FLOOD: 10,
   XSW_UPCALL_NORMAL_SLOW: 11,
+  XSW_UPCALL_CONNTRACK: 12,
 } as const;
 
 export const XswOpCode = {
@@ -54,6 +55,7 @@ export const XswOpCode = {
   XSW_OP_SET_MASKED: 10,
   XSW_OP_METER: 11,
   XSW_OP_NORMAL: 12,
+  XSW_OP_CT: 13,
 } as const;
 
 export const XswOpCond = {
@@ -401,8 +403,8 @@ export function decodeXswRule(buf: Uint8Array, off = 0): XswRule {
 export interface XswOp {
   code: number; // enum xsw_op_code
   cond: number; // enum xsw_op_cond: the op applies only to frames that have the field
-  len: number; // SET_FIELD: bytes of val to write into the key
-  arg: number; // OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO: table; PUSH_VLAN: TPID; UPCALL: reason
+  len: number; // SET_FIELD: bytes of val to write into the key; CT: zone
+  arg: number; // OUTPUT: OpenFlow port; SET_FIELD: key offset; GOTO, CT: table; PUSH_VLAN: TPID; UPCALL: reason
   val: Uint8Array; // SET_FIELD: the value (network order); WRITE_METADATA: value(8) then mask(8), host order
 }
 

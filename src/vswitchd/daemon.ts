@@ -1,10 +1,12 @@
 // src/vswitchd/daemon.ts — the whole switch in one process: the OVSDB server on
 // `<rundir>/db.sock` (and the Manager rows' remotes), the reconciler as its client, and
 // the run dir claimed by a pid file so a second instance refuses to start.
-import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
+import { claimPidfile, PidfileBusyError, type Pidfile } from '../native/pidfile.js';
 import { startOvsdbServer, type OvsdbServer } from '../ovsdb/server.js';
+import { addOvsdbServerCommands, UnixctlServer as OvsdbUnixctl } from '../ovsdb/unixctl.js';
 import type { LogSink } from '../ovsdb/vlog.js';
 import { registerAppctl } from './appctl.js';
 import { moduleLog } from './log.js';
@@ -65,12 +67,17 @@ function socketLive(path: string): Promise<boolean> {
 export class Daemon {
   private constructor(
     readonly opts: DaemonOptions,
-    readonly pidfile: string,
+    private readonly pidfiles: Pidfile[],
     readonly server: OvsdbServer,
     /** Absent with `ovsdbOnly`. */
     readonly vswitchd: Vswitchd | undefined,
-    readonly unixctl: UnixctlServer | undefined,
+    private readonly unixctls: { close(): Promise<void> | void }[],
   ) {}
+
+  /** The run dir's claim (`--pidfile`, default `<rundir>/xdpswitch.pid`). */
+  get pidfile(): string {
+    return this.pidfiles[0]?.path ?? '';
+  }
 
   get dbSocket(): string {
     return join(this.opts.rundir, 'db.sock');
@@ -88,7 +95,16 @@ export class Daemon {
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) throw new RundirBusyError(`${o.rundir} is in use by another xdpswitch (pid ${pid}, from ${pidfile})`);
     }
     if (await socketLive(sock)) throw new RundirBusyError(`${sock} is served by another process; stop it first`);
-    writeFileSync(pidfile, `${process.pid}\n`);
+    // Locked pid files under OVS's names too, so `ovs-appctl` (default target
+    // ovs-vswitchd) and `ovs-appctl -t ovsdb-server` find this process.
+    const held: Pidfile[] = [];
+    try {
+      for (const f of [pidfile, join(o.rundir, 'ovs-vswitchd.pid'), join(o.rundir, 'ovsdb-server.pid')]) held.push(claimPidfile(f));
+    } catch (e) {
+      for (const h of held) h.release();
+      if (e instanceof PidfileBusyError) throw new RundirBusyError(`${o.rundir} is in use by another process (${e.message})`);
+      throw e;
+    }
     let server: OvsdbServer | undefined;
     try {
       server = await startOvsdbServer({
@@ -98,19 +114,22 @@ export class Daemon {
         remotes: [`punix:${sock}`, 'db:Open_vSwitch,Open_vSwitch,manager_options'],
         log: o.sink,
       });
+      const dbctl = await OvsdbUnixctl.listen(join(o.rundir, `ovsdb-server.${process.pid}.ctl`));
+      addOvsdbServerCommands(dbctl, server, o.version, () => o.onExit?.(false));
       if (o.ovsdbOnly) {
         log.info(`serving ${o.db} on ${sock} (database only: no bridges are run)`);
-        return new Daemon(o, pidfile, server, undefined, undefined);
+        return new Daemon(o, held, server, undefined, [dbctl]);
       }
       const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs, datapath: o.datapath });
       // ovs-appctl -t <rundir>/xdpswitch.ctl
-      const unixctl = await UnixctlServer.listen(o.rundir, 'xdpswitch', log);
-      registerAppctl(unixctl, { vswitchd, sink: o.sink, version: o.version, exit: (cleanup) => o.onExit?.(cleanup) });
+      // and ovs-appctl's default target, <rundir>/ovs-vswitchd.<pid>.ctl
+      const ctls = [await UnixctlServer.listen(o.rundir, 'xdpswitch', log), await UnixctlServer.listen(o.rundir, `ovs-vswitchd.${process.pid}`, log)];
+      for (const u of ctls) registerAppctl(u, { vswitchd, sink: o.sink, version: o.version, exit: (cleanup) => o.onExit?.(cleanup) });
       log.info(`serving ${o.db} on ${sock}; bridges' OpenFlow sockets in ${o.rundir}`);
-      return new Daemon(o, pidfile, server, vswitchd, unixctl);
+      return new Daemon(o, held, server, vswitchd, [dbctl, ...ctls]);
     } catch (e) {
       await server?.close();
-      if (existsSync(pidfile)) unlinkSync(pidfile);
+      for (const h of held) h.release();
       throw e;
     }
   }
@@ -120,9 +139,9 @@ export class Daemon {
    * dir. With `keepDatapath`, ports, programs, pins and saved flows stay for the next start.
    */
   async close(opts: { keepDatapath?: boolean } = {}): Promise<void> {
-    await this.unixctl?.close();
+    for (const u of this.unixctls) await u.close();
     await this.vswitchd?.close({ keepPinned: opts.keepDatapath === true });
     await this.server.close();
-    if (existsSync(this.pidfile) && readFileSync(this.pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(this.pidfile);
+    for (const p of this.pidfiles) p.release();
   }
 }

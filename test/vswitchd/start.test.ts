@@ -60,10 +60,15 @@ test('foreground start with OVS_RUNDIR, refusal of a second instance, clean SIGT
   const again = start(dir);
   await waitFor(() => existsSync(join(dir, `${br}.mgmt`)), 'the bridge socket after restart', 30_000, 100);
   expect((await run(['ovs-ofctl', '-O', 'OpenFlow13', 'show', br], { env })).stdout).toContain(`LOCAL(${br})`);
+  // ovs-appctl finds it under OVS's names, as it finds ovs-vswitchd and ovsdb-server
+  // (locked pid files and <name>.<pid>.ctl sockets).
+  expect((await run(['ovs-appctl', 'version'], { env })).stdout).toContain('ovs-vswitchd (xdpswitch)');
+  expect((await run(['ovs-appctl', 'ofproto/list'], { env })).stdout.split('\n')).toContain(br);
+  expect((await run(['ovs-appctl', '-t', 'ovsdb-server', 'ovsdb-server/list-dbs'], { env })).stdout.split('\n')).toContain('Open_vSwitch');
   // `ovs-appctl exit --cleanup` stops it as SIGTERM does.
   await run(['ovs-appctl', '-t', join(dir, 'xdpswitch.ctl'), 'exit', '--cleanup']);
   expect(await again.exit).toBe(0);
-  expect(existsSync(join(dir, 'xdpswitch.ctl'))).toBe(false);
+  for (const f of ['xdpswitch.ctl', 'ovs-vswitchd.pid', 'ovsdb-server.pid', `ovs-vswitchd.${again.child.pid}.ctl`, `ovsdb-server.${again.child.pid}.ctl`]) expect(existsSync(join(dir, f)), f).toBe(false);
   expect((await run(['ip', 'link', 'show', br], { allowFail: true })).code).not.toBe(0);
 });
 

@@ -92,11 +92,15 @@ export class OvsBridge {
   private async capture(act: () => Promise<unknown>): Promise<{ port: number; frame: Buffer }[]> {
     for (const n of this.ports) this.take(n);
     await act();
+    // ovs-vswitchd handles the injected frame on its next main-loop turn, after the
+    // appctl reply: settled = no pcap grew over two consecutive 20 ms looks (one look
+    // proved too short on a loaded 2-core machine).
     let last = '';
-    for (let i = 0; i < 25; i++) {
+    let still = 0;
+    for (let i = 0; i < 30 && still < 2; i++) {
       await sleep(20);
       const now = this.ports.map((n) => this.pcapSize(n)).join(',');
-      if (now === last) break;
+      still = now === last ? still + 1 : 0;
       last = now;
     }
     return this.ports.flatMap((n) => this.take(n).map((f) => ({ port: n, frame: Buffer.from(f) })));

@@ -75,6 +75,14 @@ enum xsw_op_cond {
 	XSW_COND_ARP = 7,
 };
 
+/* Port vlan_mode (a port without an xsw_normal_ports entry is a trunk of every VLAN) */
+enum xsw_vlan_mode {
+	XSW_VLAN_TRUNK = 0,
+	XSW_VLAN_ACCESS = 1,
+	XSW_VLAN_NATIVE_TAGGED = 2,
+	XSW_VLAN_NATIVE_UNTAGGED = 3,
+};
+
 struct xsw_flow_key {
 	__u32 in_port; /* OpenFlow ingress port number, host order */
 	__u32 recirc_id; /* 0 on the first pass, host order */
@@ -363,6 +371,16 @@ _Static_assert(sizeof(struct xsw_normal_config) == 8, "struct xsw_normal_config 
 _Static_assert(__builtin_offsetof(struct xsw_normal_config, enabled) == 0, "xsw_normal_config.enabled offset");
 _Static_assert(__builtin_offsetof(struct xsw_normal_config, aging_sec) == 4, "xsw_normal_config.aging_sec offset");
 
+struct xsw_normal_port {
+	__u32 mode; /* enum xsw_vlan_mode */
+	__u32 tag; /* Port tag (0: none) */
+	__u64 trunks[64]; /* bit v of word v / 64: the port carries VLAN v as a trunk */
+};
+_Static_assert(sizeof(struct xsw_normal_port) == 520, "struct xsw_normal_port size");
+_Static_assert(__builtin_offsetof(struct xsw_normal_port, mode) == 0, "xsw_normal_port.mode offset");
+_Static_assert(__builtin_offsetof(struct xsw_normal_port, tag) == 4, "xsw_normal_port.tag offset");
+_Static_assert(__builtin_offsetof(struct xsw_normal_port, trunks) == 8, "xsw_normal_port.trunks offset");
+
 #ifdef XSW_DEFINE_MAPS
 /* Map definitions, included once by the object that owns the maps. */
 /* ingress ifindex → port config */
@@ -501,6 +519,14 @@ struct {
 	__type(key, struct xsw_mac_key);
 	__type(value, struct xsw_mac_entry);
 } xsw_macs SEC(".maps");
+
+/* OpenFlow port → its VLAN config, for the ports that have one */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct xsw_normal_port);
+} xsw_normal_ports SEC(".maps");
 
 /* 0 → whether and how NORMAL runs in the fast path */
 struct {

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* OFPP_NORMAL's common case in the fast path, as OVS's xlate_normal does it: learn the
- * source MAC on the ingress port (per VLAN), send a frame for a known unicast MAC out of
- * the port it was seen on, drop it when that is the ingress port. Everything else leaves
- * the fast path before the frame changed, and the slow path (src/ofproto/normal.ts) runs
- * NORMAL on it: unknown, multicast and broadcast destinations (it floods; these are the
- * small frames: ARP, a connection's first packet), priority-tagged frames, and every
- * frame of a bridge whose ports have VLAN config (xsw_normal_config.enabled is 0 then).
- * The slow path reads xsw_macs for the destination, so both agree where a MAC is. */
+/* OFPP_NORMAL's common case in the fast path, as OVS's xlate_normal does it: the frame's
+ * VLAN from the ingress port's config (Port tag, trunks, vlan_mode: xsw_normal_ports),
+ * learn the source MAC in that VLAN, send a frame for a known unicast MAC out of the port
+ * it was seen on with the tag that port wants, drop it when that is the ingress port or
+ * a port that does not carry the VLAN. Everything else leaves the fast path before the
+ * frame changed, and the slow path (src/ofproto/normal.ts) runs NORMAL on it: unknown,
+ * multicast and broadcast destinations (it floods; these are the small frames: ARP, a
+ * connection's first packet), priority-tagged and 802.1ad frames, and every frame while
+ * xsw_normal_config.enabled is 0. The slow path reads xsw_macs for the destination, so
+ * both agree where a MAC is. */
 #pragma once
 
 #include "vmlinux.h"
@@ -23,6 +25,25 @@ static __always_inline bool xsw_mac_multicast(const __u8 *mac)
 	return mac[0] & 1;
 }
 
+static __always_inline bool xsw_trunk_has(const struct xsw_normal_port *p, __u32 vlan)
+{
+	return (p->trunks[(vlan >> 6) & 63] >> (vlan & 63)) & 1;
+}
+
+/* Does the port carry `vlan` (OVS bundle_includes_vlan; src/ofproto/normal.ts portCarries)? */
+static __always_inline bool xsw_port_carries(const struct xsw_normal_port *p, __u32 vlan)
+{
+	if (!p)
+		return true;
+	switch (p->mode) {
+	case XSW_VLAN_ACCESS:
+		return vlan == p->tag;
+	case XSW_VLAN_TRUNK:
+		return xsw_trunk_has(p, vlan);
+	}
+	return vlan == p->tag || xsw_trunk_has(p, vlan);
+}
+
 static __always_inline void xsw_mac_key_of(struct xsw_mac_key *k, const __u8 *mac, __u16 vlan)
 {
 	__builtin_memcpy(k->mac, mac, 6);
@@ -37,20 +58,44 @@ static __always_inline int xsw_normal(struct xsw_run *r, __u32 *port)
 	struct xsw_normal_config *cfg = bpf_map_lookup_elem(&xsw_normal_config, &zero);
 	struct xsw_flow_key *k = &r->key;
 	struct xsw_mac_key mk = {};
-	__u16 vlan = 0;
+	__u32 vid = 0, vlan;
+	bool tagged = k->vlan_tci & bpf_htons(XSW_VLAN_PRESENT);
 
 	if (!cfg || !cfg->enabled) {
 		xsw_leave(r, XSW_UPCALL_NORMAL_SLOW, 0);
 		return 0;
 	}
-	if (k->vlan_tci & bpf_htons(XSW_VLAN_PRESENT)) {
-		vlan = bpf_ntohs(k->vlan_tci) & 0xfff;
-		/* A priority tag (VID 0) leaves untagged: the slow path pops it. */
-		if (!vlan) {
+	if (tagged) {
+		vid = bpf_ntohs(k->vlan_tci) & 0xfff;
+		/* A priority tag (VID 0), or an 802.1ad outer tag: the slow path. */
+		if (!vid || k->vlan_tpid != bpf_htons(ETH_P_8021Q)) {
 			xsw_leave(r, XSW_UPCALL_NORMAL_SLOW, 1);
 			return 0;
 		}
 	}
+	/* The VLAN the frame is in (src/ofproto/normal.ts ingressVlan), or drop it. */
+	struct xsw_normal_port *inp = bpf_map_lookup_elem(&xsw_normal_ports, &k->in_port);
+
+	vlan = vid;
+	if (inp) {
+		bool ok;
+
+		if (inp->mode == XSW_VLAN_ACCESS) {
+			ok = !vid;
+			vlan = inp->tag;
+		} else if (inp->mode == XSW_VLAN_TRUNK) {
+			ok = xsw_trunk_has(inp, vid);
+		} else {
+			ok = !vid || xsw_trunk_has(inp, vid);
+			if (!vid)
+				vlan = inp->tag;
+		}
+		if (!ok) {
+			r->drop = 1;
+			return 0;
+		}
+	}
+	vlan &= 0xfff;
 	__u64 now = bpf_ktime_get_coarse_ns();
 	__u64 aging = (__u64)cfg->aging_sec * 1000000000ULL;
 
@@ -87,6 +132,33 @@ static __always_inline int xsw_normal(struct xsw_run *r, __u32 *port)
 	if (!out || out->ifindex != dst->ifindex) {
 		xsw_leave(r, XSW_UPCALL_NORMAL_FLOOD, 0);
 		return 0;
+	}
+	struct xsw_normal_port *outp = bpf_map_lookup_elem(&xsw_normal_ports, &dst->ofport);
+
+	if (!xsw_port_carries(outp, vlan)) {
+		r->drop = 1;
+		return 0;
+	}
+	/* The tag it leaves with (egressVid): none on access ports and for a native-untagged
+	 * port's own VLAN, else the VLAN's; the key changes, the commit writes the frame. */
+	__u32 want = vlan;
+
+	if (outp && (outp->mode == XSW_VLAN_ACCESS || (outp->mode == XSW_VLAN_NATIVE_UNTAGGED && vlan == outp->tag)))
+		want = 0;
+	if (!want) {
+		if (tagged) {
+			k->vlan_tci = k->vlan2_tci;
+			k->vlan_tpid = (k->vlan2_tci & bpf_htons(XSW_VLAN_PRESENT)) ? bpf_htons(ETH_P_8021Q) : 0;
+			k->vlan2_tci = 0;
+			r->dirty = 1;
+		}
+	} else if (!tagged) {
+		k->vlan_tci = bpf_htons(XSW_VLAN_PRESENT | want);
+		k->vlan_tpid = bpf_htons(ETH_P_8021Q);
+		r->dirty = 1;
+	} else if (want != vid) {
+		k->vlan_tci = (k->vlan_tci & bpf_htons(0xf000)) | bpf_htons(want);
+		r->dirty = 1;
 	}
 	*port = dst->ofport;
 	return 1;

@@ -3,7 +3,7 @@
 // and bump LAYOUT_VERSION (part of the pin path) when a field moves.
 import { array, cenum, cstruct, type MapDecl, u32, u64, u8 } from '../lib/cstruct.js';
 import { flowKey, ipFrag } from './key.js';
-import { MAC_ENTRIES, normalMaps, normalStructs } from './normal.js';
+import { MAC_ENTRIES, normalEnums, normalMaps, normalStructs } from './normal.js';
 import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_MASKS, METER_BANDS, METER_SCALE, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
 
 export const LAYOUT_VERSION = 5;
@@ -93,4 +93,4 @@ export const maps = {
 } as const satisfies Record<string, MapDecl>;
 
 export const structs = [flowKey, port, portStats, portSlot, upcall, ...pipelineStructs, ...normalStructs];
-export const enums = [ipFrag, portAction, upcallReason, ...pipelineEnums];
+export const enums = [ipFrag, portAction, upcallReason, ...pipelineEnums, ...normalEnums];

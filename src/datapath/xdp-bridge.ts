@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
 import { trace } from '../ofproto/trace.js';
-import { getMacEntry, MAC_AGING_SEC, setMacEntry } from '../ofproto/normal.js';
+import { getMacEntry, ingressVlan, MAC_AGING_SEC, setMacEntry, type PortVlan } from '../ofproto/normal.js';
 import { kernelConntrack } from '../ct/shared.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import { type BpfMap, possibleCpus } from '../native/bpf.js';
@@ -38,6 +38,8 @@ import {
   decodeXswMacKey,
   encodeXswMacKey,
   encodeXswNormalConfig,
+  encodeXswNormalPort,
+  XswVlanMode,
   type XswUpcall,
 } from './gen/maps.js';
 
@@ -55,6 +57,14 @@ export interface SlowPathCounters {
   byReason: Map<string, number>;
   /** Frames the slow path could not send (the device went away, a full queue). */
   txErrors: number;
+}
+
+/** A port's VLAN config as bpf/lib/normal.h reads it: trunks as a bitmap of 4096 VLANs. */
+function normalPortValue(v: PortVlan): { mode: number; tag: number; trunks: bigint[] } {
+  const mode = { access: XswVlanMode.XSW_VLAN_ACCESS, trunk: XswVlanMode.XSW_VLAN_TRUNK, 'native-tagged': XswVlanMode.XSW_VLAN_NATIVE_TAGGED, 'native-untagged': XswVlanMode.XSW_VLAN_NATIVE_UNTAGGED }[v.mode];
+  const trunks = new Array<bigint>(64).fill(v.trunks?.length ? 0n : (1n << 64n) - 1n);
+  for (const t of v.trunks ?? []) if (t >= 0 && t < 4096) trunks[t >> 6] = trunks[t >> 6]! | (1n << BigInt(t & 63));
+  return { mode, tag: v.tag ?? 0, trunks };
 }
 
 /** Per-bank sizes: half of each map, so both banks fit while a restart moves between them. */
@@ -81,8 +91,10 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   /** Maps the compiler writes by name ('raw' writes), opened on first use. */
   private readonly rawMaps = new Map<string, BpfMap>();
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
-  /** Whether NORMAL runs in the fast path (xsw_normal_config), as last written. */
+  /** NORMAL runs in the fast path (xsw_normal_config written; until then it all goes slow). */
   private normalFast?: boolean;
+  /** The ports' VLAN config as last written to xsw_normal_ports (JSON by port). */
+  private normalPorts = new Map<number, string>();
 
   private constructor(
     readonly dp: Datapath,
@@ -247,14 +259,35 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   }
 
   /**
-   * NORMAL runs in the fast path while no port of the bridge has VLAN config (tag, trunks,
-   * vlan_mode); with any, every NORMAL frame goes to the slow path, which applies them.
+   * The ports' VLAN config (tag, trunks, vlan_mode) into xsw_normal_ports, where NORMAL in
+   * the fast path applies it as src/ofproto/normal.ts does; then NORMAL runs there.
    */
   syncNormal(): void {
-    const fast = !!this.pipeline && ![...this.pipeline.ports.values()].some((s) => s.vlan);
-    if (fast === this.normalFast) return;
-    this.raw('xsw_normal_config').update(u32(0), encodeXswNormalConfig({ enabled: fast ? 1 : 0, aging_sec: MAC_AGING_SEC }));
-    this.normalFast = fast;
+    if (!this.pipeline) return;
+    const ports = this.raw('xsw_normal_ports');
+    const want = new Map<number, PortVlan>();
+    for (const [n, s] of this.pipeline.ports) if (s.vlan) want.set(n, s.vlan);
+    // A port whose VLANs change forgets the MACs it learned, in both tables (as OVS does).
+    const changed = (n: number) => {
+      this.forgetMacs(n);
+      for (const [k, e] of this.pipeline!.fdb) if (e.port === n) this.pipeline!.fdb.delete(k);
+    };
+    for (const n of [...this.normalPorts.keys()])
+      if (!want.has(n)) {
+        ports.delete(u32(n));
+        this.normalPorts.delete(n);
+        changed(n);
+      }
+    for (const [n, v] of want) {
+      const json = JSON.stringify(v);
+      if (this.normalPorts.get(n) === json) continue;
+      ports.update(u32(n), encodeXswNormalPort(normalPortValue(v)));
+      this.normalPorts.set(n, json);
+      changed(n);
+    }
+    if (this.normalFast) return;
+    this.raw('xsw_normal_config').update(u32(0), encodeXswNormalConfig({ enabled: 1, aging_sec: MAC_AGING_SEC }));
+    this.normalFast = true;
   }
 
   /** The MACs the fast path learned on a port that went away. */
@@ -272,9 +305,10 @@ export class XdpBridgeDatapath implements BridgeDatapath {
    * path knows of its destination (it learns from the frames it forwards, which the slow
    * path never sees), so that both send a MAC to the same port.
    */
-  private syncMac(dst: Uint8Array, vlanTci: number): void {
+  private syncMac(dst: Uint8Array, vlanTci: number, in_port: number): void {
     if (!this.normalFast || !this.pipeline || dst[0]! & 1) return;
-    const vlan = vlanTci & 0x1000 ? vlanTci & 0xfff : 0;
+    const vlan = ingressVlan(this.pipeline.ports.get(in_port)?.vlan, vlanTci & 0x1000 ? vlanTci & 0xfff : 0);
+    if (vlan === undefined) return;
     const mac = BigInt(`0x${Buffer.from(dst).toString('hex')}`);
     const v = this.raw('xsw_macs').lookup(encodeXswMacKey({ mac: dst, vlan }));
     const e = v ? decodeXswMacEntry(v) : undefined;
@@ -467,7 +501,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     // The slow path: the reference interpreter runs the packet from the start and
     // counts it in the model (the fast path counted nothing for it).
     // ct actions use the kernel's conntrack table where the kernel lets BPF reach it.
-    if (u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_FLOOD || u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_SLOW) this.syncMac(u.key.eth_dst, u.key.vlan_tci);
+    if (u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_FLOOD || u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_SLOW) this.syncMac(u.key.eth_dst, u.key.vlan_tci, in_port);
     const ct = kernelConntrack(this.onWarning);
     const res = trace(this.pipeline, in_port, frame, this.clock(), ct ? { conntrack: ct } : {});
     for (const e of res.counters.entries) {

@@ -336,7 +336,7 @@ export class Vswitchd {
       if (!have || JSON.stringify(have.vlan ?? null) === want) continue;
       this.effect(`${br.name}: ${p.name} VLAN ${want}`);
       setPortVlan(br.ofproto.pipeline, st.portNo, p.vlan);
-      // The datapath learns of it as a port change: NORMAL leaves its fast path for VLAN ports.
+      // The datapath learns of it as a port change (NORMAL's fast path applies the config).
       void br.ofproto.commit([{ kind: 'port-modify', port: have }]);
     }
   }

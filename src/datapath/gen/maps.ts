@@ -69,6 +69,13 @@ export const XswOpCond = {
   XSW_COND_ARP: 7,
 } as const;
 
+export const XswVlanMode = {
+  XSW_VLAN_TRUNK: 0,
+  XSW_VLAN_ACCESS: 1,
+  XSW_VLAN_NATIVE_TAGGED: 2,
+  XSW_VLAN_NATIVE_UNTAGGED: 3,
+} as const;
+
 export interface XswFlowKey {
   in_port: number; // OpenFlow ingress port number, host order
   recirc_id: number; // 0 on the first pass, host order
@@ -699,6 +706,32 @@ export function decodeXswNormalConfig(buf: Uint8Array, off = 0): XswNormalConfig
   };
 }
 
+export interface XswNormalPort {
+  mode: number; // enum xsw_vlan_mode
+  tag: number; // Port tag (0: none)
+  trunks: bigint[]; // bit v of word v / 64: the port carries VLAN v as a trunk
+}
+
+export const XSW_NORMAL_PORT_SIZE = 520;
+
+export function encodeXswNormalPort(v: XswNormalPort, buf: Buffer = Buffer.alloc(520), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 520);
+  dv.setUint32(0, v.mode, true);
+  dv.setUint32(4, v.tag, true);
+  for (let i = 0; i < 64; i++) dv.setBigUint64(8 + i * 8, v.trunks[i] ?? 0, true);
+  return buf;
+}
+
+export function decodeXswNormalPort(buf: Uint8Array, off = 0): XswNormalPort {
+  if (buf.length - off < 520) throw new RangeError('xsw_normal_port: need 520 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 520);
+  return {
+    mode: dv.getUint32(0, true),
+    tag: dv.getUint32(4, true),
+    trunks: Array.from({ length: 64 }, (_, i) => dv.getBigUint64(8 + i * 8, true)),
+  };
+}
+
 export interface MapSpec {
   type: string;
   maxEntries: number;
@@ -725,5 +758,6 @@ export const maps = {
   xsw_meters: { type: 'HASH', maxEntries: 4096, keySize: 4, valueSize: 408, perCpu: false }, // meter_id → bands and token buckets
   xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: 32768, keySize: 4, valueSize: 136, perCpu: true }, // exact-match cache: hash of the masked key → cached walk
   xsw_macs: { type: 'LRU_HASH', maxEntries: 8192, keySize: 8, valueSize: 16, perCpu: false }, // (MAC, VLAN) → port the address was seen on
+  xsw_normal_ports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 520, perCpu: false }, // OpenFlow port → its VLAN config, for the ports that have one
   xsw_normal_config: { type: 'ARRAY', maxEntries: 1, keySize: 4, valueSize: 8, perCpu: false }, // 0 → whether and how NORMAL runs in the fast path
 } as const satisfies Record<string, MapSpec>;

@@ -240,6 +240,10 @@ function actionOps(actions: readonly Action[], notes: string[], ctLast = false):
         break;
       case 'SET_QUEUE':
         break; // no queues on these ports: the frame leaves the same
+      case 'NX_CT_CLEAR':
+        // ct_zone, ct_state and ct_mark are adjacent in the key; ct_label is always 0 there.
+        ops.push(op(XswOpCode.XSW_OP_SET_FIELD, { arg: off('ct_zone'), len: off('ct_label') - off('ct_zone') }));
+        break;
       default:
         ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `action ${a.type}`, notes));
     }

@@ -7,7 +7,7 @@ import { compileInstructions, compileMatch } from '../../src/datapath/compiler.j
 import { XswOpCode, XswUpcallReason, XSW_FLOW_KEY_SIZE } from '../../src/datapath/gen/maps.js';
 import { flowKey } from '../../proto/datapath/key.js';
 import { output } from '../ofproto/helpers.js';
-import { ct, nat, setMark } from './helpers.js';
+import { ct, ctClear, nat, setMark } from './helpers.js';
 
 
 const ops = (instructions: Instruction[]) => compileInstructions(instructions).ops.map((o) => [o.code, o.arg, o.len]);
@@ -24,6 +24,13 @@ describe('ct in the compiled pipeline', () => {
     // ct forks: what follows it sees the packet untracked, which one walk cannot do.
     expect(ops([{ type: 'APPLY_ACTIONS', actions: [ct({ table: 1 }), output(2)] }])[0]).toEqual(up);
     expect(ops([{ type: 'APPLY_ACTIONS', actions: [ct({ table: 1 })] }, { type: 'GOTO_TABLE', table_id: 3 }])[0]).toEqual(up);
+  });
+
+  test('ct_clear zeroes ct_zone, ct_state and ct_mark in the key', () => {
+    const at = (name: string) => flowKey.fields.find((f) => f.name === name)!.offset;
+    const [o] = compileInstructions([{ type: 'APPLY_ACTIONS', actions: [ctClear] }]).ops;
+    expect(o).toMatchObject({ code: XswOpCode.XSW_OP_SET_FIELD, arg: at('ct_zone'), len: at('ct_label') - at('ct_zone') });
+    expect([...o!.val]).toEqual(new Array(16).fill(0));
   });
 
   test('ct_state, ct_zone and ct_mark are key bits; ct_label is not', () => {

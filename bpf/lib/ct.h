@@ -31,11 +31,14 @@
 #define XSW_CT_TCP_NEW_MS (120U * 1000)
 #define XSW_CT_UDP_MS (30U * 1000)
 
-struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *, struct bpf_sock_tuple *, __u32, struct bpf_ct_opts *, __u32) __ksym;
-struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *, struct bpf_sock_tuple *, __u32, struct bpf_ct_opts *, __u32) __ksym;
-void bpf_ct_release(struct nf_conn *) __ksym;
-int bpf_ct_change_timeout(struct nf_conn *, __u32) __ksym;
-int bpf_ct_change_status(struct nf_conn *, __u32) __ksym;
+/* Weak: the kfuncs live in nf_conntrack's BTF. Without that module loaded the
+ * pipeline (bpf/xdpswitch.bpf.c) still loads; libbpf leaves these 0, the checks below
+ * make every ct XSW_CT_SLOW, and the verifier drops the calls as dead code. */
+struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *, struct bpf_sock_tuple *, __u32, struct bpf_ct_opts *, __u32) __ksym __weak;
+struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *, struct bpf_sock_tuple *, __u32, struct bpf_ct_opts *, __u32) __ksym __weak;
+void bpf_ct_release(struct nf_conn *) __ksym __weak;
+int bpf_ct_change_timeout(struct nf_conn *, __u32) __ksym __weak;
+int bpf_ct_change_status(struct nf_conn *, __u32) __ksym __weak;
 
 /* The key's tuple for the kfuncs; its size, or 0 when the packet is not one tier 1 takes. */
 static __always_inline __u32 xsw_ct_tuple(const struct xsw_flow_key *k, struct bpf_sock_tuple *t, struct bpf_ct_opts *o,
@@ -98,7 +101,7 @@ static __always_inline int xsw_ct_lookup_xdp(struct xdp_md *ctx, const struct xs
 	__u32 tsz = xsw_ct_tuple(k, &t, &o, zone);
 	struct nf_conn *ct;
 
-	if (!tsz)
+	if (!tsz || !bpf_xdp_ct_lookup || !bpf_ct_release || !bpf_ct_change_timeout || !bpf_ct_change_status)
 		return XSW_CT_SLOW;
 	ct = bpf_xdp_ct_lookup(ctx, &t, tsz, &o, sizeof(o));
 	if (!ct)
@@ -114,7 +117,7 @@ static __always_inline int xsw_ct_lookup_tc(struct __sk_buff *skb, const struct 
 	__u32 tsz = xsw_ct_tuple(k, &t, &o, zone);
 	struct nf_conn *ct;
 
-	if (!tsz)
+	if (!tsz || !bpf_skb_ct_lookup || !bpf_ct_release || !bpf_ct_change_timeout || !bpf_ct_change_status)
 		return XSW_CT_SLOW;
 	ct = bpf_skb_ct_lookup(skb, &t, tsz, &o, sizeof(o));
 	if (!ct)

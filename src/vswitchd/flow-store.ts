@@ -3,10 +3,15 @@
 // runs: `<rundir>/<bridge>.ofstate` is a snapshot line, then one line per applied batch. Each
 // line is one write(2) made before the barrier reply; compaction writes a new file and renames
 // it over the old one. Like the pins, it need not outlive a reboot, so nothing is fsynced.
+// A flow is written as one compact array (its match as the model's own mask signature and
+// key strings, its instructions' JSON made once per shared instructions object), so that
+// persisting a batch of 100,000 flows is a string join, not a JSON walk of every entry.
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import type { FlowEntry } from '../ofproto/classifier.js';
 import type { Group } from '../ofproto/group.js';
-import { maskSignature, matchKey } from '../ofproto/match.js';
+import { maskSignature, matchKey, type Match } from '../ofproto/match.js';
+import type { Instruction } from '../../proto/openflow/instructions.js';
+import type { OxmName } from '../../proto/openflow/oxm.js';
 import type { Meter } from '../ofproto/meter.js';
 import { insertEntry, type Delta, type Pipeline } from '../ofproto/pipeline.js';
 
@@ -22,6 +27,8 @@ interface StoredFlow {
   e: StoredEntry;
   s?: number;
 }
+/** A stored flow as read back: the long form earlier versions wrote, or the compact one. */
+type ReadFlow = StoredFlow | CompactFlow;
 
 /** What the slow path counted for an entry: [id, packets, bytes]. */
 type SlowCount = [number, bigint, bigint];
@@ -30,7 +37,7 @@ export type SlowCounters = ReadonlyMap<number, { packets: bigint; bytes: bigint 
 interface Snapshot {
   v: 1;
   next: number;
-  flows: StoredFlow[];
+  flows: ReadFlow[];
   groups: Group[];
   meters: Meter[];
   flushed?: FlushedFor;
@@ -38,7 +45,7 @@ interface Snapshot {
 }
 
 interface Change {
-  put?: StoredFlow[];
+  put?: ReadFlow[];
   del?: number[];
   gput?: Group[];
   gdel?: number[];
@@ -78,10 +85,44 @@ function reviver(_k: string, v: unknown): unknown {
 
 const encode = (x: Snapshot | Change): string => `${JSON.stringify(x, replacer)}\n`;
 
-function stored(e: FlowEntry, slotOf: (id: number) => number | undefined): StoredFlow {
-  const { sig: _sig, key: _key, packet_count: _p, byte_count: _b, ...rest } = e;
+/**
+ * A flow as written: [id, table_id, priority, cookie (hex), idle_timeout, hard_timeout, flags,
+ * installed, last_used, sig, key, instructions, slot (-1: none)].
+ */
+type CompactFlow = [number, number, number, string, number, number, number, number, number, string, string, Instruction[], number];
+
+/** Instructions' JSON by object: the model shares one object among flows with equal instructions. */
+const instructionJson = new WeakMap<readonly Instruction[], string>();
+
+function compact(e: FlowEntry, slotOf: (id: number) => number | undefined): string {
+  let ins = instructionJson.get(e.instructions);
+  if (ins === undefined) instructionJson.set(e.instructions, (ins = JSON.stringify(e.instructions, replacer)));
   const s = slotOf(e.id);
-  return s === undefined ? { e: rest } : { e: rest, s };
+  return `[${e.id},${e.table_id},${e.priority},"${e.cookie.toString(16)}",${e.idle_timeout},${e.hard_timeout},${e.flags},${e.installed},${e.last_used},${JSON.stringify(e.sig)},${JSON.stringify(e.key)},${ins},${s ?? -1}]`;
+}
+
+/** The match a mask signature and key stand for (maskSignature() and matchKey() reversed). */
+function matchOf(sig: string, key: string): Match {
+  if (!sig) return [];
+  const values = key.split(',');
+  return sig.split(',').map((f, i) => {
+    const slash = f.lastIndexOf('/');
+    return { field: f.slice(0, slash) as OxmName, value: BigInt(`0x${values[i]}`), mask: BigInt(`0x${f.slice(slash + 1)}`) };
+  });
+}
+
+function expand(f: StoredFlow | CompactFlow): StoredFlow {
+  if (!Array.isArray(f)) return f;
+  const [id, table_id, priority, cookie, idle_timeout, hard_timeout, flags, installed, last_used, sig, key, instructions, s] = f;
+  const e: StoredEntry = { id, table_id, priority, match: matchOf(sig, key), cookie: BigInt(`0x${cookie}`), idle_timeout, hard_timeout, flags, instructions, installed, last_used };
+  return s < 0 ? { e } : { e, s };
+}
+
+/** A change line with its flows written compactly (the rest as JSON). */
+function encodeChange(c: Omit<Change, 'put'>, put: readonly string[] | undefined): string {
+  const rest = JSON.stringify(c, replacer);
+  if (!put) return `${rest}\n`;
+  return `{"put":[${put.join(',')}]${rest === '{}' ? '' : `,${rest.slice(1, -1)}`}}\n`;
 }
 
 export class FlowStore {
@@ -109,7 +150,7 @@ export class FlowStore {
     } catch {
       return undefined;
     }
-    const flows = new Map(snap.flows.map((f) => [f.e.id, f]));
+    const flows = new Map(snap.flows.map((x) => { const f = expand(x); return [f.e.id, f]; }));
     const groups = new Map(snap.groups.map((g) => [g.group_id, g]));
     const meters = new Map(snap.meters.map((m) => [m.meter_id, m]));
     let next = snap.next;
@@ -125,7 +166,10 @@ export class FlowStore {
         continue;
       }
       for (const id of c.del ?? []) flows.delete(id);
-      for (const f of c.put ?? []) flows.set(f.e.id, { ...f, s: f.s ?? flows.get(f.e.id)?.s });
+      for (const x of c.put ?? []) {
+        const f = expand(x);
+        flows.set(f.e.id, { ...f, s: f.s ?? flows.get(f.e.id)?.s });
+      }
       for (const id of c.gdel ?? []) groups.delete(id);
       for (const g of c.gput ?? []) groups.set(g.group_id, g);
       for (const id of c.mdel ?? []) meters.delete(id);
@@ -150,13 +194,19 @@ export class FlowStore {
 
   /** Writes the whole state as a new file (write, then rename over the old one). */
   snapshot(p: Pipeline, flushed: FlushedFor | undefined, slowCounts?: SlowCounters): void {
-    const flows = p.tables.flatMap((t) => [...t.entries].map((e) => stored(e, this.slotOf)));
-    const live = new Set(flows.map((f) => f.e.id));
+    const flows: string[] = [];
+    const live = new Set<number>();
+    for (const t of p.tables)
+      for (const e of t.entries) {
+        flows.push(compact(e, this.slotOf));
+        live.add(e.id);
+      }
     const slow: SlowCount[] = [...(slowCounts ?? [])].filter(([id]) => live.has(id)).map(([id, c]) => [id, c.packets, c.bytes]);
     this.slowWritten = new Map(slow.map(([id, packets]) => [id, packets]));
-    const snap: Snapshot = { v: 1, next: p.nextEntryId, flows, groups: [...p.groups.values()], meters: [...p.meters.values()], ...(flushed ? { flushed } : {}), ...(slow.length ? { slow } : {}) };
+    const snap: Snapshot = { v: 1, next: p.nextEntryId, flows: [], groups: [...p.groups.values()], meters: [...p.meters.values()], ...(flushed ? { flushed } : {}), ...(slow.length ? { slow } : {}) };
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, encode(snap));
+    // The flows go in as compact arrays, joined in place of the empty list.
+    writeFileSync(tmp, encode(snap).replace('"flows":[]', `"flows":[${flows.join(',')}]`));
     this.closeFd();
     renameSync(tmp, this.path);
     this.fd = openSync(this.path, 'a');
@@ -166,12 +216,13 @@ export class FlowStore {
 
   /** Appends one applied batch; compacts once the changes outgrow the flows they describe. */
   record(p: Pipeline, deltas: readonly Delta[], flushed: FlushedFor | undefined): void {
-    const c: Change = {};
+    const c: Omit<Change, 'put'> = {};
+    let put: string[] | undefined;
     for (const d of deltas) {
       switch (d.kind) {
         case 'flow-add':
         case 'flow-modify':
-          (c.put ??= []).push(stored(d.entry, this.slotOf));
+          (put ??= []).push(compact(d.entry, this.slotOf));
           if (d.kind === 'flow-add') this.flows++;
           break;
         case 'flow-remove':
@@ -196,10 +247,10 @@ export class FlowStore {
           break; // port config follows the devices and PORT_MOD again after a restart
       }
     }
-    if (!c.put && !c.del && !c.gput && !c.gdel && !c.mput && !c.mdel) return;
+    if (!put && !c.del && !c.gput && !c.gdel && !c.mput && !c.mdel) return;
     c.next = p.nextEntryId;
     if (this.lines > 1000 && this.lines > 2 * this.flows) return this.snapshot(p, flushed, this.slowSource?.());
-    this.append(c);
+    this.write(encodeChange(c, put));
   }
 
   /**
@@ -222,8 +273,12 @@ export class FlowStore {
   }
 
   private append(c: Change): void {
+    this.write(encode(c));
+  }
+
+  private write(line: string): void {
     if (this.fd === undefined) this.fd = openSync(this.path, 'a');
-    writeSync(this.fd, encode(c));
+    writeSync(this.fd, line);
     this.lines++;
   }
 

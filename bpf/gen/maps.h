@@ -442,7 +442,7 @@ struct {
 /* (table, mask, masked key) → rule */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 131072);
+	__uint(max_entries, 262144);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xsw_rule_key);
 	__type(value, struct xsw_rule);
@@ -451,7 +451,7 @@ struct {
 /* action programs, a run of ops per rule */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 262144);
+	__uint(max_entries, 524288);
 	__type(key, __u32);
 	__type(value, struct xsw_op);
 } xsw_ops SEC(".maps");
@@ -467,7 +467,7 @@ struct {
 /* rule_id → per-CPU counters */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 131072);
+	__uint(max_entries, 262144);
 	__type(key, __u32);
 	__type(value, struct xsw_rule_stats);
 } xsw_rule_stats SEC(".maps");

@@ -156,10 +156,10 @@ export const meter = cstruct('xsw_meter', 48 + METER_BANDS * (3 * 4 + 4 * 8) + 8
 export const pipelineMaps = {
   xsw_tables: { type: 'ARRAY', maxEntries: 256, key: u32, value: table, comment: 'table_id → masks in use' },
   xsw_masks: { type: 'ARRAY', maxEntries: 4096, key: u32, value: flowKey, comment: 'mask_id → mask over the flow key' },
-  xsw_rules: { type: 'HASH', maxEntries: 131072, key: ruleKey, value: rule, flags: 'NO_PREALLOC', comment: '(table, mask, masked key) → rule' },
-  xsw_ops: { type: 'ARRAY', maxEntries: 262144, key: u32, value: op, comment: 'action programs, a run of ops per rule' },
+  xsw_rules: { type: 'HASH', maxEntries: 262144, key: ruleKey, value: rule, flags: 'NO_PREALLOC', comment: '(table, mask, masked key) → rule' },
+  xsw_ops: { type: 'ARRAY', maxEntries: 524288, key: u32, value: op, comment: 'action programs, a run of ops per rule' },
   xsw_ofports: { type: 'HASH', maxEntries: 1024, key: u32, value: ofport, comment: 'OpenFlow port → device' },
-  xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, key: u32, value: ruleStats, comment: 'rule_id → per-CPU counters' },
+  xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 262144, key: u32, value: ruleStats, comment: 'rule_id → per-CPU counters' },
   xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, key: u32, value: tableStats, comment: 'table_id → per-CPU lookup counters' },
   xsw_emc_config: { type: 'ARRAY', maxEntries: 2, key: u32, value: emcConfig, comment: 'gen & 1 → what the cache keys on' },
   xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, key: u32, value: u32, comment: '0 → generation of the flow tables, bumped last by every change' },

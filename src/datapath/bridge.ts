@@ -70,6 +70,8 @@ export interface BridgeDatapath {
   apply(pipeline: Pipeline, deltas: readonly Delta[]): Promise<void>;
   /** Counters of flow entries by FlowEntry.id, cumulative since each entry was added. */
   flowCounters(): Map<number, FlowCounters>;
+  /** The same, read in batches off the JS thread (what a datapath with many flows offers). */
+  readFlowCounters?(): Promise<Map<number, FlowCounters>>;
   /** Lookups and matches per table id, cumulative (OFPMP_TABLE's lookup/matched_count). */
   tableCounters?(): Map<number, TableCounters>;
   portCounters(ofport: number): PortCounters | undefined;

@@ -93,7 +93,7 @@ export class BridgeOfproto implements OpenFlowHandler {
    * Copies the datapath's per-entry counters (cumulative since each entry was added) into the
    * model, which answers flow stats and judges idle timeouts.
    */
-  syncFlowCounters(): void {
+  syncFlowCounters(counters = this.o.datapath.flowCounters()): void {
     const tables = this.o.datapath.tableCounters?.();
     if (tables)
       for (const [id, c] of tables) {
@@ -103,7 +103,6 @@ export class BridgeOfproto implements OpenFlowHandler {
           t.matched_count = c.matched;
         }
       }
-    const counters = this.o.datapath.flowCounters();
     if (!counters.size) return;
     for (const t of this.pipeline.tables) {
       for (const e of t.entries) {
@@ -137,8 +136,8 @@ export class BridgeOfproto implements OpenFlowHandler {
 
   /** Idle and hard timeouts: called periodically by the bridge. */
   async expire(): Promise<void> {
-    // Reading counters costs a syscall per flow: only when some flow has a timeout.
-    if (this.pipeline.tables.some((t) => t.timed.size > 0)) this.syncFlowCounters();
+    // Reading counters costs a syscall per flow (or a batch read): only when some flow has a timeout.
+    if (this.pipeline.tables.some((t) => t.timed.size > 0)) await this.readFlowCounters();
     const { deltas, removed } = expire(this.pipeline, this.now());
     await this.commit(deltas);
     this.publishAll(removed.map(flowRemovedMessage));
@@ -152,11 +151,19 @@ export class BridgeOfproto implements OpenFlowHandler {
     if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'PORT_STATS' && this.o.refreshPortCounters) {
       return this.o.refreshPortCounters().then(() => this.handleNow(msg));
     }
+    const counted = msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE' || msg.body.type === 'TABLE');
+    if (counted && this.o.datapath.readFlowCounters) return this.readFlowCounters().then(() => this.handleNow(msg));
+    if (counted) this.syncFlowCounters();
     return this.handleNow(msg);
   }
 
+  /** syncFlowCounters() from the datapath's batch read when it has one. */
+  private async readFlowCounters(): Promise<void> {
+    const read = this.o.datapath.readFlowCounters;
+    this.syncFlowCounters(read ? await read.call(this.o.datapath) : undefined);
+  }
+
   private handleNow(msg: HandledMessage): HandlerResult {
-    if (msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE' || msg.body.type === 'TABLE')) this.syncFlowCounters();
     const r = this.withoutHidden(() => handleRequest(this.pipeline, msg, this.now(), this.o.desc()));
     if (r.error) return r.error;
     void this.commit(r.deltas);

@@ -748,10 +748,10 @@ export const maps = {
   xsw_upcalls: { type: 'RINGBUF', maxEntries: 4194304, keySize: 0, valueSize: 0, perCpu: false }, // struct xsw_upcall records for userspace
   xsw_tables: { type: 'ARRAY', maxEntries: 256, keySize: 4, valueSize: 264, perCpu: false }, // table_id → masks in use
   xsw_masks: { type: 'ARRAY', maxEntries: 4096, keySize: 4, valueSize: 160, perCpu: false }, // mask_id → mask over the flow key
-  xsw_rules: { type: 'HASH', maxEntries: 131072, keySize: 168, valueSize: 16, perCpu: false }, // (table, mask, masked key) → rule
-  xsw_ops: { type: 'ARRAY', maxEntries: 262144, keySize: 4, valueSize: 24, perCpu: false }, // action programs, a run of ops per rule
+  xsw_rules: { type: 'HASH', maxEntries: 262144, keySize: 168, valueSize: 16, perCpu: false }, // (table, mask, masked key) → rule
+  xsw_ops: { type: 'ARRAY', maxEntries: 524288, keySize: 4, valueSize: 24, perCpu: false }, // action programs, a run of ops per rule
   xsw_ofports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 8, perCpu: false }, // OpenFlow port → device
-  xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 131072, keySize: 4, valueSize: 24, perCpu: true }, // rule_id → per-CPU counters
+  xsw_rule_stats: { type: 'PERCPU_ARRAY', maxEntries: 262144, keySize: 4, valueSize: 24, perCpu: true }, // rule_id → per-CPU counters
   xsw_table_stats: { type: 'PERCPU_ARRAY', maxEntries: 256, keySize: 4, valueSize: 16, perCpu: true }, // table_id → per-CPU lookup counters
   xsw_emc_config: { type: 'ARRAY', maxEntries: 2, keySize: 4, valueSize: 104, perCpu: false }, // gen & 1 → what the cache keys on
   xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, keySize: 4, valueSize: 4, perCpu: false }, // 0 → generation of the flow tables, bumped last by every change

@@ -150,6 +150,20 @@ describe('NORMAL in the fast path (BPF_PROG_RUN)', () => {
     await vlanCfg(2, undefined);
     await vlanCfg(3, undefined);
     expect(await send(f.bToA, 2)).toEqual([1]);
+
+    // A restart: the pinned maps keep port 2's VLAN config; the next run's first apply
+    // removes what its ports no longer have.
+    await vlanCfg(2, { mode: 'access', tag: 10 });
+    const instance = bridge.dp.instance;
+    await bridge.close({ keepPinned: true });
+    bridge = XdpBridgeDatapath.open(instance);
+    expect(bridge.adopted).toBe(true);
+    setPortVlan(p, 2, undefined);
+    for (const n of PORTS) await bridge.addPort({ ofport: n, ifindex: ifindex.get(n)!, name: `n${n}`, hook: 'xdp' });
+    await bridge.adopt(p, [...p.tables[0]!.entries].map((entry) => ({ entry })));
+    expect(await send(f.cToBv10, 2)).toBe('drop'); // still access: nothing applied yet
+    await bridge.apply(p, []);
+    expect(await send(f.bToA, 2)).toEqual([1]);
   });
 });
 

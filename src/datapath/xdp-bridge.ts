@@ -12,28 +12,25 @@ import { trace } from '../ofproto/trace.js';
 import { getMacEntry, ingressVlan, MAC_AGING_SEC, setMacEntry, type PortVlan } from '../ofproto/normal.js';
 import { kernelConntrack } from '../ct/shared.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
-import { type BpfMap, possibleCpus } from '../native/bpf.js';
+import type { BpfMap } from '../native/bpf.js';
 import { sendFrame } from '../native/packet.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
 import type { AdoptedDatapath, BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters, TableCounters } from './bridge.js';
 import { PipelineCompiler, type MapWrite } from './compiler.js';
 import { Datapath, type PortAttach } from './datapath.js';
 import {
-  decodeXswRule,
   decodeXswRuleKey,
   decodeXswRuleStats,
   decodeXswTable,
   decodeXswTableStats,
   encodeXswOp,
-  encodeXswRule,
   encodeXswOfport,
-  encodeXswRuleKey,
   encodeXswTable,
   MAX_MASKS,
   XSW_OP_SIZE,
+  XSW_RULE_SIZE,
   XSW_RULE_STATS_SIZE,
   XswUpcallReason,
-  decodeXswFlowKey,
   decodeXswMacEntry,
   decodeXswMacKey,
   encodeXswMacKey,
@@ -42,6 +39,75 @@ import {
   XswVlanMode,
   type XswUpcall,
 } from './gen/maps.js';
+
+/** Writes (or flows) from which a batch syscall beats one syscall each. */
+const BATCH_MIN = 64;
+
+/** Keys and values for one batch update of a map, packed as the syscall takes them. */
+class Packer {
+  count = 0;
+  private keys: Buffer;
+  private values: Buffer;
+
+  constructor(
+    private readonly map: BpfMap,
+    private cap = 1024,
+  ) {
+    this.keys = Buffer.alloc(cap * map.keySize);
+    this.values = Buffer.alloc(cap * map.valueLength);
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const k = Buffer.alloc(this.cap * this.map.keySize);
+    const v = Buffer.alloc(this.cap * this.map.valueLength);
+    this.keys.copy(k);
+    this.values.copy(v);
+    this.keys = k;
+    this.values = v;
+  }
+
+  /** Room for the next key (zeroed), to be written in place. */
+  keyAt(): Buffer {
+    if (this.count === this.cap) this.grow();
+    const k = this.map.keySize;
+    return this.keys.subarray(this.count * k, (this.count + 1) * k);
+  }
+
+  /** Adds the key written into keyAt(); returns its value's room (zeroed). */
+  add(): Buffer {
+    const l = this.map.valueLength;
+    return this.values.subarray(this.count * l, ++this.count * l);
+  }
+
+  /** Adds an entry with a u32 key; returns its value's room (zeroed). */
+  next(key: number): Buffer {
+    this.keyAt().writeUInt32LE(key >>> 0);
+    return this.add();
+  }
+
+  /** The keys gathered so far; starts over. */
+  take(): Buffer {
+    const k = Buffer.from(this.keys.subarray(0, this.count * this.map.keySize));
+    this.reset();
+    return k;
+  }
+
+  private reset(): void {
+    this.keys.fill(0, 0, this.count * this.map.keySize);
+    this.values.fill(0, 0, this.count * this.map.valueLength);
+    this.count = 0;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.count) return;
+    const n = this.count;
+    // The addon copies them before the syscall: the buffers can be refilled at once.
+    const p = this.map.updateBatch(this.keys.subarray(0, n * this.map.keySize), this.values.subarray(0, n * this.map.valueLength));
+    this.reset();
+    await p;
+  }
+}
 
 const u32 = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -91,6 +157,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   /** Maps the compiler writes by name ('raw' writes), opened on first use. */
   private readonly rawMaps = new Map<string, BpfMap>();
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
+  /** A zeroed per-CPU counters value (a new rule's counters start from it). */
+  private zeroStats?: Buffer;
   /** NORMAL runs in the fast path (xsw_normal_config written; until then it all goes slow). */
   private normalFast?: boolean;
   /** The ports' VLAN config as last written to xsw_normal_ports (JSON by port). */
@@ -184,7 +252,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       this.compiler = new PipelineCompiler({ ...this.half }); // nothing was written
       throw e;
     }
-    for (const w of writes) this.write(w);
+    await this.writeAll(writes);
     // Tables the persisted flows no longer use (a change the old run made but never saved).
     const written = new Set(writes.flatMap((w) => (w.map === 'xsw_tables' ? [w.table_id] : [])));
     for (const t of old.keys()) if (!written.has(t)) this.write({ map: 'xsw_tables', table_id: t, masks: [], slow: false });
@@ -252,7 +320,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       }
     // What the previous batch freed is no longer read by packets: it can be reused now.
     this.compiler.release();
-    for (const w of this.compiler.apply(deltas)) this.write(w);
+    await this.writeAll(this.compiler.apply(deltas));
     for (const d of deltas) if (d.kind === 'port-modify') this.setPortConfig(d.port.desc.port_no, d.port.desc.config);
     this.syncNormal();
   }
@@ -376,6 +444,79 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     return this.rawMaps.get(name) ?? this.rawMaps.set(name, this.dp.map(name)).get(name)!;
   }
 
+  /**
+   * The compiler's writes, in its order, with runs of them as one batch syscall each (made
+   * off the JS thread): op runs and counter resets (ids nothing reads yet) gathered until the
+   * first rule write, then each run of rule updates or of rule deletes. Anything else (masks,
+   * tables, the cache generation, meters) is written alone once what precedes it is in.
+   */
+  private async writeAll(writes: readonly MapWrite[]): Promise<void> {
+    if (writes.length < BATCH_MIN) {
+      for (const w of writes) this.write(w);
+      return;
+    }
+    const base = this.base;
+    const ops = new Packer(this.maps.ops);
+    const stats = new Packer(this.maps.stats);
+    const rules = new Packer(this.maps.rules);
+    let ruleDeletes = false;
+    const flushFresh = async () => {
+      await ops.flush();
+      await stats.flush();
+    };
+    for (const w of writes) {
+      switch (w.map) {
+        case 'xsw_ops':
+          for (let i = 0; i < w.ops.length; i++) encodeXswOp(w.ops[i]!, ops.next(base.ops + w.index + i));
+          continue;
+        case 'xsw_rule_stats':
+          stats.next(base.slots + w.slot); // values start zeroed
+          continue;
+        case 'xsw_rules': {
+          await flushFresh();
+          if (rules.count && ruleDeletes !== !w.rule) await this.flushRules(rules, ruleDeletes);
+          ruleDeletes = !w.rule;
+          this.ruleKey(w, base, rules.keyAt());
+          const v = rules.add();
+          if (w.rule) this.ruleValue(w.rule, base, v);
+          continue;
+        }
+        default:
+          await flushFresh();
+          await this.flushRules(rules, ruleDeletes);
+          this.write(w);
+      }
+    }
+    await flushFresh();
+    await this.flushRules(rules, ruleDeletes);
+  }
+
+  private async flushRules(rules: Packer, deletes: boolean): Promise<void> {
+    if (!rules.count) return;
+    if (!deletes) return rules.flush();
+    const keys = rules.take();
+    // A batch delete stops at the first key that is not there; delete() skips it.
+    await this.maps.rules.deleteBatch(keys).catch(() => {
+      for (let off = 0; off < keys.length; off += this.maps.rules.keySize) this.maps.rules.delete(keys.subarray(off, off + this.maps.rules.keySize));
+    });
+  }
+
+  /** A rule's map key, its mask id moved into the bank, written into `out`. */
+  private ruleKey(w: Extract<MapWrite, { map: 'xsw_rules' }>, base: Bank, out: Buffer): Buffer {
+    out.writeUInt32LE(w.table_id, 0);
+    out.writeUInt32LE(base.masks + w.mask_id, 4);
+    w.key.copy(out, 8);
+    return out;
+  }
+
+  /** A rule's value, its counter slot and op run moved into the bank, written into `out`. */
+  private ruleValue(rule: Buffer, base: Bank, out: Buffer): Buffer {
+    rule.copy(out);
+    out.writeUInt32LE(rule.readUInt32LE(4) + base.slots, 4);
+    out.writeUInt32LE(rule.readUInt32LE(8) + base.ops, 8);
+    return out;
+  }
+
   /** One compiler write, its ids moved into the current bank. */
   private write(w: MapWrite): void {
     const base = this.base;
@@ -389,11 +530,9 @@ export class XdpBridgeDatapath implements BridgeDatapath {
         this.maps.masks.update(u32(base.masks + w.index), w.mask);
         break;
       case 'xsw_rules': {
-        const key = encodeXswRuleKey({ table_id: w.table_id, mask_id: base.masks + w.mask_id, key: decodeXswFlowKey(w.key) });
-        if (w.rule) {
-          const r = decodeXswRule(w.rule);
-          this.maps.rules.update(key, encodeXswRule({ ...r, rule_id: r.rule_id + base.slots, op_start: r.op_start + base.ops }));
-        } else this.maps.rules.delete(key);
+        const key = this.ruleKey(w, base, Buffer.alloc(this.maps.rules.keySize));
+        if (w.rule) this.maps.rules.update(key, this.ruleValue(w.rule, base, Buffer.alloc(XSW_RULE_SIZE)));
+        else this.maps.rules.delete(key);
         break;
       }
       case 'xsw_tables': {
@@ -406,7 +545,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
         break;
       }
       case 'xsw_rule_stats':
-        this.maps.stats.update(u32(base.slots + w.slot), Array.from({ length: possibleCpus() }, () => Buffer.alloc(XSW_RULE_STATS_SIZE)));
+        this.maps.stats.update(u32(base.slots + w.slot), (this.zeroStats ??= Buffer.alloc(this.maps.stats.valueLength)));
         break;
       case 'raw': {
         // Maps without ids to move between banks (the exact-match cache's generation).
@@ -419,6 +558,38 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   }
 
   flowCounters(): Map<number, FlowCounters> {
+    return this.countersFrom((slot) => this.readSlot(slot));
+  }
+
+  /**
+   * flowCounters() from one batch read of the counters map, made off the JS thread: with
+   * many flows, one syscall instead of one per flow.
+   */
+  async readFlowCounters(): Promise<Map<number, FlowCounters>> {
+    if (!this.pipeline) return new Map();
+    let n = 0;
+    for (const t of this.pipeline.tables) n += t.entries.size;
+    if (n < BATCH_MIN) return this.flowCounters();
+    const dump = await this.maps.stats.lookupBatch(this.base.slots + this.half.slots);
+    const vlen = this.maps.stats.valueLength;
+    const cpus = vlen / XSW_RULE_STATS_SIZE;
+    const v = dump.values;
+    return this.countersFrom((slot) => {
+      let packets = 0n;
+      let bytes = 0n;
+      let last = 0n;
+      if (slot < dump.count)
+        for (let c = 0, off = slot * vlen; c < cpus; c++, off += XSW_RULE_STATS_SIZE) {
+          packets += v.readBigUInt64LE(off);
+          bytes += v.readBigUInt64LE(off + 8);
+          const l = v.readBigUInt64LE(off + 16);
+          if (l > last) last = l;
+        }
+      return { packets, bytes, last };
+    });
+  }
+
+  private countersFrom(read: (slot: number) => { packets: bigint; bytes: bigint; last: bigint }): Map<number, FlowCounters> {
     const out = new Map<number, FlowCounters>();
     if (!this.pipeline) return out;
     const nowNs = process.hrtime.bigint();
@@ -426,7 +597,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       for (const e of t.entries) {
         const slot = this.ruleSlot(e.id);
         if (slot === undefined) continue;
-        let { packets, bytes, last } = this.readSlot(slot);
+        let { packets, bytes, last } = read(slot);
         const carried = this.carried.get(e.id);
         if (carried) {
           packets += carried.packets;

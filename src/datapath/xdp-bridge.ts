@@ -159,6 +159,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
   /** A zeroed per-CPU counters value (a new rule's counters start from it). */
   private zeroStats?: Buffer;
+  /** Table descriptors and cache configs as last written (writeOnce). */
+  private readonly lastWritten = new Map<string, Buffer>();
   /** NORMAL runs in the fast path (xsw_normal_config written; until then it all goes slow). */
   private normalFast?: boolean;
   /** The ports' VLAN config as last written to xsw_normal_ports (JSON by port). */
@@ -321,6 +323,9 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     // What the previous batch freed is no longer read by packets: it can be reused now.
     this.compiler.release();
     await this.writeAll(this.compiler.apply(deltas));
+    // The kernel tracker takes ~85 ms to load: with the first ct flow, not its first packet.
+    const hasCt = (d: Delta) => (d.kind === 'flow-add' || d.kind === 'flow-modify') && d.entry.instructions.some((i) => i.type === 'APPLY_ACTIONS' && i.actions.some((x) => x.type === 'NX_CT'));
+    if (deltas.some(hasCt)) kernelConntrack(this.onWarning);
     for (const d of deltas) if (d.kind === 'port-modify') this.setPortConfig(d.port.desc.port_no, d.port.desc.config);
     this.syncNormal();
   }
@@ -541,7 +546,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
           masks[2 * i] = base.masks + m.mask_id;
           masks[2 * i + 1] = m.max_prio;
         });
-        this.maps.tables.update(u32(w.table_id), encodeXswTable({ n_masks: w.masks.length, flags: w.slow ? 1 : 0, masks }));
+        this.writeOnce(this.maps.tables, w.table_id, encodeXswTable({ n_masks: w.masks.length, flags: w.slow ? 1 : 0, masks }));
         break;
       }
       case 'xsw_rule_stats':
@@ -550,11 +555,24 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       case 'raw': {
         // Maps without ids to move between banks (the exact-match cache's generation).
         const m = this.raw(w.name);
-        if (w.value) m.update(w.key, w.value);
+        if (w.value && w.name === 'xsw_emc_config') this.writeOnce(m, w.key.readUInt32LE(0), w.value);
+        else if (w.value) m.update(w.key, w.value);
         else m.delete(w.key);
         break;
       }
     }
+  }
+
+  /**
+   * Writes an array slot unless it holds that value already (as this process last wrote
+   * it): a flow mod applied alone mostly leaves its table's descriptor and the cache's
+   * config as they were. Only for maps nothing but this process writes.
+   */
+  private writeOnce(map: BpfMap, index: number, value: Buffer): void {
+    const k = `${map.name}:${index}`;
+    if (this.lastWritten.get(k)?.equals(value)) return;
+    map.update(u32(index), value);
+    this.lastWritten.set(k, value);
   }
 
   flowCounters(): Map<number, FlowCounters> {

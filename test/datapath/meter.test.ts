@@ -97,10 +97,10 @@ describe('meters in the datapath', () => {
   // The bucket holds at most its depth: while a shared CPU takes the run away for longer
   // than that, the meter's clock runs on and the tokens are lost, so fewer frames pass
   // than rate × time. Never more: the upper bound holds on every run, the 10% on the
-  // best of three short ones.
+  // best of five short ones.
   const within = async (rate: (s: number) => number, flood: () => Promise<{ forwarded: number; s: number }>, what: string) => {
     const ratios: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const { forwarded, s } = await flood();
       const r = forwarded / rate(s);
       console.log(`meter ${what}: ${forwarded} forwarded in ${s.toFixed(3)} s, ${r.toFixed(3)} of rate`);

@@ -2,7 +2,7 @@
 // the nlctrl family, requests whose replies come back as (cmd, payload), and a socket
 // for unsolicited messages (multicast groups, OVS upcalls sent to its port id).
 import { attrSet, decodeAttrs, encodeAttrs, walkAttrs } from './attr.js';
-import { genlAddon, type RawGenlSocket } from './raw-genl.js';
+import { genlAddon, type RawGenlSocket } from '../native/raw-genl.js';
 
 /** NLM_F_* request flags (include/uapi/linux/netlink.h). */
 export const NLM_F = { ECHO: 0x08, DUMP: 0x300, REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;

@@ -2,6 +2,7 @@
 // Byte layouts and policy live in the typed wrappers (bpf.ts, netlink.ts), not here.
 import type { NativeError } from './errors.js';
 import type { RawBpf } from './raw-bpf.js';
+import type { RawGenl } from './raw-genl.js';
 import type { RawNetlink } from './raw-netlink.js';
 
 /** packet.cc */
@@ -14,6 +15,6 @@ export interface RawPidfile {
   pidfileLock(fd: number): number;
 }
 
-export interface RawAddon extends RawBpf, RawNetlink, RawPacket, RawPidfile {
+export interface RawAddon extends RawBpf, RawNetlink, RawPacket, RawPidfile, RawGenl {
   init(options: { NativeError: typeof NativeError }): void;
 }

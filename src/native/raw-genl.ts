@@ -1,7 +1,6 @@
-// Raw bindings of native/src/genl.cc: bytes in, bytes out. genl.ts gives them types;
-// use that, not these. (They belong beside src/native/raw-netlink.ts; until RawAddon
-// lists them, genlAddon() checks that the loaded addon has them.)
-import { native } from '../native/addon.js';
+// Raw bindings of native/src/genl.cc: bytes in, bytes out. src/kdp/genl.ts gives them
+// types; use that, not these.
+import { native } from './addon.js';
 
 /** Listener callback kinds: 0 a message (type: nlmsg_type), 2 overrun (messages lost), 3 socket error (arg: errno). */
 export type RawGenlEventKind = 0 | 2 | 3;
@@ -23,9 +22,5 @@ export interface RawGenl {
 }
 
 export function genlAddon(): RawGenl {
-  const a = native() as unknown as Partial<RawGenl>;
-  if (typeof a.genlRequest !== 'function' || typeof a.genlSocket !== 'function') {
-    throw new Error('xdpswitch: the native addon predates genl.cc; run "npm run build"');
-  }
-  return a as RawGenl;
+  return native();
 }

@@ -592,17 +592,22 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     const vlen = this.maps.stats.valueLength;
     const cpus = vlen / XSW_RULE_STATS_SIZE;
     const v = dump.values;
+    const none = { packets: 0n, bytes: 0n, last: 0n };
     return this.countersFrom((slot) => {
+      if (slot >= dump.count) return none;
+      // Most rules of a large table were never hit: no bigint arithmetic for them.
+      let hit = 0;
+      for (let c = 0, off = slot * vlen; c < cpus; c++, off += XSW_RULE_STATS_SIZE) hit |= v.readUInt32LE(off) | v.readUInt32LE(off + 4);
+      if (!hit) return none;
       let packets = 0n;
       let bytes = 0n;
       let last = 0n;
-      if (slot < dump.count)
-        for (let c = 0, off = slot * vlen; c < cpus; c++, off += XSW_RULE_STATS_SIZE) {
-          packets += v.readBigUInt64LE(off);
-          bytes += v.readBigUInt64LE(off + 8);
-          const l = v.readBigUInt64LE(off + 16);
-          if (l > last) last = l;
-        }
+      for (let c = 0, off = slot * vlen; c < cpus; c++, off += XSW_RULE_STATS_SIZE) {
+        packets += v.readBigUInt64LE(off);
+        bytes += v.readBigUInt64LE(off + 8);
+        const l = v.readBigUInt64LE(off + 16);
+        if (l > last) last = l;
+      }
       return { packets, bytes, last };
     });
   }

@@ -110,6 +110,16 @@ const settable = new Set<OxmName>([
 ]);
 
 function put(buf: Buffer, at: number, width: number, v: bigint, le: boolean | undefined): void {
+  if (width <= 6) {
+    // Up to 48 bits fit a double exactly: no bigint per byte.
+    let n = Number(v);
+    for (let i = 0; i < width; i++) {
+      const byte = n % 256;
+      n = (n - byte) / 256;
+      buf[at + (le ? i : width - 1 - i)] = byte;
+    }
+    return;
+  }
   for (let i = 0; i < width; i++) {
     const byte = Number((v >> BigInt(8 * (le ? i : width - 1 - i))) & 0xffn);
     buf[at + i] = byte;
@@ -132,6 +142,10 @@ export interface CompiledMatch {
   inexact: OxmName[];
 }
 
+/** One field's key and mask bytes while compileMatch merges them (put writes all `width`). */
+const scratchValue = Buffer.alloc(16);
+const scratchMask = Buffer.alloc(16);
+
 export function compileMatch(entry: Pick<FlowEntry, 'match'>): CompiledMatch {
   const key = Buffer.alloc(KEY);
   const mask = Buffer.alloc(KEY);
@@ -143,8 +157,8 @@ export function compileMatch(entry: Pick<FlowEntry, 'match'>): CompiledMatch {
       continue;
     }
     const { offset, width, le } = b.slot;
-    const kv = Buffer.alloc(width);
-    const km = Buffer.alloc(width);
+    const kv = scratchValue;
+    const km = scratchMask;
     put(kv, 0, width, b.v, le);
     put(km, 0, width, b.m, le);
     for (let i = 0; i < width; i++) {

@@ -159,6 +159,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   readonly slowPath: SlowPathCounters = { byReason: new Map(), txErrors: 0 };
   /** A zeroed per-CPU counters value (a new rule's counters start from it). */
   private zeroStats?: Buffer;
+  /** The highest counter slot used since this process made the maps (needsReset). */
+  private usedSlots = 0;
   /** Table descriptors and cache configs as last written (writeOnce). */
   private readonly lastWritten = new Map<string, Buffer>();
   /** NORMAL runs in the fast path (xsw_normal_config written; until then it all goes slow). */
@@ -475,7 +477,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
           for (let i = 0; i < w.ops.length; i++) encodeXswOp(w.ops[i]!, ops.next(base.ops + w.index + i));
           continue;
         case 'xsw_rule_stats':
-          stats.next(base.slots + w.slot); // values start zeroed
+          if (this.needsReset(w.slot)) stats.next(base.slots + w.slot); // values start zeroed
           continue;
         case 'xsw_rules': {
           await flushFresh();
@@ -522,6 +524,17 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     return out;
   }
 
+  /**
+   * Whether a new rule's counter slot must be zeroed: not when the maps were made by this
+   * process (zero-filled) and the slot is above every slot used so far (the compiler
+   * hands out new slots in order, reused ones below them).
+   */
+  private needsReset(slot: number): boolean {
+    if (this.adopted || slot <= this.usedSlots) return true;
+    this.usedSlots = slot;
+    return false;
+  }
+
   /** One compiler write, its ids moved into the current bank. */
   private write(w: MapWrite): void {
     const base = this.base;
@@ -550,6 +563,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
         break;
       }
       case 'xsw_rule_stats':
+        if (!this.needsReset(w.slot)) break;
         this.maps.stats.update(u32(base.slots + w.slot), (this.zeroStats ??= Buffer.alloc(this.maps.stats.valueLength)));
         break;
       case 'raw': {

@@ -31,6 +31,14 @@ export interface FlowCounters {
   lastUsed?: number;
 }
 
+/** What the datapath metered itself (the slow path counts in the model), since the meter was last written. */
+export interface MeterCounters {
+  packets: bigint;
+  bytes: bigint;
+  /** Per band, in the meter's band order: packets and bytes that exceeded it. */
+  bands: { packets: bigint; bytes: bigint }[];
+}
+
 export interface TableCounters {
   lookups: bigint;
   matched: bigint;
@@ -74,6 +82,8 @@ export interface BridgeDatapath {
   readFlowCounters?(): Promise<Map<number, FlowCounters>>;
   /** Lookups and matches per table id, cumulative (OFPMP_TABLE's lookup/matched_count). */
   tableCounters?(): Map<number, TableCounters>;
+  /** The fast path's meter counters of these meters (absent: the meter is not in the datapath). */
+  meterCounters?(ids: readonly number[]): Map<number, MeterCounters>;
   portCounters(ofport: number): PortCounters | undefined;
   /** Sends a frame out of a port as is (PACKET_OUT after the model resolved its actions). */
   transmit(ofport: number, frame: Buffer): Promise<void>;

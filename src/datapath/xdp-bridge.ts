@@ -15,10 +15,11 @@ import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import type { BpfMap } from '../native/bpf.js';
 import { sendFrame } from '../native/packet.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
-import type { AdoptedDatapath, BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, PortCounters, TableCounters } from './bridge.js';
+import type { AdoptedDatapath, BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters, MeterCounters, PortCounters, TableCounters } from './bridge.js';
 import { PipelineCompiler, type MapWrite } from './compiler.js';
 import { Datapath, type PortAttach } from './datapath.js';
 import {
+  decodeXswMeter,
   decodeXswRuleKey,
   decodeXswRuleStats,
   decodeXswTable,
@@ -442,6 +443,20 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       const e = decodeXswMacEntry(v);
       const mac = [...key.mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
       out.push({ vlan: key.vlan, mac, port: e.ofport, ageSec: Math.max(0, Number((now - e.seen_ns) / 1_000_000_000n)) });
+    }
+    return out;
+  }
+
+  meterCounters(ids: readonly number[]): Map<number, MeterCounters> {
+    const out = new Map<number, MeterCounters>();
+    const map = this.raw('xsw_meters');
+    const key = Buffer.alloc(4);
+    for (const id of ids) {
+      key.writeUInt32LE(id);
+      const v = map.lookup(key);
+      if (!v) continue;
+      const m = decodeXswMeter(v);
+      out.set(id, { packets: m.packets, bytes: m.bytes, bands: Array.from({ length: m.n_bands }, (_, i) => ({ packets: m.band_packets[i] ?? 0n, bytes: m.band_bytes[i] ?? 0n })) });
     }
     return out;
   }

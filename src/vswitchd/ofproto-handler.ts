@@ -3,8 +3,9 @@
 // changes handed to the bridge's datapath (BridgeDatapath) before the reply or barrier.
 import { OFP_NO_BUFFER, OFPC, OFPC_FRAG, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
 import type { Message, MessageOf } from '../../proto/openflow/messages.js';
-import type { BridgeDatapath, DatapathPacketIn } from '../datapath/bridge.js';
+import type { BridgeDatapath, DatapathPacketIn, MeterCounters } from '../datapath/bridge.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
+import type { BandState, Meter } from '../ofproto/meter.js';
 import { expire } from '../ofproto/flow-mod.js';
 import { createPipeline, insertEntry, removeEntry, type Delta, type Pipeline } from '../ofproto/pipeline.js';
 import { applyBundle } from '../ofproto/bundle.js';
@@ -115,6 +116,35 @@ export class BridgeOfproto implements OpenFlowHandler {
     }
   }
 
+  /** The datapath's meter counters already added to each model meter (the model itself counts the slow path's packets). */
+  private readonly meterSeen = new WeakMap<Meter, { bands: BandState[]; c: MeterCounters }>();
+
+  /**
+   * Adds what the fast path metered since the last call to the model's meter stats. The
+   * datapath's counts restart when a meter is written again (meter mod, restart): a
+   * rewrite of the bands, or counts that went down, start the difference from zero.
+   */
+  syncMeterCounters(): void {
+    const read = this.o.datapath.meterCounters;
+    if (!read || !this.pipeline.meters.size) return;
+    for (const [id, c] of read.call(this.o.datapath, [...this.pipeline.meters.keys()])) {
+      const m = this.pipeline.meters.get(id);
+      if (!m) continue;
+      let seen = this.meterSeen.get(m);
+      if (!seen || seen.bands !== m.bands || c.packets < seen.c.packets) seen = { bands: m.bands, c: { packets: 0n, bytes: 0n, bands: [] } };
+      m.packet_in_count += c.packets - seen.c.packets;
+      m.byte_in_count += c.bytes - seen.c.bytes;
+      m.bands.forEach((b, i) => {
+        const now = c.bands[i];
+        if (!now) return;
+        const was = seen.c.bands[i] ?? { packets: 0n, bytes: 0n };
+        b.packet_band_count += now.packets - was.packets;
+        b.byte_band_count += now.bytes - was.bytes;
+      });
+      this.meterSeen.set(m, { bands: m.bands, c });
+    }
+  }
+
   /** A frame the datapath sends to the controllers (output:CONTROLLER or a table miss). */
   packetIn(p: DatapathPacketIn): void {
     let cookie = 0xffffffffffffffffn; // OVS: a packet-in not from a flow entry carries all-ones
@@ -151,6 +181,7 @@ export class BridgeOfproto implements OpenFlowHandler {
     if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'PORT_STATS' && this.o.refreshPortCounters) {
       return this.o.refreshPortCounters().then(() => this.handleNow(msg));
     }
+    if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'METER') this.syncMeterCounters();
     const counted = msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE' || msg.body.type === 'TABLE');
     if (counted && this.o.datapath.readFlowCounters) return this.readFlowCounters().then(() => this.handleNow(msg));
     if (counted) this.syncFlowCounters();

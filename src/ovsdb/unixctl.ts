@@ -36,8 +36,8 @@ export class UnixctlServer {
     );
   }
 
-  /** Listens on `socketPath` (a socket left by a killed daemon is replaced). */
-  static async listen(socketPath: string): Promise<UnixctlServer> {
+  /** Listens on `socketPath` (a socket left by a killed daemon is replaced); `onError` hears later socket errors. */
+  static async listen(socketPath: string, onError?: (e: Error) => void): Promise<UnixctlServer> {
     if (existsSync(socketPath)) unlinkSync(socketPath);
     const made: { self?: UnixctlServer } = {};
     const server = net.createServer((s) => made.self?.accept(s));
@@ -45,6 +45,7 @@ export class UnixctlServer {
       server.once('error', reject);
       server.listen(socketPath, resolve);
     });
+    if (onError) server.on('error', onError);
     made.self = new UnixctlServer(server, socketPath);
     return made.self;
   }

@@ -6,11 +6,11 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { claimPidfile, PidfileBusyError, type Pidfile } from '../native/pidfile.js';
 import { startOvsdbServer, type OvsdbServer } from '../ovsdb/server.js';
-import { addOvsdbServerCommands, UnixctlServer as OvsdbUnixctl } from '../ovsdb/unixctl.js';
+import { addOvsdbServerCommands } from '../ovsdb/unixctl.js';
 import type { LogSink } from '../ovsdb/vlog.js';
 import { registerAppctl } from './appctl.js';
 import { moduleLog } from './log.js';
-import { UnixctlServer } from './unixctl.js';
+import { listenUnixctl, type UnixctlServer } from './unixctl.js';
 import { Vswitchd, type VswitchdOptions } from './vswitchd.js';
 
 export interface DaemonOptions {
@@ -71,7 +71,7 @@ export class Daemon {
     readonly server: OvsdbServer,
     /** Absent with `ovsdbOnly`. */
     readonly vswitchd: Vswitchd | undefined,
-    private readonly unixctls: { close(): Promise<void> | void }[],
+    private readonly unixctls: UnixctlServer[],
   ) {}
 
   /** The run dir's claim (`--pidfile`, default `<rundir>/xdpswitch.pid`). */
@@ -114,7 +114,7 @@ export class Daemon {
         remotes: [`punix:${sock}`, 'db:Open_vSwitch,Open_vSwitch,manager_options'],
         log: o.sink,
       });
-      const dbctl = await OvsdbUnixctl.listen(join(o.rundir, `ovsdb-server.${process.pid}.ctl`));
+      const dbctl = await listenUnixctl(o.rundir, `ovsdb-server.${process.pid}`, log);
       addOvsdbServerCommands(dbctl, server, o.version, () => o.onExit?.(false));
       if (o.ovsdbOnly) {
         log.info(`serving ${o.db} on ${sock} (database only: no bridges are run)`);
@@ -123,7 +123,7 @@ export class Daemon {
       const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs, datapath: o.datapath });
       // ovs-appctl -t <rundir>/xdpswitch.ctl
       // and ovs-appctl's default target, <rundir>/ovs-vswitchd.<pid>.ctl
-      const ctls = [await UnixctlServer.listen(o.rundir, 'xdpswitch', log), await UnixctlServer.listen(o.rundir, `ovs-vswitchd.${process.pid}`, log)];
+      const ctls = [await listenUnixctl(o.rundir, 'xdpswitch', log), await listenUnixctl(o.rundir, `ovs-vswitchd.${process.pid}`, log)];
       for (const u of ctls) registerAppctl(u, { vswitchd, sink: o.sink, version: o.version, exit: (cleanup) => o.onExit?.(cleanup) });
       log.info(`serving ${o.db} on ${sock}; bridges' OpenFlow sockets in ${o.rundir}`);
       return new Daemon(o, held, server, vswitchd, [dbctl, ...ctls]);

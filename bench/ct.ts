@@ -12,15 +12,14 @@
 //   npx tsx bench/ct.ts [--seconds=N] [--only=xdpswitch,ovs-afxdp,xdp]
 // Everything is named xbc<pid>…, lives in build/bench-ct-*, and is removed at the end
 // (Ctrl-C included); only processes this script started are ended, by PID.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { end, sh, sleep, started, track, waitFile } from './proc.js';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Datapath } from '../src/datapath/datapath.js';
 import { getLink } from '../src/native/netlink.js';
 
-const execP = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -39,43 +38,7 @@ const FIREWALL = [
   'table=1,priority=90,in_port=2,ip,ct_state=+trk+new,actions=drop',
 ];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const started = new Set<ChildProcess>();
 const cleanups: (() => Promise<void>)[] = [];
-
-async function sh(argv: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean; timeoutMs?: number } = {}): Promise<{ stdout: string; code: number }> {
-  try {
-    const r = await execP(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 << 20 });
-    return { stdout: r.stdout, code: 0 };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    if (opts.allowFail) return { stdout: err.stdout ?? '', code: typeof err.code === 'number' ? err.code : 1 };
-    throw new Error(`${argv.join(' ')} failed: ${err.stderr ?? String(e)}`);
-  }
-}
-
-function track(c: ChildProcess): ChildProcess {
-  started.add(c);
-  c.once('exit', () => started.delete(c));
-  return c;
-}
-
-async function end(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
-  const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
-
-async function waitFile(path: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${ms} ms`);
-    await sleep(20);
-  }
-}
 
 const inNs = (ns: string, argv: string[]) => ['ip', 'netns', 'exec', ns, ...argv];
 

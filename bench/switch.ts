@@ -13,13 +13,12 @@
 //   npx tsx bench/switch.ts [--ports=N] [--only=xdpswitch|ovs]
 // Everything is named xbs<pid>…, lives in build/bench-switch-*, and is removed at the end
 // (Ctrl-C included); only processes this script started are ended, by PID.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { end, sh, sleep, started, track, waitFile } from './proc.js';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const execP = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -30,35 +29,7 @@ const UDP_RATE = '50M'; // bit/s, 1000-byte datagrams: ~6,250 packets/s
 const UDP_SECONDS = 8;
 const KILL_AT_MS = 2500;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const started = new Set<ChildProcess>();
 const cleanups: (() => Promise<void>)[] = [];
-
-async function sh(argv: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean; timeoutMs?: number } = {}): Promise<{ stdout: string; code: number }> {
-  try {
-    const r = await execP(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 << 20 });
-    return { stdout: r.stdout, code: 0 };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    if (opts.allowFail) return { stdout: err.stdout ?? '', code: typeof err.code === 'number' ? err.code : 1 };
-    throw new Error(`${argv.join(' ')} failed: ${err.stderr ?? String(e)}`);
-  }
-}
-
-function track(c: ChildProcess): ChildProcess {
-  started.add(c);
-  c.once('exit', () => started.delete(c));
-  return c;
-}
-
-async function end(c: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill(signal);
-  const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
 
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -85,14 +56,6 @@ interface Sw {
   /** SIGKILL the forwarding daemon and start it again; resolves once it serves again. */
   crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function waitFile(path: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${ms} ms`);
-    await sleep(20);
-  }
 }
 
 async function startXdpswitch(work: string): Promise<Sw> {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { run, sleep } from '../harness/exec.js';
 import { type Host, PYTHON, Topology } from '../harness/topology.js';
-import { OvsSwitch, XdpSwitch, type Switch } from '../vswitchd/switch.js';
+import { OvsSwitch, ok, XdpSwitch, type Switch } from '../vswitchd/switch.js';
 import { haveOvs } from '../ofproto/ovs.js';
 
 const switches: Switch[] = [];
@@ -25,12 +25,6 @@ const FIREWALL = [
   'table=1,priority=100,in_port=2,ip,ct_state=+trk+est,actions=output:1',
   'table=1,priority=90,in_port=2,ip,ct_state=+trk+new,actions=drop',
 ];
-
-const ok = async (p: Promise<{ code: number; stdout: string; stderr: string }>) => {
-  const r = await p;
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-};
 
 const flowLines = (dump: string) =>
   dump

@@ -6,19 +6,13 @@ import { afterEach, expect, test } from 'vitest';
 import { listenForSwitches, type ControllerConnection } from '../../src/openflow/index.js';
 import { waitFor } from '../harness/exec.js';
 import { type Host, Topology } from '../harness/topology.js';
-import { XdpSwitch } from './switch.js';
+import { ok, XdpSwitch } from './switch.js';
 
 let sw: XdpSwitch | undefined;
 afterEach(async () => {
   await sw?.close();
   sw = undefined;
 });
-
-const ok = async (p: Promise<{ code: number; stdout: string; stderr: string }>) => {
-  const r = await p;
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-};
 
 test('standalone fails open while the controller is away and hands the table back when it connects; secure does not', async () => {
   const topo = await Topology.create();

@@ -4,19 +4,13 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { sleep } from '../harness/exec.js';
 import { type Host, Topology } from '../harness/topology.js';
-import { XdpSwitch } from './switch.js';
+import { ok, XdpSwitch } from './switch.js';
 
 let sw: XdpSwitch | undefined;
 afterEach(async () => {
   await sw?.close();
   sw = undefined;
 });
-
-const ok = async (p: Promise<{ code: number; stdout: string; stderr: string }>) => {
-  const r = await p;
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-};
 
 const nPackets = (dump: string, match: string): number => {
   const line = dump.split('\n').find((l) => l.includes(match));

@@ -3,19 +3,13 @@
 import { afterEach, expect, test } from 'vitest';
 import { run } from '../harness/exec.js';
 import { type Host, Topology } from '../harness/topology.js';
-import { XdpSwitch } from './switch.js';
+import { ok, XdpSwitch } from './switch.js';
 
 let sw: XdpSwitch | undefined;
 afterEach(async () => {
   await sw?.close();
   sw = undefined;
 });
-
-const ok = async (p: Promise<{ code: number; stdout: string; stderr: string }>) => {
-  const r = await p;
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-};
 
 const hidden = async () => (await run(['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((l) => /: xsi[0-9a-f]{8}@/.test(l)).length;
 

@@ -2,6 +2,7 @@
 // stock clients: xdpswitch (the daemon in this process, so a test can also ask the
 // reconciler how many calls a pass made) and real Open vSwitch (ovsdb-server +
 // ovs-vswitchd, userspace datapath, in a private run dir and network namespace).
+import { expect } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { register, unregister } from '../harness/cleanup.js';
@@ -151,3 +152,10 @@ export class OvsSwitch implements Switch {
     }
   }
 }
+
+/** Awaits a client command (vsctl, ofctl, ...) that must succeed; its stdout. */
+export const ok = async (p: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> => {
+  const r = await p;
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+};

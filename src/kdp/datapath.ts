@@ -373,7 +373,9 @@ export class KernelDatapath {
     } catch (e) {
       // The kernel modifies an existing flow only when asked with no flags (or REPLACE).
       if (opts.exclusive || !(e instanceof NativeError) || e.code !== 'EEXIST') throw e;
-      await this.req('flow', OVS_FLOW_CMD.NEW, msg, 0, 'modify flow');
+      // The kernel names a flow by the key it was put with: ENOENT here means another
+      // megaflow (a different unmasked key under a mask that covers this one) is in the way.
+      await this.req('flow', OVS_FLOW_CMD.NEW, msg, 0, 'modify flow (ENOENT: a flow put with another key covers this one)');
     }
   }
 

@@ -129,9 +129,20 @@ async function handle(dp: KernelDatapath, u: Upcall): Promise<void> {
   await dp.execute({ packet: u.packet, key: u.key, actions: verdict.actions, ...(u.mru ? { mru: u.mru } : {}) });
 }
 
+// Upcalls being answered; a phase that changes the policy waits for them first, or a
+// late answer under the old policy installs a flow the next phase collides with.
+const inflight = new Set<Promise<void>>();
+async function settle(): Promise<void> {
+  while (inflight.size) await Promise.all([...inflight]);
+}
 const dp = await KernelDatapath.create('xkdp0', {
   onUpcall: (u) => {
-    handle(dp, u).catch((e: unknown) => errors.push(e instanceof Error ? e.message : String(e)));
+    const p = handle(dp, u)
+      .catch((e: unknown) => {
+        errors.push(e instanceof Error ? e.message : String(e));
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
   },
   onError: (e) => errors.push(e.message),
 });
@@ -156,6 +167,8 @@ try {
   });
 
   // ---- phase 2: the ct firewall as masked megaflows (ct(commit) / ct + recirc / ct_state) ----
+  policy = () => undefined;
+  await settle();
   await dp.flushFlows();
   policy = firewall;
   upcalls.length = 0;
@@ -176,8 +189,9 @@ try {
   });
 
   // ---- phase 2b: a datapath meter (1 packet/s, burst 1) policing the pings one way ----
-  await dp.flushFlows();
   policy = () => undefined;
+  await settle();
+  await dp.flushFlows();
   const features = await dp.meterFeatures();
   await dp.setMeter({ id: 1, kbps: false, bands: [{ rate: 1, burst: 1 }] });
   const mask: OvsKey = { recirc_id: 0xffffffff, in_port: 0xffffffff, eth: { src: '00:00:00:00:00:00', dst: '00:00:00:00:00:00' }, eth_type: 0xffff };

@@ -5,7 +5,7 @@
 // replaces the file through a temporary file and rename(), so a crash leaves either
 // the old or the new file.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ioError, OvsdbError, syntaxError } from './error.js';
@@ -119,7 +119,29 @@ function parseHeader(line: string): { magic: string; length: number; sha1: strin
 }
 
 /** Creates a new database file holding only `schema` (ovsdb-tool create). */
+/**
+ * The file a path names, through symbolic links even when the last one dangles (as
+ * OVS's follow_symlinks() does): Debian ships /etc/openvswitch/conf.db as a link to
+ * /var/lib/openvswitch/conf.db, which does not exist until a database is created, and
+ * compaction must replace the file, not the link.
+ */
+export function followSymlinks(path: string): string {
+  let p = path;
+  for (let i = 0; i < 10; i++) {
+    let target: string;
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return p;
+      target = readlinkSync(p);
+    } catch {
+      return p;
+    }
+    p = resolve(dirname(p), target);
+  }
+  return p;
+}
+
 export function createFile(path: string, schema: JsonObject): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
   const fd = openSync(path, 'wx', 0o660);
   try {
     writeSync(fd, composeRecord(schema));

@@ -12,7 +12,7 @@ import { Database } from './database.js';
 import { errnoText, OvsdbError, syntaxError } from './error.js';
 import { executeTransaction, type LockHolder } from './execution.js';
 import { convertDatabase } from './convert.js';
-import { createFile, FileStorage, readRecords } from './file.js';
+import { createFile, FileStorage, followSymlinks, readRecords } from './file.js';
 import { parseJson, stringify, stringifySorted, type Json } from './json.js';
 import { Connection, DEFAULT_PROBE_INTERVAL, errorJson, notifyJson, replyJson, type Message } from './jsonrpc.js';
 import { Monitor, type MonitorVersion } from './monitor.js';
@@ -472,7 +472,8 @@ export class OvsdbServer {
   // ---------------------------------------------------------------------------
   // Databases.
 
-  async openDatabase(filename: string): Promise<ServedDb> {
+  async openDatabase(name: string): Promise<ServedDb> {
+    const filename = followSymlinks(name);
     if (!existsSync(filename)) {
       const schema = DatabaseSchema.fromFile(this.opts.schema ?? DEFAULT_SCHEMA_PATH);
       createFile(filename, schema.toJson());

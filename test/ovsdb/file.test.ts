@@ -2,7 +2,7 @@
 // ovsdb-server's file, a torn last record is cut off at start with a log line,
 // compaction replaces the file atomically, and kill -9 in the middle of a write load
 // loses no acknowledged transaction.
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -104,6 +104,22 @@ describe('storage', () => {
     const ref = join(dir, 'ref.db');
     await run(['ovsdb-tool', 'create', ref, VSWITCH_SCHEMA]);
     expect(readFileSync(db)).toEqual(readFileSync(ref));
+  });
+
+  test('a database path that is a dangling symlink (Debian\'s /etc/openvswitch/conf.db) is created and compacted at its target', async () => {
+    const target = join(dir, 'var-lib', 'conf.db');
+    const link = join(dir, 'etc-conf.db');
+    symlinkSync(target, link);
+    const c = await open(link);
+    for (let i = 0; i < 5; i++) await addQos(c, i);
+    await (server as OvsdbServer | null)?.compact('Open_vSwitch');
+    await addQos(c, 5);
+    c.close();
+    await closeServer();
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    const q = await tool(['query', link, '["Open_vSwitch",{"op":"select","table":"QoS","where":[],"columns":["type"]}]']);
+    expect((JSON.parse(q.stdout) as { rows: unknown[] }[])[0]?.rows).toHaveLength(6);
+    expect(statSync(target).isFile()).toBe(true);
   });
 
   test('a torn last record is cut off at start, with a log line', async () => {

@@ -126,13 +126,16 @@ function put(buf: Buffer, at: number, width: number, v: bigint, le: boolean | un
   }
 }
 
+/** Per field: its slot with the shift and bits as bigints, computed once. */
+const slotBits = new Map<OxmName, { slot: KeySlot; shift: bigint; bits: bigint }>(
+  (Object.entries(slots) as [OxmName, KeySlot][]).map(([f, slot]) => [f, { slot, shift: BigInt(slot.shift ?? 0), bits: slot.bits ?? ones(slot.width * 8) }]),
+);
+
 /** Key bits and mask bits of one match field, or undefined when the key lacks it. */
 function fieldBits(field: OxmName, value: bigint, mask: bigint): { slot: KeySlot; v: bigint; m: bigint } | undefined {
-  const slot = slots[field];
-  if (!slot) return undefined;
-  const shift = BigInt(slot.shift ?? 0);
-  const bits = slot.bits ?? ones(slot.width * 8);
-  return { slot, v: (value & bits) << shift, m: (mask & bits) << shift };
+  const sb = slotBits.get(field);
+  if (!sb) return undefined;
+  return { slot: sb.slot, v: (value & sb.bits) << sb.shift, m: (mask & sb.bits) << sb.shift };
 }
 
 export interface CompiledMatch {
@@ -150,10 +153,16 @@ export function compileMatch(entry: Pick<FlowEntry, 'match'>): CompiledMatch {
   const key = Buffer.alloc(KEY);
   const mask = Buffer.alloc(KEY);
   const inexact: OxmName[] = [];
-  for (const f of entry.match) {
+  compileInto(entry.match, key, mask, inexact);
+  return { key, mask, inexact };
+}
+
+/** compileMatch into zeroed `key` and `mask`, the fields the key lacks pushed on `inexact`. */
+function compileInto(match: FlowEntry['match'], key: Buffer, mask: Buffer, inexact: OxmName[] | undefined): void {
+  for (const f of match) {
     const b = fieldBits(f.field, f.value, f.mask);
     if (!b) {
-      inexact.push(f.field);
+      inexact?.push(f.field);
       continue;
     }
     const { offset, width, le } = b.slot;
@@ -166,7 +175,6 @@ export function compileMatch(entry: Pick<FlowEntry, 'match'>): CompiledMatch {
       key[offset + i] = (key[offset + i]! & ~km[i]!) | (kv[i]! & km[i]!);
     }
   }
-  return { key, mask, inexact };
 }
 
 const op = (code: number, more: Partial<XswOp> = {}): XswOp => ({
@@ -375,16 +383,45 @@ export function emcConfig(union: Buffer): { n_words: number; reserved: number; w
   return { n_words: n, reserved: 0, words, masks };
 }
 
+/**
+ * What a mask signature (FlowEntry.sig: the fields and masks of a match) compiles to,
+ * shared by every rule with that signature: the mask bytes, the key bytes it covers,
+ * and the fields the key cannot express.
+ */
+interface MaskShape {
+  /** The mask's bytes in hex: masks are shared by content across tables. */
+  readonly hex: string;
+  readonly mask: Buffer;
+  /** Offsets of the key bytes the mask covers (any bit set). */
+  readonly offsets: Uint8Array;
+  readonly inexact: readonly OxmName[];
+}
+
+/** An op run in xsw_ops, shared by the rules whose instructions are the same list. */
+interface OpRun {
+  readonly start: number;
+  /** Ops in the run (0 for an empty program, which still takes one slot). */
+  readonly n: number;
+  readonly slow: readonly string[];
+  /** The instruction list it was compiled from, when shared through `runs`. */
+  readonly from: readonly Instruction[] | undefined;
+  refs: number;
+}
+
+/**
+ * One rule in the maps. Its map key is kept packed: `key` is a latin1 string of the
+ * table id, the mask id (two bytes) and the key bytes under the mask, so rules of one
+ * (table, mask, key) find each other by one string and no full key is held per rule.
+ */
 interface Placed {
   entry: FlowEntry;
-  /** The compiled match: a modify keeps it, a remove needs it for the rule's map key. */
-  match: CompiledMatch;
-  slot: number;
-  opStart: number;
-  nOps: number;
-  maskId: number;
-  keyHex: string;
-  slow: string[];
+  readonly shape: MaskShape;
+  readonly slot: number;
+  run: OpRun;
+  readonly maskId: number;
+  readonly key: string;
+  /** The next rule with the same key, lower (or equal, later) priority. */
+  next: Placed | undefined;
 }
 
 interface MaskUse {
@@ -392,6 +429,12 @@ interface MaskUse {
   /** Rules per priority under this mask in one table. */
   prios: Map<number, number>;
 }
+
+const NO_SLOW: readonly string[] = [];
+/** Scratch for one rule's key and mask, and its packed key (3 + at most KEY bytes). */
+const scratchKey = Buffer.alloc(KEY);
+const scratchMaskKey = Buffer.alloc(KEY);
+const packed = Buffer.alloc(KEY + 3);
 
 /**
  * The mirror of the pipeline maps. `apply(deltas)` returns the writes that bring the
@@ -401,8 +444,12 @@ interface MaskUse {
  */
 export class PipelineCompiler {
   private readonly placed = new Map<number, Placed>();
-  /** table|mask|key → entries with that exact match, highest priority first. */
-  private readonly byKey = new Map<string, Placed[]>();
+  /** Packed key → the highest-priority rule with it (the others follow through `next`). */
+  private readonly byKey = new Map<string, Placed>();
+  /** FlowEntry.sig → its compiled mask shape. */
+  private readonly shapes = new Map<string, MaskShape>();
+  /** Op runs by the (shared) instruction list they were compiled from. */
+  private readonly runs = new Map<readonly Instruction[], OpRun>();
   private readonly maskIds = new Map<string, number>();
   private readonly maskRefs = new Map<number, number>();
   private readonly tableMasks = new Map<number, Map<number, MaskUse>>();
@@ -416,6 +463,8 @@ export class PipelineCompiler {
   private pendingMasks: number[] = [];
   private readonly freeMasks: number[] = [];
   private readonly maskBufs = new Map<number, Buffer>();
+  /** The cache's config for the masks in use, until a table gains or loses a mask. */
+  private emcConfigBytes: Buffer | undefined;
   /**
    * Generation of the flow tables in the datapath (xsw_emc_gen). It starts anywhere:
    * maps pinned by an earlier run hold cache entries of that run's generations.
@@ -429,7 +478,7 @@ export class PipelineCompiler {
   /** Why each slow rule is slow, by FlowEntry.id (for counters by reason and logs). */
   slowRules(): Map<number, string[]> {
     const out = new Map<number, string[]>();
-    for (const [id, p] of this.placed) if (p.slow.length) out.set(id, p.slow);
+    for (const [id, p] of this.placed) if (p.run.slow.length) out.set(id, [...p.run.slow]);
     return out;
   }
 
@@ -488,7 +537,7 @@ export class PipelineCompiler {
   private bumpGeneration(): MapWrite[] {
     // Never 0 (the datapath's "no cache yet"); the low bit picks the config slot.
     this.gen = this.gen >= 0xfffffffe ? 1 : this.gen + 1;
-    const config = encodeXswEmcConfig(emcConfig(this.unionMask()));
+    const config = (this.emcConfigBytes ??= encodeXswEmcConfig(emcConfig(this.unionMask())));
     return [
       { map: 'raw', name: 'xsw_emc_config', key: u32le(this.gen & 1), value: config },
       { map: 'raw', name: 'xsw_emc_gen', key: u32le(0), value: u32le(this.gen) },
@@ -510,21 +559,65 @@ export class PipelineCompiler {
     return this.nextSlot++;
   }
 
-  private maskId(mask: Buffer, adds: MapWrite[]): number {
-    const hex = mask.toString('hex');
-    let id = this.maskIds.get(hex);
+  /** The compiled mask of a signature, computed on its first rule. */
+  private shape(entry: FlowEntry): MaskShape {
+    const hit = this.shapes.get(entry.sig);
+    if (hit) return hit;
+    if (this.shapes.size >= this.limits.masks) this.shapes.clear(); // signatures no rule may use any more
+    const key = Buffer.alloc(KEY);
+    const mask = Buffer.alloc(KEY);
+    const inexact: OxmName[] = [];
+    compileInto(entry.match, key, mask, inexact);
+    const offsets: number[] = [];
+    for (let i = 0; i < KEY; i++) if (mask[i]) offsets.push(i);
+    const s: MaskShape = { hex: mask.toString('hex'), mask, offsets: Uint8Array.from(offsets), inexact: inexact.length ? inexact : [] };
+    this.shapes.set(entry.sig, s);
+    return s;
+  }
+
+  private maskId(shape: MaskShape, adds: MapWrite[]): number {
+    let id = this.maskIds.get(shape.hex);
     if (id === undefined) {
       id = this.freeMasks.pop() ?? this.nextMask++;
       if (id >= this.limits.masks) throw new Error(`more than ${this.limits.masks} distinct masks`);
-      this.maskIds.set(hex, id);
-      this.maskBufs.set(id, mask);
-      adds.push({ map: 'xsw_masks', index: id, mask });
+      this.maskIds.set(shape.hex, id);
+      this.maskBufs.set(id, shape.mask);
+      adds.push({ map: 'xsw_masks', index: id, mask: shape.mask });
     }
     this.maskRefs.set(id, (this.maskRefs.get(id) ?? 0) + 1);
     return id;
   }
 
-  private program(entry: FlowEntry, inexact: readonly OxmName[], adds: MapWrite[]): { start: number; n: number; slow: string[] } {
+  /** The packed key of a rule: table, mask id, then the key bytes under the mask. */
+  private packKey(entry: FlowEntry, shape: MaskShape, maskId: number): string {
+    scratchKey.fill(0);
+    scratchMaskKey.fill(0);
+    compileInto(entry.match, scratchKey, scratchMaskKey, undefined);
+    packed[0] = entry.table_id;
+    packed[1] = maskId & 255;
+    packed[2] = maskId >>> 8;
+    const o = shape.offsets;
+    for (let i = 0; i < o.length; i++) packed[3 + i] = scratchKey[o[i]!]!;
+    return packed.toString('latin1', 0, 3 + o.length);
+  }
+
+  /** The full flow key of a packed one, for a rule write. */
+  private unpackKey(p: Placed): Buffer {
+    const key = Buffer.allocUnsafe(KEY).fill(0);
+    const o = p.shape.offsets;
+    for (let i = 0; i < o.length; i++) key[o[i]!] = p.key.charCodeAt(3 + i);
+    return key;
+  }
+
+  /** The op run of a rule's instructions, shared with the rules that have the same list. */
+  private program(entry: FlowEntry, inexact: readonly OxmName[], adds: MapWrite[]): OpRun {
+    if (!inexact.length) {
+      const run = this.runs.get(entry.instructions);
+      if (run) {
+        run.refs++;
+        return run;
+      }
+    }
     const prog = compileInstructions(entry.instructions);
     // A match the key cannot express would catch packets it must not: those go slow.
     const ops = inexact.length
@@ -532,35 +625,57 @@ export class PipelineCompiler {
       : prog.ops.length
         ? prog.ops
         : [];
-    const slow = inexact.length ? [`match on ${inexact.join(', ')}`] : prog.slow;
-    const n = Math.max(ops.length, 1);
-    const start = this.allocOps(n);
+    const slow = inexact.length ? [`match on ${inexact.join(', ')}`] : prog.slow.length ? prog.slow : NO_SLOW;
+    const start = this.allocOps(Math.max(ops.length, 1));
     // An empty program still gets one slot so that op_start is valid; n_ops says 0.
     adds.push({ map: 'xsw_ops', index: start, ops: ops.length ? ops : [op(0)] });
-    return { start, n: ops.length, slow };
+    const run: OpRun = { start, n: ops.length, slow, from: inexact.length ? undefined : entry.instructions, refs: 1 };
+    if (run.from) this.runs.set(run.from, run);
+    return run;
+  }
+
+  /** One rule fewer on `run`: its ops are freed (after release()) with the last. */
+  private unref(run: OpRun): void {
+    if (--run.refs) return;
+    if (run.from && this.runs.get(run.from) === run) this.runs.delete(run.from);
+    this.pendingOps.push([run.start, Math.max(run.n, 1)]);
   }
 
   private ruleValue(p: Placed): Buffer {
-    return encodeXswRule({ priority: p.entry.priority, rule_id: p.slot, op_start: p.opStart, n_ops: p.nOps });
+    return encodeXswRule({ priority: p.entry.priority, rule_id: p.slot, op_start: p.run.start, n_ops: p.run.n });
+  }
+
+  private ruleWrite(p: Placed, rule: Placed | undefined): MapWrite {
+    return { map: 'xsw_rules', table_id: p.entry.table_id, mask_id: p.maskId, key: this.unpackKey(p), rule: rule ? this.ruleValue(rule) : null };
   }
 
   private add(entry: FlowEntry, adds: MapWrite[], rules: MapWrite[], touched: Set<number>): void {
-    const match = compileMatch(entry);
-    const { key, mask } = match;
-    const maskId = this.maskId(mask, adds);
-    const prog = this.program(entry, match.inexact, adds);
+    const shape = this.shape(entry);
+    const maskId = this.maskId(shape, adds);
+    const run = this.program(entry, shape.inexact, adds);
     const slot = this.allocSlot();
     adds.push({ map: 'xsw_rule_stats', slot, reset: true });
-    const keyHex = `${entry.table_id}|${maskId}|${key.toString('hex')}`;
-    const p: Placed = { entry, match, slot, opStart: prog.start, nOps: prog.n, maskId, keyHex, slow: prog.slow };
+    const key = this.packKey(entry, shape, maskId);
+    const p: Placed = { entry, shape, slot, run, maskId, key, next: undefined };
     this.placed.set(entry.id, p);
-    const list = this.byKey.get(keyHex) ?? [];
-    list.push(p);
-    list.sort((a, b) => b.entry.priority - a.entry.priority);
-    this.byKey.set(keyHex, list);
-    if (list[0] === p) rules.push({ map: 'xsw_rules', table_id: entry.table_id, mask_id: maskId, key, rule: this.ruleValue(p) });
+    const top = this.byKey.get(key);
+    if (!top || top.entry.priority < entry.priority) {
+      p.next = top;
+      this.byKey.set(key, p);
+      rules.push(this.ruleWrite(p, p));
+    } else {
+      // After every rule of a higher or equal priority (as a stable sort put it).
+      let q = top;
+      while (q.next && q.next.entry.priority >= entry.priority) q = q.next;
+      p.next = q.next;
+      q.next = p;
+    }
     const uses = this.tableMasks.get(entry.table_id) ?? this.tableMasks.set(entry.table_id, new Map()).get(entry.table_id)!;
-    const use = uses.get(maskId) ?? uses.set(maskId, { id: maskId, prios: new Map() }).get(maskId)!;
+    let use = uses.get(maskId);
+    if (!use) {
+      uses.set(maskId, (use = { id: maskId, prios: new Map() }));
+      this.emcConfigBytes = undefined;
+    }
     use.prios.set(entry.priority, (use.prios.get(entry.priority) ?? 0) + 1);
     touched.add(entry.table_id);
   }
@@ -568,37 +683,38 @@ export class PipelineCompiler {
   private modify(entry: FlowEntry, adds: MapWrite[], rules: MapWrite[]): void {
     const p = this.placed.get(entry.id);
     if (!p) return;
-    const prog = this.program(entry, p.match.inexact, adds);
-    this.pendingOps.push([p.opStart, Math.max(p.nOps, 1)]);
+    const run = this.program(entry, p.shape.inexact, adds);
+    this.unref(p.run);
     p.entry = entry;
-    p.opStart = prog.start;
-    p.nOps = prog.n;
-    p.slow = prog.slow;
-    const list = this.byKey.get(p.keyHex)!;
-    if (list[0] === p) rules.push({ map: 'xsw_rules', table_id: entry.table_id, mask_id: p.maskId, key: p.match.key, rule: this.ruleValue(p) });
+    p.run = run;
+    if (this.byKey.get(p.key) === p) rules.push(this.ruleWrite(p, p));
   }
 
   private remove(id: number, rules: MapWrite[], touched: Set<number>): void {
     const p = this.placed.get(id);
     if (!p) return;
     this.placed.delete(id);
-    const { key } = p.match;
-    const list = this.byKey.get(p.keyHex)!;
-    const wasTop = list[0] === p;
-    list.splice(list.indexOf(p), 1);
-    if (!list.length) this.byKey.delete(p.keyHex);
-    if (wasTop) {
-      const next = list[0];
-      rules.push({ map: 'xsw_rules', table_id: p.entry.table_id, mask_id: p.maskId, key, rule: next ? this.ruleValue(next) : null });
+    const top = this.byKey.get(p.key)!;
+    if (top === p) {
+      if (p.next) this.byKey.set(p.key, p.next);
+      else this.byKey.delete(p.key);
+      rules.push(this.ruleWrite(p, p.next));
+    } else {
+      let q = top;
+      while (q.next !== p) q = q.next!;
+      q.next = p.next;
     }
-    this.pendingOps.push([p.opStart, Math.max(p.nOps, 1)]);
+    this.unref(p.run);
     this.pendingSlots.push(p.slot);
     const uses = this.tableMasks.get(p.entry.table_id)!;
     const use = uses.get(p.maskId)!;
     const c = (use.prios.get(p.entry.priority) ?? 1) - 1;
     if (c) use.prios.set(p.entry.priority, c);
     else use.prios.delete(p.entry.priority);
-    if (!use.prios.size) uses.delete(p.maskId);
+    if (!use.prios.size) {
+      uses.delete(p.maskId);
+      this.emcConfigBytes = undefined;
+    }
     touched.add(p.entry.table_id);
     const refs = (this.maskRefs.get(p.maskId) ?? 1) - 1;
     if (refs) this.maskRefs.set(p.maskId, refs);

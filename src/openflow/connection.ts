@@ -1,6 +1,7 @@
 // src/openflow/connection.ts — one OpenFlow session on the switch side: framing,
 // HELLO/version negotiation, echo and the inactivity probe, config, async masks,
 // roles, barriers and bundles; everything else goes to the handler, in order.
+// An OpenFlow 1.0 session is translated to and from the 1.3 model here (of10.ts).
 // Protocol errors get an OFPT_ERROR and the session stays up; transport errors end it.
 import type { Socket } from 'node:net';
 import { OFP_VERSION, OFPCRR } from '../../proto/openflow/constants.js';
@@ -8,11 +9,15 @@ import { decodeMessage, encodeMessage, errorReply, peekHeader } from '../../prot
 import { OfpError, ofpErrorByWire, ofpErrors } from '../../proto/openflow/errors.js';
 import { helloElemRegistry, type Message, type MessageOf } from '../../proto/openflow/messages.js';
 import { Reader } from '../../proto/openflow/struct.js';
+import { decodeMessage10, encodeMessage10, errorReply10 } from '../../proto/openflow/of10-codec.js';
+import { OFP10_VERSION, NXFF, type Message10 } from '../../proto/openflow/of10-messages.js';
 import { Bundles } from './bundles.js';
 import { Framer, FramingError } from './framing.js';
 import type { ConnectionInfo, ConnectionType, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler } from './handler.js';
 import type { Logger } from './log.js';
 import { encodeMultipartReply } from './multipart-split.js';
+import { encodeStatsReply10, featuresReply10, messageTo10, requestFrom10 } from './of10.js';
+import { formatVersions, SUPPORTED_VERSIONS } from './versions.js';
 import { defaultAsyncConfig, type AsyncConfig, type Roles } from './roles.js';
 
 const EMPTY = new Uint8Array(0);
@@ -65,6 +70,8 @@ export interface ConnectionOptions {
   snoop?: boolean;
   /** Sees every whole message received and sent (for snoop sockets and tests). */
   trace?(dir: 'rx' | 'tx', bytes: Uint8Array, c: ConnectionInfo): void;
+  /** Bitmap (1 << version) of the OpenFlow versions this session may speak; default all supported. */
+  versions?(): number;
 }
 
 export class Connection implements ConnectionInfo {
@@ -77,8 +84,12 @@ export class Connection implements ConnectionInfo {
   async: AsyncConfig = defaultAsyncConfig();
   /** Async messages not sent because the peer was not reading. */
   asyncDropped = 0;
-  /** 'hello': waiting for the peer's HELLO; 'ready': negotiated 1.3. */
+  /** 'hello': waiting for the peer's HELLO; 'ready': negotiated `version`. */
   state: 'hello' | 'ready' | 'closed' = 'hello';
+  /** The negotiated OpenFlow version (wire number): 0x04, or 0x01 for a 1.0 peer. */
+  version = OFP_VERSION;
+  /** 1.0: NXT_FLOW_MOD_TABLE_ID turned on (the table id rides in the flow mod's command). */
+  private flowModTableId = false;
 
   private framer = new Framer();
   /** Frames received and not yet handled: inbox[inboxHead..]. */
@@ -109,7 +120,7 @@ export class Connection implements ConnectionInfo {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.close(`transport error: ${e.message}`));
     socket.on('close', () => this.close('peer closed the connection'));
-    this.sendRaw(encodeMessage({ type: 'HELLO', xid: this.nextXid(), elements: [{ type: 'VERSIONBITMAP', bitmaps: [1 << OFP_VERSION] }] }));
+    this.sendRaw(this.hello());
     // As OVS's bundle_remove_expired(), checked about once a second.
     this.bundleTimer = setInterval(() => {
       for (const origin of this.bundles.expire(Date.now() - opts.bundleIdleTimeoutMs)) {
@@ -150,10 +161,33 @@ export class Connection implements ConnectionInfo {
     this.send(m);
   }
 
-  /** Sends an async or unsolicited message. */
+  /** Sends an async or unsolicited message (in 1.0 terms on a 1.0 session, if 1.0 has it). */
   send(m: Message): void {
     if (this.state === 'closed') return;
+    if (this.version === OFP10_VERSION) {
+      const m10 = messageTo10(m);
+      if (!m10) return this.opts.log.debug(`${this.peer}: ${m.type} has no OpenFlow 1.0 form, not sent`);
+      if (m10.type === 'STATS_REPLY') for (const part of encodeStatsReply10(m10)) this.sendRaw(part);
+      else this.sendRaw(encodeMessage10(m10));
+      return;
+    }
     this.sendRaw(encodeMessage(m));
+  }
+
+  private get allowed(): number {
+    return (this.opts.versions?.() ?? SUPPORTED_VERSIONS) & SUPPORTED_VERSIONS;
+  }
+
+  /**
+   * As OVS's ofputil_encode_hello: the highest allowed version in the header, and a
+   * version bitmap unless the allowed set is simply "this version and earlier".
+   */
+  private hello(): Uint8Array {
+    const allowed = this.allowed;
+    const top = 31 - Math.clz32(allowed);
+    const b = encodeMessage({ type: 'HELLO', xid: this.nextXid(), elements: (allowed >>> 1) + 1 === 1 << top ? [] : [{ type: 'VERSIONBITMAP', bitmaps: [allowed] }] });
+    b[0] = top;
+    return b;
   }
 
   close(why: string): void {
@@ -265,6 +299,7 @@ export class Connection implements ConnectionInfo {
       this.negotiate(frame);
       return undefined;
     }
+    if (this.version === OFP10_VERSION) return this.process10(frame);
     if (frame[1] === 0) {
       // As OVS: HELLO belongs to the handshake; another one is OFPBRC_BAD_TYPE.
       this.send(errorReply(new OfpError('OFPBRC_BAD_TYPE', { why: 'HELLO after the handshake' }), frame));
@@ -282,10 +317,11 @@ export class Connection implements ConnectionInfo {
     return this.dispatch(m, frame);
   }
 
+  /** As OVS's vcs_recv_hello: the highest version both sides allow, or HELLO_FAILED. */
   private negotiate(frame: Uint8Array): void {
     const h = peekHeader(frame)!;
-    let ok = false;
-    let theirs = `version 0x${h.version.toString(16).padStart(2, '0')}`;
+    let peer = 0;
+    let theirs: string;
     if (h.type === 0) {
       let bitmap: number | undefined;
       try {
@@ -295,26 +331,118 @@ export class Connection implements ConnectionInfo {
       } catch (e) {
         if (!(e instanceof OfpError)) throw e;
       }
-      if (bitmap !== undefined) {
-        ok = (bitmap & (1 << OFP_VERSION)) !== 0;
-        theirs = `version bitmap 0x${bitmap.toString(16)}`;
-      } else ok = h.version >= OFP_VERSION;
+      // No bitmap: the header's version and every earlier one.
+      peer = bitmap ?? (h.version > 0 && h.version < 32 ? ((2 ** (h.version + 1) - 1) & ~1) >>> 0 : 0);
+      theirs = formatVersions(peer);
     } else theirs = `a message of type ${h.type} before HELLO`;
-    if (!ok) {
-      const text = new TextEncoder().encode(`We support version 0x04, you support ${theirs}, no common versions.`);
+    const ours = this.allowed;
+    const common = (peer & ours) >>> 0;
+    if (!common) {
+      const text = new TextEncoder().encode(`We support ${formatVersions(ours)}, you support ${theirs}, no common versions.`);
       const err = encodeMessage({ type: 'ERROR', xid: h.xid, err_type: ofpErrors.OFPHFC_INCOMPATIBLE.type, code: ofpErrors.OFPHFC_INCOMPATIBLE.code, data: text });
       // The peer must be able to read it: answer in its version when it is older.
       err[0] = Math.min(h.version, OFP_VERSION) || OFP_VERSION;
       this.sendRaw(err);
-      this.opts.log.warn(`${this.peer}: version negotiation failed: peer offers ${theirs}, we speak OpenFlow 1.3 only`);
+      this.opts.log.warn(`${this.peer}: version negotiation failed (we support ${formatVersions(ours)}, peer supports ${theirs})`);
       this.socket.end();
       this.close('version negotiation failed');
       return;
     }
+    this.version = 31 - Math.clz32(common);
     this.state = 'ready';
-    this.opts.log.info(`${this.peer}: connected, negotiated OpenFlow 1.3`);
+    this.opts.log.info(`${this.peer}: connected, negotiated OpenFlow ${this.version === OFP10_VERSION ? '1.0' : '1.3'}`);
     this.opts.onReady?.(this);
     if (!this.opts.snoop) this.opts.handler.connectionChanged?.(this, true);
+  }
+
+  /**
+   * A message of a 1.0 session: what 1.0 shares with 1.3 is turned into the model's
+   * message and handled as in 1.3 (replies go back through send(), in 1.0 terms); the
+   * 1.0-only parts (FEATURES with ports, the Nicira flow-format switches) are here.
+   */
+  private process10(frame: Uint8Array): Promise<void> | undefined {
+    const m = decodeMessage10(frame);
+    if (m instanceof OfpError) {
+      this.opts.log.info(`${this.peer}: refused ${describe(frame)}: ${m.name} (${m.message})`);
+      const reply = encodeMessage10(errorReply10(m, frame));
+      if (m.name === 'OFPBRC_BAD_VERSION') reply[0] = frame[0]!;
+      this.sendRaw(reply);
+      return undefined;
+    }
+    const fail = (e: OfpError) => this.sendRaw(encodeMessage10(errorReply10(e, frame)));
+    if (this.opts.snoop) {
+      if (m.type === 'ECHO_REQUEST') this.sendRaw(encodeMessage10({ type: 'ECHO_REPLY', xid: m.xid, data: m.data }));
+      return undefined;
+    }
+    switch (m.type) {
+      case 'HELLO':
+        fail(new OfpError('OFPBRC_BAD_TYPE', { why: 'HELLO after the handshake' }));
+        return undefined;
+      case 'ERROR':
+        this.opts.log.warn(`${this.peer}: peer sent error type ${m.err_type} code ${m.code}`);
+        return undefined;
+      case 'ECHO_REQUEST':
+      case 'ECHO_REPLY':
+      case 'GET_CONFIG_REQUEST':
+      case 'BARRIER_REQUEST':
+        return this.dispatch(m, frame);
+      case 'SET_CONFIG':
+        if (m.flags > 3) {
+          fail(new OfpError('OFPBRC_EPERM', { why: `config flags 0x${m.flags.toString(16)}` }));
+          return undefined;
+        }
+        return this.dispatch({ ...m }, frame);
+      case 'FEATURES_REQUEST':
+        return this.features10(m.xid, frame);
+      case 'NXT_SET_FLOW_FORMAT':
+        // NXM flow matches are not spoken: ovs-ofctl then keeps to the 1.0 formats.
+        if (m.format !== NXFF.OPENFLOW10) fail(new OfpError('OFPBRC_EPERM', { why: `flow format ${m.format}` }));
+        return undefined;
+      case 'NXT_FLOW_MOD_TABLE_ID':
+        this.flowModTableId = m.set !== 0;
+        return undefined;
+      case 'NXT_SET_PACKET_IN_FORMAT':
+        if (m.format !== 0) fail(new OfpError('OFPBRC_EPERM', { why: `packet-in format ${m.format}` }));
+        return undefined;
+      case 'FLOW_MOD':
+      case 'PACKET_OUT':
+      case 'PORT_MOD':
+      case 'STATS_REQUEST':
+      case 'QUEUE_GET_CONFIG_REQUEST': {
+        const req = requestFrom10(m, this.flowModTableId);
+        if (req instanceof OfpError) {
+          // A slave hears IS_SLAVE first, whatever else is wrong with its write.
+          fail(this.role === 'SLAVE' && m.type !== 'STATS_REQUEST' && m.type !== 'QUEUE_GET_CONFIG_REQUEST' ? new OfpError('OFPBRC_IS_SLAVE') : req);
+          return undefined;
+        }
+        if (!req) {
+          fail(new OfpError('OFPBRC_BAD_MULTIPART', { why: 'stats type not supported in OpenFlow 1.0' }));
+          return undefined;
+        }
+        return this.dispatch(req, frame);
+      }
+      default:
+        fail(new OfpError('OFPBRC_BAD_TYPE', { why: `${m.type} is sent by switches` }));
+        return undefined;
+    }
+  }
+
+  /** FEATURES_REPLY of 1.0 carries the ports, so the pipeline is asked for them first. */
+  private features10(xid: number, frame: Uint8Array): Promise<void> | undefined {
+    const f = this.opts.handler.features();
+    const answer = (r: HandlerResult): void => {
+      if (r instanceof OfpError) {
+        this.sendRaw(encodeMessage10(errorReply10(r, frame)));
+        return;
+      }
+      const desc = r.find((x) => x.type === 'MULTIPART_REPLY' && x.body.type === 'PORT_DESC');
+      const ports = desc?.type === 'MULTIPART_REPLY' && desc.body.type === 'PORT_DESC' ? desc.body.ports : [];
+      this.sendRaw(encodeMessage10(featuresReply10(xid, f, ports) as Message10));
+    };
+    const r = this.invoke({ type: 'MULTIPART_REQUEST', xid, body: { type: 'PORT_DESC', flags: 0 } });
+    if (r instanceof Promise) return r.then(answer, (e: unknown) => answer(this.handlerFailed(e, 'port description')));
+    answer(r);
+    return undefined;
   }
 
   private dispatch(m: Message, frame: Uint8Array): Promise<void> | undefined {
@@ -489,7 +617,7 @@ export class Connection implements ConnectionInfo {
       return;
     }
     for (const m of r) {
-      if (m.type === 'MULTIPART_REPLY') for (const part of encodeMultipartReply(m)) this.sendRaw(part);
+      if (m.type === 'MULTIPART_REPLY' && this.version !== OFP10_VERSION) for (const part of encodeMultipartReply(m)) this.sendRaw(part);
       else this.send(m);
     }
   }

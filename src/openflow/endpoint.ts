@@ -10,6 +10,7 @@ import type { ConnectionInfo, ConnectionType, ControllerRole, OpenFlowHandler } 
 import { stderrLogger, type Logger } from './log.js';
 import { Roles } from './roles.js';
 import { formatTarget, parseTarget } from './target.js';
+import { formatVersions, SUPPORTED_VERSIONS } from './versions.js';
 
 export interface EndpointOptions {
   handler: OpenFlowHandler;
@@ -28,6 +29,8 @@ export interface EndpointOptions {
   bundleIdleTimeoutMs?: number;
   /** Sees every whole message received and sent, on every connection. */
   trace?(dir: 'rx' | 'tx', bytes: Uint8Array, conn: ConnectionInfo): void;
+  /** OpenFlow versions allowed, a bitmap of 1 << version (OVS: the Bridge protocols column); default all this library speaks (1.0, 1.3). */
+  versions?: number;
 }
 
 export interface Listener {
@@ -73,10 +76,29 @@ export class OpenFlowEndpoint {
   private readonly actives = new Set<ActiveConnection>();
   private nextId = 1;
   private readonly label: string;
+  private versions: number;
 
   constructor(private readonly opts: EndpointOptions) {
     this.log = opts.log ?? stderrLogger();
     this.label = opts.name ? `${opts.name}: ` : '';
+    this.versions = opts.versions ?? SUPPORTED_VERSIONS;
+  }
+
+  /** The versions allowed (bitmap of 1 << version). */
+  get allowedVersions(): number {
+    return this.versions;
+  }
+
+  /**
+   * Changes the versions allowed: new sessions negotiate within them, and sessions
+   * already up in a version no longer allowed are closed (OVS reconnects its
+   * controllers when the bridge's protocols change).
+   */
+  setAllowedVersions(bitmap: number): void {
+    if (bitmap === this.versions) return;
+    this.versions = bitmap;
+    this.log.info(`${this.label}OpenFlow versions allowed: ${formatVersions(bitmap & SUPPORTED_VERSIONS)}`);
+    for (const c of [...this.conns, ...this.snoops]) if (c.state === 'ready' && !((bitmap >>> c.version) & 1)) c.close(`OpenFlow version 0x0${c.version} no longer allowed`);
   }
 
   /** Live connections that finished the handshake. */
@@ -255,6 +277,7 @@ export class OpenFlowEndpoint {
       type: hooks.type,
       bundleIdleTimeoutMs: this.opts.bundleIdleTimeoutMs ?? 10_000,
       trace: mirror,
+      versions: () => this.versions,
       onReady: () => hooks.onReady?.(),
       onClose: (_c, why) => {
         this.conns.delete(c);

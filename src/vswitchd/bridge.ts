@@ -10,6 +10,7 @@ import type { Hook } from '../datapath/datapath.js';
 import { addPort, removePort } from '../ofproto/port.js';
 import { OFPPR } from '../ofproto/types.js';
 import { OpenFlowEndpoint, type ActiveConnection, type Listener } from '../openflow/endpoint.js';
+import { versionsFromProtocols } from '../openflow/versions.js';
 import type { Logger as OfLogger } from '../openflow/log.js';
 import { parseTarget } from '../openflow/target.js';
 import type { Link } from '../native/netlink.js';
@@ -174,7 +175,7 @@ export class RunningBridge {
       refreshPortCounters: () => this.refreshPortCounters(),
       log: deps.log,
     });
-    this.endpoint = new OpenFlowEndpoint({ handler: this.ofproto, name: cfg.name, log: deps.ofLog, probeIntervalMs: 5000, backoffMinMs: 1000, backoffMaxMs: 8000 });
+    this.endpoint = new OpenFlowEndpoint({ handler: this.ofproto, name: cfg.name, log: deps.ofLog, probeIntervalMs: 5000, backoffMinMs: 1000, backoffMaxMs: 8000, versions: versionsFromProtocols(cfg.protocols) });
     datapath.onPacketIn((p) => this.ofproto.packetIn(p));
   }
 

@@ -21,6 +21,7 @@ import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
 import { BpfMap } from '../native/bpf.js';
 import { FlowStore, restoreInto } from './flow-store.js';
 import { adoptInternal, createInternal, deleteInternal, internalPeer } from './internal-dev.js';
+import { versionsFromProtocols } from '../openflow/versions.js';
 
 export interface VswitchdOptions {
   rundir: string;
@@ -197,6 +198,8 @@ export class Vswitchd {
     // Reconfigure what stays.
     for (const br of this.bridges.values()) {
       br.cfg = want.get(br.name)!;
+      // Bridge protocols: sessions negotiate within them; those outside are closed (OVS reconnects them).
+      br.endpoint.setAllowedVersions(versionsFromProtocols(br.cfg.protocols));
       await this.guard(br.name, () => this.configureIdentity(br, links));
     }
     // Additions.

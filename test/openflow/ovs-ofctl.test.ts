@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { OpenFlowEndpoint, silentLogger, type Listener, type MessageOf } from '../../src/openflow/index.js';
+import { OpenFlowEndpoint, silentLogger, SUPPORTED_VERSIONS, type Listener, type MessageOf } from '../../src/openflow/index.js';
 import { ofctl } from './ofctl.js';
 import { TestSwitch } from './test-switch.js';
 
@@ -109,10 +109,15 @@ describe('ovs-ofctl -O OpenFlow13', () => {
     expect(lines[2999]).toContain('priority=2999,in_port=3000 actions=output:1');
   });
 
-  test('OpenFlow 1.0 is refused in the handshake', async () => {
-    const r = await ofctl(['show', target], {}, 'OpenFlow10');
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('version negotiation failed (we support version 0x01, peer supports version 0x04)');
+  test('OpenFlow 1.0 is refused in the handshake when only 1.3 is allowed (Bridge protocols=OpenFlow13)', async () => {
+    ep.setAllowedVersions(1 << 4);
+    try {
+      const r = await ofctl(['show', target], {}, 'OpenFlow10');
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('version negotiation failed (we support version 0x01, peer supports version 0x04)');
+    } finally {
+      ep.setAllowedVersions(SUPPORTED_VERSIONS);
+    }
   });
 
   test('an unsupported request gets the exact error', async () => {

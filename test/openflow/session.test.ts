@@ -51,10 +51,10 @@ describe('stream and handshake', () => {
     expect(await c.next('ECHO_REPLY')).toEqual({ type: 'ECHO_REPLY', xid: 11, data: Uint8Array.from([7, 7]) });
   });
 
-  test('a HELLO without 1.3 in its bitmap gets HELLO_FAILED/INCOMPATIBLE and the session ends', async () => {
+  test('a HELLO with neither 1.0 nor 1.3 in its bitmap gets HELLO_FAILED/INCOMPATIBLE and the session ends', async () => {
     const { client } = await start();
     const c = await client(false);
-    c.send({ type: 'HELLO', xid: 1, elements: [{ type: 'VERSIONBITMAP', bitmaps: [0x22] }] }); // 1.0 and 1.4
+    c.send({ type: 'HELLO', xid: 1, elements: [{ type: 'VERSIONBITMAP', bitmaps: [0x24] }] }); // 1.1 and 1.4
     const err = await c.next('ERROR');
     expect(errorName(err)).toBe('0/0');
     expect(new TextDecoder().decode(err.data)).toContain('no common versions');
@@ -375,7 +375,7 @@ describe('active connections', () => {
     };
     await until(() => accepted.length === 1);
     const c1 = accepted[0]!;
-    expect(await c1.next('HELLO')).toMatchObject({ elements: [{ type: 'VERSIONBITMAP', bitmaps: [0x10] }] });
+    expect(await c1.next('HELLO')).toMatchObject({ elements: [{ type: 'VERSIONBITMAP', bitmaps: [0x12] }] }); // 1.0 and 1.3
     c1.send({ type: 'HELLO', xid: 1, elements: [] });
     c1.send({ type: 'FEATURES_REQUEST', xid: 2 });
     expect(await c1.next('FEATURES_REPLY')).toMatchObject({ xid: 2 });

@@ -68,6 +68,9 @@ const u32key = (n: number): Buffer => {
 
 const PIN_ROOT = '/sys/fs/bpf/xdpswitch';
 
+/** The program of each hook in bpf/xdpswitch.bpf.o. */
+const PROGRAMS = { xdp: 'xsw_xdp', tc: 'xsw_tc' } as const;
+
 /** The bpffs directory of an instance's pinned maps: the layout version is part of it. */
 export function pinDirFor(instance: string): string {
   return `${PIN_ROOT}/v${LAYOUT_VERSION}/${instance}`;
@@ -149,8 +152,8 @@ export class Datapath {
     readonly adopted: boolean,
     readonly instance: string,
     private readonly obj: BpfObject,
-    private readonly xdpProg: BpfProgram,
-    private readonly tcProg: BpfProgram,
+    /** Loads one hook's program against the pinned maps (each verification costs ~0.5 s). */
+    private readonly loadProgram: (hook: Hook) => BpfProgram,
     private readonly portsMap: BpfMap,
     private readonly txPorts: BpfMap,
     private readonly stats: BpfMap,
@@ -164,7 +167,21 @@ export class Datapath {
   static open(instance: string, opts: { vlanLimit?: 1 | 2 } = {}): Datapath {
     const dir = pinDirFor(instance);
     let adopted = existsSync(join(dir, 'xsw_ports'));
-    const load = () => BpfObject.load(bpfObjectPath('xdpswitch'), { pinDir: dir, globals: { xsw_vlan_limit: u32key(opts.vlanLimit ?? 1) } });
+    // The maps first, with no program: each program is verified only when a port at its hook
+    // appears (most bridges need one of the two), then loaded by a second object that
+    // reuses the pinned maps.
+    const globals = { xsw_vlan_limit: u32key(opts.vlanLimit ?? 1) };
+    const load = (autoload: Record<(typeof PROGRAMS)[Hook], boolean> = { xsw_xdp: false, xsw_tc: false }) =>
+      BpfObject.load(bpfObjectPath('xdpswitch'), { pinDir: dir, globals, autoload });
+    const loadProgram = (hook: Hook): BpfProgram => {
+      const name = PROGRAMS[hook];
+      const o = load({ xsw_xdp: hook === 'xdp', xsw_tc: hook === 'tc' });
+      try {
+        return o.program(name);
+      } finally {
+        o.close();
+      }
+    };
     let obj: BpfObject;
     let reset: string | undefined;
     try {
@@ -182,8 +199,7 @@ export class Datapath {
       adopted,
       instance,
       obj,
-      obj.program('xsw_xdp'),
-      obj.program('xsw_tc'),
+      loadProgram,
       obj.map('xsw_ports'),
       obj.map('xsw_tx_ports'),
       obj.map('xsw_port_stats'),
@@ -195,6 +211,18 @@ export class Datapath {
 
   /** Why the pinned maps of an earlier run could not be reused, when they could not. */
   resetPins?: string;
+
+  private readonly progs = new Map<Hook, BpfProgram>();
+
+  /** The program of a hook, verified and loaded on first use. */
+  private prog(hook: Hook): BpfProgram {
+    let p = this.progs.get(hook);
+    if (!p) {
+      p = this.loadProgram(hook);
+      this.progs.set(hook, p);
+    }
+    return p;
+  }
 
   /**
    * Attaches the pipeline to a device and sets its verdict. A program an earlier run left
@@ -210,17 +238,17 @@ export class Datapath {
     if (opts.hook === 'xdp') {
       const q = queryXdp(ifindex);
       if ((port.xdpMode === 'native' ? q.nativeProgId : q.genericProgId) !== 0) how = 'replaced';
-      attachXdp(ifindex, this.xdpProg, { mode: port.xdpMode });
+      attachXdp(ifindex, this.prog('xdp'), { mode: port.xdpMode });
       // The port ran at TC before: its link goes only now, after XDP took over.
       if (existsSync(pin)) this.dropPinnedLink(pin);
     } else {
       const old = existsSync(pin) ? TcAttachment.fromPinned(pin, ifindex, 'ingress') : undefined;
       if (old) {
-        port.tc = old.update(this.tcProg);
+        port.tc = old.update(this.prog('tc'));
         how = 'replaced';
       } else {
         if (existsSync(pin)) unlinkSync(pin); // its device went away
-        port.tc = attachTc(ifindex, this.tcProg, 'ingress');
+        port.tc = attachTc(ifindex, this.prog('tc'), 'ingress');
         // tcx links die with their last fd: pinned, the port forwards while no daemon runs.
         if (port.tc.hook === 'tcx') port.tc.pin(pin);
       }
@@ -298,21 +326,22 @@ export class Datapath {
     return this.obj.map(name);
   }
 
-  /** Another handle on one of the object's programs (the caller closes it). */
+  /** Another handle on one of the datapath's programs (the caller closes it); loads it if need be. */
   program(name: string): BpfProgram {
-    return this.obj.program(name);
+    const hook = (Object.keys(PROGRAMS) as Hook[]).find((h) => PROGRAMS[h] === name);
+    return hook ? BpfProgram.fromId(this.prog(hook).id) : this.obj.program(name);
   }
 
-  /** The XDP program, for BPF_PROG_RUN tests and live frames. */
+  /** The XDP program, for BPF_PROG_RUN tests and live frames (loaded on first use). */
   get xdpProgram(): BpfProgram {
-    return this.xdpProg;
+    return this.prog('xdp');
   }
 
   removePort(ifindex: number): void {
     const p = this.ports.get(ifindex);
     if (!p) return;
     try {
-      if (p.hook === 'xdp') detachXdp(ifindex, { mode: p.xdpMode, prog: this.xdpProg });
+      if (p.hook === 'xdp') detachXdp(ifindex, { mode: p.xdpMode, prog: this.prog('xdp') });
       else p.tc?.detach();
     } catch (e) {
       // A device that went away took its attachment with it.
@@ -343,7 +372,8 @@ export class Datapath {
       }
     }
     this.ring?.close();
-    for (const h of [this.xdpProg, this.tcProg, this.portsMap, this.txPorts, this.stats, this.upcalls]) h.close();
+    for (const h of [...this.progs.values(), this.portsMap, this.txPorts, this.stats, this.upcalls]) h.close();
+    this.progs.clear();
     this.slots?.close();
     this.obj.close();
     if (opts.unpin) removePinDir(pinDirFor(this.instance));

@@ -104,6 +104,21 @@ function sysfs(dev: string, attr: string): string | undefined {
  */
 export function linkFeatures(link: Link | undefined): { curr: number; curr_speed: number; full?: boolean } {
   if (!link) return { curr: 0, curr_speed: 0 };
+  // Two sysfs reads per port on every status write added up (~9 ms a port with 100 ports):
+  // the answer is kept until the device's identity or state changes (a speed change comes
+  // with a carrier change).
+  const key = `${link.name}/${link.kind}/${link.up}/${link.running}`;
+  const known = featuresCache.get(link.ifindex);
+  if (known?.key === key) return known.features;
+  const features = readLinkFeatures(link);
+  featuresCache.set(link.ifindex, { key, features });
+  if (featuresCache.size > 4096) featuresCache.delete(featuresCache.keys().next().value!);
+  return features;
+}
+
+const featuresCache = new Map<number, { key: string; features: ReturnType<typeof linkFeatures> }>();
+
+function readLinkFeatures(link: Link): ReturnType<typeof linkFeatures> {
   let mbps = Number(sysfs(link.name, 'speed') ?? -1);
   let full = sysfs(link.name, 'duplex') !== 'half';
   if (!(mbps > 0) && (link.kind === 'veth' || link.kind === 'tun')) [mbps, full] = [10000, true];

@@ -262,6 +262,17 @@ export const rest: Codec<Uint8Array> = {
   write: (w, v) => w.bytes(v),
 };
 
+/**
+ * An array item may carry its own writer under this key: a value made from state that
+ * already holds the wire form's numbers (a flow entry answering OFPMP_FLOW) writes itself
+ * without first becoming the codec's value. It must write exactly what the item's codec
+ * writes for the value it stands for (its tests compare the two).
+ */
+export const writeSelf: unique symbol = Symbol('writeSelf');
+export interface WritesSelf {
+  [writeSelf](w: Writer): void;
+}
+
 /** Fixed-size elements repeated to the end of the enclosing element. */
 export function array<T>(item: Codec<T>): Codec<T[]> {
   return {
@@ -273,7 +284,11 @@ export function array<T>(item: Codec<T>): Codec<T[]> {
       return out;
     },
     write(w, v) {
-      for (const x of v) item.write(w, x);
+      for (const x of v) {
+        const self = (x as Partial<WritesSelf>)[writeSelf];
+        if (self) self.call(x, w);
+        else item.write(w, x);
+      }
     },
   };
 }

@@ -11,6 +11,7 @@ import { inSetOrder, NOT_IN_ACTION_SET, validateActions } from './actions.js';
 import { checkCtContext } from './ct-action.js';
 import { fieldOfHeader } from './nx.js';
 import type { FlowEntry } from './classifier.js';
+import { EntryFlowStats } from './flow-stats.js';
 import { fullMask, matchKey, maskSignature, matchToOxm, normaliseMatch, oxmToBigint, rowOf, type Match } from './match.js';
 import { duration, insertEntry, N_VISIBLE_TABLES, removeEntry, undoable, type Delta, type Pipeline } from './pipeline.js';
 import { OFPRR, type FlowModInput, type FlowRemoved, type FlowStatsRequestInput } from './types.js';
@@ -384,23 +385,8 @@ function statsEntries(p: Pipeline, req: FlowStatsRequestInput): FlowEntry[] | Of
 export function flowStats(p: Pipeline, req: FlowStatsRequestInput, now: number): FlowStats[] | OfpError {
   const es = statsEntries(p, req);
   if (es instanceof OfpError) return es;
-  return dumpOrder(es).map((e) => {
-    const ms = Math.max(0, now - e.installed);
-    return {
-      table_id: e.table_id,
-      duration_sec: Math.floor(ms / 1000),
-      duration_nsec: Math.round((ms % 1000) * 1e6),
-      priority: e.priority,
-      idle_timeout: e.idle_timeout,
-      hard_timeout: e.hard_timeout,
-      flags: e.flags,
-      cookie: e.cookie,
-      packet_count: e.packet_count,
-      byte_count: e.byte_count,
-      match: matchToOxm(e.match),
-      instructions: e.instructions as Instruction[],
-    };
-  });
+  // Each writes itself when encoded (src/ofproto/flow-stats.ts): no OXM strings per flow.
+  return dumpOrder(es).map((e) => new EntryFlowStats(e, now));
 }
 
 /**

@@ -220,6 +220,14 @@ const tpFields: Partial<Record<number, [OxmName, OxmName]>> = { 6: ['TCP_SRC', '
 export function actionsFrom10(acts: readonly Action10[], match: readonly OxmEntry[]): Action[] | OfpError {
   const out: Action[] = [];
   const set = (field: OxmName, value: OxmEntry['value']) => out.push({ type: 'SET_FIELD', field: { field, value } });
+  // 1.0's mod_vlan_vid/pcp add a tag to an untagged frame (OVS: push_vlan_if_needed); the
+  // model says so with push_vlan first, unless the match or an earlier action gives a tag.
+  const vid = match.find((e) => e.field === 'VLAN_VID');
+  let tagged = vid !== undefined && ((vid.value as number) & ((vid.mask as number | undefined) ?? 0xffff) & OFPVID_PRESENT) !== 0;
+  const tag = () => {
+    if (!tagged) out.push({ type: 'PUSH_VLAN', ethertype: 0x8100 });
+    tagged = true;
+  };
   for (const a of acts) {
     switch (a.type) {
       case 'OUTPUT':
@@ -230,14 +238,17 @@ export function actionsFrom10(acts: readonly Action10[], match: readonly OxmEntr
         break;
       case 'SET_VLAN_VID':
         if (a.vlan_vid > 0xfff) return new OfpError('OFPBAC_BAD_ARGUMENT', { field: 'ofp_action_vlan_vid.vlan_vid', why: `${a.vlan_vid}` });
+        tag();
         set('VLAN_VID', a.vlan_vid | OFPVID_PRESENT);
         break;
       case 'SET_VLAN_PCP':
         if (a.vlan_pcp > 7) return new OfpError('OFPBAC_BAD_ARGUMENT', { field: 'ofp_action_vlan_pcp.vlan_pcp', why: `${a.vlan_pcp}` });
+        tag();
         set('VLAN_PCP', a.vlan_pcp);
         break;
       case 'STRIP_VLAN':
         out.push({ type: 'POP_VLAN' });
+        tagged = false;
         break;
       case 'SET_DL_SRC':
         set('ETH_SRC', a.dl_addr);
@@ -320,6 +331,9 @@ export function actionsTo10(acts: readonly Action[]): Action10[] {
       }
       case 'POP_VLAN':
         out.push({ type: 'STRIP_VLAN' });
+        break;
+      case 'PUSH_VLAN':
+        // Only as the first half of a 1.0 mod_vlan_vid/pcp; 1.0 has no push of its own.
         break;
       case 'SET_FIELD': {
         const f = setField10[a.field.field];
@@ -478,7 +492,7 @@ function statsReply10(b: MultipartReply): StatsReply10 | undefined {
       return {
         type: 'TABLE',
         flags: 0,
-        tables: b.tables.map((t) => ({ table_id: t.table_id, name: t.table_id === 0 ? 'classifier' : `table${t.table_id}`, wildcards: OFPFW10.ALL, max_entries: 1_000_000, active_count: t.active_count, lookup_count: t.lookup_count, matched_count: t.matched_count })),
+        tables: b.tables.map((t) => ({ table_id: t.table_id, name: '', wildcards: OFPFW10.ALL, max_entries: 1_000_000, active_count: t.active_count, lookup_count: t.lookup_count, matched_count: t.matched_count })),
       };
     case 'PORT_STATS': {
       const ports = [];

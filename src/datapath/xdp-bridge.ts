@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { OFPR } from '../ofproto/types.js';
 import { trace } from '../ofproto/trace.js';
-import { getMacEntry, ingressVlan, MAC_AGING_SEC, setMacEntry, type PortVlan } from '../ofproto/normal.js';
+import { getMacEntry, ingressVlan, normalConfig, setMacEntry, type PortVlan } from '../ofproto/normal.js';
 import { kernelConntrack } from '../ct/shared.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import type { BpfMap } from '../native/bpf.js';
@@ -369,9 +369,44 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       this.normalPorts.set(n, json);
       changed(n);
     }
-    if (this.normalFast) return;
-    this.raw('xsw_normal_config').update(u32(0), encodeXswNormalConfig({ enabled: 1, aging_sec: MAC_AGING_SEC }));
+    // The bridge's aging time; with flood_vlans NORMAL runs in the slow path only (the fast
+    // path has no per-VLAN switch; flooding is the slow path's work anyway).
+    const cfg = normalConfig(this.pipeline);
+    const flood = [...cfg.floodVlans].sort((a, b) => a - b).join(',');
+    if (this.normalFast && flood !== this.floodVlans) this.flushMacs(); // as OVS: a new set flushes the table
+    this.floodVlans = flood;
+    const value = encodeXswNormalConfig({ enabled: flood ? 0 : 1, aging_sec: cfg.agingSec });
+    if (this.normalFast && this.lastWritten.get('normal_config')?.equals(value)) return;
+    this.raw('xsw_normal_config').update(u32(0), value);
+    this.lastWritten.set('normal_config', value);
     this.normalFast = true;
+  }
+
+  /** How many MACs the fast path's table holds. */
+  macCapacity(): number {
+    return this.raw('xsw_macs').maxEntries;
+  }
+
+  /** flood_vlans as last applied (sorted, comma-separated). */
+  private floodVlans = '';
+
+  /**
+   * other_config:mac-table-size below the fast path's table (an LRU of a fixed size): the
+   * entries seen longest ago beyond it are removed (called once a second).
+   */
+  trimMacs(): void {
+    if (!this.pipeline || !this.normalFast) return;
+    const max = normalConfig(this.pipeline).tableSize;
+    const macs = this.raw('xsw_macs');
+    if (max >= macs.maxEntries) return;
+    const all: [Buffer, bigint][] = [];
+    for (const k of macs.keys()) {
+      const v = macs.lookup(k);
+      if (v) all.push([k, decodeXswMacEntry(v).seen_ns]);
+    }
+    if (all.length <= max) return;
+    all.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    for (const [k] of all.slice(0, all.length - max)) macs.delete(k);
   }
 
   /** The MACs the fast path learned on a port that went away. */
@@ -417,7 +452,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       const key = decodeXswMacKey(k);
       const e = decodeXswMacEntry(v);
       const ageMs = Math.max(0, Number((now - e.seen_ns) / 1_000_000n));
-      if (ageMs > MAC_AGING_SEC * 1000 || this.ports.get(e.ofport)?.ifindex !== e.ifindex) continue;
+      if (ageMs > normalConfig(this.pipeline).agingSec * 1000 || this.ports.get(e.ofport)?.ifindex !== e.ifindex) continue;
       const mac = BigInt(`0x${Buffer.from(key.mac).toString('hex')}`);
       const seen = clock - ageMs;
       const have = getMacEntry(this.pipeline, key.vlan, mac);

@@ -311,6 +311,9 @@ export class RunningBridge {
     this.controllers.set(controllerKey(cfg), st);
     // OVS: inactivity_probe default 5 s, 0 disables; max_backoff default 8 s, at least 1 s.
     const probeIntervalMs = cfg.inactivityProbe ?? 5000;
+    // connection_mode: out-of-band is what runs. In-band (OVS's default, hidden flows that let
+    // the controller's traffic through the bridge itself) is not implemented.
+    if (cfg.connectionMode === 'in-band') this.deps.log.warn(`${this.name}: controller "${cfg.target}": in-band control is not supported; connecting out-of-band`);
     try {
       let target = cfg.target;
       if (/^p?ssl:/.test(target)) {

@@ -7,7 +7,7 @@ import type { DecodedValue, Monitor, ReplicaRow } from '../ovsdb/client.js';
 /** Columns the daemon reads, per table (its monitor request). */
 export const CONFIG_COLUMNS = {
   Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'other_config', 'ssl'],
-  Bridge: ['name', 'ports', 'controller', 'fail_mode', 'protocols', 'other_config', 'datapath_type'],
+  Bridge: ['name', 'ports', 'controller', 'fail_mode', 'protocols', 'other_config', 'datapath_type', 'flood_vlans'],
   Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode'],
   // ofport is status, read only as a hint: an interface keeps its number across restarts.
   Interface: ['name', 'type', 'ofport_request', 'ofport', 'other_config', 'options'],
@@ -75,6 +75,8 @@ export interface BridgeConfig {
   failMode: 'secure' | 'standalone';
   protocols: string[];
   otherConfig: ReadonlyMap<string, string>;
+  /** VLANs where NORMAL learns nothing and floods every frame. */
+  floodVlans: number[];
   ports: PortConfig[];
   controllers: ControllerConfig[];
 }
@@ -116,6 +118,7 @@ export function readConfig(m: Monitor): SwitchConfig {
         failMode: str(list(b.fail_mode)[0]) === 'secure' ? 'secure' : 'standalone',
         protocols: list(b.protocols).map(str),
         otherConfig: smap(b.other_config),
+        floodVlans: list(b.flood_vlans).flatMap((v) => (typeof v === 'number' ? [v] : [])).sort((x, y) => x - y),
         ports: rows(portsT, b.ports).map((p) => ({
           uuid: p._uuid,
           name: str(p.name),

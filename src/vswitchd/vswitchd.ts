@@ -13,6 +13,7 @@ import type { LogSink } from '../ovsdb/vlog.js';
 import { controllerKey, linkFeatures, LOCAL_OFPORT, pickBridgeMac, pickDatapathId, RunningBridge, type IfaceState } from './bridge.js';
 import { CONFIG_COLUMNS, readConfig, type BridgeConfig, type InterfaceConfig, type PortConfig, type SwitchConfig } from './config.js';
 import { setPortVlan } from '../ofproto/port.js';
+import { MAC_AGING_SEC, MAC_TABLE_SIZE, normalConfig, setNormalConfig, type NormalConfig } from '../ofproto/normal.js';
 import { removeEntry } from '../ofproto/pipeline.js';
 import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
@@ -140,6 +141,7 @@ export class Vswitchd {
       for (const br of v.bridges.values()) {
         const slow = br.datapath.slowCounters?.();
         if (slow) br.store?.recordSlow(slow);
+        if (br.datapath instanceof XdpBridgeDatapath) br.datapath.trimMacs();
       }
       void v.failOpenTick().catch((e: unknown) => v.log.err(`fail-open: ${errText(e)}`));
     }, 1000);
@@ -510,7 +512,37 @@ export class Vswitchd {
   }
 
   /** Bridge MAC and datapath id follow other_config and the ports (OVS: bridge_pick_local_hw_addr). */
+  /**
+   * Bridge flood_vlans and other_config mac-aging-time / mac-table-size into NORMAL, read and
+   * bounded as OVS's bridge.c and mac-learning.c do (15-3600 s, 10-1,000,000 entries).
+   */
+  private configureNormal(br: RunningBridge): void {
+    const int = (k: string, dflt: number): number => {
+      const v = br.cfg.otherConfig.get(k);
+      return v !== undefined && /^-?\d+$/.test(v.trim()) ? Number(v) : dflt;
+    };
+    const aging = int('mac-aging-time', MAC_AGING_SEC);
+    const size = int('mac-table-size', MAC_TABLE_SIZE);
+    const want: NormalConfig = {
+      // OVS reads the aging time as unsigned: a negative one is the longest.
+      agingSec: aging < 0 ? 3600 : Math.min(3600, Math.max(15, aging)),
+      tableSize: Math.min(1_000_000, Math.max(10, size)),
+      floodVlans: new Set(br.cfg.floodVlans),
+    };
+    const have = normalConfig(br.ofproto.pipeline);
+    const key = (c: NormalConfig) => JSON.stringify([c.agingSec, c.tableSize, [...c.floodVlans].sort((a, b) => a - b)]);
+    if (key(have) === key(want)) return;
+    this.effect(`${br.name}: NORMAL mac-aging-time ${want.agingSec} s, mac-table-size ${want.tableSize}, flood_vlans [${[...want.floodVlans].join(',')}]`);
+    if (setNormalConfig(br.ofproto.pipeline, want)) this.log.info(`${br.name}: flood_vlans now [${[...want.floodVlans].join(',')}]: MAC learning table flushed`);
+    if (br.datapath instanceof XdpBridgeDatapath) {
+      const cap = br.datapath.macCapacity();
+      if (want.tableSize > cap) this.log.warn(`${br.name}: mac-table-size ${want.tableSize} is more than the fast path's MAC table holds (${cap}): at most ${cap} MACs are known`);
+      br.datapath.syncNormal();
+    }
+  }
+
   private async configureIdentity(br: RunningBridge, links: Map<string, Link>): Promise<void> {
+    this.configureNormal(br);
     const portMacs = [...br.ifaces.values()].filter((s) => s.ofport > 0 && s.cfg.type !== 'internal').map((s) => links.get(s.cfg.name)?.mac ?? '');
     const local = links.get(br.name);
     const mac = pickBridgeMac(br.cfg.otherConfig, portMacs, br.mac);

@@ -4,7 +4,7 @@
 // An OpenFlow 1.0 session is translated to and from the 1.3 model here (of10.ts).
 // Protocol errors get an OFPT_ERROR and the session stays up; transport errors end it.
 import type { Socket } from 'node:net';
-import { OFP_VERSION, OFPCRR } from '../../proto/openflow/constants.js';
+import { OFP_VERSION, OFPCRR, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
 import { decodeMessage, encodeMessage, errorReply, peekHeader } from '../../proto/openflow/codec.js';
 import { OfpError, ofpErrorByWire, ofpErrors } from '../../proto/openflow/errors.js';
 import { helloElemRegistry, type Message, type MessageOf } from '../../proto/openflow/messages.js';
@@ -16,7 +16,7 @@ import { Framer, FramingError } from './framing.js';
 import type { ConnectionInfo, ConnectionType, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler } from './handler.js';
 import type { Logger } from './log.js';
 import { encodeMultipartReply } from './multipart-split.js';
-import { encodeStatsReply10, featuresReply10, messageTo10, requestFrom10 } from './of10.js';
+import { encodeStatsReply10, featuresReply10, messageTo10, modifyPlan10, requestFrom10 } from './of10.js';
 import { formatVersions, SUPPORTED_VERSIONS } from './versions.js';
 import { defaultAsyncConfig, type AsyncConfig, type Roles } from './roles.js';
 
@@ -419,11 +419,28 @@ export class Connection implements ConnectionInfo {
           fail(new OfpError('OFPBRC_BAD_MULTIPART', { why: 'stats type not supported in OpenFlow 1.0' }));
           return undefined;
         }
+        if (req.type === 'FLOW_MOD' && (req.command === 'MODIFY' || req.command === 'MODIFY_STRICT') && this.role !== 'SLAVE') return this.modify10(req, frame);
         return this.dispatch(req, frame);
       }
       default:
         fail(new OfpError('OFPBRC_BAD_TYPE', { why: `${m.type} is sent by switches` }));
         return undefined;
+    }
+  }
+
+  /** A 1.0 modify: the flows it covers are looked up first, then modified table by table, or added (modifyPlan10). */
+  private async modify10(mod: MessageOf<'FLOW_MOD'>, frame: Uint8Array): Promise<void> {
+    const covered = await this.invoke({
+      type: 'MULTIPART_REQUEST',
+      xid: mod.xid,
+      body: { type: 'FLOW', flags: 0, table_id: this.flowModTableId ? mod.table_id : OFPTT.ALL, out_port: OFPP.ANY, out_group: OFPG.ANY, cookie: 0n, cookie_mask: 0n, match: mod.match },
+    });
+    if (covered instanceof OfpError) return this.reply(covered, frame);
+    const flows = covered.flatMap((m) => (m.type === 'MULTIPART_REPLY' && m.body.type === 'FLOW' ? m.body.flows : []));
+    for (const m of modifyPlan10(mod, flows, this.flowModTableId)) {
+      const r = await this.invoke(m);
+      this.reply(r, frame);
+      if (r instanceof OfpError) return;
     }
   }
 

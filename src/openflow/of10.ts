@@ -373,7 +373,7 @@ const commands = ['ADD', 'MODIFY', 'MODIFY_STRICT', 'DELETE', 'DELETE_STRICT'] a
 
 /**
  * A 1.0 FLOW_MOD as the model's. Without NXT_FLOW_MOD_TABLE_ID, adds go to table 0 and
- * deletes to every table (OVS: table 0xff); modifies stay in table 0.
+ * deletes to every table (OVS: table 0xff); modifies are spread by modifyPlan10.
  */
 export function flowModFrom10(m: Message10Of<'FLOW_MOD'>, tableIdExt: boolean): MessageOf<'FLOW_MOD'> | OfpError {
   const cmd = m.command & 0xff;
@@ -454,6 +454,21 @@ export function requestFrom10(m: Message10, tableIdExt: boolean): Message | OfpE
     default:
       return undefined;
   }
+}
+
+/**
+ * OpenFlow 1.0's modify, as OVS does it, in the model's terms: without
+ * NXT_FLOW_MOD_TABLE_ID it reaches every table (one model MODIFY per table holding a
+ * flow it matches), and when it matches no flow at all it adds one (§4.6 of 1.0).
+ * `flows` are the flows the modify's match covers (a FLOW stats reply).
+ */
+export function modifyPlan10(mod: MessageOf<'FLOW_MOD'>, flows: readonly { table_id: number; priority: number; match: OxmEntry[] }[], tableIdExt: boolean): MessageOf<'FLOW_MOD'>[] {
+  const strict = mod.command === 'MODIFY_STRICT';
+  const key = (m: readonly OxmEntry[]) => JSON.stringify(matchTo10(m));
+  const want = key(mod.match);
+  const hit = flows.filter((f) => (tableIdExt ? f.table_id === mod.table_id : true) && (!strict || (f.priority === mod.priority && key(f.match) === want)));
+  if (!hit.length) return [{ ...mod, command: 'ADD' }];
+  return [...new Set(hit.map((f) => f.table_id))].map((table_id) => ({ ...mod, table_id }));
 }
 
 // ---- replies and async messages: the model to 1.0 ---------------------------------

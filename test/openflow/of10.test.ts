@@ -102,6 +102,11 @@ test('plain ovs-ofctl (OpenFlow 1.0) prints what Open vSwitch 3.1 prints', async
     ['mod-flows', 'BR', 'udp,actions=output:9'],
     ['mod-flows', 'BR', '--strict', 'priority=4,icmp,icmp_type=8,icmp_code=0,nw_tos=8,actions=output:4'],
     ['dump-flows', 'BR'],
+    // In 1.0 a modify reaches every table, and one that matches nothing adds its flow.
+    ['mod-flows', 'BR', 'ip,nw_dst=10.0.0.0/8,actions=output:7'],
+    ['mod-flows', 'BR', 'in_port=5,actions=drop'],
+    ['mod-flows', 'BR', '--strict', 'priority=44,in_port=6,actions=output:1'],
+    ['dump-flows', 'BR'],
     ['dump-aggregate', 'BR'],
     ['dump-aggregate', 'BR', 'table=1'],
     ['del-flows', 'BR', '--strict', 'priority=4,icmp,icmp_type=8,icmp_code=0,nw_tos=8'],
@@ -127,8 +132,10 @@ test('plain ovs-ofctl (OpenFlow 1.0) prints what Open vSwitch 3.1 prints', async
   expect(at(16).out).toContain('priority=9,tcp actions=resubmit(,1)');
   expect(at(16).out).toContain('table=1, n_packets=0, n_bytes=0, priority=5,ip,nw_dst=10.0.0.0/8 actions=mod_nw_tos:4,output:1');
   expect(at(22).out.split('\n').length).toBeGreaterThan(7);
-  expect(at(30).out).toContain('OFPBAC_BAD_OUT_PORT');
-  expect(at(31).out).toContain('OFPT_ERROR (xid=X): OFPBRC_EPERM\nOFPT_FLOW_MOD (xid=X): ADD table:254 actions=drop');
+  expect(at(26).out).toContain('table=1, n_packets=0, n_bytes=0, priority=5,ip,nw_dst=10.0.0.0/8 actions=output:7');
+  expect(at(26).out).toContain('priority=44,in_port=6 actions=output:1');
+  expect(at(34).out).toContain('OFPBAC_BAD_OUT_PORT');
+  expect(at(35).out).toContain('OFPT_ERROR (xid=X): OFPBRC_EPERM\nOFPT_FLOW_MOD (xid=X): ADD table:254 actions=drop');
 }, 60_000);
 
 describe('the Bridge protocols column', () => {

@@ -4,7 +4,7 @@
 // promises resolve; a torn tail is cut off when the file is opened; compaction
 // replaces the file through a temporary file and rename(), so a crash leaves either
 // the old or the new file.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -20,12 +20,16 @@ export interface Logger {
   err(msg: string): void;
 }
 
+/** One framed record as text: the header line and the body (JSON text plus a newline). */
+export function recordFrame(json: Json | string, magic = MAGIC): string {
+  const body = (typeof json === 'string' ? json : stringify(json)) + '\n';
+  // One-shot hash of the string's UTF-8 bytes: no Hash object, no Buffer of the body.
+  return `OVSDB ${magic} ${Buffer.byteLength(body, 'utf8')} ${hash('sha1', body, 'hex')}\n${body}`;
+}
+
 /** One framed record: the header line and the body (JSON text plus a newline). */
 export function composeRecord(json: Json | string, magic = MAGIC): Buffer {
-  const body = Buffer.from((typeof json === 'string' ? json : stringify(json)) + '\n', 'utf8');
-  const sha1 = createHash('sha1').update(body).digest('hex');
-  const header = Buffer.from(`OVSDB ${magic} ${body.length} ${sha1}\n`, 'latin1');
-  return Buffer.concat([header, body]);
+  return Buffer.from(recordFrame(json, magic), 'utf8');
 }
 
 export interface ReadResult {
@@ -165,28 +169,40 @@ function fsyncDir(path: string): void {
   }
 }
 
-interface Waiter {
+/** The records of one event-loop turn and the promise all their commits share. */
+interface Batch {
+  text: string;
+  count: number;
+  done: Promise<void>;
   resolve(): void;
   reject(e: Error): void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { text: '', count: 0, done, resolve, reject };
 }
 
 /**
  * An open database file accepting appends (the storage of one Database).
  *
  * Group commit: records appended during one turn of the event loop are written
- * together by one pwrite() on a file opened O_DSYNC, on the event loop's own thread,
- * just after that turn's I/O callbacks (setImmediate); their promises resolve once
- * it returns, so every reply follows its record onto the disk. One syscall per
- * batch, no thread-pool round trip, and concurrent clients share the sync.
+ * together by one pwrite() on a file opened O_DSYNC, just after that turn's I/O
+ * callbacks (setImmediate); their shared promise resolves once it returns, so every
+ * reply follows its record onto the disk and concurrent clients share the sync.
+ * The write runs on the event loop's own thread: no thread-pool round trip.
  */
 export class FileStorage implements Storage {
   private fd: number | null = null;
   private offset: number;
   /** Size after the last compaction (or at open), for ovsdb_log_grew_lots(). */
   private base: number;
-  private pending: Buffer[] = [];
-  private pendingWaiters: Waiter[] = [];
-  private flushScheduled = false;
+  private pending: Batch | null = null;
   private broken: OvsdbError | null = null;
   /** Records written since open or the last compaction. */
   nWritten = 0;
@@ -223,35 +239,32 @@ export class FileStorage implements Storage {
     return this.offset > 10 * 1024 * 1024 && this.offset / 2 > this.base && this.nRead + this.nWritten >= 100;
   }
 
+  /** Queues a record; the promise (shared by the turn's records) settles once it is on disk. */
   append(recordText: string): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
-    const buf = composeRecord(recordText);
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push(buf);
-      this.pendingWaiters.push({ resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    let b = this.pending;
+    if (!b) {
+      b = this.pending = newBatch();
+      setImmediate(() => this.flush());
+    }
+    b.text += recordFrame(recordText);
+    b.count++;
+    return b.done;
   }
 
-  /** Writes every pending record (one pwrite), then settles their promises. */
+  /** Writes every pending record (one pwrite), then settles their promise. */
   flush(): void {
-    this.flushScheduled = false;
-    if (!this.pending.length) return;
-    const bufs = this.pending;
-    const waiters = this.pendingWaiters;
-    this.pending = [];
-    this.pendingWaiters = [];
+    const b = this.pending;
+    if (!b) return;
+    this.pending = null;
     try {
       if (this.broken) throw this.broken;
       if (this.fd === null) throw new OvsdbError('I/O error', `${this.path}: file is closed`);
-      const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
+      const buf = Buffer.from(b.text, 'utf8');
       let done = 0;
       while (done < buf.length) done += writeSync(this.fd, buf, done, buf.length - done, this.offset + done);
       this.offset += buf.length;
-      this.nWritten += bufs.length;
+      this.nWritten += b.count;
     } catch (e) {
       // Drop what may have been half written, as ovsdb_log_write() does.
       try {
@@ -260,10 +273,10 @@ export class FileStorage implements Storage {
         // The file stays broken either way.
       }
       this.broken ??= e instanceof OvsdbError ? e : ioError(`${this.path}: write failed`, e as NodeJS.ErrnoException);
-      for (const w of waiters) w.reject(this.broken);
+      b.reject(this.broken);
       return;
     }
-    for (const w of waiters) w.resolve();
+    b.resolve();
   }
 
   /**
@@ -295,7 +308,7 @@ export class FileStorage implements Storage {
     } catch {
       // Usually absent.
     }
-    const data = Buffer.concat(records.map((r) => composeRecord(r)));
+    const data = Buffer.from(records.map((r) => recordFrame(r)).join(''), 'utf8');
     const fd = openSync(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC, 0o660);
     try {
       let done = 0;

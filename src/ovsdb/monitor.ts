@@ -53,6 +53,15 @@ class MonitorTable {
   }
 }
 
+type Pending = Map<string, Map<string, Change>>;
+
+/**
+ * The changes each commit brought to each monitor shape (signature), computed by
+ * the first monitor of that shape and taken by the others as they are: with 100
+ * monitors alike, one pass over the transaction instead of 100.
+ */
+const changesByTxn = new WeakMap<Txn, Map<string, Pending | null>>();
+
 interface Change {
   old: Row | null;
   new: Row | null;
@@ -63,8 +72,10 @@ type Updates = JsonObject | null;
 
 export class Monitor implements CommitListener {
   readonly tables = new Map<string, MonitorTable>();
-  /** Changes not yet sent, per table, per row. */
-  private pending: Map<MonitorTable, Map<string, Change>> | null = null;
+  /** Changes not yet sent, per table name, per row. */
+  private pending: Pending | null = null;
+  /** `pending` is also other monitors' (copy before changing it). */
+  private pendingShared = false;
   /** The commits the pending changes came from (for sharing composed updates). */
   private pendingFirst = 0;
   private pendingLast = 0;
@@ -165,18 +176,44 @@ export class Monitor implements CommitListener {
 
   onCommit(txn: Txn): void {
     const seq = this.db.nCommits;
+    if (!this.pending) {
+      // What this commit means to a monitor of this shape does not depend on the monitor.
+      let bySig = changesByTxn.get(txn);
+      if (!bySig) changesByTxn.set(txn, (bySig = new Map()));
+      let changes = bySig.get(this.signature);
+      if (changes === undefined) {
+        changes = this.changesOf(txn, null);
+        bySig.set(this.signature, changes);
+      }
+      if (changes) {
+        this.pending = changes;
+        this.pendingShared = true;
+        this.pendingFirst = seq;
+        this.pendingLast = seq;
+      }
+      return;
+    }
+    if (this.pendingShared) {
+      this.pending = clonePending(this.pending);
+      this.pendingShared = false;
+    }
+    if (this.changesOf(txn, this.pending)) this.pendingLast = seq;
+  }
+
+  /** Adds the changes of `txn` that this monitor sees to `into` (or a new map); null if none. */
+  private changesOf(txn: Txn, into: Pending | null): Pending | null {
+    let out = into;
+    let any = false;
     txn.forEachChange((r) => {
-      const mt = this.tables.get(r.table.name);
+      const name = r.table.name;
+      const mt = this.tables.get(name);
       if (!mt) return;
       // A modification of columns nobody watches has no effect (ovsdb_monitor_changes_classify()).
       if (r.oldRow && r.newRow && !mt.columns.some((c) => r.isChanged(c.column.index))) return;
-      if (!this.pending) {
-        this.pending = new Map();
-        this.pendingFirst = seq;
-      }
-      this.pendingLast = seq;
-      let rows = this.pending.get(mt);
-      if (!rows) this.pending.set(mt, (rows = new Map()));
+      any = true;
+      if (!out) out = new Map();
+      let rows = out.get(name);
+      if (!rows) out.set(name, (rows = new Map()));
       const prev = rows.get(r.uuid);
       if (!prev) rows.set(r.uuid, { old: r.oldRow, new: r.newRow });
       else {
@@ -184,6 +221,7 @@ export class Monitor implements CommitListener {
         if (!prev.old && !prev.new) rows.delete(r.uuid);
       }
     });
+    return any ? out : null;
   }
 
   // ---------------------------------------------------------------------------
@@ -205,15 +243,18 @@ export class Monitor implements CommitListener {
   /** Drops the pending changes (another monitor already composed the same update). */
   discardPending(): void {
     this.pending = null;
+    this.pendingShared = false;
   }
 
   /** The pending changes as one update (consuming them), or null if none apply. */
   composePending(): Updates {
     const pending = this.pending;
     this.pending = null;
+    this.pendingShared = false;
     if (!pending) return null;
     let out: Updates = null;
-    for (const [mt, rows] of pending) {
+    for (const [name, rows] of pending) {
+      const mt = this.tables.get(name) as MonitorTable;
       for (const [uuid, ch] of rows) {
         const ru = this.composeRow(mt, ch.old, ch.new, false);
         if (ru) out = addRow(out, mt.table.name, uuid, ru);
@@ -356,4 +397,14 @@ function addRow(out: Updates, table: string, uuid: string, ru: Json): JsonObject
   if (!t) o[table] = t = {};
   t[uuid] = ru;
   return o;
+}
+
+function clonePending(p: Pending): Pending {
+  const out: Pending = new Map();
+  for (const [name, rows] of p) {
+    const copy = new Map<string, Change>();
+    for (const [uuid, ch] of rows) copy.set(uuid, { old: ch.old, new: ch.new });
+    out.set(name, copy);
+  }
+  return out;
 }

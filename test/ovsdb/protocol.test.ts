@@ -268,6 +268,38 @@ describe('JSON-RPC methods and errors match ovsdb-server', () => {
     expect(out[0]).toContain('"method":"locked"');
   });
 
+  test('monitors of one shape, some with a condition, see each commit as ovsdb-server shows it', async () => {
+    const p = pair();
+    const out: string[] = [];
+    const cols = (where?: Json[]): Json => ({ Bridge: [{ columns: ['name', 'external_ids'], ...(where ? { where } : {}) }] });
+    for (const s of [p.ovs, p.xdp]) {
+      const watcher = await Peer.connect(s);
+      watcher.send({ id: 1, method: 'monitor_cond', params: ['Open_vSwitch', 'a', cols()] });
+      watcher.send({ id: 2, method: 'monitor_cond', params: ['Open_vSwitch', 'b', cols()] });
+      watcher.send({ id: 3, method: 'monitor_cond', params: ['Open_vSwitch', 'c', cols([['external_ids', 'includes', ['map', [['k', 'v']]]]])] });
+      watcher.send({ id: 4, method: 'monitor_cond', params: ['Open_vSwitch', 'e', cols([['name', '==', 'shape1']])] });
+      watcher.send({ id: 5, method: 'monitor', params: ['Open_vSwitch', 'd', { Bridge: { columns: ['name', 'external_ids'] } }] });
+      await watcher.wait(5);
+      const writer = await Peer.connect(s);
+      writer.send({ id: 1, method: 'transact', params: ['Open_vSwitch',
+        { op: 'insert', table: 'Bridge', row: { name: 'shape1' }, 'uuid-name': 'b' },
+        { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', ['named-uuid', 'b']]] }] });
+      await writer.wait(1);
+      await watcher.wait(9);
+      writer.send({ id: 2, method: 'transact', params: ['Open_vSwitch', { op: 'update', table: 'Bridge', where: [['name', '==', 'shape1']], row: { external_ids: ['map', [['k', 'v']]] } }] });
+      await writer.wait(2);
+      await watcher.wait(14);
+      await new Promise((r) => setTimeout(r, 100));
+      // Monitors are flushed in the server's own order; compare the set of messages.
+      out.push(normalizeUuids(watcher.messages.map((m) => stringify(sortKeys(m))).sort().join('\n')));
+      writer.send({ id: 3, method: 'transact', params: ['Open_vSwitch', { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'delete', ['set', []]]] }] });
+      watcher.close();
+      writer.close();
+    }
+    expect(out[1]).toBe(out[0]);
+    expect(out[0]).toContain('"params":["c",{"Bridge":{"<0>":{"insert"');
+  });
+
   test('an update goes out before the reply to the transaction that caused it', async () => {
     const p = pair();
     const out: string[] = [];

@@ -174,6 +174,8 @@ export class RunningBridge {
   disconnectedSince?: number;
   /** The OpenFlow state on disk, for a restart that adopts the pinned datapath. */
   store?: FlowStore;
+  /** PORT_MOD config bits an earlier run saved, by port name, until the port is back. */
+  savedPortConfig = new Map<string, number>();
   private expiry?: NodeJS.Timeout;
 
   constructor(
@@ -244,9 +246,21 @@ export class RunningBridge {
     const how = await this.datapath.addPort({ ofport: st.portNo, ifindex: dpLink.ifindex, name: st.cfg.name, hook: st.hookInUse });
     const kept = how === 'replaced' ? `; the earlier run's ${st.hookInUse === 'tc' ? 'pinned tcx link kept, its program' : 'program'} replaced in place` : '';
     this.deps.log.info(`${this.name}: ${st.cfg.name} (ofport ${st.portNo}) runs the pipeline at ${st.hookInUse === 'tc' ? 'TC ingress' : 'XDP'}${st.hook === 'auto' ? ` (auto for a ${link.kind ?? 'physical'} device)` : ''}${kept}`);
-    const desc = addPort(this.ofproto.pipeline, portDescFor(st.portNo, st.cfg.name, link), Date.now());
+    const desc = this.restorePortConfig(addPort(this.ofproto.pipeline, portDescFor(st.portNo, st.cfg.name, link), Date.now()));
     this.ifaces.set(st.cfg.name, st);
     this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });
+  }
+
+  /** A port back after a restart gets the PORT_MOD bits it had (NO_RECV, NO_FWD, ...). */
+  private restorePortConfig(desc: Port): Port {
+    const bits = this.savedPortConfig.get(desc.name);
+    const s = this.ofproto.pipeline.ports.get(desc.port_no);
+    if (!bits || !s) return desc;
+    this.savedPortConfig.delete(desc.name);
+    s.desc = { ...s.desc, config: (s.desc.config | bits) >>> 0 };
+    this.deps.log.info(`${this.name}: ${desc.name} keeps the config bits 0x${bits.toString(16)} PORT_MOD set before the restart`);
+    void this.ofproto.commit([{ kind: 'port-modify', port: s }]);
+    return s.desc;
   }
 
   /** Adds a patch port: a pipeline port with no device (the datapath joins the two bridges). */
@@ -254,7 +268,7 @@ export class RunningBridge {
     const mac = randomBytes(6);
     mac[0] = (mac[0]! & 0xfe) | 0x02; // unicast, locally administered (OVS eth_addr_random)
     st.mac = [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
-    const desc = addPort(this.ofproto.pipeline, { port_no: st.portNo, name: st.cfg.name.slice(0, 15), hw_addr: st.mac, state: OFPPS.LIVE }, Date.now());
+    const desc = this.restorePortConfig(addPort(this.ofproto.pipeline, { port_no: st.portNo, name: st.cfg.name.slice(0, 15), hw_addr: st.mac, state: OFPPS.LIVE }, Date.now()));
     this.ifaces.set(st.cfg.name, st);
     this.endpoint.publish({ type: 'PORT_STATUS', xid: 0, reason: OFPPR.ADD, desc });
   }

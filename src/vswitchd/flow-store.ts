@@ -9,6 +9,7 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import type { FlowEntry } from '../ofproto/classifier.js';
 import type { Group } from '../ofproto/group.js';
+import { OFPPC } from '../../proto/openflow/constants.js';
 import { maskSignature, matchKey, type Match } from '../ofproto/match.js';
 import type { Instruction } from '../../proto/openflow/instructions.js';
 import type { OxmName } from '../../proto/openflow/oxm.js';
@@ -34,6 +35,11 @@ type ReadFlow = StoredFlow | CompactFlow;
 type SlowCount = [number, bigint, bigint];
 export type SlowCounters = ReadonlyMap<number, { packets: bigint; bytes: bigint }>;
 
+/** A group's counters: [group_id, packets, bytes, [packets, bytes] per bucket]. */
+type GroupCount = [number, bigint, bigint, [bigint, bigint][]];
+/** PORT_MOD's config bits of a port (all but PORT_DOWN, which follows the device), by port name. */
+type PortConfigs = Record<string, number>;
+
 interface Snapshot {
   v: 1;
   next: number;
@@ -42,6 +48,8 @@ interface Snapshot {
   meters: Meter[];
   flushed?: FlushedFor;
   slow?: SlowCount[];
+  ports?: PortConfigs;
+  gcount?: GroupCount[];
 }
 
 interface Change {
@@ -54,6 +62,8 @@ interface Change {
   next?: number;
   flushed?: FlushedFor;
   slow?: SlowCount[];
+  ports?: PortConfigs;
+  gcount?: GroupCount[];
 }
 
 export interface SavedState {
@@ -62,9 +72,23 @@ export interface SavedState {
   groups: Group[];
   meters: Meter[];
   flushed?: FlushedFor;
+  /** PORT_MOD config bits by port name (PORT_DOWN excluded). */
+  portConfig: Map<string, number>;
   /** Lines of the file that could not be read (a torn last line after a crash). */
   skipped: number;
 }
+
+/** The config bits PORT_MOD sets that a restart puts back (PORT_DOWN follows the device). */
+const KEPT_PORT_BITS = ~OFPPC.PORT_DOWN >>> 0;
+
+/** What of a pipeline's ports PORT_MOD changed, by name. */
+function portConfigs(p: Pipeline): PortConfigs {
+  const out: PortConfigs = {};
+  for (const s of p.ports.values()) if (s.desc.config & KEPT_PORT_BITS) out[s.desc.name] = s.desc.config & KEPT_PORT_BITS;
+  return out;
+}
+
+const groupCount = (g: Group): GroupCount => [g.group_id, g.packet_count, g.byte_count, g.buckets.map((b) => [b.packet_count, b.byte_count])];
 
 // bigint and bytes do not survive JSON as themselves: tagged objects stand for them.
 function replacer(this: Record<string, unknown>, k: string, v: unknown): unknown {
@@ -132,6 +156,8 @@ export class FlowStore {
   private flows = 0;
   /** Slow-path counts as last written, to write only what changed. */
   private slowWritten = new Map<number, bigint>();
+  private groupsWritten = new Map<number, bigint>();
+  private readonly pendingPorts: PortConfigs = {};
 
   constructor(
     readonly path: string,
@@ -158,6 +184,8 @@ export class FlowStore {
     let flushed = snap.flushed;
     let skipped = 0;
     const slow = new Map((snap.slow ?? []).map(([id, packets, bytes]) => [id, { packets, bytes }]));
+    const ports = new Map(Object.entries(snap.ports ?? {}));
+    const gcount = new Map((snap.gcount ?? []).map((c) => [c[0], c]));
     for (const line of lines.slice(1)) {
       let c: Change;
       try {
@@ -178,6 +206,14 @@ export class FlowStore {
       if (c.next !== undefined) next = c.next;
       if (c.flushed) flushed = c.flushed;
       for (const [id, packets, bytes] of c.slow ?? []) slow.set(id, { packets, bytes });
+      for (const [name, bits] of Object.entries(c.ports ?? {})) ports.set(name, bits);
+      for (const g of c.gcount ?? []) gcount.set(g[0], g);
+    }
+    for (const g of groups.values()) {
+      const c = gcount.get(g.group_id);
+      if (!c) continue;
+      [g.packet_count, g.byte_count] = [c[1], c[2]];
+      g.buckets.forEach((b, i) => ([b.packet_count, b.byte_count] = c[3][i] ?? [0n, 0n]));
     }
     return {
       nextEntryId: next,
@@ -189,6 +225,7 @@ export class FlowStore {
       groups: [...groups.values()],
       meters: [...meters.values()],
       ...(flushed ? { flushed } : {}),
+      portConfig: new Map([...ports].filter(([, bits]) => bits)),
       skipped,
     };
   }
@@ -204,7 +241,12 @@ export class FlowStore {
       }
     const slow: SlowCount[] = [...(slowCounts ?? [])].filter(([id]) => live.has(id)).map(([id, c]) => [id, c.packets, c.bytes]);
     this.slowWritten = new Map(slow.map(([id, packets]) => [id, packets]));
-    const snap: Snapshot = { v: 1, next: p.nextEntryId, flows: [], groups: [...p.groups.values()], meters: [...p.meters.values()], ...(flushed ? { flushed } : {}), ...(slow.length ? { slow } : {}) };
+    const ports = { ...this.pendingPorts, ...portConfigs(p) };
+    this.groupsWritten = new Map([...p.groups.values()].map((g) => [g.group_id, g.packet_count]));
+    const snap: Snapshot = {
+      v: 1, next: p.nextEntryId, flows: [], groups: [...p.groups.values()], meters: [...p.meters.values()], ...(flushed ? { flushed } : {}), ...(slow.length ? { slow } : {}),
+      ...(Object.keys(ports).length ? { ports } : {}),
+    };
     const tmp = `${this.path}.tmp`;
     // The flows go in as compact arrays, joined in place of the empty list.
     writeFileSync(tmp, encode(snap).replace('"flows":[]', `"flows":[${flows.join(',')}]`));
@@ -245,10 +287,12 @@ export class FlowStore {
           (c.mdel ??= []).push(d.meter.meter_id);
           break;
         case 'port-modify':
-          break; // port config follows the devices and PORT_MOD again after a restart
+          c.ports = { ...c.ports, [d.port.desc.name]: d.port.desc.config & KEPT_PORT_BITS };
+          delete this.pendingPorts[d.port.desc.name];
+          break;
       }
     }
-    if (!put && !c.del && !c.gput && !c.gdel && !c.mput && !c.mdel) return;
+    if (!put && !c.del && !c.gput && !c.gdel && !c.mput && !c.mdel && !c.ports) return;
     c.next = p.nextEntryId;
     if (this.lines > 1000 && this.lines > 2 * this.flows) return this.snapshot(p, flushed, this.slowSource?.());
     this.write(encodeChange(c, put));
@@ -266,6 +310,28 @@ export class FlowStore {
       changed.push([id, c.packets, c.bytes]);
     }
     if (changed.length) this.append({ slow: changed });
+  }
+
+  /**
+   * Appends the groups' counters that changed since the last call (the slow path counts
+   * them; the daemon calls this once a second).
+   */
+  recordGroups(p: Pipeline): void {
+    const changed: GroupCount[] = [];
+    for (const g of p.groups.values()) {
+      if (this.groupsWritten.get(g.group_id) === g.packet_count) continue;
+      this.groupsWritten.set(g.group_id, g.packet_count);
+      changed.push(groupCount(g));
+    }
+    if (changed.length) this.append({ gcount: changed });
+  }
+
+  /**
+   * Port config bits an earlier run saved for ports not attached yet: kept in snapshots
+   * until the port is back and its bits are recorded as a port-modify.
+   */
+  keepPortConfig(saved: ReadonlyMap<string, number>): void {
+    for (const [name, bits] of saved) this.pendingPorts[name] = bits;
   }
 
   /** Records what the flows were flushed for. */

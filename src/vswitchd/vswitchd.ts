@@ -141,6 +141,7 @@ export class Vswitchd {
       for (const br of v.bridges.values()) {
         const slow = br.datapath.slowCounters?.();
         if (slow) br.store?.recordSlow(slow);
+        br.store?.recordGroups(br.ofproto.pipeline);
         if (br.datapath instanceof XdpBridgeDatapath) br.datapath.trimMacs();
       }
       void v.failOpenTick().catch((e: unknown) => v.log.err(`fail-open: ${errText(e)}`));
@@ -431,6 +432,7 @@ export class Vswitchd {
       return;
     }
     br.flushedFor = saved?.flushed;
+    if (saved) br.savedPortConfig = new Map(saved.portConfig);
     br.ofproto.findHidden();
     for (const f of flows) if (f.slow) dp.seedSlowCounters?.(f.entry.id, f.slow);
     const torn = saved?.skipped ? `; ${saved.skipped} torn line(s) of ${this.storePath(br.name)} skipped` : '';
@@ -456,6 +458,7 @@ export class Vswitchd {
     try {
       await this.adopt(br);
       const store = new FlowStore(this.storePath(b.name), (id) => datapath.ruleSlot?.(id), () => datapath.slowCounters?.());
+      store.keepPortConfig(br.savedPortConfig);
       store.snapshot(br.ofproto.pipeline, br.flushedFor, datapath.slowCounters?.());
       br.store = store;
       br.ofproto.onApplied = (deltas) => store.record(br.ofproto.pipeline, deltas, br.flushedFor);

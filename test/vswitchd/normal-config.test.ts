@@ -20,7 +20,7 @@ afterEach(async () => {
 
 test('flood_vlans, mac-table-size, mac-aging-time and connection_mode through ovs-vsctl', async () => {
   const topo = await Topology.create();
-  const [a, b, c] = (await topo.hosts(3, '10.252.31.0/24')) as [Host, Host, Host];
+  const [a, b, c] = (await topo.hosts(3, '10.252.37.0/24')) as [Host, Host, Host];
   sw = await XdpSwitch.start(topo);
   const br = topo.name('br');
   const appctl = async (...args: string[]) => (await run(['ovs-appctl', '-t', join(sw!.rundir, 'xdpswitch.ctl'), ...args])).stdout;

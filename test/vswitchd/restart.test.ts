@@ -205,7 +205,7 @@ test('ovs-appctl exit leaves the datapath; pins of a bridge deleted meanwhile ar
   expect(await second.exit).toBe(0);
 }, 60_000);
 
-test('standalone: the NORMAL flow and its slow-path counters survive a SIGKILL, and the bridge forwards again', async () => {
+test('standalone: the NORMAL flow and its slow-path counters, PORT_MOD bits, group and meter stats survive a SIGKILL, and the bridge forwards again', async () => {
   const topo = await Topology.create();
   const dir = topo.dir;
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
@@ -214,17 +214,37 @@ test('standalone: the NORMAL flow and its slow-path counters survive a SIGKILL, 
   const br = topo.name('br');
   const first = start(dir);
   await waitFor(() => existsSync(join(dir, 'db.sock')), 'db.sock', 30_000, 100);
-  await run(['ovs-vsctl', '--timeout=30', 'add-br', br, '--', 'add-port', br, a.port, '--', 'add-port', br, b.port], { env });
+  await run(['ovs-vsctl', '--timeout=30', 'add-br', br, '--', 'add-port', br, a.port, '--', 'set', 'Interface', a.port, 'ofport_request=1', '--', 'add-port', br, b.port, '--', 'set', 'Interface', b.port, 'ofport_request=2'], { env });
   expect(await a.ping(b, { count: 5 })).toEqual({ transmitted: 5, received: 5 });
   const before = nPackets(await dump(), 'actions=NORMAL');
   expect(before).toBeGreaterThanOrEqual(10);
+  // UDP from a through a meter and a group; a PORT_MOD bit on b.
+  const ofctl = async (...args: string[]) => (await run(['ovs-ofctl', '--timeout=30', '-O', 'OpenFlow13', ...args], { env })).stdout;
+  await ofctl('add-group', br, 'group_id=1,type=all,bucket=output:2');
+  await ofctl('add-meter', br, 'meter=1,pktps,band=type=drop,rate=10000');
+  await ofctl('add-flow', br, 'priority=10,in_port=1,udp,tp_dst=2222,actions=group:1');
+  await ofctl('add-flow', br, 'priority=10,in_port=1,udp,tp_dst=3333,actions=meter:1,output:2');
+  await ofctl('mod-port', br, b.port, 'no-packet-in');
+  for (const port of [2222, 3333]) await a.scapySend(`Ether(src="${a.mac}",dst="${b.mac}")/IP(src="${a.ip}",dst="${b.ip}")/UDP(sport=1111,dport=${port})`, 7);
+  const groupPackets = async () => Number(/group_id=1,.*?packet_count=(\d+)/.exec(await ofctl('dump-group-stats', br))?.[1] ?? -1);
+  const meterPackets = async () => Number(/meter:1 .*?packet_in_count:(\d+)/s.exec(await ofctl('meter-stats', br))?.[1] ?? -1);
+  const noPacketIn = async () => new RegExp(`\\(${b.port}\\):.*?\n\\s*config:\\s*NO_PACKET_IN`, 's').test(await ofctl('dump-ports-desc', br));
+  expect(await groupPackets()).toBe(7);
+  expect(await meterPackets()).toBe(7);
+  expect(await noPacketIn()).toBe(true);
   await sleep(1200); // the slow path's counts are saved once a second
   first.child.kill('SIGKILL');
   await first.exit;
   const second = start(dir);
-  await waitFor(() => second.out().includes(`${br}: adopted the pinned datapath: kept 1 flows`), 'the bridge adopted', 30_000, 50);
+  await waitFor(() => second.out().includes(`${br}: adopted the pinned datapath: kept 3 flows`), 'the bridge adopted', 30_000, 50);
   await waitFor(() => existsSync(join(dir, `${br}.mgmt`)), 'the bridge socket', 30_000, 50);
   expect(nPackets(await dump(), 'actions=NORMAL')).toBeGreaterThanOrEqual(before);
+  expect(await groupPackets()).toBe(7);
+  expect(await meterPackets()).toBe(7);
+  // NORMAL's learned MACs: the fast path's table is pinned, and fdb/show reads it.
+  const fdb = (await run(['ovs-appctl', '-t', join(dir, 'xdpswitch.ctl'), 'fdb/show', br])).stdout.toLowerCase();
+  for (const h of [a, b]) expect(fdb).toContain(h.mac.toLowerCase());
+  await waitFor(noPacketIn, 'NO_PACKET_IN on the port again', 10_000, 100);
   expect(await a.ping(b, { count: 2 })).toEqual({ transmitted: 2, received: 2 });
   expect(nPackets(await dump(), 'actions=NORMAL')).toBeGreaterThanOrEqual(before + 4);
   second.child.kill('SIGTERM');

@@ -175,7 +175,68 @@ __noinline int xsw_ct_tc(struct __sk_buff *skb, struct xsw_run *r)
 	return xsw_ct_recirc(skb, false, r);
 }
 
-enum verdict { V_PASS, V_DROP, V_REDIRECT };
+enum verdict { V_PASS, V_DROP, V_REDIRECT, V_MULTI };
+
+/* Counts a copy's transmit on its port. */
+__noinline int xsw_count_copies(struct xsw_run *r, __u32 len)
+{
+	if (!r)
+		return 0;
+	for (int i = 0; i < XSW_MAX_COPIES; i++) {
+		if (i >= r->n_copies)
+			break;
+		struct xsw_copy *c = &r->copies[i & (XSW_MAX_COPIES - 1)];
+
+		if (!c->ifindex)
+			continue;
+		struct xsw_port_stats *st = port_counters(c->ofport, c->ifindex);
+
+		if (st) {
+			st->tx_packets++;
+			st->tx_bytes += len;
+		}
+	}
+	return 0;
+}
+
+/* TC, several outputs: copy i of r->copies. The frame is r->orig (the copy before left
+ * it so); it becomes the copy's key and is cloned to its port, or, for the last copy,
+ * redirected (the return value, for the program to return). A copy for the controller
+ * is a packet-in of the frame as it is then. */
+__noinline int xsw_tc_copy(struct __sk_buff *skb, struct xsw_run *r, __u32 i, __u32 last)
+{
+	if (!r)
+		return TC_ACT_SHOT;
+	struct xsw_copy *c = &r->copies[i & (XSW_MAX_COPIES - 1)];
+	__u32 ri = c->rec & (XSW_MAX_OUTS - 1);
+	__u32 ifindex = c->ifindex, want = c->want;
+	struct xsw_out_rec *rec = &r->outs[ri];
+
+	__builtin_memcpy(&r->out, rec->dirty ? &r->okeys[ri] : &r->base, sizeof(r->out));
+	if (want != XSW_WANT_ASIS)
+		xsw_normal_retag(&r->out, want);
+	if (xsw_commit_tc(skb, r))
+		return TC_ACT_SHOT;
+	__builtin_memcpy(&r->orig, &r->out, sizeof(r->orig));
+	if (!ifindex) {
+		struct xsw_ofport *in = bpf_map_lookup_elem(&xsw_ofports, &r->base.in_port);
+
+		if (!(in && (in->config & OFPPC_NO_PACKET_IN)))
+			upcall(skb, false, skb->ifindex, XSW_UPCALL_ACTION, skb->len, &r->orig, rec->table_id,
+			       rec->rule_id, rec->max_len);
+		return TC_ACT_SHOT;
+	}
+	struct xsw_port_stats *st = port_counters(c->ofport, ifindex);
+
+	if (st) {
+		st->tx_packets++;
+		st->tx_bytes += skb->len;
+	}
+	if (last)
+		return bpf_redirect(ifindex, 0);
+	bpf_clone_redirect(skb, ifindex, 0);
+	return TC_ACT_SHOT;
+}
 
 /* The OpenFlow pipeline for a frame whose key `r->orig` was parsed: the cached walk
  * when the exact-match cache has this key, else the walk (remembered when it ends in
@@ -198,6 +259,7 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 	r->upcall = 0;
 	r->dirty = 0;
 	r->out_dirty = 0;
+	r->multi = 0;
 	if (set < XSW_EMC_ENTRIES) {
 		__u32 way = set;
 
@@ -229,6 +291,15 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 	if (r->ct_pending && !r->upcall && !r->drop &&
 	    (is_xdp ? xsw_ct_xdp(ctx, r) : xsw_ct_tc(ctx, r)) == -2)
 		r->drop = 1;
+	/* Several outputs (or a flood): the copies they make. XDP sends one frame to many
+	 * ports only when it is the same frame to every port but the ingress one (a devmap
+	 * broadcast); the rest leaves, before the frame changed. */
+	if (r->multi && !r->upcall && !r->drop) {
+		if (xsw_collect_copies(r) < 0)
+			xsw_leave(r, XSW_UPCALL_MULTI_OUTPUT, r->n_out);
+		else if (is_xdp && !r->uniform)
+			xsw_leave(r, r->n_out == 1 && r->out_port == OFPP_NORMAL ? XSW_UPCALL_NORMAL_FLOOD : XSW_UPCALL_MULTI_OUTPUT, r->n_out);
+	}
 	if (r->drop && !r->upcall) {
 		/* Dropped on purpose (a meter band): the rules it went through count it. */
 		xsw_count_rules(r);
@@ -242,6 +313,16 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 	xsw_count_rules(r);
 	if (!r->n_out)
 		return V_DROP;
+	if (r->multi) {
+		if (!r->n_copies)
+			return V_DROP;
+		if (!is_xdp)
+			return V_MULTI; /* the hook sends the copies (xsw_tc_copies) */
+		if (r->out_dirty && xsw_commit_xdp(ctx, r))
+			return V_DROP;
+		xsw_count_copies(r, r->len);
+		return V_MULTI;
+	}
 	if (r->out_dirty && (is_xdp ? xsw_commit_xdp(ctx, r) : xsw_commit_tc(ctx, r)))
 		return V_DROP;
 	if (r->out_port == OFPP_CONTROLLER) {
@@ -322,6 +403,28 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 	return v;
 }
 
+/* TC, several outputs: every copy but the last cloned, the last redirected. */
+static __always_inline int xsw_tc_copies(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct xsw_run *r = bpf_map_lookup_elem(&xsw_run_scratch, &zero);
+	int ret = TC_ACT_SHOT;
+
+	if (!r)
+		return TC_ACT_SHOT;
+	__u32 n = r->n_copies;
+
+	__builtin_memcpy(&r->base, &r->orig, sizeof(r->base));
+	if (r->outs[0].dirty)
+		__builtin_memcpy(&r->okeys[0], &r->out, sizeof(r->out));
+	for (int i = 0; i < XSW_MAX_COPIES; i++) {
+		if (i >= n)
+			break;
+		ret = xsw_tc_copy(skb, r, i, i + 1 == n);
+	}
+	return ret;
+}
+
 SEC("xdp")
 int xsw_xdp(struct xdp_md *ctx)
 {
@@ -335,6 +438,9 @@ int xsw_xdp(struct xdp_md *ctx)
 	case V_REDIRECT:
 		/* Through a devmap so the kernel batches the transmit (bulk flush). */
 		return bpf_redirect_map(&xsw_tx_ports, out, XDP_DROP);
+	case V_MULTI:
+		/* The same frame to every port of the bridge but this one. */
+		return bpf_redirect_map(&xsw_tx_ports, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
 	default:
 		return XDP_PASS;
 	}
@@ -351,6 +457,8 @@ int xsw_tc(struct __sk_buff *skb)
 	case V_REDIRECT:
 		/* Egress of the target keeps CHECKSUM_PARTIAL and GSO, which XDP would lose. */
 		return bpf_redirect(out, 0);
+	case V_MULTI:
+		return xsw_tc_copies(skb);
 	default:
 		return TC_ACT_OK;
 	}

@@ -18,8 +18,13 @@
 #include "lib/csum.h"
 #include "lib/parse.h"
 
+#define OFPP_MAX 0xffffff00
 #define OFPP_IN_PORT 0xfffffff8
+#define OFPP_NORMAL 0xfffffffa
+#define OFPP_FLOOD 0xfffffffb
+#define OFPP_ALL 0xfffffffc
 #define OFPP_CONTROLLER 0xfffffffd
+#define OFPP_LOCAL 0xfffffffe
 #define OFPPC_PORT_DOWN (1 << 0)
 #define OFPPC_NO_FWD (1 << 5)
 #define OFPPC_NO_PACKET_IN (1 << 6)
@@ -29,6 +34,33 @@
 
 #define BPF_F_PSEUDO_HDR_ (1ULL << 4)
 #define BPF_F_MARK_MANGLED_0_ (1ULL << 5)
+
+/* Outputs one packet may make (FLOOD, ALL and NORMAL's flood count as one here). */
+#define XSW_MAX_OUTS 8
+/* Copies one packet may become once FLOOD/ALL/NORMAL expand to ports; more: slow path. */
+#define XSW_MAX_COPIES 64
+/* xsw_copy.want: the copy leaves with the tag the key has. */
+#define XSW_WANT_ASIS 0xffff
+
+/* An output the walk made: where, and the key at that point (OpenFlow: each output
+ * sends the packet as the actions before it left it). */
+struct xsw_out_rec {
+	__u32 port; /* OpenFlow port; OFPP_FLOOD/ALL, OFPP_NORMAL (its flood), CONTROLLER */
+	__u32 table_id; /* of the rule that output (CONTROLLER's packet-in) */
+	__u32 rule_id;
+	__u16 max_len;
+	__u8 dirty; /* the key differed from the frame: okeys[i] (i > 0) or out (i == 0) */
+	__u8 reserved;
+	__u32 vlan; /* OFPP_NORMAL: the frame's VLAN */
+};
+
+/* One frame to send, after FLOOD/ALL/NORMAL expanded (bpf/xdpswitch.bpf.c sends them). */
+struct xsw_copy {
+	__u32 ofport;
+	__u32 ifindex; /* 0: to the controller */
+	__u16 rec; /* the output (index into outs) */
+	__u16 want; /* NORMAL's flood: the VID it leaves with (0: untagged); XSW_WANT_ASIS */
+};
 
 /* Per-packet state, too big for the 512-byte stack: one per CPU (a program is not
  * preempted by another on the same CPU at these hooks). */
@@ -64,6 +96,16 @@ struct xsw_run {
 	__u32 ct_table; /* where the pending ct recirculates */
 	__u32 walk_from; /* table the walk starts at: 0, or a ct's table= */
 	__u32 recircs; /* ct recirculations of this packet */
+	__u32 normal_vlan; /* set by NORMAL when it floods */
+	__u32 n_copies;
+	__u8 multi; /* several outputs, or one that floods */
+	__u8 uniform; /* every copy leaves the same, to every port but the ingress one */
+	__u8 copies_overflow;
+	__u8 reserved_;
+	struct xsw_out_rec outs[XSW_MAX_OUTS];
+	struct xsw_flow_key okeys[XSW_MAX_OUTS]; /* the key at output i > 0 when dirty */
+	struct xsw_flow_key base; /* several outputs: the frame as parsed */
+	struct xsw_copy copies[XSW_MAX_COPIES];
 };
 
 /* Recirculations one packet may make, as the model (MAX_RECIRCULATIONS, trace.ts). */
@@ -249,22 +291,41 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 		return;
 	switch (op->code) {
 	case XSW_OP_NORMAL:
-		/* A known destination is an output like any other; the rest left or dropped. */
+		/* A known destination is an output like any other; flooding is an output to
+		 * OFPP_NORMAL that the hook expands (r->normal_vlan); the rest left or dropped. */
 		if (!xsw_normal(r, &normal_port))
 			break;
 		/* fallthrough */
 	case XSW_OP_OUTPUT: {
 		__u32 port = op->code == XSW_OP_NORMAL ? normal_port : op->arg;
+		__u32 i = r->n_out;
 
 		/* Output to the ingress port needs OFPP_IN_PORT (OF1.3 §7.2.5): nothing. */
 		if (port == r->key.in_port)
 			break;
 		if (port == OFPP_IN_PORT)
 			port = r->key.in_port;
-		if (r->n_out++) {
-			xsw_leave(r, XSW_UPCALL_MULTI_OUTPUT, 0);
+		if (i >= XSW_MAX_OUTS) {
+			xsw_leave(r, XSW_UPCALL_MULTI_OUTPUT, i);
 			break;
 		}
+		r->n_out = i + 1;
+		struct xsw_out_rec *rec = &r->outs[i & (XSW_MAX_OUTS - 1)];
+
+		rec->port = port;
+		rec->table_id = r->cur_table;
+		rec->rule_id = r->cur_rule;
+		rec->max_len = op->len;
+		rec->dirty = r->dirty;
+		rec->vlan = r->normal_vlan;
+		if (i) {
+			r->multi = 1;
+			if (r->dirty)
+				__builtin_memcpy(&r->okeys[i & (XSW_MAX_OUTS - 1)], &r->key, sizeof(r->key));
+			break;
+		}
+		if (port == OFPP_FLOOD || port == OFPP_ALL || port == OFPP_NORMAL)
+			r->multi = 1;
 		r->out_port = port;
 		r->max_len = op->len;
 		r->table_id = r->cur_table;
@@ -845,5 +906,105 @@ static __always_inline int xsw_commit(void *ctx, bool xdp, struct xsw_run *r)
 	}
 	l4 = r->l4_off < 0 ? -1 : r->l4_off + shift;
 	xsw_commit_l3(ctx, xdp, r, l3, l4);
+	/* The frame now is r->out: a next copy commits from here (several outputs). */
+	r->l3_off = l3;
+	r->l4_off = l4;
+	return 0;
+}
+
+/* ---- several outputs: the copies a packet becomes --------------------------------------
+ * After a walk with r->multi: each output becomes copies (FLOOD/ALL: every port but the
+ * ingress one — the datapath knows no OFPPS_BLOCKED port, so FLOOD is ALL; NORMAL's flood:
+ * the ports that carry the VLAN, each with the tag it wants), in the order of the outputs.
+ * Ports that do not forward (NO_FWD, PORT_DOWN) get none, as in the model. r->uniform
+ * says whether one frame to every port but the ingress one does it (XDP's broadcast). */
+
+struct xsw_flood_ctx {
+	struct xsw_run *r;
+	__u32 rec;
+	__u32 vlan;
+	__u8 normal;
+};
+
+static __always_inline void xsw_add_copy(struct xsw_run *r, __u32 ofport, __u32 ifindex, __u32 rec, __u32 want)
+{
+	__u32 n = r->n_copies;
+
+	if (n >= XSW_MAX_COPIES) {
+		r->copies_overflow = 1;
+		return;
+	}
+	struct xsw_copy *c = &r->copies[n & (XSW_MAX_COPIES - 1)];
+
+	c->ofport = ofport;
+	c->ifindex = ifindex;
+	c->rec = rec;
+	c->want = want;
+	r->n_copies = n + 1;
+}
+
+static long xsw_flood_cb(struct bpf_map *map, __u32 *key, struct xsw_ofport *val, struct xsw_flood_ctx *fc)
+{
+	struct xsw_run *r = fc->r;
+	__u32 port = *key, want = XSW_WANT_ASIS;
+
+	if (!r)
+		return 1;
+	if (port == r->orig.in_port || (port > OFPP_MAX && port != OFPP_LOCAL))
+		return 0;
+	if (val->config & (OFPPC_NO_FWD | OFPPC_PORT_DOWN)) {
+		r->uniform = 0;
+		return 0;
+	}
+	if (fc->normal) {
+		struct xsw_normal_port *np = bpf_map_lookup_elem(&xsw_normal_ports, &port);
+		__u32 ri = fc->rec & (XSW_MAX_OUTS - 1);
+		struct xsw_flow_key *k = ri && r->outs[ri].dirty ? &r->okeys[ri] : !ri && r->outs[0].dirty ? &r->out : &r->orig;
+
+		if (!xsw_port_carries(np, fc->vlan)) {
+			r->uniform = 0;
+			return 0;
+		}
+		want = xsw_normal_want(np, fc->vlan);
+		if (xsw_normal_retags(k, want))
+			r->uniform = 0;
+	}
+	xsw_add_copy(r, port, val->ifindex, fc->rec, want);
+	return r->copies_overflow ? 1 : 0;
+}
+
+/* Fills r->copies from r->outs; sets r->uniform. Returns -1 when there are too many. */
+__noinline int xsw_collect_copies(struct xsw_run *r)
+{
+	if (!r)
+		return -1;
+	__u32 n = r->n_out;
+
+	r->n_copies = 0;
+	r->copies_overflow = 0;
+	/* One flood with one rewrite for all: XDP broadcasts it through the devmap. */
+	r->uniform = n == 1;
+	for (int i = 0; i < XSW_MAX_OUTS; i++) {
+		if (i >= n)
+			break;
+		__u32 port = r->outs[i].port;
+
+		if (port == OFPP_FLOOD || port == OFPP_ALL || port == OFPP_NORMAL) {
+			struct xsw_flood_ctx fc = { .r = r, .rec = i, .vlan = r->outs[i].vlan, .normal = port == OFPP_NORMAL };
+
+			bpf_for_each_map_elem(&xsw_ofports, xsw_flood_cb, &fc, 0);
+		} else if (port == OFPP_CONTROLLER) {
+			r->uniform = 0;
+			xsw_add_copy(r, port, 0, i, XSW_WANT_ASIS);
+		} else {
+			struct xsw_ofport *op = bpf_map_lookup_elem(&xsw_ofports, &port);
+
+			r->uniform = 0;
+			if (op && !(op->config & (OFPPC_NO_FWD | OFPPC_PORT_DOWN)))
+				xsw_add_copy(r, port, op->ifindex, i, XSW_WANT_ASIS);
+		}
+		if (r->copies_overflow)
+			return -1;
+	}
 	return 0;
 }

@@ -31,12 +31,12 @@ export const upcallReason = cenum('xsw_upcall_reason', {
   XSW_UPCALL_ACTION: 2, // output:CONTROLLER (OFPR_ACTION); upcall.arg = max_len
   XSW_UPCALL_INVALID_TTL: 3, // dec_nw_ttl reached 0 (OFPR_INVALID_TTL)
   XSW_UPCALL_UNSUPPORTED: 4, // an op the fast path lacks (compiled as XSW_OP_UPCALL)
-  XSW_UPCALL_MULTI_OUTPUT: 5, // a second output: XDP cannot clone
+  XSW_UPCALL_MULTI_OUTPUT: 5, // several outputs XDP cannot send as one broadcast, or more copies than XSW_MAX_COPIES
   XSW_UPCALL_TABLE_HOPS: 6, // more goto_table hops than XSW_MAX_TABLE_HOPS
   XSW_UPCALL_OPS: 7, // a program longer than XSW_MAX_OPS
   XSW_UPCALL_NO_OUTPUT_PORT: 8, // output to a port the datapath has no device for
   XSW_UPCALL_MASKS: 9, // the table uses more masks than XSW_MAX_MASKS
-  XSW_UPCALL_NORMAL_FLOOD: 10, // NORMAL to an unknown, multicast or broadcast destination: the slow path floods
+  XSW_UPCALL_NORMAL_FLOOD: 10, // NORMAL's flood at XDP when the copies differ (per-port VLAN tags) or skip ports
   XSW_UPCALL_NORMAL_SLOW: 11, // NORMAL the fast path leaves to the slow path (port VLAN config, priority tag)
   XSW_UPCALL_CONNTRACK: 12, // ct the fast path cannot answer (bpf/lib/ct.h): a new connection, commit, NAT, not TCP/UDP, a fragment
 });

@@ -239,9 +239,10 @@ function actionOps(actions: readonly Action[], notes: string[], ctLast = false):
       }
       case 'OUTPUT':
         // LOCAL is a port with a device like any other (the bridge's internal one).
-        if (a.port <= OFPP.MAX || a.port === OFPP.IN_PORT || a.port === OFPP.LOCAL) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port }));
+        // FLOOD and ALL expand to the ports in the datapath (bpf/lib/pipeline.h xsw_collect_copies).
+        if (a.port <= OFPP.MAX || a.port === OFPP.IN_PORT || a.port === OFPP.LOCAL || a.port === OFPP.FLOOD || a.port === OFPP.ALL) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port }));
         else if (a.port === OFPP.CONTROLLER) ops.push(op(XswOpCode.XSW_OP_OUTPUT, { arg: a.port, len: Math.min(a.max_len, 0xffff) }));
-        // NORMAL's known unicast in the datapath (bpf/lib/normal.h); the rest goes up from there.
+        // NORMAL in the datapath (bpf/lib/normal.h): known unicast and flooding.
         else if (a.port === OFPP.NORMAL) ops.push(op(XswOpCode.XSW_OP_NORMAL));
         else ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `output to port 0x${a.port.toString(16)}`, notes));
         break;

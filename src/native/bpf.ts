@@ -645,6 +645,8 @@ export interface ProgRunOptions {
   repeat?: number;
   /** XDP: the device the frame seems to arrive on (xdp_md.ingress_ifindex), queue 0. */
   ingressIfindex?: number;
+  /** TC: the device the skb arrives on (__sk_buff.ifindex); its redirects and clones really send. */
+  skbIfindex?: number;
 }
 
 export interface ProgRunResult {
@@ -665,11 +667,21 @@ function xdpCtx(frameLen: number, ingressIfindex: number): Buffer {
   return ctx;
 }
 
+/**
+ * A struct __sk_buff with only ifindex (offset 40) set, zero-padded past the struct's
+ * size on any kernel (the kernel accepts zero tail bytes and copies the context back).
+ */
+function skbCtx(ifindex: number): Buffer {
+  const ctx = Buffer.alloc(256);
+  ctx.writeUInt32LE(ifindex, 40);
+  return ctx;
+}
+
 /** Runs a program once (or `repeat` times) on a frame: verdict and frame out. */
 export async function progRun(prog: BpfProgram, frame: Buffer, opts: ProgRunOptions = {}): Promise<ProgRunResult> {
   const r = await native().progTestRun(prog.raw, frame, {
     repeat: opts.repeat ?? 1,
-    ctx: opts.ingressIfindex !== undefined ? xdpCtx(frame.length, opts.ingressIfindex) : undefined,
+    ctx: opts.ingressIfindex !== undefined ? xdpCtx(frame.length, opts.ingressIfindex) : opts.skbIfindex !== undefined ? skbCtx(opts.skbIfindex) : undefined,
   });
   return { retval: r.retval, data: r.data, duration: r.duration };
 }

@@ -3,6 +3,7 @@
 // TCP works with the hosts' default offloads; at XDP with TX checksum offload off.
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Action } from '../../proto/openflow/actions.js';
+import { OFPP } from '../../proto/openflow/constants.js';
 import type { OxmEntry } from '../../proto/openflow/oxm.js';
 import type { Hook } from '../../src/datapath/datapath.js';
 import { XdpBridgeDatapath } from '../../src/datapath/xdp-bridge.js';
@@ -90,22 +91,39 @@ describe.each(['tc', 'xdp'] as const)('hook %s', (hook) => {
   });
 });
 
-test('what XDP cannot clone goes through the slow path and still arrives', async () => {
-  const topo = await Topology.create();
-  const [a, b, c] = (await topo.hosts(3, '10.252.2.0/24')) as [Host, Host, Host];
-  bridge = XdpBridgeDatapath.open();
-  const p = createPipeline(0);
-  for (const [n, h] of [[1, a], [2, b], [3, c]] as const) {
-    addPort(p, { port_no: n, name: h.port });
-    await bridge.addPort({ ofport: n, ifindex: (await getLink(h.port)).ifindex, name: h.port, hook: 'tc' });
-  }
-  // Two outputs (a copy to port 3 as a mirror): the fast path hands the packet up and
-  // the reference interpreter sends both copies.
-  await bridge.apply(p, [...flow(p, 'ADD', 10, [{ field: 'IN_PORT', value: 1 }], [out(2), out(3)]), ...flow(p, 'ADD', 10, [{ field: 'IN_PORT', value: 2 }], [out(1)])]);
-  const mirror = await c.capture('icmp');
-  expect(await a.ping(b, { count: 3 })).toEqual({ transmitted: 3, received: 3 });
-  await sleep(200);
-  expect((await mirror.stop()).length).toBe(3);
-  expect(bridge.slowPath.byReason.get('multi_output')).toBe(3);
-  expect(bridge.slowPath.txErrors).toBe(0);
+describe.each(['tc', 'xdp'] as const)('several outputs at %s', (hook) => {
+  test('an output list with a rewrite between, and FLOOD: every copy arrives as the actions left it', async () => {
+    const topo = await Topology.create();
+    const [a, b, c] = (await topo.hosts(3, '10.252.2.0/24')) as [Host, Host, Host];
+    bridge = XdpBridgeDatapath.open();
+    const br = bridge;
+    const p = createPipeline(0);
+    for (const [n, h] of [[1, a], [2, b], [3, c]] as const) {
+      addPort(p, { port_no: n, name: h.port });
+      await br.addPort({ ofport: n, ifindex: (await getLink(h.port)).ifindex, name: h.port, hook });
+    }
+    if (hook === 'xdp') for (const h of [a, b, c]) await h.ethtool('tx', false);
+    const slow = () => [...br.slowPath.byReason.values()].reduce((x, y) => x + y, 0);
+    // To b as sent, then a copy to c tagged VLAN 100 (a mirror with a rewrite).
+    await br.apply(p, [
+      ...flow(p, 'ADD', 10, [{ field: 'IN_PORT', value: 1 }], [out(2), { type: 'PUSH_VLAN', ethertype: 0x8100 }, { type: 'SET_FIELD', field: { field: 'VLAN_VID', value: 0x1000 | 100 } }, out(3)]),
+      ...flow(p, 'ADD', 10, [{ field: 'IN_PORT', value: 2 }], [out(1)]),
+    ]);
+    let mirror = await c.capture('vlan 100 and icmp');
+    expect(await a.ping(b, { count: 3 })).toEqual({ transmitted: 3, received: 3 });
+    await sleep(200);
+    expect((await mirror.stop()).length).toBe(3);
+    // TC clones each copy; XDP cannot send two different frames: the slow path does, counted.
+    expect(br.slowPath.byReason.get('multi_output') ?? 0).toBe(hook === 'xdp' ? 3 : 0);
+    const before = slow();
+
+    // FLOOD: the same frame to every port but the ingress one (XDP: one devmap broadcast).
+    await br.apply(p, flow(p, 'MODIFY_STRICT', 10, [{ field: 'IN_PORT', value: 1 }], [out(OFPP.FLOOD)]));
+    mirror = await c.capture('icmp');
+    expect(await a.ping(b, { count: 3 })).toEqual({ transmitted: 3, received: 3 });
+    await sleep(200);
+    expect((await mirror.stop()).length).toBe(3);
+    expect(slow(), 'no packet left the fast path').toBe(before);
+    expect(br.slowPath.txErrors).toBe(0);
+  });
 });

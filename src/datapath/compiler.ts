@@ -109,27 +109,42 @@ const settable = new Set<OxmName>([
   'IPV6_SRC', 'IPV6_DST', 'METADATA',
 ]);
 
-function put(buf: Buffer, at: number, width: number, v: bigint, le: boolean | undefined): void {
-  if (width <= 6) {
-    // Up to 48 bits fit a double exactly: no bigint per byte.
-    let n = Number(v);
-    for (let i = 0; i < width; i++) {
-      const byte = n % 256;
-      n = (n - byte) / 256;
-      buf[at + (le ? i : width - 1 - i)] = byte;
-    }
-    return;
+/** `n` (at most 48 bits) over `width` bytes. */
+function putNumber(buf: Buffer, at: number, width: number, n: number, le: boolean | undefined): void {
+  for (let i = 0; i < width; i++) {
+    const byte = n % 256;
+    n = (n - byte) / 256;
+    buf[at + (le ? i : width - 1 - i)] = byte;
   }
+}
+
+function put(buf: Buffer, at: number, width: number, v: bigint, le: boolean | undefined): void {
+  // Up to 48 bits fit a double exactly: no bigint per byte.
+  if (width <= 6) return putNumber(buf, at, width, Number(v), le);
   for (let i = 0; i < width; i++) {
     const byte = Number((v >> BigInt(8 * (le ? i : width - 1 - i))) & 0xffn);
     buf[at + i] = byte;
   }
 }
 
-/** Per field: its slot with the shift and bits as bigints, computed once. */
-const slotBits = new Map<OxmName, { slot: KeySlot; shift: bigint; bits: bigint }>(
-  (Object.entries(slots) as [OxmName, KeySlot][]).map(([f, slot]) => [f, { slot, shift: BigInt(slot.shift ?? 0), bits: slot.bits ?? ones(slot.width * 8) }]),
+/**
+ * Per field: its slot with the shift and bits as bigints, computed once; for a field of
+ * up to 48 bits also as numbers (`mul` = 2^shift), so that compiling a rule's key needs
+ * no bigint arithmetic.
+ */
+const slotBits = new Map<OxmName, { slot: KeySlot; shift: bigint; bits: bigint; small: boolean; bitsN: number; mul: number }>(
+  (Object.entries(slots) as [OxmName, KeySlot][]).map(([f, slot]) => {
+    const bits = slot.bits ?? ones(slot.width * 8);
+    // Up to 4 bytes: value & bits in 32-bit arithmetic; 6 bytes (MACs): whole, never shifted.
+    const small = slot.width <= 4 || (slot.width === 6 && slot.bits === undefined && slot.shift === undefined);
+    return [f, { slot, shift: BigInt(slot.shift ?? 0), bits, small, bitsN: slot.width <= 4 ? Number(bits) : 0, mul: 2 ** (slot.shift ?? 0) }];
+  }),
 );
+
+/** A match value or mask of a small field as its key bits (see slotBits). */
+function smallBits(sb: { slot: KeySlot; bitsN: number; mul: number }, v: bigint): number {
+  return sb.slot.width <= 4 ? ((Number(v) & sb.bitsN) >>> 0) * sb.mul : Number(v);
+}
 
 /** Key bits and mask bits of one match field, or undefined when the key lacks it. */
 function fieldBits(field: OxmName, value: bigint, mask: bigint): { slot: KeySlot; v: bigint; m: bigint } | undefined {
@@ -160,16 +175,21 @@ export function compileMatch(entry: Pick<FlowEntry, 'match'>): CompiledMatch {
 /** compileMatch into zeroed `key` and `mask`, the fields the key lacks pushed on `inexact`. */
 function compileInto(match: FlowEntry['match'], key: Buffer, mask: Buffer, inexact: OxmName[] | undefined): void {
   for (const f of match) {
-    const b = fieldBits(f.field, f.value, f.mask);
-    if (!b) {
+    const sb = slotBits.get(f.field);
+    if (!sb) {
       inexact?.push(f.field);
       continue;
     }
-    const { offset, width, le } = b.slot;
+    const { offset, width, le } = sb.slot;
     const kv = scratchValue;
     const km = scratchMask;
-    put(kv, 0, width, b.v, le);
-    put(km, 0, width, b.m, le);
+    if (sb.small) {
+      putNumber(kv, 0, width, smallBits(sb, f.value), le);
+      putNumber(km, 0, width, smallBits(sb, f.mask), le);
+    } else {
+      put(kv, 0, width, (f.value & sb.bits) << sb.shift, le);
+      put(km, 0, width, (f.mask & sb.bits) << sb.shift, le);
+    }
     for (let i = 0; i < width; i++) {
       mask[offset + i] = mask[offset + i]! | km[i]!;
       key[offset + i] = (key[offset + i]! & ~km[i]!) | (kv[i]! & km[i]!);

@@ -17,13 +17,17 @@ export type Match = readonly MatchField[];
 /** A packet's field values; a field the packet lacks is absent and matches nothing but a wildcard. */
 export type FlowKey = Partial<Record<OxmName, bigint>>;
 
-const order = new Map<OxmName, number>((Object.keys(oxmFields) as OxmName[]).map((n, i) => [n, i]));
 
 export function rowOf(field: OxmName): OxmRow {
   return oxmFields[field];
 }
 
 const fullMasks = new Map<OxmName, bigint>((Object.keys(oxmFields) as OxmName[]).map((f) => [f, (1n << BigInt(oxmFields[f].bits ?? oxmFields[f].width * 8)) - 1n]));
+
+/** Per field what normaliseMatch needs, in one lookup: its row, full mask and place in the order. */
+const fieldInfo = new Map<string, { row: OxmRow; full: bigint; order: number }>(
+  (Object.keys(oxmFields) as OxmName[]).map((f, i) => [f, { row: oxmFields[f], full: fullMasks.get(f)!, order: i }]),
+);
 
 /** All ones over the field's meaningful bits. */
 export function fullMask(field: OxmName): bigint {
@@ -33,7 +37,10 @@ export function fullMask(field: OxmName): bigint {
 const hexDigit = (c: number): number => (c <= 57 ? c - 48 : (c | 32) - 87);
 
 export function oxmToBigint(field: OxmName, v: OxmValue): bigint {
-  const row = rowOf(field);
+  return toBigint(rowOf(field), v);
+}
+
+function toBigint(row: OxmRow, v: OxmValue): bigint {
   switch (row.kind) {
     case 'mac': {
       // Two 24-bit halves as numbers, one bigint at the end.
@@ -97,16 +104,20 @@ export function normaliseMatch(entries: readonly OxmEntry[]): Match | OfpError {
   const bad = checkPrereqs(entries) ?? ctFamily(entries);
   if (bad) return bad;
   const out: MatchField[] = [];
+  let sorted = true;
+  let last = -1;
   for (const e of entries) {
-    if (!(e.field in oxmFields)) return new OfpError('OFPBMC_BAD_FIELD', { field: String(e.field) });
-    const full = fullMask(e.field);
-    const value = oxmToBigint(e.field, e.value);
-    const mask = e.mask === undefined ? full : oxmToBigint(e.field, e.mask) & full;
+    const f = fieldInfo.get(e.field);
+    if (!f) return new OfpError('OFPBMC_BAD_FIELD', { field: String(e.field) });
+    const value = toBigint(f.row, e.value);
+    const mask = e.mask === undefined ? f.full : toBigint(f.row, e.mask) & f.full;
     if (value & ~mask) return new OfpError('OFPBMC_BAD_WILDCARDS', { field: e.field, why: 'value has bits outside the mask' });
     if (mask === 0n) continue;
+    if (f.order < last) sorted = false;
+    last = f.order;
     out.push({ field: e.field, value, mask });
   }
-  out.sort((a, b) => order.get(a.field)! - order.get(b.field)!);
+  if (!sorted) out.sort((a, b) => fieldInfo.get(a.field)!.order - fieldInfo.get(b.field)!.order);
   return out;
 }
 

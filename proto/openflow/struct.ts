@@ -65,6 +65,10 @@ export class Writer {
   view = new DataView(this.buf.buffer);
   pos = 0;
 
+  /** Makes room for `n` more bytes: then `view`/`buf` may be written at pos..pos+n directly. */
+  reserve(n: number): void {
+    this.room(n);
+  }
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;

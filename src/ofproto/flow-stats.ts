@@ -6,7 +6,7 @@
 import type { Instruction } from '../../proto/openflow/instructions.js';
 import { instructions as instructionsCodec } from '../../proto/openflow/instructions.js';
 import type { FlowStats } from '../../proto/openflow/multipart.js';
-import { oxmFields, oxmHeader, type OxmEntry, type OxmRow } from '../../proto/openflow/oxm.js';
+import { oxmFields, oxmHeader, type OxmEntry, type OxmName, type OxmRow } from '../../proto/openflow/oxm.js';
 import { Writer, writeSelf, type WritesSelf } from '../../proto/openflow/struct.js';
 import type { FlowEntry } from './classifier.js';
 import { fullMask, matchToOxm } from './match.js';
@@ -26,17 +26,36 @@ function encodedInstructions(list: readonly Instruction[]): Uint8Array {
   return b;
 }
 
-/** `v` big-endian over `width` bytes (the OXM value layout of every field kind). */
-function writeBig(w: Writer, width: number, v: bigint): void {
-  if (width === 1) w.u8(Number(v));
-  else if (width === 2) w.u16(Number(v));
-  else if (width === 4) w.u32(Number(v));
+/** `v` big-endian over `width` bytes at `o` (the OXM value layout of every field kind); returns the end. */
+function putBig(d: DataView, o: number, width: number, v: bigint): number {
+  if (width === 1) d.setUint8(o, Number(v));
+  else if (width === 2) d.setUint16(o, Number(v));
+  else if (width === 4) d.setUint32(o, Number(v));
   else if (width === 6) {
     const n = Number(v);
-    w.u16(Math.floor(n / 0x100000000));
-    w.u32(n % 0x100000000);
-  } else for (let i = width - 8; i >= 0; i -= 8) w.u64((v >> BigInt(8 * i)) & 0xffffffffffffffffn);
+    d.setUint16(o, Math.floor(n / 0x100000000));
+    d.setUint32(o + 2, n % 0x100000000);
+  } else for (let i = 0; i < width; i += 8) d.setBigUint64(o + i, (v >> BigInt(8 * (width - 8 - i))) & 0xffffffffffffffffn);
+  return o + width;
 }
+
+/** Per field, in one lookup: its OXM headers (exact, masked), experimenter id, width and full mask. */
+interface Wire {
+  exact: number;
+  masked: number;
+  experimenter: number | undefined;
+  width: number;
+  full: bigint;
+}
+const wires = new Map<string, Wire>(
+  (Object.keys(oxmFields) as OxmName[]).map((f) => {
+    const row: OxmRow = oxmFields[f];
+    return [f, { exact: oxmHeader(f, false), masked: oxmHeader(f, true), experimenter: row.experimenter, width: row.width, full: fullMask(f) }];
+  }),
+);
+
+/** Bytes of ofp_flow_stats before the match. */
+const HEAD = 48;
 
 export class EntryFlowStats implements FlowStats, WritesSelf {
   readonly table_id: number;
@@ -78,35 +97,50 @@ export class EntryFlowStats implements FlowStats, WritesSelf {
   }
 
   [writeSelf](w: Writer): void {
-    const start = w.pos;
-    w.u16(0); // length, patched below
-    w.u8(this.table_id);
-    w.u8(0);
-    w.u32(this.duration_sec);
-    w.u32(this.duration_nsec);
-    w.u16(this.priority);
-    w.u16(this.idle_timeout);
-    w.u16(this.hard_timeout);
-    w.u16(this.flags);
-    w.u32(0);
-    w.u64(this.cookie);
-    w.u64(this.packet_count);
-    w.u64(this.byte_count);
-    const m = w.pos;
-    w.u16(OFPMT_OXM);
-    w.u16(0); // match length, patched below
-    for (const f of this.#entry.match) {
-      const row: OxmRow = oxmFields[f.field];
-      const masked = f.mask !== fullMask(f.field);
-      w.u32(oxmHeader(f.field, masked));
-      if (row.experimenter !== undefined) w.u32(row.experimenter);
-      writeBig(w, row.width, f.value);
-      if (masked) writeBig(w, row.width, f.mask);
+    const match = this.#entry.match;
+    let matchLen = 4;
+    for (const f of match) {
+      const x = wires.get(f.field)!;
+      matchLen += 4 + (x.experimenter !== undefined ? 4 : 0) + (f.mask !== x.full ? 2 : 1) * x.width;
     }
-    const matchLen = w.pos - m;
-    w.patch16(m + 2, matchLen);
-    w.zeros(((matchLen + 7) & ~7) - matchLen);
-    w.bytes(encodedInstructions(this.instructions));
-    w.patch16(start, w.pos - start);
+    const padded = (matchLen + 7) & ~7;
+    const ins = encodedInstructions(this.instructions);
+    const len = HEAD + padded + ins.length;
+    // One reservation, then straight writes at offsets.
+    w.reserve(len);
+    const d = w.view;
+    const start = w.pos;
+    d.setUint16(start, len);
+    d.setUint8(start + 2, this.table_id);
+    d.setUint8(start + 3, 0);
+    d.setUint32(start + 4, this.duration_sec);
+    d.setUint32(start + 8, this.duration_nsec);
+    d.setUint16(start + 12, this.priority);
+    d.setUint16(start + 14, this.idle_timeout);
+    d.setUint16(start + 16, this.hard_timeout);
+    d.setUint16(start + 18, this.flags);
+    d.setUint32(start + 20, 0);
+    d.setBigUint64(start + 24, this.cookie);
+    d.setBigUint64(start + 32, this.packet_count);
+    d.setBigUint64(start + 40, this.byte_count);
+    let o = start + HEAD;
+    d.setUint16(o, OFPMT_OXM);
+    d.setUint16(o + 2, matchLen);
+    o += 4;
+    for (const f of match) {
+      const x = wires.get(f.field)!;
+      const masked = f.mask !== x.full;
+      d.setUint32(o, masked ? x.masked : x.exact);
+      o += 4;
+      if (x.experimenter !== undefined) {
+        d.setUint32(o, x.experimenter);
+        o += 4;
+      }
+      o = putBig(d, o, x.width, f.value);
+      if (masked) o = putBig(d, o, x.width, f.mask);
+    }
+    w.buf.fill(0, o, start + HEAD + padded);
+    w.buf.set(ins, start + HEAD + padded);
+    w.pos = start + len;
   }
 }

@@ -6,7 +6,8 @@ import { dumpConntrack } from '../ct/dump.js';
 import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
 import { matchToOxm } from '../ofproto/match.js';
 import { trace } from '../ofproto/trace.js';
-import { VlogSink, type Level, type LogSink } from '../ovsdb/vlog.js';
+import { VlogSink, type LogSink } from '../ovsdb/vlog.js';
+import { DESTINATIONS, ModuleLevels, type Destination, type VlogLevel } from './log.js';
 import { UnixctlError, type UnixctlServer } from './unixctl.js';
 import type { Vswitchd } from './vswitchd.js';
 
@@ -21,7 +22,7 @@ export interface AppctlContext {
   exit(cleanup: boolean): void;
 }
 
-const LEVELS: Record<string, Level> = { emer: 'ERR', err: 'ERR', warn: 'WARN', info: 'INFO', dbg: 'DBG', off: 'ERR' };
+const VLOG_LEVELS: Record<string, VlogLevel> = { off: 'OFF', emer: 'EMER', err: 'ERR', warn: 'WARN', info: 'INFO', dbg: 'DBG' };
 
 const formatMac = (mac: bigint): string => mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 
@@ -40,28 +41,50 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
     return '';
   });
 
+  // vlog/set SPEC...: each SPEC is words separated by ':' or blanks, each a destination
+  // (console, syslog, file, any), a level (off, emer, err, warn, info, dbg) or a module
+  // (or any), at most one of each; what a SPEC leaves out means all (lib/vlog.c).
   u.register('vlog/set', '{spec | PATTERN:destination:pattern}', 0, 16, (args) => {
     const sink = ctx.sink;
-    if (!(sink instanceof VlogSink)) throw new UnixctlError('log levels are fixed in this process');
-    // SPEC: [module][:destination][:level]; modules are not told apart here.
-    for (const spec of args.length ? args : ['dbg']) {
-      const words = spec.toLowerCase().split(/[:\s]+/).filter(Boolean);
-      const level = words.map((w) => LEVELS[w]).find((l) => l !== undefined);
-      if (!level) throw new UnixctlError(`no valid level in "${spec}" (use emer, err, warn, info, dbg or off)`);
-      const dest = words.find((w) => w === 'console' || w === 'file' || w === 'syslog');
-      if (dest !== 'file') sink.consoleLevel = level;
-      if (dest !== 'console') sink.fileLevel = level;
-    }
+    if (!(sink instanceof ModuleLevels)) throw new UnixctlError('log levels are fixed in this process');
+    const specs = args.map((spec) => {
+      let module: string | undefined;
+      let dest: Destination | undefined;
+      let level: VlogLevel | undefined;
+      for (const w of spec.split(/[:\s]+/).filter(Boolean)) {
+        const lw = w.toLowerCase();
+        if (lw === 'pattern') throw new UnixctlError('log patterns are fixed in this process');
+        if (lw === 'any') continue;
+        const d = (DESTINATIONS as readonly string[]).includes(lw) ? (lw as Destination) : undefined;
+        const l = VLOG_LEVELS[lw];
+        const m = sink.modules().find((x) => x === lw);
+        if (d) {
+          if (dest) throw new UnixctlError('cannot specify multiple destinations');
+          dest = d;
+        } else if (l) {
+          if (level) throw new UnixctlError('cannot specify multiple levels');
+          level = l;
+        } else if (m) {
+          if (module) throw new UnixctlError('cannot specify multiple modules');
+          module = m;
+        } else throw new UnixctlError(`no destination, level, or module "${w}"`);
+      }
+      return { module, dest, level: level ?? 'DBG' };
+    });
+    for (const s of specs) sink.set(s.module, s.dest, s.level);
     return '';
   });
 
+  // As lib/vlog.c vlog_get_levels: "%-16s  %4s       %4s       %4s" per module.
   u.register('vlog/list', '', 0, 0, () => {
     const sink = ctx.sink;
-    const show = (l: Level | undefined) => (l ?? 'OFF').padEnd(10);
-    const c = sink instanceof VlogSink ? sink.consoleLevel : undefined;
-    const f = sink instanceof VlogSink && sink.logFile ? sink.fileLevel : undefined;
-    const lines = ['                 console    syslog     file', '                 -------    ------     ------'];
-    for (const m of ['bridge', 'datapath', 'ovsdb_server', 'rconn', 'xdpswitch']) lines.push(`${m.padEnd(17)}${show(c)} ${show(undefined)} ${show(f)}`.trimEnd());
+    const lines = ['                 console    syslog    file', '                 -------    ------    ------'];
+    const fixed = sink instanceof VlogSink ? { console: sink.consoleLevel, syslog: 'OFF', file: sink.fileLevel } : undefined;
+    const modules = sink instanceof ModuleLevels ? sink.modules() : ['bridge', 'datapath', 'ovsdb_server', 'rconn', 'xdpswitch'];
+    for (const m of modules) {
+      const l = sink instanceof ModuleLevels ? sink.get(m) : (fixed ?? { console: 'OFF', syslog: 'OFF', file: 'OFF' });
+      lines.push(`${m.padEnd(16)}  ${l.console.padStart(4)}       ${l.syslog.padStart(4)}       ${l.file.padStart(4)}`);
+    }
     return lines.join('\n') + '\n';
   });
 

@@ -65,6 +65,17 @@ test('foreground start with OVS_RUNDIR, refusal of a second instance, clean SIGT
   expect((await run(['ovs-appctl', 'version'], { env })).stdout).toContain('ovs-vswitchd (xdpswitch)');
   expect((await run(['ovs-appctl', 'ofproto/list'], { env })).stdout.split('\n')).toContain(br);
   expect((await run(['ovs-appctl', '-t', 'ovsdb-server', 'ovsdb-server/list-dbs'], { env })).stdout.split('\n')).toContain('Open_vSwitch');
+  // vlog/list and vlog/set per module, in lib/vlog.c's format and words (as ovs-vswitchd 3.1).
+  const vlog = (...args: string[]) => run(['ovs-appctl', ...args], { env, allowFail: true });
+  const listed = (await vlog('vlog/list')).stdout;
+  expect(listed.split('\n').slice(0, 2)).toEqual(['                 console    syslog    file', '                 -------    ------    ------']);
+  expect(listed).toMatch(/^bridge {12}INFO {7}INFO {7}INFO$/m);
+  expect((await vlog('vlog/set', 'bridge:file:dbg', 'ANY:console:warn')).code).toBe(0);
+  const after = (await vlog('vlog/list')).stdout;
+  expect(after).toMatch(/^bridge {12}WARN {7}INFO {8}DBG$/m);
+  expect(after).toMatch(/^datapath {10}WARN {7}INFO {7}INFO$/m);
+  const bad = await vlog('vlog/set', 'nosuch:dbg');
+  expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([2, 'no destination, level, or module "nosuch"']);
   // `ovs-appctl exit --cleanup` stops it as SIGTERM does.
   await run(['ovs-appctl', '-t', join(dir, 'xdpswitch.ctl'), 'exit', '--cleanup']);
   expect(await again.exit).toBe(0);

@@ -8,6 +8,7 @@ import { UsageError, type Command } from '../command.js';
 import { DEFAULT_SCHEMA_PATH } from '../../ovsdb/schema.js';
 import { VlogSink } from '../../ovsdb/vlog.js';
 import { Daemon, RundirBusyError } from '../../vswitchd/daemon.js';
+import { ModuleLevels } from '../../vswitchd/log.js';
 import { packageRoot } from '../../native/paths.js';
 
 // Read here rather than imported from main.ts, which imports this file through the command list.
@@ -116,6 +117,8 @@ async function run(argv: string[]): Promise<number> {
   sink.logFile = a.logFile;
   if (a.verbose) sink.consoleLevel = sink.fileLevel = 'DBG';
   if (process.env.XDPSWITCH_DETACHED) sink.consoleLevel = 'ERR';
+  // Levels per module, as `ovs-appctl vlog/set` changes them.
+  const log = new ModuleLevels(sink);
   // Signals are taken before anything is created: a SIGTERM while the first pass builds
   // bridges must still remove them.
   let stopRequested: [string, boolean] | undefined;
@@ -124,7 +127,7 @@ async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink, version: version(), onExit: (cleanup) => stop(cleanup ? 'ovs-appctl exit --cleanup' : 'ovs-appctl exit', !cleanup), ovsdbOnly: a.ovsdbOnly });
+    daemon = await Daemon.start({ rundir: a.rundir, db: a.db, schema: a.schema, pidfile: a.pidfile, sink: log, version: version(), onExit: (cleanup) => stop(cleanup ? 'ovs-appctl exit --cleanup' : 'ovs-appctl exit', !cleanup), ovsdbOnly: a.ovsdbOnly });
   } catch (e) {
     process.stderr.write(`xdpswitch start: ${e instanceof RundirBusyError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
@@ -135,11 +138,11 @@ async function run(argv: string[]): Promise<number> {
     stop = (signal: string, keep = false): void => {
       if (stopping) return;
       stopping = true;
-      sink.write('xdpswitch', 'INFO', keep ? `${signal}: stopping; bridges go on forwarding for the next start to adopt` : `${signal}: removing bridges and stopping`);
+      log.write('xdpswitch', 'INFO', keep ? `${signal}: stopping; bridges go on forwarding for the next start to adopt` : `${signal}: removing bridges and stopping`);
       daemon.close({ keepDatapath: keep }).then(
         () => resolvePromise(0),
         (e: unknown) => {
-          sink.write('xdpswitch', 'ERR', `shutdown incomplete: ${e instanceof Error ? e.message : String(e)}`);
+          log.write('xdpswitch', 'ERR', `shutdown incomplete: ${e instanceof Error ? e.message : String(e)}`);
           resolvePromise(1);
         },
       );

@@ -377,6 +377,31 @@ export function datumToJson(d: Datum, type: OvsdbType): Json {
   return ['set', elems];
 }
 
+/** stringify(atomToJson(atom, t)) without the intermediate JSON. */
+function atomText(atom: Atom, t: AtomicType): string {
+  if (typeof atom === 'string') return t === 'uuid' ? `["uuid","${atom}"]` : JSON.stringify(atom);
+  if (typeof atom === 'number') return JSON.stringify(t === 'real' ? atomToJson(atom, t) : atom);
+  if (typeof atom === 'bigint') return atom.toString();
+  return atom ? 'true' : 'false';
+}
+
+/** stringify(datumToJson(d, type)), written straight to text (log records hold one per column). */
+export function datumToText(d: Datum, type: OvsdbType): string {
+  const kt = type.key.type;
+  if (type.value) {
+    const vt = type.value.type;
+    let s = '["map",[';
+    for (let i = 0; i < d.length; i += 2) {
+      s += `${i ? ',' : ''}[${atomText(d[i] as Atom, kt)},${atomText(d[i + 1] as Atom, vt)}]`;
+    }
+    return s + ']]';
+  }
+  if (d.length === 1) return atomText(d[0] as Atom, kt);
+  let s = '["set",[';
+  for (let i = 0; i < d.length; i++) s += (i ? ',' : '') + atomText(d[i] as Atom, kt);
+  return s + ']]';
+}
+
 /** ovsdb_datum_check_constraints() for a datum built without atomFromJson(). */
 export function checkDatumConstraints(d: Datum, type: OvsdbType): OvsdbError | null {
   const step = type.value ? 2 : 1;

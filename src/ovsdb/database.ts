@@ -1,7 +1,7 @@
 // One database (ovsdb/ovsdb.c): its tables, the reverse index of weak references, and
 // the commit path that runs the checks, makes the changes permanent in memory, tells
 // monitors and triggers, and hands the record to storage.
-import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefaultDatum, isUuid } from './data.js';
+import { applyDiff, datumDiff, datumFromJson, datumToText, isDefaultDatum, isUuid } from './data.js';
 import { syntaxError } from './error.js';
 import { isObject, stringify, type Json } from './json.js';
 import { objectOrder, shashOrder } from './shash.js';
@@ -194,7 +194,7 @@ function rowToRecord(row: Row, old: Row | null, r: TxnRow | null): string {
   for (const c of ts.emitOrder(cols)) {
     const d = row.get(c.index);
     if (s.length > 1) s += ',';
-    s += c.quotedName + ':' + stringify(datumToJson(old ? datumDiff(old.get(c.index), d, c.type) : d, c.type));
+    s += c.quotedName + ':' + datumToText(old ? datumDiff(old.get(c.index), d, c.type) : d, c.type);
   }
   return s + '}';
 }

@@ -113,8 +113,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private lastActivity = Date.now();
   private probeSent = 0;
   private pumpScheduled = false;
-  private corked = false;
-  private inTick = false;
+  /** Texts sent this tick, not yet written. */
+  private out = '';
   bytesReceived = 0;
 
   constructor(
@@ -156,29 +156,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.sendText(stringify(json));
   }
 
-  /** Sends already serialized JSON. Writes within one tick go out as one. */
+  /**
+   * Sends already serialized JSON. Texts sent within one tick are joined and go out
+   * as one write at its end (a batch of replies: one string, one syscall).
+   */
   sendText(text: string): void {
     if (this.closed) return;
-    if (!this.corked && this.socket.writableLength === 0 && !this.inTick) {
-      // Nothing queued: write now, and gather whatever else this tick sends.
-      this.inTick = true;
-      process.nextTick(() => (this.inTick = false));
-      this.socket.write(text);
-      return;
-    }
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(text);
+    if (this.out === '') process.nextTick(this.flushOut);
+    this.out += text;
   }
+
+  private readonly flushOut = (): void => {
+    const text = this.out;
+    this.out = '';
+    if (text && !this.closed) this.socket.write(text);
+  };
 
   close(): void {
     if (this.closed) return;
+    this.flushOut();
     this.socket.destroy();
     this.finish();
   }

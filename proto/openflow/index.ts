@@ -15,6 +15,7 @@ export * from './messages.js';
 export * from './codec.js';
 export * from './of10-match.js';
 export * from './of10-actions.js';
+export * from './of10-nxm.js';
 export * from './of10-messages.js';
 export * from './of10-errors.js';
 export * from './of10-codec.js';

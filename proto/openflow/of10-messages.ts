@@ -5,6 +5,7 @@
 import { NX_EXPERIMENTER } from './errors.js';
 import { actions10 } from './of10-actions.js';
 import { match10 } from './of10-match.js';
+import { nxFlowModBody, nxFlowStatsList, nxFlowStatsRequest } from './of10-nxm.js';
 import { array, hdr, lenOf, lenSelf, mac, pad, registry, rest, str, struct, u16, u32, u64, u8, type RegistryValue, type ValueOf } from './struct.js';
 
 export const OFP10_VERSION = 0x01;
@@ -133,10 +134,9 @@ export const statsRequest10Registry = registry(
     QUEUE: { tag: 5, body: struct('ofp_queue_stats_request', 12, [...ST, ['port_no', u16], pad(2), ['queue_id', u32]]) }, // OFPP10.ALL, OFPQ_ALL
     // An OVS extension to 1.0 (OFPST_PORT_DESC, as OF1.3 has it).
     PORT_DESC: { tag: 13, body: empty },
-    // Nicira flow stats (NXST_FLOW/AGGREGATE, match in NXM): declared so that they are told
-    // apart from unknown vendor stats; the switch refuses them (it does not speak NXM).
-    NXST_FLOW: { tag: 0xffff, experimenter: NX_EXPERIMENTER, subtype: 0, body: struct('nx_flow_stats_request', 16, [...NXST, ['body', rest]]) },
-    NXST_AGGREGATE: { tag: 0xffff, experimenter: NX_EXPERIMENTER, subtype: 1, body: struct('nx_aggregate_stats_request', 16, [...NXST, ['body', rest]]) },
+    // Nicira flow stats, the match in NXM (what ovs-ofctl asks once the flow format is nxm).
+    NXST_FLOW: { tag: 0xffff, experimenter: NX_EXPERIMENTER, subtype: 0, body: struct('nx_flow_stats_request', 16, [...NXST, ['request', nxFlowStatsRequest]]) },
+    NXST_AGGREGATE: { tag: 0xffff, experimenter: NX_EXPERIMENTER, subtype: 1, body: struct('nx_aggregate_stats_request', 16, [...NXST, ['request', nxFlowStatsRequest]]) },
   },
 );
 export type StatsRequest10 = RegistryValue<typeof statsRequest10Registry>;
@@ -161,6 +161,13 @@ export const statsReply10Registry = registry(
     PORT: { tag: 4, body: struct('ofp_stats_reply', 4, [...ST, ['ports', array(portStats10)]]) },
     QUEUE: { tag: 5, body: struct('ofp_stats_reply', 4, [...ST, ['queues', array(queueStats10)]]) },
     PORT_DESC: { tag: 13, body: struct('ofp_stats_reply', 4, [...ST, ['ports', array(phyPort10)]]) },
+    NXST_FLOW: { tag: 0xffff, experimenter: NX_EXPERIMENTER, subtype: 0, body: struct('nicira10_stats_msg', 16, [...NXST, ['flows', nxFlowStatsList]]) },
+    NXST_AGGREGATE: {
+      tag: 0xffff,
+      experimenter: NX_EXPERIMENTER,
+      subtype: 1,
+      body: struct('nx_aggregate_stats_reply', 16 + 24, [...NXST, ['packet_count', u64], ['byte_count', u64], ['flow_count', u32], pad(4)]),
+    },
   },
 );
 export type StatsReply10 = RegistryValue<typeof statsReply10Registry>;
@@ -272,6 +279,7 @@ export const message10Registry = registry(
     QUEUE_GET_CONFIG_REPLY: { tag: 21, body: struct('ofp_queue_get_config_reply', 16, [...OFP_HEADER, ['port', u16], pad(6), ['queues', array(packetQueue10)]]) },
 
     NXT_SET_FLOW_FORMAT: { tag: 4, experimenter: NX_EXPERIMENTER, subtype: 12, body: struct('nx_set_flow_format', 20, [...NX_HEADER, ['format', u32]]) }, // NXFF
+    NXT_FLOW_MOD: { tag: 4, experimenter: NX_EXPERIMENTER, subtype: 13, body: struct('nx_flow_mod', 16, [...NX_HEADER, ['body', nxFlowModBody]]) },
     NXT_FLOW_MOD_TABLE_ID: { tag: 4, experimenter: NX_EXPERIMENTER, subtype: 15, body: struct('nx_flow_mod_table_id', 24, [...NX_HEADER, ['set', u8], pad(7)]) }, // 1: on
     NXT_SET_PACKET_IN_FORMAT: { tag: 4, experimenter: NX_EXPERIMENTER, subtype: 16, body: struct('nx_set_packet_in_format', 20, [...NX_HEADER, ['format', u32]]) },
   },

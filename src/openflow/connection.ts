@@ -16,7 +16,7 @@ import { Framer, FramingError } from './framing.js';
 import type { ConnectionInfo, ConnectionType, ControllerRole, HandledMessage, HandlerResult, OpenFlowHandler } from './handler.js';
 import type { Logger } from './log.js';
 import { encodeMultipartReply } from './multipart-split.js';
-import { encodeStatsReply10, featuresReply10, messageTo10, modifyPlan10, requestFrom10 } from './of10.js';
+import { encodeStatsReply10, featuresReply10, messageTo10, modifyPlan10, nxStatsReply10, requestFrom10 } from './of10.js';
 import { formatVersions, SUPPORTED_VERSIONS } from './versions.js';
 import { defaultAsyncConfig, type AsyncConfig, type Roles } from './roles.js';
 
@@ -90,6 +90,8 @@ export class Connection implements ConnectionInfo {
   version = OFP_VERSION;
   /** 1.0: NXT_FLOW_MOD_TABLE_ID turned on (the table id rides in the flow mod's command). */
   private flowModTableId = false;
+  /** 1.0: xids of NXST_FLOW/AGGREGATE requests, whose replies go back in the Nicira form. */
+  private nxStats = new Set<number>();
 
   private framer = new Framer();
   /** Frames received and not yet handled: inbox[inboxHead..]. */
@@ -165,7 +167,8 @@ export class Connection implements ConnectionInfo {
   send(m: Message): void {
     if (this.state === 'closed') return;
     if (this.version === OFP10_VERSION) {
-      const m10 = messageTo10(m);
+      let m10 = messageTo10(m);
+      if ((m.type === 'MULTIPART_REPLY' || m.type === 'ERROR') && this.nxStats.delete(m.xid) && m.type === 'MULTIPART_REPLY') m10 = nxStatsReply10(m);
       if (!m10) return this.opts.log.debug(`${this.peer}: ${m.type} has no OpenFlow 1.0 form, not sent`);
       if (m10.type === 'STATS_REPLY') for (const part of encodeStatsReply10(m10)) this.sendRaw(part);
       else this.sendRaw(encodeMessage10(m10));
@@ -395,8 +398,8 @@ export class Connection implements ConnectionInfo {
       case 'FEATURES_REQUEST':
         return this.features10(m.xid, frame);
       case 'NXT_SET_FLOW_FORMAT':
-        // NXM flow matches are not spoken: ovs-ofctl then keeps to the 1.0 formats.
-        if (m.format !== NXFF.OPENFLOW10) fail(new OfpError('OFPBRC_EPERM', { why: `flow format ${m.format}` }));
+        // Both formats are taken; each request says which it uses (FLOW_MOD or NXT_FLOW_MOD, OFPST_* or NXST_*).
+        if (m.format !== NXFF.OPENFLOW10 && m.format !== NXFF.NXM) fail(new OfpError('OFPBRC_EPERM', { why: `flow format ${m.format}` }));
         return undefined;
       case 'NXT_FLOW_MOD_TABLE_ID':
         this.flowModTableId = m.set !== 0;
@@ -405,11 +408,13 @@ export class Connection implements ConnectionInfo {
         if (m.format !== 0) fail(new OfpError('OFPBRC_EPERM', { why: `packet-in format ${m.format}` }));
         return undefined;
       case 'FLOW_MOD':
+      case 'NXT_FLOW_MOD':
       case 'PACKET_OUT':
       case 'PORT_MOD':
       case 'STATS_REQUEST':
       case 'QUEUE_GET_CONFIG_REQUEST': {
         const req = requestFrom10(m, this.flowModTableId);
+        if (m.type === 'STATS_REQUEST' && (m.body.type === 'NXST_FLOW' || m.body.type === 'NXST_AGGREGATE') && !(req instanceof OfpError)) this.nxStats.add(m.xid);
         if (req instanceof OfpError) {
           // A slave hears IS_SLAVE first, whatever else is wrong with its write.
           fail(this.role === 'SLAVE' && m.type !== 'STATS_REQUEST' && m.type !== 'QUEUE_GET_CONFIG_REQUEST' ? new OfpError('OFPBRC_IS_SLAVE') : req);

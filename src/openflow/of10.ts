@@ -13,8 +13,9 @@ import type { Port } from '../../proto/openflow/port.js';
 import type { Action10 } from '../../proto/openflow/of10-actions.js';
 import { errorReply10, encodeMessage10 } from '../../proto/openflow/of10-codec.js';
 import { matchAll10, OFP10_VLAN_NONE, OFPFW10, type Match10 } from '../../proto/openflow/of10-match.js';
-import { flowStats10, OFP10_VERSION, OFPC10, OFPFF10, OFPP10, phyPort10 as phyPort10Codec, portStats10, queueStats10, statsReply10Registry, tableStats10, type Message10, type Message10Of, type PhyPort10, type StatsReply10 } from '../../proto/openflow/of10-messages.js';
+import { flowStats10, OFPC10, OFPFF10, OFPP10, phyPort10 as phyPort10Codec, portStats10, queueStats10, tableStats10, type Message10, type Message10Of, type PhyPort10, type StatsReply10 } from '../../proto/openflow/of10-messages.js';
 import { Writer, type Codec } from '../../proto/openflow/struct.js';
+import { nxFlowStatsList, type NxFlowStats } from '../../proto/openflow/of10-nxm.js';
 
 // ---- ports -----------------------------------------------------------------------
 
@@ -375,7 +376,7 @@ const commands = ['ADD', 'MODIFY', 'MODIFY_STRICT', 'DELETE', 'DELETE_STRICT'] a
  * A 1.0 FLOW_MOD as the model's. Without NXT_FLOW_MOD_TABLE_ID, adds go to table 0 and
  * deletes to every table (OVS: table 0xff); modifies are spread by modifyPlan10.
  */
-export function flowModFrom10(m: Message10Of<'FLOW_MOD'>, tableIdExt: boolean): MessageOf<'FLOW_MOD'> | OfpError {
+export function flowModFrom10(m: Omit<Message10Of<'FLOW_MOD'>, 'type' | 'match'>, match: OxmEntry[], tableIdExt: boolean): MessageOf<'FLOW_MOD'> | OfpError {
   const cmd = m.command & 0xff;
   const command = commands[cmd];
   if (command === undefined) return new OfpError('OFPFMFC_BAD_COMMAND', { field: 'ofp_flow_mod.command', why: `${cmd}` });
@@ -383,7 +384,6 @@ export function flowModFrom10(m: Message10Of<'FLOW_MOD'>, tableIdExt: boolean): 
   if (m.flags & ~(OFPFF10.SEND_FLOW_REM | OFPFF10.CHECK_OVERLAP)) return new OfpError(m.flags & OFPFF10.EMERG ? 'OFPFMFC_EPERM' : 'OFPFMFC_BAD_FLAGS', { field: 'ofp_flow_mod.flags', why: `0x${m.flags.toString(16)}` });
   const isDelete = command === 'DELETE' || command === 'DELETE_STRICT';
   const table_id = tableIdExt ? m.command >> 8 : isDelete ? OFPTT.ALL : 0;
-  const match = matchFrom10(m.match);
   const actions = actionsFrom10(m.actions, match);
   if (actions instanceof OfpError) return actions;
   return {
@@ -410,7 +410,9 @@ export function flowModFrom10(m: Message10Of<'FLOW_MOD'>, tableIdExt: boolean): 
 export function requestFrom10(m: Message10, tableIdExt: boolean): Message | OfpError | undefined {
   switch (m.type) {
     case 'FLOW_MOD':
-      return flowModFrom10(m, tableIdExt);
+      return flowModFrom10(m, matchFrom10(m.match), tableIdExt);
+    case 'NXT_FLOW_MOD':
+      return flowModFrom10({ xid: m.xid, ...m.body }, m.body.match, tableIdExt);
     case 'PACKET_OUT': {
       const actions = actionsFrom10(m.actions, []);
       if (actions instanceof OfpError) return actions;
@@ -446,8 +448,16 @@ export function requestFrom10(m: Message10, tableIdExt: boolean): Message | OfpE
           return mp({ type: 'QUEUE', flags: 0, port_no: b.port_no === OFPP10.ALL ? OFPP.ANY : port32(b.port_no), queue_id: b.queue_id });
         case 'NXST_FLOW':
         case 'NXST_AGGREGATE':
-          // Only reachable with the NXM flow format, which this switch does not take.
-          return new OfpError('OFPBRC_EPERM', { why: `${b.type} needs the NXM flow format` });
+          return mp({
+            type: b.type === 'NXST_FLOW' ? 'FLOW' : 'AGGREGATE',
+            flags: 0,
+            table_id: b.request.table_id,
+            out_port: b.request.out_port === OFPP10.NONE ? OFPP.ANY : port32(b.request.out_port),
+            out_group: OFPG.ANY,
+            cookie: 0n,
+            cookie_mask: 0n,
+            match: b.request.match,
+          });
       }
       return undefined;
     }
@@ -532,6 +542,34 @@ function statsReply10(b: MultipartReply): StatsReply10 | undefined {
   }
 }
 
+/**
+ * A FLOW or AGGREGATE reply in the Nicira form, for a request that came as NXST_*:
+ * the match stays whole (NXM holds every field). The model does not report when a flow
+ * was last hit or modified: idle_age is the flow's age while it has no hits (exact then,
+ * as OVS counts it), else "unknown" (0, not printed), and hard_age is always unknown.
+ */
+export function nxStatsReply10(m: MessageOf<'MULTIPART_REPLY'>): Message10 | undefined {
+  const b = m.body;
+  if (b.type === 'AGGREGATE') return { type: 'STATS_REPLY', xid: m.xid, body: { type: 'NXST_AGGREGATE', flags: 0, packet_count: b.packet_count, byte_count: b.byte_count, flow_count: b.flow_count } };
+  if (b.type !== 'FLOW') return undefined;
+  const flows = b.flows.map((f) => ({
+    table_id: f.table_id,
+    duration_sec: f.duration_sec,
+    duration_nsec: f.duration_nsec,
+    priority: f.priority,
+    idle_timeout: f.idle_timeout,
+    hard_timeout: f.hard_timeout,
+    idle_age: f.packet_count === 0n ? Math.min(f.duration_sec + 1, 0xffff) : 0,
+    hard_age: 0,
+    cookie: f.cookie,
+    packet_count: f.packet_count,
+    byte_count: f.byte_count,
+    match: f.match,
+    actions: instructionsTo10(f.instructions),
+  }));
+  return { type: 'STATS_REPLY', xid: m.xid, body: { type: 'NXST_FLOW', flags: 0, flows } };
+}
+
 /** The 1.0 form of an ERROR the connection or the handler built in 1.3 numbering. */
 function error10(m: MessageOf<'ERROR'>): Message10 {
   let exp = 0;
@@ -600,7 +638,6 @@ export function messageTo10(m: Message): Message10 | undefined {
 
 /** Bytes per STATS_REPLY part: as the 1.3 splitter, below 64 KB. */
 const PART_MAX = 0xffff - 1024;
-const OFPT10_STATS_REPLY = 17;
 const OFPSF_REPLY_MORE = 1;
 
 /** The element codec of each array-bodied stats reply. */
@@ -610,6 +647,7 @@ const itemCodec: Partial<Record<StatsReply10['type'], Codec<never>>> = {
   PORT: portStats10 as unknown as Codec<never>,
   QUEUE: queueStats10 as unknown as Codec<never>,
   PORT_DESC: phyPort10Codec as unknown as Codec<never>,
+  NXST_FLOW: { size: undefined, read: () => undefined as never, write: (w: Writer, item: NxFlowStats) => nxFlowStatsList.write(w, [item]) } as unknown as Codec<never>,
 };
 
 /** A 1.0 STATS_REPLY of any size as messages below 64 KB, all but the last with OFPSF_REPLY_MORE. */
@@ -618,7 +656,8 @@ export function encodeStatsReply10(m: Message10Of<'STATS_REPLY'>): Uint8Array[] 
   const codec = itemCodec[b.type];
   const key = Object.keys(b).find((k) => Array.isArray(b[k]));
   if (!codec || !key) return [encodeMessage10(m)];
-  // Each element written once; parts are cut between elements.
+  // The header (ofp_stats_reply, and the Nicira vendor part for NXST_*) once; each element written once; parts cut between elements.
+  const head = encodeMessage10({ ...m, body: { ...b, [key]: [] } as StatsReply10 });
   const w = new Writer();
   const ends: number[] = [];
   for (const item of b[key] as never[]) {
@@ -632,15 +671,12 @@ export function encodeStatsReply10(m: Message10Of<'STATS_REPLY'>): Uint8Array[] 
   do {
     let to = from;
     while (i < ends.length && (to === from || ends[i]! - from <= PART_MAX)) to = ends[i++]!;
-    const part = new Uint8Array(12 + to - from);
+    const part = new Uint8Array(head.length + to - from);
+    part.set(head);
     const v = new DataView(part.buffer);
-    v.setUint8(0, OFP10_VERSION);
-    v.setUint8(1, OFPT10_STATS_REPLY);
     v.setUint16(2, part.length);
-    v.setUint32(4, m.xid);
-    v.setUint16(8, statsReply10Registry.rows[b.type]!.tag);
     v.setUint16(10, i < ends.length ? OFPSF_REPLY_MORE : 0);
-    part.set(all.subarray(from, to), 12);
+    part.set(all.subarray(from, to), head.length);
     parts.push(part);
     from = to;
   } while (i < ends.length);

@@ -306,6 +306,9 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 		return V_DROP;
 	}
 	if (r->upcall) {
+		/* Tier 2 (lib/ct.h): the kernel's openvswitch datapath finishes it. */
+		if (xsw_tier2_take(r->upcall - 1))
+			return V_PASS;
 		/* The slow path runs the whole packet again and counts it there. */
 		upcall(ctx, is_xdp, ifindex, r->upcall - 1, r->len, &r->orig, r->rk.table_id, 0, r->upcall_arg);
 		return V_DROP;

@@ -124,3 +124,39 @@ static __always_inline int xsw_ct_lookup_tc(struct __sk_buff *skb, const struct 
 		return XSW_CT_SLOW;
 	return xsw_ct_answer(ct, &o, k->ip_proto, mark);
 }
+
+/* Tier 2 (src/kdp, src/vswitchd/kernel-tier.ts): while a kernel openvswitch datapath
+ * holds the bridge's ports, what the fast path would hand up for one of the reasons in
+ * xsw_t2_cfg[0] (a bit per XSW_UPCALL_*) goes to the kernel instead (XDP_PASS,
+ * TC_ACT_OK): the port's rx_handler gives it to that datapath, which finishes it
+ * (conntrack with fragments, ICMP, helpers, what XDP cannot express). Counted per
+ * reason in xsw_t2_passed. Empty mask (the default, and hosts without the module):
+ * nothing changes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsw_t2_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, __u64);
+} xsw_t2_passed SEC(".maps");
+
+/* Whether the kernel datapath takes a packet the fast path leaves for `reason` (counted). */
+static __always_inline bool xsw_tier2_take(__u32 reason)
+{
+	__u32 zero = 0, slot = reason & 31;
+	__u32 *mask = bpf_map_lookup_elem(&xsw_t2_cfg, &zero);
+	__u64 *n;
+
+	if (!mask || reason >= 32 || !(*mask & (1U << reason)))
+		return false;
+	n = bpf_map_lookup_elem(&xsw_t2_passed, &slot);
+	if (n)
+		(*n)++;
+	return true;
+}

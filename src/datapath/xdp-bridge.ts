@@ -467,6 +467,29 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   }
 
   /** MACs the fast path learned, for fdb/show: (VLAN, MAC) → port, age in seconds. */
+  /**
+   * Tier 2 (src/vswitchd/kernel-tier.ts): packets the fast path leaves for one of these
+   * reasons (XSW_UPCALL_* numbers) go to the kernel (XDP_PASS / TC_ACT_OK) instead of the
+   * upcall ring, for the kernel openvswitch datapath holding the ports. [] restores the ring.
+   */
+  passToKernel(reasons: readonly number[]): void {
+    const v = Buffer.alloc(4);
+    v.writeUInt32LE(reasons.reduce((m, r) => (m | (1 << r)) >>> 0, 0));
+    this.raw('xsw_t2_cfg').update(u32(0), v);
+  }
+
+  /** Packets handed to the kernel datapath, by reason name (cumulative, all CPUs). */
+  passedToKernel(): Map<string, number> {
+    const out = new Map<string, number>();
+    const m = this.raw('xsw_t2_passed');
+    for (const [num, name] of Object.entries(upcallReasonName)) {
+      let n = 0n;
+      for (const c of m.lookupPerCpu(u32(Number(num))) ?? []) n += c.readBigUInt64LE(0);
+      if (n) out.set(name, Number(n));
+    }
+    return out;
+  }
+
   learnedMacs(): { vlan: number; mac: string; port: number; ageSec: number }[] {
     const macs = this.raw('xsw_macs');
     const now = process.hrtime.bigint();

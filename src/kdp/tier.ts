@@ -5,17 +5,21 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { FlowEntry } from '../ofproto/classifier.js';
-import type { Conntrack } from '../ofproto/ct.js';
+import type { Conntrack, CtEntry, CtFields, CtRequest, CtResult } from '../ofproto/ct.js';
+import type { CtActionOf } from '../ofproto/ct-action.js';
 import type { Pipeline } from '../ofproto/pipeline.js';
 import { trace, type PacketIn } from '../ofproto/trace.js';
 import { KernelDatapath, ovsFamilies, type Upcall } from './datapath.js';
-import type { OvsKey } from './ovs.js';
+import type { OvsAction, OvsKey } from './ovs.js';
 import { outputsToActions } from './translate.js';
 
 const execFileP = promisify(execFile);
 
 /** Why a packet was handled without installing a megaflow (counted per reason). */
 export type ExecuteOnlyReason = 'packet-in' | 'untranslatable' | 'conntrack-in-pipeline' | 'mac-learned';
+
+/** Which rule counters a KernelTier keeps: the model's entries themselves, or its own totals per entry id. */
+export type CreditMode = 'entries' | 'totals';
 
 export interface KernelTierCounters {
   upcalls: number;
@@ -27,6 +31,8 @@ export interface KernelTierCounters {
   /** Packets the interpreter dropped (a drop megaflow was installed for them). */
   drops: number;
   errors: number;
+  /** Megaflows that are one stage of a ct pipeline (ct(...),recirc(id) or what follows a recirculation). */
+  ctStages: number;
   /** Megaflow flushes (revalidate) and idle expiries. */
   flushes: number;
   expired: number;
@@ -35,8 +41,8 @@ export interface KernelTierCounters {
 export interface KernelTierOptions {
   /** Datapath name (its local port is a netdev of that name): 15 characters at most. */
   name: string;
-  /** The bridge's OpenFlow model; read at each upcall. */
-  pipeline: Pipeline;
+  /** The bridge's OpenFlow model, or how to get it (undefined: not known yet, the upcall is dropped); read at each upcall. */
+  pipeline: Pipeline | (() => Pipeline | undefined);
   /** Packet-ins produced while answering upcalls (send as OFPT_PACKET_IN). */
   onPacketIn?(pi: PacketIn): void;
   /** One line per event (probe results, errors), never per packet. */
@@ -49,6 +55,50 @@ export interface KernelTierOptions {
    * Default: the pipeline's own in-memory tracker.
    */
   conntrack?: Conntrack;
+  /**
+   * 'entries' (default): the interpreter counts upcalled packets in the model and
+   * megaflow counts are added to the entries. 'totals': nothing in the model is touched;
+   * `entryTotals` holds what this tier counted per entry (for a daemon whose model
+   * counters are overwritten from another datapath's).
+   */
+  credit?: CreditMode;
+  /** The packet-in with the rule that sent it (its cookie) and the port it came in on. */
+  onPacketInFrom?(pi: PacketIn, entry: FlowEntry | undefined, inPort: number): void;
+}
+
+/**
+ * The interpreter's tracker while a ct pipeline is translated to kernel ct/recirc: it
+ * records each ct request and answers the first one with `first` (the state the kernel
+ * reported on recirculation) or, before recirculation, +trk+inv (what follows is the
+ * next stage's and is not used).
+ */
+class CtRecorder implements Conntrack {
+  readonly calls: CtRequest[] = [];
+  constructor(private readonly first?: CtFields) {}
+  execute(req: CtRequest): CtResult {
+    this.calls.push(req);
+    if (this.calls.length === 1 && this.first) return { fields: this.first };
+    return { fields: { state: 0x30, zone: req.zone, mark: 0, label: 0n } };
+  }
+  entries(): CtEntry[] {
+    return [];
+  }
+  flush(): void {}
+}
+
+/** The ct actions (NX_CT) of the entries a trace hit, in the order they ran (apply-actions). */
+function ctActions(entries: readonly FlowEntry[]): { entryIndex: number; action: CtActionOf }[] {
+  const out: { entryIndex: number; action: CtActionOf }[] = [];
+  entries.forEach((e, entryIndex) => {
+    for (const i of e.instructions) if ('actions' in i) for (const a of i.actions) if (a.type === 'NX_CT') out.push({ entryIndex, action: a });
+  });
+  return out;
+}
+
+/** A ct request as the kernel's ct() action, or undefined when it needs what this tier does not translate (NAT, mark, label, helper). */
+function kernelCt(req: CtRequest, a: CtActionOf): OvsAction | undefined {
+  if (req.nat || req.mark || req.label || a.alg) return undefined;
+  return { ct: { ...(req.commit ? { commit: true } : {}), ...(req.force ? { force_commit: true } : {}), zone: req.zone } } as OvsAction;
 }
 
 const keyId = (k: OvsKey): string => JSON.stringify(k, (_n, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v));
@@ -68,6 +118,7 @@ export class KernelTier {
     packetIns: 0,
     drops: 0,
     errors: 0,
+    ctStages: 0,
     flushes: 0,
     expired: 0,
   };
@@ -143,6 +194,12 @@ export class KernelTier {
     await this.answer({ kind: 'miss', packet: frame, key: { in_port: inPort, recirc_id: 0 } }, false);
   }
 
+  private get pipeline(): Pipeline {
+    const p = typeof this.opts.pipeline === 'function' ? this.opts.pipeline() : this.opts.pipeline;
+    if (!p) throw new Error('no OpenFlow tables yet');
+    return p;
+  }
+
   private onUpcall(u: Upcall): void {
     this.counters.upcalls++;
     this.answer(u, true).catch((e: unknown) => {
@@ -151,16 +208,103 @@ export class KernelTier {
     });
   }
 
+  /** Recirculation ids of ct(table=N) stages, by "zone/table", and what each one resumes. */
+  private readonly recircIds = new Map<string, number>();
+  private readonly recircStages = new Map<number, { zone: number; table: number }>();
+  /** Packets and bytes this tier counted per FlowEntry.id (credit 'totals'). */
+  readonly entryTotals = new Map<number, { packets: bigint; bytes: bigint }>();
+
+  private recircFor(zone: number, table: number): number {
+    const k = `${zone}/${table}`;
+    let id = this.recircIds.get(k);
+    if (id === undefined) {
+      id = this.recircIds.size + 1;
+      this.recircIds.set(k, id);
+      this.recircStages.set(id, { zone, table });
+    }
+    return id;
+  }
+
+  private get totalsMode(): boolean {
+    return this.opts.credit === 'totals';
+  }
+
+  /** Counts packets (and bytes) on entries: in the model or in entryTotals, by credit mode. */
+  private credit(entries: readonly FlowEntry[], packets: bigint, bytes: bigint): void {
+    for (const e of new Set(entries)) {
+      if (this.totalsMode) {
+        const t = this.entryTotals.get(e.id) ?? { packets: 0n, bytes: 0n };
+        t.packets += packets;
+        t.bytes += bytes;
+        this.entryTotals.set(e.id, t);
+      } else {
+        e.packet_count += packets;
+        e.byte_count += bytes;
+      }
+      e.last_used = this.now();
+    }
+  }
+
+  /**
+   * A pipeline with ct: translated to the kernel's ct() and recirc(id) when each stage is
+   * one the kernel can run (stage 0 up to the first ct(table=N); stage id: the rest, from
+   * the state the kernel reports, with commits as ct(commit)). Undefined: not translatable.
+   */
+  private ctStage(u: Upcall, inPort: number): { actions: OvsAction[]; entries: FlowEntry[]; outputs: number; packetIns: PacketIn[] } | undefined {
+    const p = this.pipeline;
+    const recirc = u.key.recirc_id ?? 0;
+    const stage = recirc ? this.recircStages.get(recirc) : undefined;
+    if (recirc && !stage) return undefined;
+    const k = u.key;
+    const rec = new CtRecorder(stage ? { state: k.ct_state ?? 0, zone: k.ct_zone ?? 0, mark: k.ct_mark ?? 0, label: 0n } : undefined);
+    const res = trace(p, inPort, u.packet, this.now(), { conntrack: rec, count: false });
+    const cts = ctActions(res.counters.entries);
+    if (!cts.length || cts.length !== rec.calls.length) return undefined;
+    const first = cts[0]!;
+    if (!stage) {
+      if (first.action.recirc_table === 0xff) return undefined; // a commit with no recirculation: not yet
+      const ct = kernelCt(rec.calls[0]!, first.action);
+      if (!ct) return undefined;
+      return { actions: [ct, { recirc: this.recircFor(rec.calls[0]!.zone, first.action.recirc_table) }], entries: res.counters.entries.slice(0, first.entryIndex + 1), outputs: 1, packetIns: [] };
+    }
+    if (first.action.recirc_table !== stage.table || rec.calls[0]!.zone !== stage.zone) return undefined; // the tables changed
+    const commits: OvsAction[] = [];
+    for (let i = 1; i < cts.length; i++) {
+      const c = cts[i]!;
+      const ct = c.action.recirc_table === 0xff ? kernelCt(rec.calls[i]!, c.action) : undefined;
+      if (!ct) return undefined;
+      commits.push(ct);
+    }
+    const out = outputsToActions(u.packet, res.outputs);
+    if (!out) return undefined;
+    return { actions: [...commits, ...out], entries: res.counters.entries.slice(first.entryIndex + 1), outputs: res.outputs.length, packetIns: res.packetIns };
+  }
+
   private async answer(u: Upcall, install: boolean): Promise<void> {
-    const p = this.opts.pipeline;
+    const p = this.pipeline;
     const inPort = u.key.in_port ?? 0;
     const fdbBefore = p.fdb.size;
-    const res = trace(p, inPort, u.packet, this.now(), this.opts.conntrack ? { conntrack: this.opts.conntrack } : {});
-    for (const pi of res.packetIns) {
-      this.counters.packetIns++;
-      this.opts.onPacketIn?.(pi);
+    const bytes = BigInt(u.packet.length);
+    const usesCt = (entries: readonly FlowEntry[]): boolean => ctActions(entries).length > 0;
+    const probe = trace(p, inPort, u.packet, this.now(), { conntrack: new CtRecorder(), count: false });
+    const staged = usesCt(probe.counters.entries) || (u.key.recirc_id ?? 0) !== 0 ? this.ctStage(u, inPort) : undefined;
+    if (staged) {
+      for (const pi of staged.packetIns) this.packetIn(pi, staged.entries.at(-1), inPort);
+      this.credit(staged.entries, 1n, bytes);
+      await this.dp.execute({ packet: u.packet, key: u.key, actions: staged.actions, ...(u.mru ? { mru: u.mru } : {}) });
+      if (install && !staged.packetIns.length) {
+        await this.dp.putFlow({ key: u.key, actions: staged.actions });
+        this.made.set(keyId(u.key), { key: u.key, entries: [...new Set(staged.entries)], packets: 0n, bytes: 0n });
+        this.counters.installed++;
+        this.counters.ctStages++;
+        if (!staged.outputs) this.counters.drops++;
+      } else if (staged.packetIns.length) this.counters.executeOnly['packet-in']++;
+      return;
     }
-    const usedCt = res.counters.entries.some((e) => e.instructions.some((i) => 'actions' in i && i.actions.some((a) => a.type.includes('CT'))));
+    const res = trace(p, inPort, u.packet, this.now(), { ...(this.opts.conntrack ? { conntrack: this.opts.conntrack } : {}), ...(this.totalsMode ? { count: false } : {}) });
+    if (this.totalsMode) this.credit(res.counters.entries, 1n, bytes);
+    for (const pi of res.packetIns) this.packetIn(pi, res.counters.entries.at(-1), inPort);
+    const usedCt = usesCt(res.counters.entries);
     const actions = outputsToActions(u.packet, res.outputs);
     let reason: ExecuteOnlyReason | undefined;
     if (res.packetIns.length) reason = 'packet-in';
@@ -185,6 +329,12 @@ export class KernelTier {
     } else if (reason) this.counters.executeOnly[reason]++;
   }
 
+  private packetIn(pi: PacketIn, entry: FlowEntry | undefined, inPort: number): void {
+    this.counters.packetIns++;
+    this.opts.onPacketIn?.(pi);
+    this.opts.onPacketInFrom?.(pi, entry, inPort);
+  }
+
   /** Credits the megaflows' packets and bytes since the last call to the rules that made them. */
   async syncCounters(): Promise<void> {
     for (const f of await this.dp.dumpFlows()) {
@@ -193,11 +343,7 @@ export class KernelTier {
       const dp = f.packets - m.packets;
       const db = f.bytes - m.bytes;
       if (dp <= 0n) continue;
-      for (const e of m.entries) {
-        e.packet_count += dp;
-        e.byte_count += db;
-        e.last_used = this.now();
-      }
+      this.credit(m.entries, dp, db);
       m.packets = f.packets;
       m.bytes = f.bytes;
     }

@@ -10,6 +10,7 @@ import { VlogSink, type LogSink } from '../ovsdb/vlog.js';
 import { DESTINATIONS, ModuleLevels, type Destination, type VlogLevel } from './log.js';
 import { UnixctlError, type UnixctlServer } from './unixctl.js';
 import type { Vswitchd } from './vswitchd.js';
+import { kernelTierLines } from './kernel-tier.js';
 
 export interface AppctlContext {
   vswitchd: Vswitchd;
@@ -134,7 +135,7 @@ export function registerAppctl(u: UnixctlServer, ctx: AppctlContext): void {
     for (const br of name ? [bridge(name)] : [...ctx.vswitchd.bridges.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const dp = br.datapath;
       const reasons = dp instanceof XdpBridgeDatapath ? [...dp.slowPath.byReason].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
-      out.push(`${br.name}:`, ...reasons.map(([r, n]) => `  ${r}: ${n}`));
+      out.push(`${br.name}:`, ...reasons.map(([r, n]) => `  ${r}: ${n}`), ...kernelTierLines(dp));
     }
     return out.join('\n') + '\n';
   });

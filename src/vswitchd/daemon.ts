@@ -9,6 +9,7 @@ import { startOvsdbServer, type OvsdbServer } from '../ovsdb/server.js';
 import { addOvsdbServerCommands } from '../ovsdb/unixctl.js';
 import type { LogSink } from '../ovsdb/vlog.js';
 import { registerAppctl } from './appctl.js';
+import { probeKernelTier } from './kernel-tier.js';
 import { moduleLog } from './log.js';
 import { listenUnixctl, type UnixctlServer } from './unixctl.js';
 import { Vswitchd, type VswitchdOptions } from './vswitchd.js';
@@ -120,6 +121,7 @@ export class Daemon {
         log.info(`serving ${o.db} on ${sock} (database only: no bridges are run)`);
         return new Daemon(o, held, server, undefined, [dbctl]);
       }
+      await probeKernelTier(moduleLog(o.sink, 'kdp'));
       const vswitchd = await Vswitchd.start({ rundir: o.rundir, dbRemote: `unix:${sock}`, sink: o.sink, swVersion: OVS_COMPAT_VERSION, ofVersion: o.version, statsIntervalMs: o.statsIntervalMs, datapath: o.datapath });
       // ovs-appctl -t <rundir>/xdpswitch.ctl
       // and ovs-appctl's default target, <rundir>/ovs-vswitchd.<pid>.ctl

@@ -19,6 +19,7 @@ import { moduleLog, openflowLog, type Log } from './log.js';
 import { PendingDatapath, SharedDatapath } from './pending-datapath.js';
 import { pinDirFor, pinnedInstances, removePinned, type Hook } from '../datapath/datapath.js';
 import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
+import { withKernelTier } from './kernel-tier.js';
 import { BpfMap } from '../native/bpf.js';
 import { FlowStore, restoreInto } from './flow-store.js';
 import { adoptInternal, createInternal, deleteInternal, internalPeer } from './internal-dev.js';
@@ -446,7 +447,7 @@ export class Vswitchd {
   private async createBridge(b: BridgeConfig, links: Map<string, Link>): Promise<RunningBridge | undefined> {
     this.effect(`${b.name}: create`);
     const log = moduleLog(this.o.sink, 'datapath');
-    const datapath = this.o.datapath ? this.o.datapath(b.name, log) : this.openDatapath(b.name, log);
+    const datapath = withKernelTier(this.o.datapath ? this.o.datapath(b.name, log) : this.openDatapath(b.name, log), b.name, log);
     const br = new RunningBridge(b, datapath, {
       rundir: this.o.rundir,
       log: this.log,

@@ -170,7 +170,7 @@ export class KernelTier {
       if ((e as { code?: string }).code !== 'EEXIST') throw e;
       dp = await KernelDatapath.open(opts.name, handlers);
       await dp.flushFlows();
-      opts.log?.(`kdp ${opts.name}: took over the existing datapath and flushed its flows`);
+      opts.log?.(`kdp ${opts.name}: adopted the datapath an earlier run left (its ports kept, its megaflows flushed)`);
     }
     ref.tier = new KernelTier(dp, opts);
     opts.log?.(`kdp ${opts.name}: kernel datapath up (dp ifindex ${dp.dpIfindex}, upcalls ${dp.perCpuDispatch ? 'per CPU' : 'per port'} to pid ${dp.upcallPid})`);
@@ -179,6 +179,10 @@ export class KernelTier {
 
   /** Adds the netdev as datapath port `ofport` (the same number as in OpenFlow). */
   async addPort(ofport: number, ifname: string): Promise<void> {
+    // A datapath taken over from an earlier run may hold the port already.
+    const had = (await this.dp.ports()).find((p) => p.name === ifname || p.portNo === ofport);
+    if (had?.name === ifname && had.portNo === ofport) return;
+    if (had) await this.dp.removePort(had.portNo);
     await this.dp.addPort(ifname, { portNo: ofport });
   }
 

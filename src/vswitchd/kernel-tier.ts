@@ -35,6 +35,8 @@ export const PASSED_REASONS = [
 
 /** Idle megaflows go after this long; checked every EXPIRE_EVERY_MS. */
 const IDLE_MS = 10_000;
+/** The kernel's port numbers are 16-bit (DP_MAX_PORTS): OpenFlow's LOCAL (0xfffffffe) does not fit. */
+const MAX_KERNEL_PORT = 0xffff;
 const EXPIRE_EVERY_MS = 5_000;
 
 /**
@@ -151,7 +153,10 @@ class KernelTierBridge {
   private async addPort(p: BridgePort): ReturnType<BridgeDatapath['addPort']> {
     const r = await this.inner.addPort(p);
     const tier = await this.ready;
-    if (tier) {
+    if (tier && p.ofport > MAX_KERNEL_PORT) {
+      this.portErrors.set(p.ofport, 'not numbered for the kernel');
+      this.log.info(`${this.bridge}: ${p.name} (port ${p.ofport}) stays out of kernel datapath ${this.name} (its port numbers end at ${MAX_KERNEL_PORT}); it is served by XDP/TC and userspace`);
+    } else if (tier) {
       try {
         await tier.addPort(p.ofport, p.name);
         this.portErrors.delete(p.ofport);
@@ -194,7 +199,11 @@ class KernelTierBridge {
   private async close(opts?: { keepPinned?: boolean }): Promise<void> {
     clearInterval(this.timer);
     const tier = await this.ready;
-    if (tier) {
+    if (tier && opts?.keepPinned) {
+      // Its megaflows go on forwarding with the XDP programs left attached; the next start adopts it.
+      tier.dp.close();
+      this.log.info(`${this.bridge}: kernel datapath ${this.name} left running for the next start`);
+    } else if (tier) {
       if (this.inner instanceof XdpBridgeDatapath) {
         try {
           this.inner.passToKernel([]);

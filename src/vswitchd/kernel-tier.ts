@@ -151,8 +151,16 @@ class KernelTierBridge {
   }
 
   private async addPort(p: BridgePort): ReturnType<BridgeDatapath['addPort']> {
-    const r = await this.inner.addPort(p);
     const tier = await this.ready;
+    let r: Awaited<ReturnType<BridgeDatapath['addPort']>> = undefined;
+    try {
+      r = await this.inner.addPort(p);
+    } catch (e) {
+      // The XDP/TC program does not load here (an older kernel's verifier): the kernel
+      // datapath alone serves the port, every packet through it, rather than no port at all.
+      if (!tier || p.ofport > MAX_KERNEL_PORT) throw e;
+      this.log.warn(`${this.bridge}: ${p.name} (port ${p.ofport}) has no XDP/TC program (${e instanceof Error ? e.message : String(e)}); kernel datapath ${this.name} takes all of its packets`);
+    }
     if (tier && p.ofport > MAX_KERNEL_PORT) {
       this.portErrors.set(p.ofport, 'not numbered for the kernel');
       this.log.info(`${this.bridge}: ${p.name} (port ${p.ofport}) stays out of kernel datapath ${this.name} (its port numbers end at ${MAX_KERNEL_PORT}); it is served by XDP/TC and userspace`);

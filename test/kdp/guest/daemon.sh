@@ -59,9 +59,9 @@ ip netns exec kdpd-in socat TCP-LISTEN:5001,reuseaddr SYSTEM:'echo in-tcp' &
 ip netns exec kdpd-out socat TCP-LISTEN:5001,reuseaddr SYSTEM:'echo out-tcp' &
 ip netns exec kdpd-out socat UDP-RECVFROM:5002 SYSTEM:'echo out-udp' &
 sleep 0.5
-obs out-in-tcp "$(timeout 4 ip netns exec kdpd-out socat -T 3 - TCP:10.9.0.1:5001,connect-timeout=3 </dev/null 2>/dev/null)"
-obs in-out-tcp "$(timeout 8 ip netns exec kdpd-in socat -T 5 - TCP:10.9.0.2:5001,connect-timeout=5 </dev/null 2>/dev/null)"
-obs in-out-udp "$(echo ping | timeout 8 ip netns exec kdpd-in socat -T 5 - UDP:10.9.0.2:5002 2>/dev/null)"
+obs out-in-tcp "$(timeout 4 ip netns exec kdpd-out socat -t 3 -T 3 - TCP:10.9.0.1:5001,connect-timeout=3 </dev/null 2>/dev/null)"
+obs in-out-tcp "$(timeout 8 ip netns exec kdpd-in socat -t 5 -T 5 - TCP:10.9.0.2:5001,connect-timeout=5 </dev/null 2>/dev/null)"
+obs in-out-udp "$(echo ping | timeout 8 ip netns exec kdpd-in socat -t 5 -T 5 - UDP:10.9.0.2:5002 2>/dev/null)"
 
 # 3000-byte pings: fragments, reassembled by the kernel's ct, refragmented on output.
 obs big-ping "$(ip netns exec kdpd-in ping -n -c 3 -i 0.3 -W 3 -s 3000 10.9.0.2 | rcv)"

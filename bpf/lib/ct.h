@@ -13,6 +13,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 #include "gen/maps.h"
 #include "lib/parse.h"
@@ -39,6 +40,12 @@ struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *, struct bpf_sock_tuple *, _
 void bpf_ct_release(struct nf_conn *) __ksym __weak;
 int bpf_ct_change_timeout(struct nf_conn *, __u32) __ksym __weak;
 int bpf_ct_change_status(struct nf_conn *, __u32) __ksym __weak;
+
+/* Whether the kfuncs are there: nf_conntrack's BTF (built in, or its module loaded) has
+ * struct nf_conn. A CO-RE relocation libbpf answers at load, so the calls are dead code
+ * where it is absent. Not `!bpf_xdp_ct_lookup`: taking a kfunc's address is an ldimm64
+ * the verifiers before 6.4 refuse ("invalid btf_id"), and the whole object with it. */
+#define XSW_CT_KFUNCS bpf_core_type_exists(struct nf_conn)
 
 /* The key's tuple for the kfuncs; its size, or 0 when the packet is not one tier 1 takes. */
 static __always_inline __u32 xsw_ct_tuple(const struct xsw_flow_key *k, struct bpf_sock_tuple *t, struct bpf_ct_opts *o,
@@ -101,7 +108,7 @@ static __always_inline int xsw_ct_lookup_xdp(struct xdp_md *ctx, const struct xs
 	__u32 tsz = xsw_ct_tuple(k, &t, &o, zone);
 	struct nf_conn *ct;
 
-	if (!tsz || !bpf_xdp_ct_lookup || !bpf_ct_release || !bpf_ct_change_timeout || !bpf_ct_change_status)
+	if (!tsz || !XSW_CT_KFUNCS)
 		return XSW_CT_SLOW;
 	ct = bpf_xdp_ct_lookup(ctx, &t, tsz, &o, sizeof(o));
 	if (!ct)
@@ -117,7 +124,7 @@ static __always_inline int xsw_ct_lookup_tc(struct __sk_buff *skb, const struct 
 	__u32 tsz = xsw_ct_tuple(k, &t, &o, zone);
 	struct nf_conn *ct;
 
-	if (!tsz || !bpf_skb_ct_lookup || !bpf_ct_release || !bpf_ct_change_timeout || !bpf_ct_change_status)
+	if (!tsz || !XSW_CT_KFUNCS)
 		return XSW_CT_SLOW;
 	ct = bpf_skb_ct_lookup(skb, &t, tsz, &o, sizeof(o));
 	if (!ct)

@@ -1,7 +1,10 @@
 // OVSDB server benchmark: xdpswitch beside the real ovsdb-server 3.1 on the same
 // machine, each in its own process on its own copy of an `ovsdb-tool create`d file.
-// Prints `name value unit` lines for both and a ratio per line (>1 = xdpswitch better).
+// Prints `name value unit` lines for both and a ratio per line (>1 = xdpswitch better),
+// and the server's CPU time for each line (`cpu_NAME`: user + system from
+// /proc/PID/stat), which scheduling noise on a busy machine disturbs less.
 //   npx tsx bench/ovsdb.ts [--quick] [--only=xdpswitch|ovsdb-server]
+// OVSDB_BENCH_MAIN=path/to/cli/main.js runs that build of xdpswitch (A/B of two builds).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +55,8 @@ async function start(name: Server['name'], base: string, work: string): Promise<
     const built = join(root, 'dist', 'src', 'ovsdb', 'server.js');
     const fresh = existsSync(built) && statSync(built).mtimeMs >= statSync(join(root, 'src', 'ovsdb', 'server.ts')).mtimeMs;
     const tsx = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
-    const args = fresh ? [dist] : ['--import', tsx, join(root, 'src', 'cli', 'main.ts')];
+    const main = process.env.OVSDB_BENCH_MAIN;
+    const args = main ? [main] : fresh ? [dist] : ['--import', tsx, join(root, 'src', 'cli', 'main.ts')];
     // OVSDB_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") goes to the server's node.
     const nodeArgs = (process.env.OVSDB_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     proc = spawn(process.execPath, [...nodeArgs, ...args, 'ovsdb-server', `--remote=punix:${sock}`, db], { env, stdio: 'ignore' });
@@ -64,6 +68,12 @@ async function start(name: Server['name'], base: string, work: string): Promise<
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
+}
+
+/** CPU time (user + system, all threads) the process has used, in ms (10 ms steps). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 function vsctl(s: Server, args: string[]): void {
@@ -87,10 +97,18 @@ type Results = Map<string, { value: number; unit: string; higherIsBetter: boolea
 
 async function measure(s: Server): Promise<Results> {
   const r: Results = new Map();
-  const put = (name: string, value: number, unit: string, higherIsBetter: boolean) => {
+  const pid = s.proc.pid as number;
+  let cpu = cpuMs(pid);
+  const line = (name: string, value: number, unit: string, higherIsBetter: boolean) => {
     r.set(name, { value, unit, higherIsBetter });
     process.stdout.write(`${s.name} ${name} ${value.toFixed(value < 10 ? 2 : 0)} ${unit}\n`);
   };
+  /** A measured line, and the server CPU it took since the previous one (from `mark()`). */
+  const put = (name: string, value: number, unit: string, higherIsBetter: boolean) => {
+    line(name, value, unit, higherIsBetter);
+    if (unit !== 'MB') line(`cpu_${name}`, cpuMs(pid) - cpu, 'ms', false);
+  };
+  const mark = () => (cpu = cpuMs(pid));
   await sleep(300);
   put('rss_empty', rssKiB(s.proc.pid as number) / 1024, 'MB', false);
 
@@ -98,6 +116,7 @@ async function measure(s: Server): Promise<Results> {
   vsctl(s, ['init']);
   vsctl(s, ['add-br', 'br0']);
   const nVsctl = quick ? 30 : 100;
+  mark();
   let t = performance.now();
   for (let i = 0; i < nVsctl; i++) vsctl(s, ['set', 'bridge', 'br0', `external_ids:k=${i}`]);
   put('vsctl_calls', nVsctl / ((performance.now() - t) / 1000), 'calls/s', true);
@@ -105,6 +124,7 @@ async function measure(s: Server): Promise<Results> {
   const c = await OvsdbClient.connect(s.remote);
 
   // One transaction inserting 10,000 rows (5,000 ports with one interface each).
+  mark();
   t = performance.now();
   await c.transact('Open_vSwitch', ...portOps('br0', 0, 5000));
   put('bulk_10k_rows', 10000 / ((performance.now() - t) / 1000), 'rows/s', true);
@@ -112,6 +132,7 @@ async function measure(s: Server): Promise<Results> {
   // 10,000 one-row transactions from 4 client processes, 50 in flight each; the
   // clients are raw sockets, so the server, not the load generator, is measured.
   const nSmall = quick ? 2000 : 10000;
+  mark();
   put('txn_1row_pipelined', await load(s, 'p', 4, nSmall / 4, 50), 'txn/s', true);
 
   // One at a time: each waits for the previous reply. Not the same work: ovsdb-server
@@ -120,6 +141,7 @@ async function measure(s: Server): Promise<Results> {
   // its reply (one O_DSYNC pwrite per event-loop turn, shared by concurrent clients),
   // so this line mostly measures the disk's sync latency.
   const nSeq = quick ? 300 : 1000;
+  mark();
   put('txn_1row_sequential', await load(s, 's', 1, nSeq, 1), 'txn/s', true);
 
   // 100 monitors (100 connections) seeing one change.
@@ -133,6 +155,7 @@ async function measure(s: Server): Promise<Results> {
   const mons = await Promise.all(watchers.map((w) => w.monitor('Open_vSwitch', { Bridge: ['name', 'external_ids'] })));
   const rounds = 10;
   let total = 0;
+  mark();
   for (let k = 0; k < rounds; k++) {
     const seen = mons.map((m) => new Promise<void>((resolve) => m.once('change', () => resolve())));
     t = performance.now();

@@ -175,7 +175,16 @@ export class Datapath {
       BpfObject.load(bpfObjectPath('xdpswitch'), { pinDir: dir, globals, autoload });
     const loadProgram = (hook: Hook): BpfProgram => {
       const name = PROGRAMS[hook];
-      const o = load({ xsw_xdp: hook === 'xdp', xsw_tc: hook === 'tc' });
+      let o: BpfObject | undefined;
+      // The verifier gives up with EAGAIN when a signal arrives meanwhile (a profiler's
+      // SIGPROF, a child's SIGCHLD): it is safe to run again.
+      for (let tries = 1; !o; tries++) {
+        try {
+          o = load({ xsw_xdp: hook === 'xdp', xsw_tc: hook === 'tc' });
+        } catch (e) {
+          if (!(e instanceof NativeError && e.code === 'EAGAIN') || tries === 3) throw e;
+        }
+      }
       try {
         return o.program(name);
       } finally {
@@ -214,12 +223,17 @@ export class Datapath {
 
   private readonly progs = new Map<Hook, BpfProgram>();
 
+  /** Told when a hook's program was verified and loaded, with the time it took. */
+  onProgramLoaded?: (hook: Hook, ms: number) => void;
+
   /** The program of a hook, verified and loaded on first use. */
   private prog(hook: Hook): BpfProgram {
     let p = this.progs.get(hook);
     if (!p) {
+      const t0 = performance.now();
       p = this.loadProgram(hook);
       this.progs.set(hook, p);
+      this.onProgramLoaded?.(hook, performance.now() - t0);
     }
     return p;
   }

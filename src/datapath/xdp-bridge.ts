@@ -218,6 +218,10 @@ export class XdpBridgeDatapath implements BridgeDatapath {
 
   /** Set when a port's driver refused native XDP and it runs in generic mode; for the log. */
   onWarning: (text: string) => void = () => undefined;
+  /** Where a program's verification time is told (once per hook). */
+  set onInfo(cb: (text: string) => void) {
+    this.dp.onProgramLoaded = (hook, ms) => cb(`${hook === 'tc' ? 'TC' : 'XDP'} program verified and loaded in ${Math.round(ms)} ms`);
+  }
 
   async addPort(port: BridgePort): Promise<PortAttach> {
     this.ports.set(port.ofport, port);

@@ -363,10 +363,13 @@ export class Vswitchd {
   private openDatapath(bridge: string, log: Log): BridgeDatapath {
     const instance = `${this.datapath.instance}-${bridge}`;
     try {
+      const t0 = performance.now();
       const dp = XdpBridgeDatapath.open(instance);
+      const ms = Math.round(performance.now() - t0);
       dp.onWarning = (text) => log.warn(text);
+      dp.onInfo = (text) => log.info(`${bridge}: ${text}`);
       if (dp.resetPins) log.warn(`${bridge}: the pinned maps of an earlier run do not fit this datapath (${dp.resetPins}); its flows are not kept`);
-      log.info(`${bridge}: compiled OpenFlow pipeline loaded (maps pinned under ${pinDirFor(instance)})`);
+      log.info(`${bridge}: compiled OpenFlow pipeline loaded (maps ${dp.adopted ? 'adopted' : 'created'} in ${ms} ms, pinned under ${pinDirFor(instance)}; each hook's program is verified when its first port comes)`);
       return dp;
     } catch (e) {
       log.err(`${bridge}: cannot load the XDP datapath (${e instanceof Error ? e.message : String(e)}); the bridge forwards nothing`);

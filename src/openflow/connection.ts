@@ -4,7 +4,7 @@
 // An OpenFlow 1.0 session is translated to and from the 1.3 model here (of10.ts).
 // Protocol errors get an OFPT_ERROR and the session stays up; transport errors end it.
 import type { Socket } from 'node:net';
-import { OFP_VERSION, OFPCRR, OFPG, OFPP, OFPTT } from '../../proto/openflow/constants.js';
+import { OFP_VERSION, OFPCRR, OFPG, OFPP } from '../../proto/openflow/constants.js';
 import { decodeMessage, encodeMessage, errorReply, peekHeader } from '../../proto/openflow/codec.js';
 import { OfpError, ofpErrorByWire, ofpErrors } from '../../proto/openflow/errors.js';
 import { helloElemRegistry, type Message, type MessageOf } from '../../proto/openflow/messages.js';
@@ -438,11 +438,11 @@ export class Connection implements ConnectionInfo {
     const covered = await this.invoke({
       type: 'MULTIPART_REQUEST',
       xid: mod.xid,
-      body: { type: 'FLOW', flags: 0, table_id: this.flowModTableId ? mod.table_id : OFPTT.ALL, out_port: OFPP.ANY, out_group: OFPG.ANY, cookie: 0n, cookie_mask: 0n, match: mod.match },
+      body: { type: 'FLOW', flags: 0, table_id: mod.table_id, out_port: OFPP.ANY, out_group: OFPG.ANY, cookie: 0n, cookie_mask: 0n, match: mod.match },
     });
     if (covered instanceof OfpError) return this.reply(covered, frame);
     const flows = covered.flatMap((m) => (m.type === 'MULTIPART_REPLY' && m.body.type === 'FLOW' ? m.body.flows : []));
-    for (const m of modifyPlan10(mod, flows, this.flowModTableId)) {
+    for (const m of modifyPlan10(mod, flows)) {
       const r = await this.invoke(m);
       this.reply(r, frame);
       if (r instanceof OfpError) return;

@@ -373,8 +373,9 @@ export function instructionsTo10(ins: readonly Instruction[]): Action10[] {
 const commands = ['ADD', 'MODIFY', 'MODIFY_STRICT', 'DELETE', 'DELETE_STRICT'] as const;
 
 /**
- * A 1.0 FLOW_MOD as the model's. Without NXT_FLOW_MOD_TABLE_ID, adds go to table 0 and
- * deletes to every table (OVS: table 0xff); modifies are spread by modifyPlan10.
+ * A 1.0 FLOW_MOD as the model's. Without a table (no NXT_FLOW_MOD_TABLE_ID, or table
+ * 0xff), adds go to table 0, deletes to every table, and modifies say OFPTT_ALL, which
+ * modifyPlan10 spreads over the tables.
  */
 export function flowModFrom10(m: Omit<Message10Of<'FLOW_MOD'>, 'type' | 'match'>, match: OxmEntry[], tableIdExt: boolean): MessageOf<'FLOW_MOD'> | OfpError {
   const cmd = m.command & 0xff;
@@ -382,8 +383,9 @@ export function flowModFrom10(m: Omit<Message10Of<'FLOW_MOD'>, 'type' | 'match'>
   if (command === undefined) return new OfpError('OFPFMFC_BAD_COMMAND', { field: 'ofp_flow_mod.command', why: `${cmd}` });
   if (m.command >> 8 && !tableIdExt) return new OfpError('OFPFMFC_BAD_COMMAND', { field: 'ofp_flow_mod.command', why: `${m.command} (table id in command without NXT_FLOW_MOD_TABLE_ID)` });
   if (m.flags & ~(OFPFF10.SEND_FLOW_REM | OFPFF10.CHECK_OVERLAP)) return new OfpError(m.flags & OFPFF10.EMERG ? 'OFPFMFC_EPERM' : 'OFPFMFC_BAD_FLAGS', { field: 'ofp_flow_mod.flags', why: `0x${m.flags.toString(16)}` });
-  const isDelete = command === 'DELETE' || command === 'DELETE_STRICT';
-  const table_id = tableIdExt ? m.command >> 8 : isDelete ? OFPTT.ALL : 0;
+  // 0xff in the command's high byte means "no table given", as without the extension.
+  const given = tableIdExt && m.command >> 8 !== OFPTT.ALL ? m.command >> 8 : undefined;
+  const table_id = given ?? (command === 'ADD' ? 0 : OFPTT.ALL);
   const actions = actionsFrom10(m.actions, match);
   if (actions instanceof OfpError) return actions;
   return {
@@ -472,12 +474,12 @@ export function requestFrom10(m: Message10, tableIdExt: boolean): Message | OfpE
  * flow it matches), and when it matches no flow at all it adds one (§4.6 of 1.0).
  * `flows` are the flows the modify's match covers (a FLOW stats reply).
  */
-export function modifyPlan10(mod: MessageOf<'FLOW_MOD'>, flows: readonly { table_id: number; priority: number; match: OxmEntry[] }[], tableIdExt: boolean): MessageOf<'FLOW_MOD'>[] {
+export function modifyPlan10(mod: MessageOf<'FLOW_MOD'>, flows: readonly { table_id: number; priority: number; match: OxmEntry[] }[]): MessageOf<'FLOW_MOD'>[] {
   const strict = mod.command === 'MODIFY_STRICT';
-  const key = (m: readonly OxmEntry[]) => JSON.stringify(matchTo10(m));
+  const key = (m: readonly OxmEntry[]) => JSON.stringify(m.map((e) => JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).sort());
   const want = key(mod.match);
-  const hit = flows.filter((f) => (tableIdExt ? f.table_id === mod.table_id : true) && (!strict || (f.priority === mod.priority && key(f.match) === want)));
-  if (!hit.length) return [{ ...mod, command: 'ADD' }];
+  const hit = flows.filter((f) => (mod.table_id === OFPTT.ALL || f.table_id === mod.table_id) && (!strict || (f.priority === mod.priority && key(f.match) === want)));
+  if (!hit.length) return [{ ...mod, command: 'ADD', table_id: mod.table_id === OFPTT.ALL ? 0 : mod.table_id }];
   return [...new Set(hit.map((f) => f.table_id))].map((table_id) => ({ ...mod, table_id }));
 }
 

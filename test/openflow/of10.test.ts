@@ -3,10 +3,13 @@
 // 3.1 bridge in the same test: the same commands print the same, once durations,
 // xids, datapath ids and MACs are normalised. The Bridge protocols column decides
 // which versions are spoken, as in OVS.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Topology } from '../harness/topology.js';
 import { OvsSwitch, XdpSwitch, type Switch } from '../vswitchd/switch.js';
 
+let topo: Topology;
 let ovs: OvsSwitch;
 let xdp: XdpSwitch;
 let br: string;
@@ -16,7 +19,7 @@ let br: string;
  * them (and the topology) after each test, pass or fail.
  */
 async function startBoth(): Promise<void> {
-  const topo = await Topology.create();
+  topo = await Topology.create();
   br = topo.name('b');
   const p1 = topo.name('p1');
   ovs = await OvsSwitch.start(topo);
@@ -66,16 +69,19 @@ async function same(steps: string[][]): Promise<Record<string, { code: number; o
     [ovs, want],
     [xdp, got],
   ] as const) {
-    for (const [i, s] of steps.entries()) out[`${i}: ${s.join(' ')}`] = await ofctl(sw, ...s.map((a) => a.replaceAll('BR', br)));
+    for (const [i, s] of steps.entries()) out[`${i}: ${s.join(' ')}`] = await ofctl(sw, ...s.map((a) => a.replaceAll('BR', br).replace(/^FILE$/, flowFile)));
   }
   expect(got).toEqual(want);
   return want as Record<string, { code: number; out: string }>;
 }
 
+let flowFile: string;
 const pkt = '0102030405060a0b0c0d0e0f08004500001c000100004001f98c0a0000010a000002080000000000000000000000';
 
 test('plain ovs-ofctl (OpenFlow 1.0) prints what Open vSwitch 3.1 prints', async () => {
   await startBoth();
+  flowFile = join(topo.dir, 'flows.txt');
+  writeFileSync(flowFile, ['priority=5,ip,actions=output:1', 'table=1,priority=6,ipv6,actions=drop', 'in_port=1,dl_vlan=7,actions=strip_vlan,output:2', ''].join('\n'));
   const out = await same([
     ['show', 'BR'],
     ['dump-ports-desc', 'BR'],
@@ -114,6 +120,12 @@ test('plain ovs-ofctl (OpenFlow 1.0) prints what Open vSwitch 3.1 prints', async
     ['del-flows', 'BR', 'out_port=1'],
     ['dump-flows', 'BR'],
     ['dump-tables', 'BR'],
+    // A file mixing tables: ovs-ofctl turns the table id on and sends table 0xff ("any") for lines without one.
+    ['add-flows', 'BR', 'FILE'],
+    ['diff-flows', 'BR', 'FILE'],
+    ['mod-flows', 'BR', 'table=1,ipv6,actions=output:3'],
+    ['dump-flows', 'BR', '--rsort=priority'],
+    ['del-flows', 'BR', 'table=1'],
     // Fields 1.0's ofp_match lacks: ovs-ofctl sends NXT_FLOW_MOD and NXST_FLOW with NXM matches.
     ['add-flow', 'BR', 'priority=5,ipv6,ipv6_dst=2001:db8::1,reg0=5,actions=output:1'],
     ['add-flow', 'BR', 'table=2,priority=6,tcp6,tp_dst=22,ipv6_src=2001:db8::/32,actions=drop'],
@@ -132,19 +144,23 @@ test('plain ovs-ofctl (OpenFlow 1.0) prints what Open vSwitch 3.1 prints', async
     ['dump-queues', 'BR'],
   ]);
   // The comparison above means something only if the commands worked.
-  const at = (n: number) => Object.values(out)[n]!;
-  expect(at(0).out).toMatch(/^OFPT_FEATURES_REPLY \(xid=X\): dpid:X\nn_tables:254, n_buffers:0\n/);
-  expect(at(0).out).toContain(' 1(');
-  expect(at(16)).toMatchObject({ code: 0 });
-  expect(at(16).out).toContain('priority=9,tcp actions=resubmit(,1)');
-  expect(at(16).out).toContain('NXST_FLOW reply (xid=X):\n');
-  expect(at(16).out).toContain('table=1, n_packets=0, n_bytes=0, idle_age=X, priority=5,ip,nw_dst=10.0.0.0/8 actions=mod_nw_tos:4,output:1');
-  expect(at(22).out.split('\n').length).toBeGreaterThan(7);
-  expect(at(26).out).toContain('table=1, n_packets=0, n_bytes=0, idle_age=X, priority=5,ip,nw_dst=10.0.0.0/8 actions=output:7');
-  expect(at(26).out).toContain('priority=44,in_port=6 actions=output:1');
-  expect(at(36).out).toContain('priority=5,ipv6,reg0=0x5,ipv6_dst=2001:db8::1 actions=output:1');
-  expect(at(40).out).toContain('OFPBAC_BAD_OUT_PORT');
-  expect(at(41).out).toContain('OFPT_ERROR (xid=X): OFPBRC_EPERM\nOFPT_FLOW_MOD (xid=X): ADD table:254 actions=drop');
+  /** The output of the nth (from 0) step running `cmd`. */
+  const at = (cmd: string, nth = 0) => Object.entries(out).filter(([k]) => k.replace(/^\d+: /, '') === cmd)[nth]![1];
+  expect(at('show BR').out).toMatch(/^OFPT_FEATURES_REPLY \(xid=X\): dpid:X\nn_tables:254, n_buffers:0\n/);
+  expect(at('show BR').out).toContain(' 1(');
+  expect(at('dump-flows BR')).toMatchObject({ code: 0 });
+  expect(at('dump-flows BR').out).toContain('priority=9,tcp actions=resubmit(,1)');
+  expect(at('dump-flows BR').out).toContain('NXST_FLOW reply (xid=X):\n');
+  expect(at('dump-flows BR').out).toContain('table=1, n_packets=0, n_bytes=0, idle_age=X, priority=5,ip,nw_dst=10.0.0.0/8 actions=mod_nw_tos:4,output:1');
+  expect(at('dump-flows BR', 1).out.split('\n').length).toBeGreaterThan(7);
+  expect(at('dump-flows BR', 2).out).toContain('table=1, n_packets=0, n_bytes=0, idle_age=X, priority=5,ip,nw_dst=10.0.0.0/8 actions=output:7');
+  expect(at('dump-flows BR', 2).out).toContain('priority=44,in_port=6 actions=output:1');
+  // Every flow of the file is there (the other lines are flows added before it).
+  expect(at('diff-flows BR FILE').out).not.toMatch(/^\+/m);
+  expect(at('dump-flows BR --rsort=priority').out).toContain('table=1, n_packets=0, n_bytes=0, priority=6,ipv6 actions=output:3');
+  expect(at('dump-flows BR ipv6').out).toContain('priority=5,ipv6,reg0=0x5,ipv6_dst=2001:db8::1 actions=output:1');
+  expect(at('add-flow BR in_port=1,actions=output:65280').out).toContain('OFPBAC_BAD_OUT_PORT');
+  expect(at('add-flow BR table=254,actions=drop').out).toContain('OFPT_ERROR (xid=X): OFPBRC_EPERM\nOFPT_FLOW_MOD (xid=X): ADD table:254 actions=drop');
 }, 60_000);
 
 describe('the Bridge protocols column', () => {

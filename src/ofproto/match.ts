@@ -34,6 +34,9 @@ export function fullMask(field: OxmName): bigint {
   return fullMasks.get(field)!;
 }
 
+const SMALL = 0x10000;
+const smallBigints: bigint[] = [];
+
 const hexDigit = (c: number): number => (c <= 57 ? c - 48 : (c | 32) - 87);
 
 export function oxmToBigint(field: OxmName, v: OxmValue): bigint {
@@ -67,7 +70,9 @@ function toBigint(row: OxmRow, v: OxmValue): bigint {
     case 'ipv6':
       return parseIpv6(String(v)).reduce((a, p) => (a << 8n) | BigInt(p), 0n);
     case 'uint':
-      return BigInt(v);
+      // Small values (ports, ethertypes, protocols) as one shared bigint each: 100,000
+      // flows hold a few distinct ones, not 100,000 copies.
+      return typeof v === 'number' && v >= 0 && v < SMALL ? (smallBigints[v] ??= BigInt(v)) : BigInt(v);
   }
 }
 

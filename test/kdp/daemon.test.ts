@@ -74,6 +74,11 @@ describe.skipIf(why !== undefined)('xdpswitch start with the kernel datapath (ti
     expect(num('of-new-out-drop')).toBeGreaterThanOrEqual(2);
   });
 
+  test('a packet-in from a kernel upcall reaches the controller (ovs-ofctl monitor) with its data', () => {
+    expect(num('packet-in')).toBe(1);
+    expect(num('packet-in-data')).toBe(1);
+  });
+
   test('3000-byte pings pass as fragments, reassembled by the kernel ct', () => {
     expect(num('big-ping')).toBe(3);
     expect(num('megaflow-frag')).toBeGreaterThanOrEqual(1);

@@ -63,6 +63,16 @@ obs out-in-tcp "$(timeout 4 ip netns exec kdpd-out socat -t 3 -T 3 - TCP:10.9.0.
 obs in-out-tcp "$(timeout 8 ip netns exec kdpd-in socat -t 5 -T 5 - TCP:10.9.0.2:5001,connect-timeout=5 </dev/null 2>/dev/null)"
 obs in-out-udp "$(echo ping | timeout 8 ip netns exec kdpd-in socat -t 5 -T 5 - UDP:10.9.0.2:5002 2>/dev/null)"
 
+# A packet-in from a kernel upcall reaches the controller (ovs-ofctl monitor) as any other.
+timeout 10 ovs-ofctl -O OpenFlow13 monitor br0 65534 >/tmp/kdpd-mon 2>&1 &
+sleep 1
+ovs-ofctl -O OpenFlow13 add-flow br0 'table=0,priority=30,udp,in_port=1,tp_dst=9999,actions=CONTROLLER:128'
+echo to-controller | ip netns exec kdpd-in socat -u - UDP:10.9.0.2:9999 2>/dev/null
+for _ in $(seq 25); do grep -q PACKET_IN /tmp/kdpd-mon && break; sleep 0.2; done
+obs packet-in "$(grep -c 'OFPT_PACKET_IN' /tmp/kdpd-mon)"
+obs packet-in-data "$(grep -c 'udp.*tp_dst=9999' /tmp/kdpd-mon)"
+head -5 /tmp/kdpd-mon
+
 # 3000-byte pings: fragments, reassembled by the kernel's ct, refragmented on output.
 obs big-ping "$(ip netns exec kdpd-in ping -n -c 3 -i 0.3 -W 3 -s 3000 10.9.0.2 | rcv)"
 echo "--- ovs-dpctl dump-flows"

@@ -3,6 +3,7 @@
 // 3.1 bridge in the same test: the same commands print the same, once durations,
 // xids, datapath ids and MACs are normalised. The Bridge protocols column decides
 // which versions are spoken, as in OVS.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -161,6 +162,44 @@ test('plain ovs-ofctl (OpenFlow 1.0) prints what Open vSwitch 3.1 prints', async
   expect(at('dump-flows BR ipv6').out).toContain('priority=5,ipv6,reg0=0x5,ipv6_dst=2001:db8::1 actions=output:1');
   expect(at('add-flow BR in_port=1,actions=output:65280').out).toContain('OFPBAC_BAD_OUT_PORT');
   expect(at('add-flow BR table=254,actions=drop').out).toContain('OFPT_ERROR (xid=X): OFPBRC_EPERM\nOFPT_FLOW_MOD (xid=X): ADD table:254 actions=drop');
+}, 60_000);
+
+/** Runs `ovs-ofctl monitor BR 65534` on `sw` while `during` runs; what it printed. */
+async function monitor(sw: Switch, during: () => Promise<unknown>): Promise<string> {
+  const env = { ...process.env, OVS_RUNDIR: sw.rundir };
+  const p = spawn('ovs-ofctl', ['monitor', br, '65534'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    // Time for the monitor to connect and send its SET_CONFIG (miss_send_len).
+    await new Promise((r) => setTimeout(r, 700));
+    await during();
+    await new Promise((r) => setTimeout(r, 700));
+  } finally {
+    // ovs-ofctl writes what it buffered as it exits: wait for that.
+    const exited = new Promise((r) => p.once('close', r));
+    p.kill('SIGTERM');
+    await exited;
+  }
+  return out.replace(/^.*terminating with signal 15.*\n/m, '');
+}
+
+test('ovs-ofctl monitor (1.0) sees packet-ins and port status as from Open vSwitch 3.1', async () => {
+  await startBoth();
+  const p2 = `${br.slice(0, -1)}q`;
+  const seen: string[] = [];
+  for (const sw of [ovs, xdp] as Switch[]) {
+    const out = await monitor(sw, async () => {
+      expect((await sw.ofctl('packet-out', br, 'LOCAL', 'controller', pkt)).code).toBe(0);
+      expect((await sw.vsctl('add-port', br, p2, '--', 'set', 'Interface', p2, 'type=internal', 'ofport_request=2')).code).toBe(0);
+    });
+    // OVS answers the monitor's NXT_SET_PACKET_IN_FORMAT nxt_packet_in2; xdpswitch keeps the standard format.
+    seen.push(normalise(out.replace(/NXT_PACKET_IN2/g, 'OFPT_PACKET_IN')).replace(/^ {5}speed: .*\n/gm, ''));
+  }
+  expect(seen[1]).toEqual(seen[0]);
+  expect(seen[0]).toContain('OFPT_PACKET_IN (xid=X): total_len=46 in_port=LOCAL (via action) data_len=46 (unbuffered)');
+  expect(seen[0]).toContain(`OFPT_PORT_STATUS (xid=X): ADD: 2(${p2}): addr:X`);
 }, 60_000);
 
 describe('the Bridge protocols column', () => {

@@ -36,11 +36,11 @@ function rssMB(pid: number): number {
   return Number(m?.[1] ?? 0) / 1024;
 }
 
-/** The xdpswitch program: compiled (dist/) when it is at least as new as src/, else the sources through tsx. */
+/** The xdpswitch program: compiled (dist/) when it is at least as new as src/'s .ts files, else the sources through tsx. */
 function xdpswitchArgv(): string[] {
   const dist = join(root, 'dist', 'src', 'cli', 'main.js');
   const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0), 0);
   if (existsSync(dist) && statSync(dist).mtimeMs >= newest(join(root, 'src'))) return [process.execPath, dist];
   return [process.execPath, '--import', new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href, join(root, 'src', 'cli', 'main.ts')];
 }

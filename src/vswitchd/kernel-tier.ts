@@ -61,7 +61,17 @@ const tiers = new WeakMap<object, KernelTierBridge>();
 
 /** The bridge datapath with tier 2 in front of it where the module is there, else `dp` itself. */
 export function withKernelTier(dp: BridgeDatapath, bridge: string, log: Log): BridgeDatapath {
-  if (!probed?.available) return dp;
+  if (!probed?.available) {
+    // Maps pinned by a run that had tier 2 may still pass packets to a kernel datapath nobody answers.
+    if (dp instanceof XdpBridgeDatapath) {
+      try {
+        dp.passToKernel([]);
+      } catch {
+        // no such map in this object: nothing to undo
+      }
+    }
+    return dp;
+  }
   const t = new KernelTierBridge(dp, bridge, log);
   const proxy = new Proxy(dp, {
     get(target, prop, receiver) {

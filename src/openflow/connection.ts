@@ -167,8 +167,8 @@ export class Connection implements ConnectionInfo {
   send(m: Message): void {
     if (this.state === 'closed') return;
     if (this.version === OFP10_VERSION) {
-      let m10 = messageTo10(m);
-      if ((m.type === 'MULTIPART_REPLY' || m.type === 'ERROR') && this.nxStats.delete(m.xid) && m.type === 'MULTIPART_REPLY') m10 = nxStatsReply10(m);
+      const nx = (m.type === 'MULTIPART_REPLY' || m.type === 'ERROR') && this.nxStats.delete(m.xid) && m.type === 'MULTIPART_REPLY';
+      const m10 = nx ? nxStatsReply10(m) : messageTo10(m);
       if (!m10) return this.opts.log.debug(`${this.peer}: ${m.type} has no OpenFlow 1.0 form, not sent`);
       if (m10.type === 'STATS_REPLY') for (const part of encodeStatsReply10(m10)) this.sendRaw(part);
       else this.sendRaw(encodeMessage10(m10));

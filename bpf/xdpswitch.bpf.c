@@ -260,6 +260,8 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 	r->dirty = 0;
 	r->out_dirty = 0;
 	r->multi = 0;
+	r->n_groups = 0;
+	r->in_bucket = 0;
 	if (set < XSW_EMC_ENTRIES) {
 		__u32 way = set;
 

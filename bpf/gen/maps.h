@@ -6,6 +6,7 @@
 #define XSW_UPCALL_CAP 2048
 #define XSW_MAC_ENTRIES 8192
 #define XSW_PORT_SLOTS 1024
+#define XSW_MAX_GROUPS 4
 #define XSW_MAX_MASKS 32
 #define XSW_MAX_OPS 32
 #define XSW_MAX_TABLE_HOPS 16
@@ -61,6 +62,9 @@ enum xsw_op_code {
 	XSW_OP_METER = 11,
 	XSW_OP_NORMAL = 12,
 	XSW_OP_CT = 13,
+	XSW_OP_GROUP = 14,
+	XSW_OP_BUCKET = 15,
+	XSW_OP_BUCKET_END = 16,
 };
 
 /* when an op applies (set_field on a field the frame lacks does nothing) */
@@ -345,6 +349,14 @@ _Static_assert(__builtin_offsetof(struct xsw_meter, band_packets) == 272, "xsw_m
 _Static_assert(__builtin_offsetof(struct xsw_meter, band_bytes) == 336, "xsw_meter.band_bytes offset");
 _Static_assert(__builtin_offsetof(struct xsw_meter, reserved3) == 400, "xsw_meter.reserved3 offset");
 
+struct xsw_group_stats {
+	__u64 packets; /* packets the fast path ran through the group */
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct xsw_group_stats) == 16, "struct xsw_group_stats size");
+_Static_assert(__builtin_offsetof(struct xsw_group_stats, packets) == 0, "xsw_group_stats.packets offset");
+_Static_assert(__builtin_offsetof(struct xsw_group_stats, bytes) == 8, "xsw_group_stats.bytes offset");
+
 struct xsw_mac_key {
 	__u8 mac[6]; /* Ethernet address */
 	__u16 vlan; /* VLAN the address was seen in (0: untagged), host order */
@@ -503,6 +515,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xsw_meter);
 } xsw_meters SEC(".maps");
+
+/* group_id → per-CPU counters of the fast path (the compiler deletes them when it writes the group) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct xsw_group_stats);
+} xsw_group_stats SEC(".maps");
 
 /* exact-match cache: hash of the masked key → cached walk */
 struct {

@@ -106,6 +106,12 @@ struct xsw_run {
 	struct xsw_flow_key okeys[XSW_MAX_OUTS]; /* the key at output i > 0 when dirty */
 	struct xsw_flow_key base; /* several outputs: the frame as parsed */
 	struct xsw_copy copies[XSW_MAX_COPIES];
+	struct xsw_flow_key gsave; /* the key before the current group bucket */
+	__u8 gsave_dirty;
+	__u8 in_bucket;
+	__u16 reserved2_;
+	__u32 n_groups;
+	__u32 groups[XSW_MAX_GROUPS]; /* group ids run, counted when the fast path finishes */
 };
 
 /* Recirculations one packet may make, as the model (MAX_RECIRCULATIONS, trace.ts). */
@@ -436,6 +442,29 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 		r->ct_zone = op->len;
 		r->ct_table = op->arg;
 		break;
+	case XSW_OP_GROUP: {
+		__u32 i = r->n_groups;
+
+		/* A group inside a bucket (chaining), or more groups than counted: slow path. */
+		if (r->in_bucket || i >= XSW_MAX_GROUPS) {
+			xsw_leave(r, XSW_UPCALL_UNSUPPORTED, XSW_OP_GROUP);
+			break;
+		}
+		r->groups[i & (XSW_MAX_GROUPS - 1)] = op->arg;
+		r->n_groups = i + 1;
+		break;
+	}
+	case XSW_OP_BUCKET:
+		/* Each bucket acts on its own copy: what it changes, only its outputs see. */
+		__builtin_memcpy(&r->gsave, &r->key, sizeof(r->key));
+		r->gsave_dirty = r->dirty;
+		r->in_bucket = 1;
+		break;
+	case XSW_OP_BUCKET_END:
+		__builtin_memcpy(&r->key, &r->gsave, sizeof(r->key));
+		r->dirty = r->gsave_dirty;
+		r->in_bucket = 0;
+		break;
 	case XSW_OP_UPCALL:
 		xsw_leave(r, op->arg, 0);
 		break;
@@ -648,6 +677,23 @@ static __always_inline void xsw_count_rules(struct xsw_run *r)
 			ts->lookups++;
 			if (r->tables[i] & XSW_TABLE_MATCHED)
 				ts->matched++;
+		}
+	}
+	for (int i = 0; i < XSW_MAX_GROUPS; i++) {
+		if (i >= r->n_groups)
+			break;
+		__u32 id = r->groups[i];
+		struct xsw_group_stats *g = bpf_map_lookup_elem(&xsw_group_stats, &id);
+
+		if (!g) {
+			struct xsw_group_stats zero = {};
+
+			bpf_map_update_elem(&xsw_group_stats, &id, &zero, BPF_NOEXIST);
+			g = bpf_map_lookup_elem(&xsw_group_stats, &id);
+		}
+		if (g) {
+			g->packets++;
+			g->bytes += r->len;
 		}
 	}
 	/* Coarse (jiffy) time is enough for idle timeouts and much cheaper per packet. */

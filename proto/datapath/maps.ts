@@ -4,7 +4,7 @@
 import { array, cenum, cstruct, type MapDecl, u32, u64, u8 } from '../lib/cstruct.js';
 import { flowKey, ipFrag } from './key.js';
 import { MAC_ENTRIES, normalEnums, normalMaps, normalStructs } from './normal.js';
-import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_MASKS, METER_BANDS, METER_SCALE, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
+import { EMC_ENTRIES, EMC_HOPS, EMC_WORDS, MAX_GROUPS, MAX_MASKS, METER_BANDS, METER_SCALE, MAX_OPS, MAX_TABLE_HOPS, pipelineEnums, pipelineMaps, pipelineStructs } from './pipeline.js';
 
 export const LAYOUT_VERSION = 5;
 
@@ -42,7 +42,7 @@ export const upcallReason = cenum('xsw_upcall_reason', {
 });
 
 /** Load-time limits shared by the C and the compiler. */
-export const limits = { MAC_ENTRIES, PORT_SLOTS, MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES, METER_BANDS, METER_SCALE };
+export const limits = { MAC_ENTRIES, PORT_SLOTS, MAX_GROUPS, MAX_MASKS, MAX_OPS, MAX_TABLE_HOPS, EMC_WORDS, EMC_HOPS, EMC_ENTRIES, METER_BANDS, METER_SCALE };
 
 export const port = cstruct('xsw_port', 16, [
   ['action', u32, 'enum xsw_port_action'],

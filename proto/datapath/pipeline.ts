@@ -69,6 +69,9 @@ export const opCode = cenum(
     XSW_OP_METER: 11, // meter arg (xsw_meters): a drop band ends the packet, dscp_remark raises DSCP
     XSW_OP_NORMAL: 12, // OFPP_NORMAL (bpf/lib/normal.h): learn the source, output to a known destination
     XSW_OP_CT: 13, // ct(zone=len,table=arg), lookup only, the rule's last op: the hook looks the connection up (bpf/lib/ct.h) and recirculates
+    XSW_OP_GROUP: 14, // group arg runs (its buckets follow, inlined): counted in xsw_group_stats when the fast path finishes
+    XSW_OP_BUCKET: 15, // a bucket starts: it acts on a copy of the packet (the key is saved)
+    XSW_OP_BUCKET_END: 16, // the bucket ends: the key is as before it
   },
   'action-program op codes',
 );
@@ -153,6 +156,14 @@ export const meter = cstruct('xsw_meter', 48 + METER_BANDS * (3 * 4 + 4 * 8) + 8
   ['reserved3', u64, 'written as zero'],
 ]);
 
+export const groupStats = cstruct('xsw_group_stats', 16, [
+  ['packets', u64, 'packets the fast path ran through the group'],
+  ['bytes', u64],
+]);
+
+/** Groups one packet may go through in the fast path (more: slow path). */
+export const MAX_GROUPS = 4;
+
 export const pipelineMaps = {
   xsw_tables: { type: 'ARRAY', maxEntries: 256, key: u32, value: table, comment: 'table_id → masks in use' },
   xsw_masks: { type: 'ARRAY', maxEntries: 4096, key: u32, value: flowKey, comment: 'mask_id → mask over the flow key' },
@@ -164,8 +175,9 @@ export const pipelineMaps = {
   xsw_emc_config: { type: 'ARRAY', maxEntries: 2, key: u32, value: emcConfig, comment: 'gen & 1 → what the cache keys on' },
   xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, key: u32, value: u32, comment: '0 → generation of the flow tables, bumped last by every change' },
   xsw_meters: { type: 'HASH', maxEntries: 4096, key: u32, value: meter, comment: 'meter_id → bands and token buckets' },
+  xsw_group_stats: { type: 'PERCPU_HASH', maxEntries: 4096, key: u32, value: groupStats, comment: 'group_id → per-CPU counters of the fast path (the compiler deletes them when it writes the group)' },
   xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: EMC_ENTRIES, key: u32, value: emcEntry, comment: 'exact-match cache: hash of the masked key → cached walk' },
 } as const satisfies Record<string, MapDecl>;
 
-export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats, tableStats, emcConfig, emcEntry, meter];
+export const pipelineStructs = [table, ruleKey, rule, op, ofport, ruleStats, tableStats, emcConfig, emcEntry, meter, groupStats];
 export const pipelineEnums = [opCode, opCond];

@@ -84,6 +84,8 @@ export interface BridgeDatapath {
   tableCounters?(): Map<number, TableCounters>;
   /** The fast path's meter counters of these meters (absent: the meter is not in the datapath). */
   meterCounters?(ids: readonly number[]): Map<number, MeterCounters>;
+  /** What the fast path ran through these groups since each was last written (absent: none). */
+  groupCounters?(ids: readonly number[]): Map<number, { packets: bigint; bytes: bigint }>;
   portCounters(ofport: number): PortCounters | undefined;
   /** Sends a frame out of a port as is (PACKET_OUT after the model resolved its actions). */
   transmit(ofport: number, frame: Buffer): Promise<void>;

@@ -12,6 +12,7 @@ import type { Instruction } from '../../proto/openflow/instructions.js';
 import type { OxmName } from '../../proto/openflow/oxm.js';
 import { flowKey } from '../../proto/datapath/key.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
+import type { Group } from '../ofproto/group.js';
 import { oxmToBigint } from '../ofproto/match.js';
 import type { Delta } from '../ofproto/pipeline.js';
 import type { Meter } from '../ofproto/meter.js';
@@ -247,11 +248,34 @@ function ctSlow(a: Extract<Action, { type: 'NX_CT' }>, last: boolean): string | 
   return undefined;
 }
 
+/** The groups a flow's actions may name, as the compiler knows them. */
+export type GroupLookup = (id: number) => Group | undefined;
+
+/**
+ * group:N inlined: XSW_OP_GROUP (counted), then each bucket that runs as
+ * BUCKET, its actions, BUCKET_END (a bucket acts on its own copy of the packet). ALL runs
+ * every bucket, INDIRECT its one; SELECT and FAST_FAILOVER choose at run time: slow path
+ * for now, as are chained groups (a group in a bucket).
+ */
+function groupOps(id: number, groups: GroupLookup | undefined, notes: string[]): XswOp[] {
+  const g = groups?.(id);
+  if (!g) return [upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `group ${id} unknown to the datapath`, notes)];
+  if (g.group_type !== 'ALL' && g.group_type !== 'INDIRECT') return [upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `group type ${g.group_type}`, notes)];
+  const buckets = g.group_type === 'INDIRECT' ? g.buckets.slice(0, 1) : g.buckets;
+  if (buckets.some((b) => b.actions.some((a) => a.type === 'GROUP'))) return [upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, `group ${id} chains groups`, notes)];
+  const ops = [op(XswOpCode.XSW_OP_GROUP, { arg: id })];
+  for (const b of buckets) ops.push(op(XswOpCode.XSW_OP_BUCKET), ...actionOps(b.actions, notes), op(XswOpCode.XSW_OP_BUCKET_END));
+  return ops;
+}
+
 /** `ctLast`: a ct that is the last action may compile to XSW_OP_CT (nothing follows it). */
-function actionOps(actions: readonly Action[], notes: string[], ctLast = false): XswOp[] {
+function actionOps(actions: readonly Action[], notes: string[], ctLast = false, groups?: GroupLookup): XswOp[] {
   const ops: XswOp[] = [];
   for (const [i, a] of actions.entries()) {
     switch (a.type) {
+      case 'GROUP':
+        ops.push(...groupOps(a.group_id, groups, notes));
+        break;
       case 'NX_CT': {
         const why = ctSlow(a, ctLast && i === actions.length - 1);
         ops.push(why ? upcallOp(XswUpcallReason.XSW_UPCALL_CONNTRACK, why, notes) : op(XswOpCode.XSW_OP_CT, { arg: a.recirc_table, len: a.zone }));
@@ -301,7 +325,7 @@ export interface CompiledProgram {
 }
 
 /** A flow entry's instructions as ops, in the spec's instruction order (§5.9). */
-export function compileInstructions(instructions: readonly Instruction[]): CompiledProgram {
+export function compileInstructions(instructions: readonly Instruction[], groups?: GroupLookup): CompiledProgram {
   const slow: string[] = [];
   const ops: XswOp[] = [];
   const by = new Map(instructions.map((i) => [i.type, i]));
@@ -311,7 +335,7 @@ export function compileInstructions(instructions: readonly Instruction[]): Compi
   const write = by.get('WRITE_ACTIONS');
   // A ct op ends the walk: only with no instruction after the actions.
   const ctLast = !by.has('GOTO_TABLE') && !by.has('WRITE_METADATA') && !(write?.type === 'WRITE_ACTIONS' && write.actions.length);
-  if (apply?.type === 'APPLY_ACTIONS') ops.push(...actionOps(apply.actions, slow, ctLast));
+  if (apply?.type === 'APPLY_ACTIONS') ops.push(...actionOps(apply.actions, slow, ctLast, groups));
   if (write?.type === 'WRITE_ACTIONS' && write.actions.length) ops.push(upcallOp(XswUpcallReason.XSW_UPCALL_UNSUPPORTED, 'write_actions', slow));
   const wm = by.get('WRITE_METADATA');
   if (wm?.type === 'WRITE_METADATA') {
@@ -491,6 +515,10 @@ export class PipelineCompiler {
    * maps pinned by an earlier run hold cache entries of that run's generations.
    */
   private gen = randomInt(1, 0x7fffffff);
+  /** Groups as the last group deltas left them; flows inline their buckets. */
+  private readonly groups = new Map<number, Group>();
+  /** group_id → ids of the flows whose programs inline it (recompiled when it changes). */
+  private readonly groupUsers = new Map<number, Set<number>>();
 
   constructor(
     readonly limits = { ops: 262144, slots: 131072, masks: 4096 },
@@ -527,14 +555,29 @@ export class PipelineCompiler {
       else if (d.kind === 'flow-remove') this.remove(d.entry.id, rules, touchedTables);
       else if (d.kind === 'meter-add' || d.kind === 'meter-modify') adds.push(this.meterWrite(d.meter));
       else if (d.kind === 'meter-remove') rules.push({ map: 'raw', name: 'xsw_meters', key: u32le(d.meter.meter_id), value: null });
+      else if (d.kind === 'group-add' || d.kind === 'group-modify') this.setGroup(d.group, adds, rules);
+      else if (d.kind === 'group-remove') this.groups.delete(d.group.group_id);
     }
     const tables: MapWrite[] = [...touchedTables].map((t) => this.tableWrite(t));
     // New masks and op runs first, then rules, then the tables that point at new masks.
     // Freed ids wait for release(), so nothing a packet may still read is overwritten.
     // Last the cache: its key for the new masks into the slot no packet reads, then the
     // generation that selects it and makes every cached walk stale.
-    const flows = deltas.some((d) => d.kind === 'flow-add' || d.kind === 'flow-modify' || d.kind === 'flow-remove');
+    const flows = deltas.some((d) => d.kind === 'flow-add' || d.kind === 'flow-modify' || d.kind === 'flow-remove' || d.kind === 'group-add' || d.kind === 'group-modify');
     return flows ? [...adds, ...rules, ...tables, ...this.bumpGeneration()] : [...adds, ...rules, ...tables];
+  }
+
+  /**
+   * A group's new buckets: the flows that inline it get new programs; its fast-path
+   * counters start over (the model keeps what they counted so far).
+   */
+  private setGroup(g: Group, adds: MapWrite[], rules: MapWrite[]): void {
+    this.groups.set(g.group_id, g);
+    rules.push({ map: 'raw', name: 'xsw_group_stats', key: u32le(g.group_id), value: null });
+    for (const id of this.groupUsers.get(g.group_id) ?? []) {
+      const p = this.placed.get(id);
+      if (p) this.modify(p.entry, adds, rules);
+    }
   }
 
   /** A meter's config with full buckets (a modify starts them over, as the model does). */
@@ -639,7 +682,10 @@ export class PipelineCompiler {
         return run;
       }
     }
-    const prog = compileInstructions(entry.instructions);
+    const prog = compileInstructions(entry.instructions, (id) => this.groups.get(id));
+    for (const i of entry.instructions)
+      if (i.type === 'APPLY_ACTIONS')
+        for (const a of i.actions) if (a.type === 'GROUP') (this.groupUsers.get(a.group_id) ?? this.groupUsers.set(a.group_id, new Set()).get(a.group_id)!).add(entry.id);
     // A match the key cannot express would catch packets it must not: those go slow.
     const ops = inexact.length
       ? [op(XswOpCode.XSW_OP_UPCALL, { arg: XswUpcallReason.XSW_UPCALL_UNSUPPORTED })]
@@ -715,6 +761,7 @@ export class PipelineCompiler {
     const p = this.placed.get(id);
     if (!p) return;
     this.placed.delete(id);
+    for (const i of p.entry.instructions) if (i.type === 'APPLY_ACTIONS') for (const a of i.actions) if (a.type === 'GROUP') this.groupUsers.get(a.group_id)?.delete(id);
     const top = this.byKey.get(p.key)!;
     if (top === p) {
       if (p.next) this.byKey.set(p.key, p.next);

@@ -19,6 +19,7 @@ import type { AdoptedDatapath, BridgeDatapath, BridgePort, DatapathPacketIn, Flo
 import { PipelineCompiler, type MapWrite } from './compiler.js';
 import { Datapath, type PortAttach } from './datapath.js';
 import {
+  decodeXswGroupStats,
   decodeXswMeter,
   decodeXswRuleKey,
   decodeXswRuleStats,
@@ -256,7 +257,9 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     this.pipeline = pipeline;
     let writes: MapWrite[];
     try {
-      writes = this.compiler.apply(entries.map((e) => ({ kind: 'flow-add', entry: e.entry })));
+      // Groups first: flows inline their buckets.
+      const groups: Delta[] = [...pipeline.groups.values()].map((group) => ({ kind: 'group-add', group }));
+      writes = this.compiler.apply([...groups, ...entries.map((e) => ({ kind: 'flow-add' as const, entry: e.entry }))]);
     } catch (e) {
       this.compiler = new PipelineCompiler({ ...this.half }); // nothing was written
       throw e;
@@ -519,6 +522,23 @@ export class XdpBridgeDatapath implements BridgeDatapath {
       if (!v) continue;
       const m = decodeXswMeter(v);
       out.set(id, { packets: m.packets, bytes: m.bytes, bands: Array.from({ length: m.n_bands }, (_, i) => ({ packets: m.band_packets[i] ?? 0n, bytes: m.band_bytes[i] ?? 0n })) });
+    }
+    return out;
+  }
+
+  groupCounters(ids: readonly number[]): Map<number, { packets: bigint; bytes: bigint }> {
+    const out = new Map<number, { packets: bigint; bytes: bigint }>();
+    const map = this.raw('xsw_group_stats');
+    for (const id of ids) {
+      const per = map.lookupPerCpu(u32(id));
+      if (!per) continue;
+      const c = { packets: 0n, bytes: 0n };
+      for (const v of per) {
+        const g = decodeXswGroupStats(v);
+        c.packets += g.packets;
+        c.bytes += g.bytes;
+      }
+      out.set(id, c);
     }
     return out;
   }

@@ -6,6 +6,7 @@ import type { Message, MessageOf } from '../../proto/openflow/messages.js';
 import type { BridgeDatapath, DatapathPacketIn, MeterCounters } from '../datapath/bridge.js';
 import type { FlowEntry } from '../ofproto/classifier.js';
 import type { BandState, Meter } from '../ofproto/meter.js';
+import type { Group } from '../ofproto/group.js';
 import { expire } from '../ofproto/flow-mod.js';
 import { createPipeline, insertEntry, removeEntry, type Delta, type Pipeline } from '../ofproto/pipeline.js';
 import { applyBundle } from '../ofproto/bundle.js';
@@ -145,6 +146,36 @@ export class BridgeOfproto implements OpenFlowHandler {
     }
   }
 
+  /** The datapath's group counters already added to each model group. */
+  private readonly groupSeen = new WeakMap<Group, { packets: bigint; bytes: bigint }>();
+
+  /**
+   * Adds what the fast path ran through each group since the last call to the model's
+   * group stats, and to the buckets that ran (ALL: each; INDIRECT: its one). The
+   * datapath's counts restart when the group is written again: counts that went down
+   * start the difference from zero.
+   */
+  syncGroupCounters(): void {
+    const read = this.o.datapath.groupCounters;
+    if (!read || !this.pipeline.groups.size) return;
+    for (const [id, c] of read.call(this.o.datapath, [...this.pipeline.groups.keys()])) {
+      const g = this.pipeline.groups.get(id);
+      if (!g) continue;
+      let seen = this.groupSeen.get(g);
+      if (!seen || c.packets < seen.packets) seen = { packets: 0n, bytes: 0n };
+      const dp = c.packets - seen.packets;
+      const db = c.bytes - seen.bytes;
+      g.packet_count += dp;
+      g.byte_count += db;
+      const ran = g.group_type === 'ALL' ? g.buckets : g.group_type === 'INDIRECT' ? g.buckets.slice(0, 1) : [];
+      for (const b of ran) {
+        b.packet_count += dp;
+        b.byte_count += db;
+      }
+      this.groupSeen.set(g, c);
+    }
+  }
+
   /** A frame the datapath sends to the controllers (output:CONTROLLER or a table miss). */
   packetIn(p: DatapathPacketIn): void {
     let cookie = 0xffffffffffffffffn; // OVS: a packet-in not from a flow entry carries all-ones
@@ -182,6 +213,7 @@ export class BridgeOfproto implements OpenFlowHandler {
       return this.o.refreshPortCounters().then(() => this.handleNow(msg));
     }
     if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'METER') this.syncMeterCounters();
+    if (msg.type === 'MULTIPART_REQUEST' && msg.body.type === 'GROUP') this.syncGroupCounters();
     const counted = msg.type === 'MULTIPART_REQUEST' && (msg.body.type === 'FLOW' || msg.body.type === 'AGGREGATE' || msg.body.type === 'TABLE');
     if (counted && this.o.datapath.readFlowCounters) return this.readFlowCounters().then(() => this.handleNow(msg));
     if (counted) this.syncFlowCounters();

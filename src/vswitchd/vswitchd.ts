@@ -142,6 +142,7 @@ export class Vswitchd {
       for (const br of v.bridges.values()) {
         const slow = br.datapath.slowCounters?.();
         if (slow) br.store?.recordSlow(slow);
+        br.ofproto.syncGroupCounters(); // the fast path's group counts, saved with the rest
         br.store?.recordGroups(br.ofproto.pipeline);
         if (br.datapath instanceof XdpBridgeDatapath) br.datapath.trimMacs();
       }

@@ -1,7 +1,8 @@
-// FLOOD, ALL and output lists through a switch set up as a user would (the daemon of
-// `xdpswitch start`, the stock ovs-vsctl and ovs-ofctl): one copy arrives on every other
-// port, each as the actions left it, and no packet leaves the fast path — at TC (the
-// default for veths: clones) and at XDP (one devmap broadcast for FLOOD/ALL).
+// Several outputs through a switch set up as a user would (the daemon of `xdpswitch
+// start`, the stock ovs-vsctl and ovs-ofctl): FLOOD, ALL, group ALL and an output list
+// send one copy to every other port, each as the actions left it, and no packet leaves
+// the fast path — at TC (the default for veths: clones) and at XDP (FLOOD/ALL as one
+// devmap broadcast).
 import { afterEach, describe, expect, test } from 'vitest';
 import type { XdpBridgeDatapath } from '../../src/datapath/xdp-bridge.js';
 import { sleep } from '../harness/exec.js';
@@ -15,7 +16,7 @@ afterEach(async () => {
 });
 
 describe.each(['auto', 'xdp'] as const)('datapath-hook=%s', (hook) => {
-  test('FLOOD and ALL from ovs-ofctl: one copy on every other port, no upcall', async () => {
+  test('FLOOD, ALL (and at TC group ALL, an output list) from ovs-ofctl: one copy on every other port, no upcall', async () => {
     const topo = await Topology.create();
     const hosts = (await topo.hosts(4, '10.252.11.0/24')) as [Host, Host, Host, Host];
     const [a, b, c, d] = hosts;
@@ -50,6 +51,17 @@ describe.each(['auto', 'xdp'] as const)('datapath-hook=%s', (hook) => {
     expect(Number(/n_packets=(\d+)/.exec(stats)?.[1])).toBeGreaterThanOrEqual(12);
 
     if (hook === 'auto') {
+      // Group ALL: a bucket per other port, each copy cloned at TC; the group counts them.
+      await ok(sw.ofctl('-O', 'OpenFlow13', 'add-group', br, 'group_id=1,type=all,bucket=output:2,bucket=output:3,bucket=mod_dl_src:02:00:00:00:00:99,output:4'));
+      await ok(sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'priority=20,in_port=1,icmp,actions=group:1'));
+      const fromA = await Promise.all([c.capture(`icmp and ether src ${a.mac}`), d.capture('icmp and ether src 02:00:00:00:00:99')]);
+      expect(await a.ping(b, { count: 3 })).toEqual({ transmitted: 3, received: 3 });
+      await sleep(200);
+      expect(await Promise.all(fromA.map(async (x) => (await x.stop()).length))).toEqual([3, 3]);
+      expect(upcalls(), JSON.stringify([...dp.slowPath.byReason])).toBe(0);
+      expect(await ok(sw.ofctl('-O', 'OpenFlow13', 'dump-group-stats', br))).toMatch(/group_id=1,.*packet_count=3,.*bucket0:packet_count=3/);
+      await ok(sw.ofctl('-O', 'OpenFlow13', '--strict', 'del-flows', br, 'priority=20,in_port=1,icmp'));
+
       // An output list with a rewrite between: b gets the frame as sent, c and d a copy
       // tagged VLAN 7 (TC clones each).
       await ok(sw.ofctl('-O', 'OpenFlow13', 'add-flow', br, 'priority=10,in_port=1,icmp,actions=output:2,push_vlan:0x8100,set_field:4103->vlan_vid,output:3,output:4'));

@@ -4,6 +4,7 @@ export const LAYOUT_VERSION = 5;
 export const UPCALL_CAP = 2048;
 export const MAC_ENTRIES = 8192;
 export const PORT_SLOTS = 1024;
+export const MAX_GROUPS = 4;
 export const MAX_MASKS = 32;
 export const MAX_OPS = 32;
 export const MAX_TABLE_HOPS = 16;
@@ -56,6 +57,9 @@ export const XswOpCode = {
   XSW_OP_METER: 11,
   XSW_OP_NORMAL: 12,
   XSW_OP_CT: 13,
+  XSW_OP_GROUP: 14,
+  XSW_OP_BUCKET: 15,
+  XSW_OP_BUCKET_END: 16,
 } as const;
 
 export const XswOpCond = {
@@ -634,6 +638,29 @@ export function decodeXswMeter(buf: Uint8Array, off = 0): XswMeter {
   };
 }
 
+export interface XswGroupStats {
+  packets: bigint; // packets the fast path ran through the group
+  bytes: bigint;
+}
+
+export const XSW_GROUP_STATS_SIZE = 16;
+
+export function encodeXswGroupStats(v: XswGroupStats, buf: Buffer = Buffer.alloc(16), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  dv.setBigUint64(0, v.packets, true);
+  dv.setBigUint64(8, v.bytes, true);
+  return buf;
+}
+
+export function decodeXswGroupStats(buf: Uint8Array, off = 0): XswGroupStats {
+  if (buf.length - off < 16) throw new RangeError('xsw_group_stats: need 16 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 16);
+  return {
+    packets: dv.getBigUint64(0, true),
+    bytes: dv.getBigUint64(8, true),
+  };
+}
+
 export interface XswMacKey {
   mac: Uint8Array; // Ethernet address
   vlan: number; // VLAN the address was seen in (0: untagged), host order
@@ -756,6 +783,7 @@ export const maps = {
   xsw_emc_config: { type: 'ARRAY', maxEntries: 2, keySize: 4, valueSize: 104, perCpu: false }, // gen & 1 → what the cache keys on
   xsw_emc_gen: { type: 'ARRAY', maxEntries: 1, keySize: 4, valueSize: 4, perCpu: false }, // 0 → generation of the flow tables, bumped last by every change
   xsw_meters: { type: 'HASH', maxEntries: 4096, keySize: 4, valueSize: 408, perCpu: false }, // meter_id → bands and token buckets
+  xsw_group_stats: { type: 'PERCPU_HASH', maxEntries: 4096, keySize: 4, valueSize: 16, perCpu: true }, // group_id → per-CPU counters of the fast path (the compiler deletes them when it writes the group)
   xsw_emc: { type: 'PERCPU_ARRAY', maxEntries: 32768, keySize: 4, valueSize: 136, perCpu: true }, // exact-match cache: hash of the masked key → cached walk
   xsw_macs: { type: 'LRU_HASH', maxEntries: 8192, keySize: 8, valueSize: 16, perCpu: false }, // (MAC, VLAN) → port the address was seen on
   xsw_normal_ports: { type: 'HASH', maxEntries: 1024, keySize: 4, valueSize: 520, perCpu: false }, // OpenFlow port → its VLAN config, for the ports that have one

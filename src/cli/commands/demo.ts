@@ -260,7 +260,7 @@ async function runDemo(mode: Mode, seconds: number): Promise<number> {
     const ports = topo.hosts.flatMap((h) => ['--', 'add-port', br, h.port, '--', 'set', 'Interface', h.port, `ofport_request=${h.ofport}`]);
     const failMode = mode === 'standalone' ? 'standalone' : 'secure';
     step(`ovs-vsctl add-br ${br}, set-fail-mode ${failMode}, add-port × ${topo.hosts.length}`);
-    await vsctl('add-br', br, '--', 'set-fail-mode', br, failMode, '--', 'set', 'Bridge', br, 'protocols=OpenFlow13', ...ports);
+    await vsctl('add-br', br, '--', 'set-fail-mode', br, failMode, ...ports);
     if (controller) {
       step(`ovs-vsctl set-controller ${br} tcp:127.0.0.1:${controller.port}`);
       await vsctl('set-controller', br, `tcp:127.0.0.1:${controller.port}`);

@@ -15,6 +15,15 @@ export const flowMod = (table_id: number, priority: number, match: OxmEntry[], i
 
 export const output = (port: number): FlowModInput['instructions'] => [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port, max_len: 0 }] }];
 
+/**
+ * One rule, actions=NORMAL (a standalone bridge's): the generator's destination is never
+ * learned (the receiver does not answer), so every frame floods to the other port, in
+ * the fast path, as with OVS's *-normal variants beside it.
+ */
+export function normalRule(add: (m: FlowModInput) => void): void {
+  add(flowMod(0, 0, [], output(0xfffffffa)));
+}
+
 /** One rule each way: in_port=1 → 2 and in_port=2 → 1. */
 export function oneRule(add: (m: FlowModInput) => void): void {
   add(flowMod(0, 10, [{ field: 'IN_PORT', value: 1 }], output(2)));

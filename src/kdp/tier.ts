@@ -290,11 +290,15 @@ export class KernelTier {
     const fdbBefore = p.fdb.size;
     const bytes = BigInt(u.packet.length);
     const usesCt = (entries: readonly FlowEntry[]): boolean => ctActions(entries).length > 0;
-    const probe = trace(p, inPort, u.packet, this.now(), { conntrack: new CtRecorder(), count: false });
-    const staged = usesCt(probe.counters.entries) || (u.key.recirc_id ?? 0) !== 0 ? this.ctStage(u, inPort) : undefined;
+    // One run with a recording tracker: when no ct action ran it is the answer itself (the
+    // model counted it in 'entries' mode, as the interpreter does; there a ct pipeline's
+    // entries are counted by this run, continuation included, not per stage).
+    const probe = trace(p, inPort, u.packet, this.now(), { conntrack: new CtRecorder(), count: !this.totalsMode });
+    const probeUsedCt = usesCt(probe.counters.entries);
+    const staged = probeUsedCt || (u.key.recirc_id ?? 0) !== 0 ? this.ctStage(u, inPort) : undefined;
     if (staged) {
       for (const pi of staged.packetIns) this.packetIn(pi, staged.entries.at(-1), inPort);
-      this.credit(staged.entries, 1n, bytes);
+      if (this.totalsMode) this.credit(staged.entries, 1n, bytes);
       await this.dp.execute({ packet: u.packet, key: u.key, actions: staged.actions, ...(u.mru ? { mru: u.mru } : {}) });
       if (install && !staged.packetIns.length) {
         await this.dp.putFlow({ key: u.key, actions: staged.actions });
@@ -305,7 +309,7 @@ export class KernelTier {
       } else if (staged.packetIns.length) this.counters.executeOnly['packet-in']++;
       return;
     }
-    const res = trace(p, inPort, u.packet, this.now(), { ...(this.opts.conntrack ? { conntrack: this.opts.conntrack } : {}), ...(this.totalsMode ? { count: false } : {}) });
+    const res = probeUsedCt ? trace(p, inPort, u.packet, this.now(), { ...(this.opts.conntrack ? { conntrack: this.opts.conntrack } : {}), count: false }) : probe;
     if (this.totalsMode) this.credit(res.counters.entries, 1n, bytes);
     for (const pi of res.packetIns) this.packetIn(pi, res.counters.entries.at(-1), inPort);
     const usedCt = usesCt(res.counters.entries);

@@ -237,6 +237,15 @@ describe.skipIf(why !== undefined)('kernel datapath in the run-in-vm guest', () 
     expect(d.dumpFlows.out.trim().split('\n').map(strip).sort()).toEqual(d.dpctl.trim().split('\n').map(strip).sort());
   });
 
+  test('a vport with an XDP program: what XDP_PASS returns reaches the kernel datapath (rx_handler after XDP)', () => {
+    const d = get('xdp-pass') as { attachError: string; ping: Ping; runs: number; upcalls: number; link: string };
+    expect(d.attachError).toBe('');
+    expect(d.link).toMatch(/prog\/xdp/);
+    expect(d.ping.received).toBe(3);
+    // The program saw each echo request on kva-p before the datapath forwarded it.
+    expect(d.runs).toBeGreaterThanOrEqual(3);
+  });
+
   test('a set_field/dec_ttl rule becomes set actions the kernel applies', () => {
     const d = get('tier') as { rewritten: string; dpctl: string; rules: Array<{ priority: number; packets: number }> };
     // Both arrive rewritten (the order may not hold: the first is upcalled, the second is not).

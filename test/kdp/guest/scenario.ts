@@ -294,6 +294,22 @@ try {
   await ping('kdpa', B, { count: 2 });
   await tier.revalidate();
   report('tier-revalidated', { flows: (await tier.dp.dumpFlows()).length, counters: tier.counters });
+
+  // ---- phase 4 (bpftool prog load pins the object's first program, xsw_st_count: count, XDP_PASS):
+  // a vport that also runs an XDP program: what it passes (XDP_PASS) reaches the
+  // kernel datapath through the port's rx_handler (the path tier 2 takes in the daemon) ----
+  const pin = '/sys/fs/bpf/kdpst';
+  let attachError = '';
+  try {
+    sh(`sysctl -qw kernel.bpf_stats_enabled=1; rm -f ${pin}; bpftool prog load build/bpf/selftest.bpf.o ${pin} && bpftool net attach xdp pinned ${pin} dev kva-p`);
+  } catch (e) {
+    attachError = String((e as { stderr?: string }).stderr ?? e);
+  }
+  const upcallsBefore = tier.counters.upcalls;
+  const passPing = await ping('kdpa', B, { count: 3 });
+  const runs = Number(sh(`bpftool prog show pinned ${pin} 2>/dev/null | sed -n 's/.*run_cnt \\([0-9]*\\).*/\\1/p'`).trim() || 0);
+  report('xdp-pass', { attachError, ping: passPing, runs, upcalls: tier.counters.upcalls - upcallsBefore, link: sh('ip -d link show kva-p'), dpctl: sh('ovs-dpctl dump-flows system@xkdp1') });
+  sh(`bpftool net detach xdp dev kva-p 2>/dev/null; rm -f ${pin}`);
 } finally {
   await tier.stop();
 }

@@ -285,7 +285,9 @@ async function main(): Promise<void> {
     const b = xdp.get(name);
     if (!b) continue;
     const ratio = a.higherIsBetter ? b.value / a.value : a.value / b.value;
-    process.stdout.write(`| ${name} | ${a.value.toFixed(2)} ${a.unit} | ${b.value.toFixed(2)} ${b.unit} | ${ratio.toFixed(2)} |\n`);
+    // CPU times are counted in 10 ms ticks: a zero says "too little to tell", not "free".
+    const shown = a.value > 0 && b.value > 0 ? ratio.toFixed(2) : '-';
+    process.stdout.write(`| ${name} | ${a.value.toFixed(2)} ${a.unit} | ${b.value.toFixed(2)} ${b.unit} | ${shown} |\n`);
   }
 }
 

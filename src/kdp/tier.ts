@@ -31,6 +31,8 @@ export interface KernelTierCounters {
   /** Packets the interpreter dropped (a drop megaflow was installed for them). */
   drops: number;
   errors: number;
+  /** Upcalls dropped because the bridge had no OpenFlow tables yet (nothing applied). */
+  noTables: number;
   /** Megaflows that are one stage of a ct pipeline (ct(...),recirc(id) or what follows a recirculation). */
   ctStages: number;
   /** Megaflow flushes (revalidate) and idle expiries. */
@@ -118,6 +120,7 @@ export class KernelTier {
     packetIns: 0,
     drops: 0,
     errors: 0,
+    noTables: 0,
     ctStages: 0,
     flushes: 0,
     expired: 0,
@@ -206,6 +209,10 @@ export class KernelTier {
 
   private onUpcall(u: Upcall): void {
     this.counters.upcalls++;
+    if (typeof this.opts.pipeline === 'function' && !this.opts.pipeline()) {
+      this.counters.noTables++; // a bridge with no flows yet drops, as its table-miss would
+      return;
+    }
     this.answer(u, true).catch((e: unknown) => {
       this.counters.errors++;
       this.opts.log?.(`kdp ${this.opts.name}: upcall on port ${u.key.in_port ?? '?'} not answered: ${(e as Error).message}`);

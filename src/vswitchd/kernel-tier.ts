@@ -250,7 +250,7 @@ class KernelTierBridge {
       `    megaflows installed: ${c.installed} (ct stages: ${c.ctStages}, drops: ${c.drops})`,
       ...exec.map(([r, n]) => `    executed without megaflow, ${r}: ${n}`),
       `    packet-ins: ${c.packetIns}`,
-      `    revalidations: ${c.flushes}, expired: ${c.expired}, errors: ${c.errors}`,
+      `    revalidations: ${c.flushes}, expired: ${c.expired}, errors: ${c.errors}, dropped before any flow: ${c.noTables}`,
     ];
   }
 }

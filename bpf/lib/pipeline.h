@@ -288,6 +288,50 @@ static __always_inline int xsw_meter_packet(struct xsw_meter *m, __u32 len, __u3
 
 #include "lib/normal.h"
 
+/* A second or later output (the first is recorded inline, the common case). */
+__noinline int xsw_output_more(struct xsw_run *r, __u32 port, __u32 max_len)
+{
+	if (!r)
+		return 0;
+	__u32 i = r->n_out;
+
+	if (i >= XSW_MAX_OUTS) {
+		xsw_leave(r, XSW_UPCALL_MULTI_OUTPUT, i);
+		return 0;
+	}
+	r->n_out = i + 1;
+	r->multi = 1;
+	struct xsw_out_rec *rec = &r->outs[i & (XSW_MAX_OUTS - 1)];
+
+	rec->port = port;
+	rec->table_id = r->cur_table;
+	rec->rule_id = r->cur_rule;
+	rec->max_len = max_len;
+	rec->dirty = r->dirty;
+	rec->vlan = r->normal_vlan;
+	if (r->dirty)
+		__builtin_memcpy(&r->okeys[i & (XSW_MAX_OUTS - 1)], &r->key, sizeof(r->key));
+	return 0;
+}
+
+/* A group bucket starts (end 0) or ends: each bucket acts on its own copy of the packet,
+ * so what it changes only its outputs see. A global function: the op loop stays small. */
+__noinline int xsw_bucket(struct xsw_run *r, int end)
+{
+	if (!r)
+		return 0;
+	if (end) {
+		__builtin_memcpy(&r->key, &r->gsave, sizeof(r->key));
+		r->dirty = r->gsave_dirty;
+		r->in_bucket = 0;
+	} else {
+		__builtin_memcpy(&r->gsave, &r->key, sizeof(r->key));
+		r->gsave_dirty = r->dirty;
+		r->in_bucket = 1;
+	}
+	return 0;
+}
+
 /* One op of the current rule (r->cur_table, r->cur_rule) on r->key. */
 static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 {
@@ -311,12 +355,12 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 			break;
 		if (port == OFPP_IN_PORT)
 			port = r->key.in_port;
-		if (i >= XSW_MAX_OUTS) {
-			xsw_leave(r, XSW_UPCALL_MULTI_OUTPUT, i);
+		if (i) {
+			xsw_output_more(r, port, op->len);
 			break;
 		}
-		r->n_out = i + 1;
-		struct xsw_out_rec *rec = &r->outs[i & (XSW_MAX_OUTS - 1)];
+		r->n_out = 1;
+		struct xsw_out_rec *rec = &r->outs[0];
 
 		rec->port = port;
 		rec->table_id = r->cur_table;
@@ -324,12 +368,6 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 		rec->max_len = op->len;
 		rec->dirty = r->dirty;
 		rec->vlan = r->normal_vlan;
-		if (i) {
-			r->multi = 1;
-			if (r->dirty)
-				__builtin_memcpy(&r->okeys[i & (XSW_MAX_OUTS - 1)], &r->key, sizeof(r->key));
-			break;
-		}
 		if (port == OFPP_FLOOD || port == OFPP_ALL || port == OFPP_NORMAL)
 			r->multi = 1;
 		r->out_port = port;
@@ -455,15 +493,8 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 		break;
 	}
 	case XSW_OP_BUCKET:
-		/* Each bucket acts on its own copy: what it changes, only its outputs see. */
-		__builtin_memcpy(&r->gsave, &r->key, sizeof(r->key));
-		r->gsave_dirty = r->dirty;
-		r->in_bucket = 1;
-		break;
 	case XSW_OP_BUCKET_END:
-		__builtin_memcpy(&r->key, &r->gsave, sizeof(r->key));
-		r->dirty = r->gsave_dirty;
-		r->in_bucket = 0;
+		xsw_bucket(r, op->code == XSW_OP_BUCKET_END);
 		break;
 	case XSW_OP_UPCALL:
 		xsw_leave(r, op->arg, 0);
@@ -1019,6 +1050,82 @@ static long xsw_flood_cb(struct bpf_map *map, __u32 *key, struct xsw_ofport *val
 	return r->copies_overflow ? 1 : 0;
 }
 
+/* The copies of one flooding output. A global function: the callback is checked once. */
+__noinline int xsw_flood_into(struct xsw_run *r, __u32 rec, __u32 vlan, __u32 normal)
+{
+	struct xsw_flood_ctx fc = { .r = r, .rec = rec, .vlan = vlan, .normal = normal };
+
+	if (!r)
+		return 0;
+	bpf_for_each_map_elem(&xsw_ofports, xsw_flood_cb, &fc, 0);
+	return 0;
+}
+
+struct xsw_count_ctx {
+	struct xsw_run *r;
+	__u32 n;
+};
+
+/* Counts the ports a broadcast reaches (all but the ingress one); one that must not get
+ * frames (NO_FWD, PORT_DOWN) makes the broadcast wrong. */
+static long xsw_count_cb(struct bpf_map *map, __u32 *key, struct xsw_ofport *val, struct xsw_count_ctx *cc)
+{
+	struct xsw_run *r = cc->r;
+	__u32 port = *key;
+
+	if (!r)
+		return 1;
+	if (port == r->orig.in_port || (port > OFPP_MAX && port != OFPP_LOCAL))
+		return 0;
+	if (val->config & (OFPPC_NO_FWD | OFPPC_PORT_DOWN))
+		r->uniform = 0;
+	cc->n++;
+	return 0;
+}
+
+/* Several outputs whose copies are one frame to each port but the ingress one, once
+ * each (output:2,output:3..., a group ALL of them): a broadcast does it too. */
+__noinline int xsw_check_uniform(struct xsw_run *r)
+{
+	__u64 seen = 0;
+
+	if (!r)
+		return 0;
+	__u32 n = r->n_copies;
+
+	for (int i = 0; i < XSW_MAX_OUTS; i++) {
+		if (i >= r->n_out)
+			break;
+		if (r->outs[i].dirty || r->outs[i].port == OFPP_NORMAL)
+			r->uniform = 0;
+	}
+	for (int i = 0; i < XSW_MAX_COPIES && r->uniform; i++) {
+		if (i >= n)
+			break;
+		__u32 p = r->copies[i].ofport;
+		__u64 bit;
+
+		if (p == OFPP_LOCAL)
+			p = 0;
+		if (p >= 64 || !r->copies[i].ifindex) {
+			r->uniform = 0;
+			break;
+		}
+		bit = 1ULL << p;
+		if (seen & bit)
+			r->uniform = 0;
+		seen |= bit;
+	}
+	if (!r->uniform)
+		return 0;
+	struct xsw_count_ctx cc = { .r = r };
+
+	bpf_for_each_map_elem(&xsw_ofports, xsw_count_cb, &cc, 0);
+	if (cc.n != n)
+		r->uniform = 0;
+	return 0;
+}
+
 /* Fills r->copies from r->outs; sets r->uniform. Returns -1 when there are too many. */
 __noinline int xsw_collect_copies(struct xsw_run *r)
 {
@@ -1030,17 +1137,19 @@ __noinline int xsw_collect_copies(struct xsw_run *r)
 	r->copies_overflow = 0;
 	/* One flood with one rewrite for all: XDP broadcasts it through the devmap. */
 	r->uniform = n == 1;
+	/* Several outputs: maybe (xsw_check_uniform). */
+	bool maybe = n > 1;
+
 	for (int i = 0; i < XSW_MAX_OUTS; i++) {
 		if (i >= n)
 			break;
 		__u32 port = r->outs[i].port;
 
 		if (port == OFPP_FLOOD || port == OFPP_ALL || port == OFPP_NORMAL) {
-			struct xsw_flood_ctx fc = { .r = r, .rec = i, .vlan = r->outs[i].vlan, .normal = port == OFPP_NORMAL };
-
-			bpf_for_each_map_elem(&xsw_ofports, xsw_flood_cb, &fc, 0);
+			xsw_flood_into(r, i, r->outs[i].vlan, port == OFPP_NORMAL);
 		} else if (port == OFPP_CONTROLLER) {
 			r->uniform = 0;
+			maybe = false;
 			xsw_add_copy(r, port, 0, i, XSW_WANT_ASIS);
 		} else {
 			struct xsw_ofport *op = bpf_map_lookup_elem(&xsw_ofports, &port);
@@ -1048,9 +1157,15 @@ __noinline int xsw_collect_copies(struct xsw_run *r)
 			r->uniform = 0;
 			if (op && !(op->config & (OFPPC_NO_FWD | OFPPC_PORT_DOWN)))
 				xsw_add_copy(r, port, op->ifindex, i, XSW_WANT_ASIS);
+			else
+				maybe = false;
 		}
 		if (r->copies_overflow)
 			return -1;
+	}
+	if (maybe) {
+		r->uniform = 1;
+		xsw_check_uniform(r);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { BridgeDatapath, BridgePort, DatapathPacketIn, FlowCounters } from '../datapath/bridge.js';
 import { XswUpcallReason } from '../datapath/gen/maps.js';
 import { XdpBridgeDatapath } from '../datapath/xdp-bridge.js';
+import { kernelConntrack } from '../ct/shared.js';
 import { KernelTier } from '../kdp/tier.js';
 import type { Delta, Pipeline } from '../ofproto/pipeline.js';
 import type { Log } from './log.js';
@@ -139,6 +140,8 @@ class KernelTierBridge {
         name: this.name,
         pipeline: () => this.pipeline,
         credit: 'totals',
+        // What stays untranslated (NAT, mark, label) is tracked in the kernel's table where BPF reaches it.
+        conntrack: kernelConntrack((t) => this.log.warn(t)),
         log: (l) => this.log.info(`${this.bridge}: ${l}`),
         onPacketInFrom: (pi, entry, inPort) => {
           for (const cb of this.packetInCbs) cb({ in_port: inPort, reason: pi.reason, table_id: pi.table_id, entryId: entry?.id ?? 0, data: pi.data, total_len: pi.total_len });

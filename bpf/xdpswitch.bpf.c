@@ -50,7 +50,8 @@ static __always_inline struct xsw_port_stats *port_counters(__u32 ofport, __u32 
 
 /* Copies the key and the frame (up to XSW_UPCALL_CAP bytes) into the upcall ring. */
 static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 reason, __u32 len,
-				   const struct xsw_flow_key *key, __u32 table_id, __u32 rule_id, __u32 arg)
+				   const struct xsw_flow_key *key, __u32 table_id, __u32 rule_id, __u32 arg,
+				   __u32 meters)
 {
 	struct xsw_upcall *u = bpf_ringbuf_reserve(&xsw_upcalls, sizeof(*u), 0);
 	__u32 cap = len < XSW_UPCALL_CAP ? len : XSW_UPCALL_CAP;
@@ -65,6 +66,8 @@ static __always_inline void upcall(void *ctx, bool is_xdp, __u32 ifindex, __u32 
 	u->rule_id = rule_id;
 	u->arg = arg;
 	u->vlan_meta = 0;
+	u->meters = meters;
+	u->reserved = 0;
 	if (!is_xdp && ((struct __sk_buff *)ctx)->vlan_present)
 		u->vlan_meta = ((__u32)bpf_ntohs(((struct __sk_buff *)ctx)->vlan_proto) << 16) |
 			       ((struct __sk_buff *)ctx)->vlan_tci;
@@ -223,7 +226,7 @@ __noinline int xsw_tc_copy(struct __sk_buff *skb, struct xsw_run *r, __u32 i, __
 
 		if (!(in && (in->config & OFPPC_NO_PACKET_IN)))
 			upcall(skb, false, skb->ifindex, XSW_UPCALL_ACTION, skb->len, &r->orig, rec->table_id,
-			       rec->rule_id, rec->max_len);
+			       rec->rule_id, rec->max_len, 0);
 		return TC_ACT_SHOT;
 	}
 	struct xsw_port_stats *st = port_counters(c->ofport, ifindex);
@@ -277,6 +280,7 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 	r->ct_pending = 0;
 	r->walk_from = 0;
 	r->recircs = 0;
+	r->n_meters = 0;
 	if (e) {
 		xsw_emc_replay(r, e);
 	} else {
@@ -312,7 +316,7 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 		if (xsw_tier2_take(r->upcall - 1))
 			return V_PASS;
 		/* The slow path runs the whole packet again and counts it there. */
-		upcall(ctx, is_xdp, ifindex, r->upcall - 1, r->len, &r->orig, r->rk.table_id, 0, r->upcall_arg);
+		upcall(ctx, is_xdp, ifindex, r->upcall - 1, r->len, &r->orig, r->rk.table_id, 0, r->upcall_arg, r->n_meters);
 		return V_DROP;
 	}
 	xsw_count_rules(r);
@@ -339,7 +343,7 @@ static __always_inline enum verdict run_pipeline(void *ctx, bool is_xdp, __u32 i
 		__u32 len = is_xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len;
 
 		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_ACTION, len, r->out_dirty ? &r->out : &r->orig, r->table_id,
-		       r->rule_id, r->max_len);
+		       r->rule_id, r->max_len, 0);
 		return V_DROP;
 	}
 	struct xsw_ofport *op = bpf_map_lookup_elem(&xsw_ofports, &r->out_port);
@@ -375,7 +379,7 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 		st->rx_bytes += len;
 	}
 	if (!port) {
-		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_NO_PORT, len, &r->orig, 0, 0, 0);
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_NO_PORT, len, &r->orig, 0, 0, 0, 0);
 		return V_PASS;
 	}
 	switch (port->action) {
@@ -392,7 +396,7 @@ static __always_inline enum verdict pipeline(void *ctx, bool is_xdp, __u32 ifind
 	case XSW_PORT_UPCALL:
 		if (st)
 			st->upcalls++;
-		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_PORT, len, &r->orig, 0, 0, 0);
+		upcall(ctx, is_xdp, ifindex, XSW_UPCALL_PORT, len, &r->orig, 0, 0, 0, 0);
 		break;
 	}
 	if (v == V_DROP && st)

@@ -202,10 +202,12 @@ struct xsw_upcall {
 	__u32 rule_id; /* that rule (0: none) */
 	__u32 arg; /* by reason: max_len for XSW_UPCALL_ACTION */
 	__u32 vlan_meta; /* TC: the outer tag kept in skb metadata, not in data[] (TPID << 16 | TCI); 0 when none */
+	__u32 meters; /* meter ops the fast path ran on this packet before it left: the slow path's re-run skips as many */
+	__u32 reserved; /* written as zero */
 	struct xsw_flow_key key; /* the frame as the parser saw it */
 	__u8 data[2048]; /* the frame head, cap_len bytes valid */
 };
-_Static_assert(sizeof(struct xsw_upcall) == 2240, "struct xsw_upcall size");
+_Static_assert(sizeof(struct xsw_upcall) == 2248, "struct xsw_upcall size");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, ifindex) == 0, "xsw_upcall.ifindex offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, reason) == 4, "xsw_upcall.reason offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, frame_len) == 8, "xsw_upcall.frame_len offset");
@@ -214,8 +216,10 @@ _Static_assert(__builtin_offsetof(struct xsw_upcall, table_id) == 16, "xsw_upcal
 _Static_assert(__builtin_offsetof(struct xsw_upcall, rule_id) == 20, "xsw_upcall.rule_id offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, arg) == 24, "xsw_upcall.arg offset");
 _Static_assert(__builtin_offsetof(struct xsw_upcall, vlan_meta) == 28, "xsw_upcall.vlan_meta offset");
-_Static_assert(__builtin_offsetof(struct xsw_upcall, key) == 32, "xsw_upcall.key offset");
-_Static_assert(__builtin_offsetof(struct xsw_upcall, data) == 192, "xsw_upcall.data offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, meters) == 32, "xsw_upcall.meters offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, reserved) == 36, "xsw_upcall.reserved offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, key) == 40, "xsw_upcall.key offset");
+_Static_assert(__builtin_offsetof(struct xsw_upcall, data) == 200, "xsw_upcall.data offset");
 
 struct xsw_table {
 	__u32 n_masks; /* masks in use, sorted by max_prio, highest first */

@@ -96,6 +96,7 @@ struct xsw_run {
 	__u32 ct_table; /* where the pending ct recirculates */
 	__u32 walk_from; /* table the walk starts at: 0, or a ct's table= */
 	__u32 recircs; /* ct recirculations of this packet */
+	__u32 n_meters; /* meter ops run on this packet: the slow path skips as many (upcall.meters) */
 	__u32 normal_vlan; /* set by NORMAL when it floods */
 	__u32 n_copies;
 	__u8 multi; /* several outputs, or one that floods */
@@ -456,6 +457,7 @@ static __always_inline void xsw_exec_op(struct xsw_run *r, struct xsw_op *op)
 		__u32 id = op->arg, type = 0, prec = 0;
 		struct xsw_meter *m = bpf_map_lookup_elem(&xsw_meters, &id);
 
+		r->n_meters++;
 		/* A meter the datapath does not have meters nothing, as in the model. */
 		if (!m || xsw_meter_packet(m, r->len, &type, &prec) < 0)
 			break;

@@ -69,7 +69,7 @@ export const portSlot = cstruct('xsw_port_slot', 8 + portStats.size, [
 /** Largest frame copied whole into an upcall record (the slow path needs all of it). */
 export const UPCALL_CAP = 2048;
 
-export const upcall = cstruct('xsw_upcall', 32 + flowKey.size + UPCALL_CAP, [
+export const upcall = cstruct('xsw_upcall', 40 + flowKey.size + UPCALL_CAP, [
   ['ifindex', u32, 'ingress device'],
   ['reason', u32, 'enum xsw_upcall_reason'],
   ['frame_len', u32, 'length of the whole frame in bytes'],
@@ -78,6 +78,8 @@ export const upcall = cstruct('xsw_upcall', 32 + flowKey.size + UPCALL_CAP, [
   ['rule_id', u32, 'that rule (0: none)'],
   ['arg', u32, 'by reason: max_len for XSW_UPCALL_ACTION'],
   ['vlan_meta', u32, 'TC: the outer tag kept in skb metadata, not in data[] (TPID << 16 | TCI); 0 when none'],
+  ['meters', u32, 'meter ops the fast path ran on this packet before it left: the slow path\'s re-run skips as many'],
+  ['reserved', u32, 'written as zero'],
   ['key', flowKey, 'the frame as the parser saw it'],
   ['data', array(u8, UPCALL_CAP), 'the frame head, cap_len bytes valid'],
 ]);

@@ -816,7 +816,8 @@ export class XdpBridgeDatapath implements BridgeDatapath {
     // ct actions use the kernel's conntrack table where the kernel lets BPF reach it.
     if (u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_FLOOD || u.reason === XswUpcallReason.XSW_UPCALL_NORMAL_SLOW) this.syncMac(u.key.eth_dst, u.key.vlan_tci, in_port);
     const ct = kernelConntrack(this.onWarning);
-    const res = trace(this.pipeline, in_port, frame, this.clock(), ct ? { conntrack: ct } : {});
+    // The meters the fast path ran before the packet left already metered and counted it.
+    const res = trace(this.pipeline, in_port, frame, this.clock(), { ...(ct ? { conntrack: ct } : {}), skipMeters: u.meters });
     for (const e of res.counters.entries) {
       const c = this.slowEntries.get(e.id) ?? { packets: 0n, bytes: 0n };
       c.packets++;

@@ -60,6 +60,12 @@ export interface TraceOptions {
   count?: boolean;
   /** The connection tracker ct actions use; default: one MemoryConntrack per pipeline. */
   conntrack?: Conntrack;
+  /**
+   * Meter instructions the fast path already ran on this packet before handing it up
+   * (upcall.meters): the first this many the trace meets neither meter nor count it
+   * again (the packet passed them, or the fast path would have dropped it).
+   */
+  skipMeters?: number;
 }
 
 /** Nicira's fragment handling (ovs-ofctl set-frags nx-match): fragments matched by nw_frag, first ones with their ports. */
@@ -100,6 +106,8 @@ interface Ctx {
   ct: Conntrack;
   /** Recirculations so far (ct(table=…)). */
   recircs: number;
+  /** Meter instructions still to pass without metering (TraceOptions.skipMeters). */
+  skipMeters: number;
 }
 
 /** A counter update, unless the trace counts nothing (count: false). */
@@ -175,6 +183,7 @@ function newCtx(p: Pipeline, in_port: number, frame: Uint8Array, now: number, op
     failed: false,
     ct: opts.conntrack ?? pipelineConntrack(p),
     recircs: 0,
+    skipMeters: opts.skipMeters ?? 0,
   };
 }
 
@@ -213,7 +222,8 @@ function runFrom(ctx: Ctx, pk: Pkt, table_id: number): void {
     // Instructions run in the spec's order whatever their order in the entry (§5.9).
     const by = new Map(e.instructions.map((i) => [i.type, i]));
     const meter = by.get('METER');
-    if (meter?.type === 'METER') {
+    if (meter?.type === 'METER' && ctx.skipMeters > 0) ctx.skipMeters--;
+    else if (meter?.type === 'METER') {
       const m = ctx.p.meters.get(meter.meter_id);
       if (m) {
         ctx.res.counters.meters.push(m.meter_id);

@@ -292,14 +292,16 @@ export interface XswUpcall {
   rule_id: number; // that rule (0: none)
   arg: number; // by reason: max_len for XSW_UPCALL_ACTION
   vlan_meta: number; // TC: the outer tag kept in skb metadata, not in data[] (TPID << 16 | TCI); 0 when none
+  meters: number; // meter ops the fast path ran on this packet before it left: the slow path's re-run skips as many
+  reserved: number; // written as zero
   key: XswFlowKey; // the frame as the parser saw it
   data: Uint8Array; // the frame head, cap_len bytes valid
 }
 
-export const XSW_UPCALL_SIZE = 2240;
+export const XSW_UPCALL_SIZE = 2248;
 
-export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(2240), off = 0): Buffer {
-  const dv = new DataView(buf.buffer, buf.byteOffset + off, 2240);
+export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(2248), off = 0): Buffer {
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 2248);
   dv.setUint32(0, v.ifindex, true);
   dv.setUint32(4, v.reason, true);
   dv.setUint32(8, v.frame_len, true);
@@ -308,14 +310,16 @@ export function encodeXswUpcall(v: XswUpcall, buf: Buffer = Buffer.alloc(2240), 
   dv.setUint32(20, v.rule_id, true);
   dv.setUint32(24, v.arg, true);
   dv.setUint32(28, v.vlan_meta, true);
-  encodeXswFlowKey(v.key, buf, off + 32);
-  buf.set(v.data.subarray(0, 2048), off + 192);
+  dv.setUint32(32, v.meters, true);
+  dv.setUint32(36, v.reserved, true);
+  encodeXswFlowKey(v.key, buf, off + 40);
+  buf.set(v.data.subarray(0, 2048), off + 200);
   return buf;
 }
 
 export function decodeXswUpcall(buf: Uint8Array, off = 0): XswUpcall {
-  if (buf.length - off < 2240) throw new RangeError('xsw_upcall: need 2240 bytes, have ' + (buf.length - off));
-  const dv = new DataView(buf.buffer, buf.byteOffset + off, 2240);
+  if (buf.length - off < 2248) throw new RangeError('xsw_upcall: need 2248 bytes, have ' + (buf.length - off));
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, 2248);
   return {
     ifindex: dv.getUint32(0, true),
     reason: dv.getUint32(4, true),
@@ -325,8 +329,10 @@ export function decodeXswUpcall(buf: Uint8Array, off = 0): XswUpcall {
     rule_id: dv.getUint32(20, true),
     arg: dv.getUint32(24, true),
     vlan_meta: dv.getUint32(28, true),
-    key: decodeXswFlowKey(buf, off + 32),
-    data: buf.slice(off + 192, off + 2240),
+    meters: dv.getUint32(32, true),
+    reserved: dv.getUint32(36, true),
+    key: decodeXswFlowKey(buf, off + 40),
+    data: buf.slice(off + 200, off + 2248),
   };
 }
 

@@ -109,20 +109,27 @@ export function applyMeterMod(p: Pipeline, mod: MeterModInput, now: number): Mod
  * bucket, takes the packet's cost from those that can pay, and returns the band with
  * the highest rate among those exceeded (§5.7), or undefined if none is.
  */
-export function meterPacket(m: Meter, bytes: number, now: number): MeterBand | undefined {
+/**
+ * The band a packet of `bytes` at `now` exceeds, if any. With `commit` (the default) the
+ * buckets are drawn and the counters move; without, the answer is what would happen and
+ * nothing changes (ofproto/trace and other dry runs must not use up a meter's tokens).
+ */
+export function meterPacket(m: Meter, bytes: number, now: number, commit = true): MeterBand | undefined {
   const pkt = (m.flags & OFPMF.PKTPS) !== 0;
   const dt = Math.max(0, now - m.last);
-  m.last = Math.max(m.last, now);
-  m.packet_in_count++;
-  m.byte_in_count += BigInt(bytes);
   const cost = pkt ? 1000 : bytes * 8;
   let hit: BandState | undefined;
   for (const s of m.bands) {
     // kb/s: rate bits per ms; packet/s: rate packets×1000 per s = rate per ms.
-    s.tokens = Math.min(s.capacity, s.tokens + s.band.rate * dt);
-    if (s.tokens >= cost) s.tokens -= cost;
-    else if (!hit || s.band.rate > hit.band.rate) hit = s;
+    const tokens = Math.min(s.capacity, s.tokens + s.band.rate * dt);
+    const enough = tokens >= cost;
+    if (commit) s.tokens = enough ? tokens - cost : tokens;
+    if (!enough && (!hit || s.band.rate > hit.band.rate)) hit = s;
   }
+  if (!commit) return hit?.band;
+  m.last = Math.max(m.last, now);
+  m.packet_in_count++;
+  m.byte_in_count += BigInt(bytes);
   if (!hit) return undefined;
   hit.packet_band_count++;
   hit.byte_band_count += BigInt(bytes);

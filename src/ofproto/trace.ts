@@ -227,7 +227,7 @@ function runFrom(ctx: Ctx, pk: Pkt, table_id: number): void {
       const m = ctx.p.meters.get(meter.meter_id);
       if (m) {
         ctx.res.counters.meters.push(m.meter_id);
-        const band = meterPacket(m, pk.data.length, ctx.now);
+        const band = meterPacket(m, pk.data.length, ctx.now, ctx.count);
         if (band?.type === 'DROP') {
           ctx.res.drops.push(`meter ${m.meter_id} band drop`);
           pk.dead = true;

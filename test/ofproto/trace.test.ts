@@ -206,6 +206,24 @@ describe('meters', () => {
     applyMeterMod(p, { command: 'DELETE', flags: 0, meter_id: 1, bands: [] }, 0);
     expect(p.tables[0]!.size).toBe(0);
   });
+  test('a dry run (count: false) tells what the meter would do without using its tokens', () => {
+    const p = bridge();
+    applyMeterMod(p, { command: 'ADD', flags: 2 /* PKTPS */, meter_id: 1, bands: [{ type: 'DROP', rate: 1, burst_size: 1 }] }, 0);
+    add(p, { instructions: [{ type: 'METER', meter_id: 1 }, apply(output(2))] });
+    // A full bucket: a thousand dry runs all pass and leave it full.
+    for (let i = 0; i < 1000; i++) expect(trace(p, 1, udp, 1000, { count: false }).outputs).toHaveLength(1);
+    expect(meterStats(p, 1, 1000)[0]).toMatchObject({ packet_in_count: 0n, band_stats: [{ packet_band_count: 0n }] });
+    // Real packets at the same instant empty the bucket.
+    let passed = 0;
+    while (passed < 100 && trace(p, 1, udp, 1000).outputs.length) passed++;
+    expect(passed).toBeGreaterThan(0);
+    expect(passed).toBeLessThan(100);
+    const after = meterStats(p, 1, 1000)[0];
+    expect(after).toMatchObject({ packet_in_count: BigInt(passed + 1), band_stats: [{ packet_band_count: 1n }] });
+    // Now the dry run says drop, and still changes nothing.
+    expect(trace(p, 1, udp, 1000, { count: false }).outputs).toHaveLength(0);
+    expect(meterStats(p, 1, 1000)[0]).toEqual(after);
+  });
 });
 
 describe('packet-out and counters', () => {

@@ -204,12 +204,19 @@ export class RunningBridge {
     return `${this.deps.rundir}/${this.name}.mgmt`;
   }
 
-  async start(): Promise<void> {
-    // As OVS: ovs-ofctl's socket (its sessions probed every 60 s) and the snoop socket.
-    this.mgmt = await this.endpoint.listen(`punix:${this.mgmtPath}`, { probeIntervalMs: 60_000 });
-    this.snoop = await this.endpoint.listen(`punix:${this.deps.rundir}/${this.name}.snoop`, { snoop: true });
+  start(): void {
     this.expiry = setInterval(() => void this.ofproto.expire().catch((e: unknown) => this.deps.log.err(`${this.name}: flow expiry failed: ${String(e)}`)), 1000);
     this.expiry.unref();
+  }
+
+  /**
+   * As OVS: ovs-ofctl's socket (its sessions probed every 60 s) and the snoop socket. Opened
+   * once the bridge's ports are in (OVS's bridge_reconfigure configures remotes after adding
+   * ports, in one loop iteration), so the first session already sees LOCAL and every port.
+   */
+  async listen(): Promise<void> {
+    this.mgmt ??= await this.endpoint.listen(`punix:${this.mgmtPath}`, { probeIntervalMs: 60_000 });
+    this.snoop ??= await this.endpoint.listen(`punix:${this.deps.rundir}/${this.name}.snoop`, { snoop: true });
   }
 
   async stop(opts: { keepPinned?: boolean } = {}): Promise<void> {

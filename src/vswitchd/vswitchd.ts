@@ -3,7 +3,7 @@
 // cur_cfg written once a change is live. Each pass deletes what is gone, reconfigures
 // what changed, then adds what is new; a pass over an unchanged database makes no calls.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OFPP } from '../../proto/openflow/constants.js';
 import type { BridgeDatapath } from '../datapath/bridge.js';
@@ -135,6 +135,7 @@ export class Vswitchd {
     client.on('close', () => {
       if (!v.closed) v.log.err(`lost the database connection ${o.dbRemote}`);
     });
+    v.removeStaleSockets();
     await v.reconcileNow();
     await v.removeStale();
     v.statusTimer = setInterval(() => {
@@ -247,17 +248,32 @@ export class Vswitchd {
     if (!br) return;
     // A new bridge made its LOCAL device: list again (each dump costs ~1 ms per 100 devices).
     const fresh = known ? links : new Map((await listLinks()).map((l) => [l.name, l]));
-    for (const p of b.ports) {
-      for (const i of p.interfaces) if (!br.ifaces.has(i.name)) await this.addIface(br, i, p.name, fresh);
-      this.configurePortVlan(br, p);
+    try {
+      for (const p of b.ports) {
+        for (const i of p.interfaces) if (!br.ifaces.has(i.name)) await this.addIface(br, i, p.name, fresh);
+        this.configurePortVlan(br, p);
+      }
+      await this.flushIfNeeded(br, b);
+      for (const c of b.controllers) {
+        if (br.controllers.has(controllerKey(c))) continue;
+        this.effect(`${b.name}: add controller ${c.target}`);
+        await br.addController(c);
+      }
+      await this.configureIdentity(br, fresh);
+    } finally {
+      // ovs-ofctl's socket appears once the bridge has its ports, LOCAL among them, and its
+      // datapath ID: a session opened as soon as <bridge>.mgmt exists (after a restart too)
+      // sees the bridge as configured, never a half-built one.
+      if (!br.mgmt) await this.listenOpenFlow(br);
     }
-    await this.flushIfNeeded(br, b);
-    for (const c of b.controllers) {
-      if (br.controllers.has(controllerKey(c))) continue;
-      this.effect(`${b.name}: add controller ${c.target}`);
-      await br.addController(c);
+  }
+
+  private async listenOpenFlow(br: RunningBridge): Promise<void> {
+    try {
+      await br.listen();
+    } catch (e) {
+      this.log.err(`${br.name}: could not listen for OpenFlow on ${br.mgmtPath} (${errText(e)}); retried on the next reconfiguration`);
     }
-    await this.configureIdentity(br, fresh);
   }
 
   /**
@@ -378,6 +394,24 @@ export class Vswitchd {
     }
   }
 
+  /**
+   * Bridges' OpenFlow sockets a killed daemon left, removed before the first pass: each
+   * `<bridge>.mgmt` then exists only while its bridge listens, configured (see addNew).
+   */
+  private removeStaleSockets(): void {
+    for (const f of readdirSync(this.o.rundir)) {
+      if (!f.endsWith('.mgmt') && !f.endsWith('.snoop')) continue;
+      const path = join(this.o.rundir, f);
+      try {
+        if (!lstatSync(path).isSocket()) continue;
+        rmSync(path, { force: true });
+        this.log.info(`removed ${path}, left by an earlier run; opened again once its bridge is configured`);
+      } catch (e) {
+        this.log.warn(`could not remove the stale socket ${path}: ${errText(e)}`);
+      }
+    }
+  }
+
   /** `<rundir>/<bridge>.ofstate`: the bridge's flows as applied, read back by a restart. */
   private storePath(bridge: string): string {
     return join(this.o.rundir, `${bridge}.ofstate`);
@@ -476,7 +510,7 @@ export class Vswitchd {
       } else {
         br.localCreated = ours !== undefined;
       }
-      await br.start();
+      br.start();
     } catch (e) {
       this.log.err(`${b.name}: could not create bridge: ${e instanceof Error ? e.message : String(e)}`);
       await br.stop();
@@ -486,7 +520,7 @@ export class Vswitchd {
     br.mac = local.mac ?? '00:00:00:00:00:00';
     br.dpid = pickDatapathId(b.otherConfig, br.mac);
     this.bridges.set(b.name, br);
-    this.log.info(`${b.name}: added bridge (datapath_type "${b.datapathType || 'system'}", fail_mode ${b.failMode}), OpenFlow on ${br.mgmtPath}`);
+    this.log.info(`${b.name}: added bridge (datapath_type "${b.datapathType || 'system'}", fail_mode ${b.failMode})`);
     return br;
   }
 

@@ -167,6 +167,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   private readonly lastWritten = new Map<string, Buffer>();
   /** NORMAL runs in the fast path (xsw_normal_config written; until then it all goes slow). */
   private normalFast?: boolean;
+  private closed = false;
   /** The ports' VLAN config as last written to xsw_normal_ports (JSON by port). */
   private normalPorts = new Map<number, string>();
 
@@ -401,17 +402,16 @@ export class XdpBridgeDatapath implements BridgeDatapath {
    * other_config:mac-table-size below the fast path's table (an LRU of a fixed size): the
    * entries seen longest ago beyond it are removed (called once a second).
    */
-  trimMacs(): void {
-    if (!this.pipeline || !this.normalFast) return;
+  async trimMacs(): Promise<void> {
+    if (this.closed || !this.pipeline || !this.normalFast) return;
     const max = normalConfig(this.pipeline).tableSize;
     const macs = this.raw('xsw_macs');
     if (max >= macs.maxEntries) return;
+    // One batch read off the JS thread: this runs every second, on tables of thousands.
+    const dump = await macs.lookupBatch();
+    if (this.closed || dump.count <= max) return;
     const all: [Buffer, bigint][] = [];
-    for (const k of macs.keys()) {
-      const v = macs.lookup(k);
-      if (v) all.push([k, decodeXswMacEntry(v).seen_ns]);
-    }
-    if (all.length <= max) return;
+    for (const [k, v] of dump.entries()) all.push([k, decodeXswMacEntry(v).seen_ns]);
     all.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     for (const [k] of all.slice(0, all.length - max)) macs.delete(k);
   }
@@ -838,6 +838,7 @@ export class XdpBridgeDatapath implements BridgeDatapath {
   }
 
   async close(opts: { keepPinned?: boolean } = {}): Promise<void> {
+    this.closed = true;
     for (const m of [...Object.values(this.maps), ...this.rawMaps.values()]) m.close();
     // Pinned means the maps and the XDP attachments outlive this process.
     this.dp.close({ unpin: !opts.keepPinned, keepAttached: opts.keepPinned === true });

@@ -145,7 +145,7 @@ export class Vswitchd {
         if (slow) br.store?.recordSlow(slow);
         br.ofproto.syncGroupCounters(); // the fast path's group counts, saved with the rest
         br.store?.recordGroups(br.ofproto.pipeline);
-        if (br.datapath instanceof XdpBridgeDatapath) br.datapath.trimMacs();
+        if (br.datapath instanceof XdpBridgeDatapath) void br.datapath.trimMacs().catch((e: unknown) => v.log.warn(`${br.name}: trimming the MAC table failed: ${errText(e)}`));
       }
       void v.failOpenTick().catch((e: unknown) => v.log.err(`fail-open: ${errText(e)}`));
     }, 1000);

@@ -27,12 +27,7 @@ static __always_inline bool xsw_mac_multicast(const __u8 *mac)
 
 static __always_inline bool xsw_trunk_has(const struct xsw_normal_port *p, __u32 vlan)
 {
-	__u64 w = vlan >> 6;
-
-	/* The mask in a register of its own: clang drops it when vlan < 4096 is known,
-	 * and 6.1's verifier then loses the word's bound (off=536870912). */
-	asm volatile("%0 &= 63" : "+r"(w));
-	return (p->trunks[w] >> (vlan & 63)) & 1;
+	return (p->trunks[(vlan >> 6) & 63] >> (vlan & 63)) & 1;
 }
 
 /* Does the port carry `vlan` (OVS bundle_includes_vlan; src/ofproto/normal.ts portCarries)? */
@@ -104,7 +99,6 @@ static __always_inline int xsw_normal(struct xsw_run *r, __u32 *port)
 	__u32 zero = 0;
 	struct xsw_normal_config *cfg = bpf_map_lookup_elem(&xsw_normal_config, &zero);
 	struct xsw_flow_key *k = &r->key;
-	__u32 in_port = k->in_port;
 	struct xsw_mac_key mk = {};
 	__u32 vid = 0, vlan;
 	bool tagged = k->vlan_tci & bpf_htons(XSW_VLAN_PRESENT);
@@ -122,7 +116,7 @@ static __always_inline int xsw_normal(struct xsw_run *r, __u32 *port)
 		}
 	}
 	/* The VLAN the frame is in (src/ofproto/normal.ts ingressVlan), or drop it. */
-	struct xsw_normal_port *inp = bpf_map_lookup_elem(&xsw_normal_ports, &in_port);
+	struct xsw_normal_port *inp = bpf_map_lookup_elem(&xsw_normal_ports, &k->in_port);
 
 	vlan = vid;
 	if (inp) {
@@ -153,7 +147,7 @@ static __always_inline int xsw_normal(struct xsw_run *r, __u32 *port)
 
 		/* Written only when it moved or is a second old: a hit costs one lookup. */
 		if (!src || src->ofport != k->in_port || now > src->seen_ns + XSW_MAC_REFRESH_NS) {
-			struct xsw_ofport *in = bpf_map_lookup_elem(&xsw_ofports, &in_port);
+			struct xsw_ofport *in = bpf_map_lookup_elem(&xsw_ofports, &k->in_port);
 			struct xsw_mac_entry e = { .ofport = k->in_port, .ifindex = in ? in->ifindex : 0, .seen_ns = now };
 
 			bpf_map_update_elem(&xsw_macs, &mk, &e, BPF_ANY);

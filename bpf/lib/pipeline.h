@@ -170,9 +170,7 @@ static long xsw_mask_cb(__u32 i, void *data)
 	for (int w = 0; w < XSW_KEY_WORDS; w++)
 		d[w] = k[w] & m[w];
 	r->rk.mask_id = mask_id;
-	struct xsw_rule_key rk;
-	__builtin_memcpy(&rk, &r->rk, sizeof(rk));
-	struct xsw_rule *rule = bpf_map_lookup_elem(&xsw_rules, &rk);
+	struct xsw_rule *rule = bpf_map_lookup_elem(&xsw_rules, &r->rk);
 
 	if (rule && (!lc->best || rule->priority > lc->best_prio)) {
 		lc->best = rule;

@@ -45,9 +45,13 @@ EOF
 ovs-ofctl -O OpenFlow13 add-flows br0 $F
 obs flows-added "$(ovs-ofctl -O OpenFlow13 dump-flows br0 | grep -c table=)"
 obs dps "$(ovs-dpctl dump-dps | tr '\n' ' ')"
-obs dp-ports "$(ovs-dpctl show system@xs-br0 | grep -o 'port [0-9]*: [a-z0-9-]*' | tr '\n' ',')"
 # Tier 2's set-up runs beside the bridge's; wait for both ports in the kernel datapath.
-for _ in $(seq 50); do ovs-dpctl show system@xs-br0 2>/dev/null | grep -q kdpd-b && break; sleep 0.2; done
+for _ in $(seq 50); do
+  P=$(ovs-dpctl show system@xs-br0 2>/dev/null)
+  echo "$P" | grep -q kdpd-a && echo "$P" | grep -q kdpd-b && break
+  sleep 0.2
+done
+obs dp-ports "$(ovs-dpctl show system@xs-br0 | grep -o 'port [0-9]*: [a-z0-9-]*' | tr '\n' ',')"
 
 # The first packet of a connection through tier 2 (XDP pass, upcall, ct, recirc, upcall).
 obs first-ping "$(ip netns exec kdpd-in ping -n -c 1 -W 5 10.9.0.2 | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p')"

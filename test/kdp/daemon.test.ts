@@ -3,33 +3,13 @@
 // guest/daemon.sh starts the daemon, builds two namespaces on a bridge with the real
 // ovs-vsctl, adds the firewall with the real ovs-ofctl and prints `KDPD <what> <value>`
 // lines; each test asserts on some of them. Skipped, saying why, without /dev/kvm.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { root, runInVm, vmUnavailable } from './vm.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const runner = resolve(root, '../shared/vm/run-in-vm');
-const why = !existsSync('/dev/kvm') ? 'no KVM (/dev/kvm missing)' : !existsSync(runner) ? `no run-in-vm at ${runner}` : !existsSync(join(root, 'dist/src/cli/main.js')) ? 'not built (no dist/)' : undefined;
+const why = vmUnavailable() ?? (!existsSync(join(root, 'dist/src/cli/main.js')) ? 'not built (no dist/)' : undefined);
 if (why) console.log(`skipped: ${why}`);
-
-function runInVm(args: string[], ms: number): Promise<string> {
-  return new Promise((done) => {
-    const child = spawn(runner, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => {
-      out += `\nkilled after ${ms} ms`;
-      child.kill('SIGTERM'); // run-in-vm kills its qemu by PID
-    }, ms);
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done(`${out}\nexit ${String(code)}`);
-    });
-  });
-}
 
 describe.skipIf(why !== undefined)('xdpswitch start with the kernel datapath (tier 2) in the run-in-vm guest', () => {
   const seen = new Map<string, string>();

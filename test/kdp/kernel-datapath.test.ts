@@ -3,39 +3,16 @@
 // guest/scenario.ts is bundled here, run once in the guest, and prints one `KDP <json>`
 // line per observation; each test below asserts on one of them. Without /dev/kvm (or
 // the runner) the suite is skipped, saying so.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { root, runInVm, vmUnavailable } from './vm.js';
 
 const execFileP = promisify(execFile);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const runner = resolve(root, '../shared/vm/run-in-vm');
-const why = !existsSync('/dev/kvm') ? 'no KVM (/dev/kvm missing)' : !existsSync(runner) ? `no run-in-vm at ${runner}` : undefined;
+const why = vmUnavailable();
 if (why) console.log(`skipped: ${why}`);
-
-/**
- * run-in-vm, answering its stdout + stderr. The time limit is kept here, not with its
- * --timeout: that one's watchdog holds the output pipe open until it expires.
- */
-function runInVm(args: string[], ms: number): Promise<string> {
-  return new Promise((done) => {
-    const child = spawn(runner, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => {
-      out += `\nkilled after ${ms} ms`;
-      child.kill('SIGTERM'); // run-in-vm kills its qemu by PID
-    }, ms);
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done(`${out}\nexit ${String(code)}`);
-    });
-  });
-}
 
 interface Observation {
   what: string;
